@@ -1,0 +1,113 @@
+// Command roster-ferretdb runs FerretDB v1 (MongoDB wire protocol) with the
+// SQLite backend for Roster's local development and CI.
+//
+// Why a project-owned module instead of `go install .../cmd/ferretdb@v1.24.2`:
+// FerretDB's own main panics at start when built from the module zip, because
+// build/version/version.txt is generated in their repo and not shipped. The
+// version check in build/version only runs when the main module is
+// github.com/FerretDB/FerretDB, so embedding the public `ferretdb` package from
+// our own main module skips it. The embedded package also never links the
+// telemetry reporter (only cmd/ferretdb does) and explicitly disables telemetry
+// in its in-memory state, so nothing ever calls out to the internet.
+//
+// Flags (each falls back to an environment variable):
+//
+//	-listen   ROSTER_FERRETDB_LISTEN     TCP address (default 127.0.0.1:27017)
+//	-data     ROSTER_FERRETDB_DATA_DIR   SQLite data directory (default ./data)
+//	-log-level ROSTER_FERRETDB_LOG_LEVEL debug|info|warn|error (default info)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/build/version"
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+const ferretModule = "github.com/FerretDB/FerretDB"
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	listen := flag.String("listen", envOr("ROSTER_FERRETDB_LISTEN", "127.0.0.1:27017"), "TCP listen address")
+	dataDir := flag.String("data", envOr("ROSTER_FERRETDB_DATA_DIR", "data"), "SQLite data directory (created if missing)")
+	logLevel := flag.String("log-level", envOr("ROSTER_FERRETDB_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	flag.Parse()
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "roster-ferretdb: bad -log-level: %v\n", err)
+		os.Exit(2)
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	if err := run(logger, *listen, *dataDir); err != nil {
+		logger.Error("roster-ferretdb failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(logger *slog.Logger, listen, dataDir string) error {
+	// The SQLite backend wants an existing directory and a "file:" URI whose path
+	// ends with "/". FerretDB adds busy_timeout(10000), journal_mode(wal) and
+	// auto_vacuum(none) pragmas itself, so no extra URI options are needed.
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	if err = os.MkdirAll(abs, 0o755); err != nil {
+		return err
+	}
+	sqliteURL := (&url.URL{Scheme: "file", Opaque: filepath.ToSlash(abs) + "/"}).String()
+
+	// Embedded builds report ferretdbVersion "unknown" (see above); fill it in
+	// from the dependency version recorded in our binary so buildInfo is useful.
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			if dep.Path == ferretModule {
+				version.Get().Version = dep.Version
+			}
+		}
+	}
+
+	logger.Info("roster-ferretdb starting",
+		"ferretdbVersion", version.Get().Version, "listen", listen, "sqlite", sqliteURL, "pid", os.Getpid())
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: sqliteURL,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Run returns after ctx is cancelled and listeners, connections and the
+	// SQLite backend are closed: that is our clean shutdown on SIGTERM/SIGINT.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	if err = f.Run(ctx); err != nil {
+		return err
+	}
+
+	logger.Info("roster-ferretdb stopped")
+	return nil
+}

@@ -1,0 +1,1 @@
+"""The contacts service: contacts, their phones, status and consent, and organisation settings."""

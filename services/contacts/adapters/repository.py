@@ -1,0 +1,258 @@
+"""MongoDB repositories.
+
+Each write stores an aggregate's new state together with its events in the document's outbox, in
+one single-document update: the only atomicity every supported store offers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.contacts.adapters.documents import (
+    contact_from_document,
+    contact_state,
+    organization_from_document,
+    organization_state,
+    phone_key,
+)
+from services.contacts.domain.errors import DuplicatePhone, VersionConflict
+from services.contacts.domain.model import Contact
+from services.contacts.domain.organization import Organization
+from shared.contracts.envelope import EventPayload
+from shared.mongo.client import Document
+from shared.mongo.outbox import OUTBOX, PENDING, PURGE, outbox_entry, outbox_update
+
+SOURCE = "roster/contacts"
+DUPLICATE_KEY = 11000
+
+CONTACT_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("phone_key", ASCENDING)], unique=True, name="org_phone"),
+    IndexModel(
+        [
+            ("org_id", ASCENDING),
+            ("status", ASCENDING),
+            ("created_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
+        name="org_status_created",
+    ),
+    IndexModel([("org_id", ASCENDING), ("groups", ASCENDING)], name="org_groups"),
+    IndexModel([("org_id", ASCENDING), ("category", ASCENDING)], name="org_category"),
+    IndexModel([(PENDING, ASCENDING)], name="outbox_pending"),
+]
+
+SORTS: dict[str, tuple[str, int]] = {
+    "created_at": ("created_at", ASCENDING),
+    "-created_at": ("created_at", DESCENDING),
+    "updated_at": ("updated_at", ASCENDING),
+    "-updated_at": ("updated_at", DESCENDING),
+    "name": ("name_sort", ASCENDING),
+    "-name": ("name_sort", DESCENDING),
+}
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    status: str | None = "active"
+    q: str | None = None
+    category: str | None = None
+    group: str | None = None
+
+
+def _entries(
+    events: Sequence[EventPayload], subject: str, org_id: str, sequence: int
+) -> list[Document]:
+    return [
+        outbox_entry(e, source=SOURCE, subject=subject, org_id=org_id, sequence=sequence)
+        for e in events
+    ]
+
+
+class ContactRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["contacts"]
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_indexes(CONTACT_INDEXES)
+
+    async def get(self, org_id: str, contact_id: str) -> Contact | None:
+        doc = await self.collection.find_one(
+            {"_id": contact_id, "org_id": org_id, "deleted": False}, {OUTBOX: 0}
+        )
+        return contact_from_document(doc) if doc else None
+
+    async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
+        cursor = self.collection.find(
+            {"_id": {"$in": list(ids)}, "org_id": org_id, "deleted": False}, {OUTBOX: 0}
+        )
+        return {doc["_id"]: contact_from_document(doc) async for doc in cursor}
+
+    async def ids_by_phone(self, org_id: str, phones: Sequence[str]) -> dict[str, str]:
+        cursor = self.collection.find(
+            {"org_id": org_id, "phone_key": {"$in": list(phones)}}, {"_id": 1, "phone_key": 1}
+        )
+        return {doc["phone_key"]: doc["_id"] async for doc in cursor}
+
+    def _new_document(self, contact: Contact) -> Document:
+        return {
+            "_id": contact.id,
+            **contact_state(contact),
+            "groups": [],
+            OUTBOX: _entries(contact.events, contact.id, contact.org_id, contact.version),
+            PENDING: True,
+        }
+
+    async def add(self, contact: Contact) -> None:
+        try:
+            await self.collection.insert_one(self._new_document(contact))
+        except DuplicateKeyError:
+            existing = await self.ids_by_phone(contact.org_id, [phone_key(contact)])
+            raise DuplicatePhone(
+                "a contact with this phone already exists",
+                existing_id=existing.get(phone_key(contact)),
+                phone=contact.phone,
+            ) from None
+        contact.events.clear()
+
+    async def add_many(self, contacts: Sequence[Contact]) -> dict[int, DuplicatePhone]:
+        """Inserts in one round trip; returns positions refused as duplicates of stored phones."""
+        if not contacts:
+            return {}
+        duplicates: list[int] = []
+        try:
+            await self.collection.insert_many(
+                [self._new_document(c) for c in contacts], ordered=False
+            )
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                if error.get("code") != DUPLICATE_KEY:
+                    raise
+                duplicates.append(error["index"])
+        if not duplicates:
+            return {}
+        org_id = contacts[0].org_id
+        existing = await self.ids_by_phone(org_id, [phone_key(contacts[i]) for i in duplicates])
+        return {
+            i: DuplicatePhone(
+                "a contact with this phone already exists",
+                existing_id=existing.get(phone_key(contacts[i])),
+                phone=contacts[i].phone,
+            )
+            for i in duplicates
+        }
+
+    async def save(self, contact: Contact, expected_version: int) -> None:
+        """Stores the change only if nobody saved the contact since it was read."""
+        if not contact.events:
+            return
+        update = outbox_update(
+            _entries(contact.events, contact.id, contact.org_id, contact.version)
+        )
+        update["$set"].update(contact_state(contact))
+        if contact.deleted:
+            # A tombstone: the relay deletes the document once ContactDeleted is published.
+            update["$set"][PURGE] = True
+        try:
+            result = await self.collection.update_one(
+                {"_id": contact.id, "org_id": contact.org_id, "version": expected_version}, update
+            )
+        except DuplicateKeyError:
+            existing = await self.ids_by_phone(contact.org_id, [phone_key(contact)])
+            raise DuplicatePhone(
+                "a contact with this phone already exists",
+                existing_id=existing.get(phone_key(contact)),
+                phone=contact.phone,
+            ) from None
+        if result.matched_count == 0:
+            raise VersionConflict(
+                "the contact was changed by someone else", expected_version=expected_version
+            )
+        contact.events.clear()
+
+    async def list(
+        self,
+        org_id: str,
+        flt: ContactFilter,
+        *,
+        sort: str,
+        after: tuple[Any, str] | None,
+        limit: int,
+    ) -> list[Contact]:
+        field, direction = SORTS[sort]
+        query: Document = {"org_id": org_id, "deleted": False}
+        if flt.status:
+            query["status"] = flt.status
+        if flt.category:
+            query["category"] = flt.category
+        if flt.group:
+            query["groups"] = flt.group
+        if flt.q:
+            pattern = {"$regex": re.escape(flt.q.strip()), "$options": "i"}
+            query["$or"] = [{"name": pattern}, {"phone": pattern}, {"email": pattern}]
+        if after is not None:
+            op = "$gt" if direction == ASCENDING else "$lt"
+            keyset = {"$or": [{field: {op: after[0]}}, {field: after[0], "_id": {op: after[1]}}]}
+            query = {"$and": [query, keyset]}
+        cursor = self.collection.find(
+            query, {OUTBOX: 0}, sort=[(field, direction), ("_id", direction)], limit=limit
+        )
+        return [contact_from_document(doc) async for doc in cursor]
+
+    async def apply_membership(
+        self,
+        org_id: str,
+        group_id: str,
+        sequence: int,
+        added: Sequence[str],
+        removed: Sequence[str],
+    ) -> None:
+        """Version-guarded: a contact ignores a membership event older than the last it applied."""
+        seq_field = f"group_seq.{group_id}"
+        newer = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
+        if added:
+            await self.collection.update_many(
+                {"org_id": org_id, "_id": {"$in": list(added)}, **newer},
+                {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}},
+            )
+        if removed:
+            await self.collection.update_many(
+                {"org_id": org_id, "_id": {"$in": list(removed)}, **newer},
+                {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}},
+            )
+
+
+class OrganizationRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["organizations"]
+
+    async def get_or_create(self, org_id: str) -> Organization:
+        """An organisation exists from its first authenticated request, with default settings."""
+        defaults = organization_state(Organization(id=org_id))
+        doc = await self.collection.find_one_and_update(
+            {"_id": org_id},
+            {"$setOnInsert": {**defaults, OUTBOX: [], PENDING: False}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            projection={OUTBOX: 0},
+        )
+        assert doc is not None  # upserted and returned after the update
+        return organization_from_document(doc)
+
+    async def save(self, org: Organization, expected_version: int) -> None:
+        if not org.events:
+            return
+        update = outbox_update(_entries(org.events, org.id, org.id, org.version))
+        update["$set"].update(organization_state(org))
+        result = await self.collection.update_one(
+            {"_id": org.id, "version": expected_version}, update
+        )
+        if result.matched_count == 0:
+            raise VersionConflict("the organisation settings were changed by someone else")
+        org.events.clear()

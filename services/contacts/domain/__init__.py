@@ -1,0 +1,1 @@
+"""Contacts domain: aggregates, commands, rules. No I/O here."""

@@ -1,0 +1,53 @@
+"""Domain rule violations, each with the machine-readable code clients see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code: str = "domain_error"
+    status: int = 422
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidPhone(DomainError):
+    code = "invalid_phone"
+
+
+class InvalidValue(DomainError):
+    code = "invalid_value"
+
+
+class DuplicatePhone(DomainError):
+    code = "duplicate_phone"
+    status = 409
+
+
+class ContactNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class VersionConflict(DomainError):
+    code = "version_conflict"
+    status = 409
+
+
+class NotArchived(DomainError):
+    code = "not_archived"
+    status = 409
+
+
+class ContactAnonymizedError(DomainError):
+    code = "contact_anonymized"
+    status = 409
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_status_transition"
+    status = 409

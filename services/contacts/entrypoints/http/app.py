@@ -1,0 +1,31 @@
+"""The contacts service's HTTP application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from services.contacts.entrypoints.http import contacts, organization
+from services.contacts.entrypoints.http.dependencies import install_domain_errors
+from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from shared.auth import TokenCodec
+from shared.http.app import ReadinessCheck, create_app
+
+
+def create_contacts_app(
+    *,
+    uow: ContactsUnitOfWork,
+    token_codec: TokenCodec,
+    readiness: Mapping[str, ReadinessCheck],
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    app = create_app(
+        service="contacts", token_codec=token_codec, readiness=readiness, lifespan=lifespan
+    )
+    app.state.uow = uow
+    install_domain_errors(app)
+    app.include_router(contacts.router)
+    app.include_router(organization.router)
+    return app

@@ -1,0 +1,157 @@
+"""Request and response bodies of the contacts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.contacts.domain.commands import ContactInput
+from services.contacts.domain.model import Contact
+from services.contacts.domain.organization import Organization
+
+MAX_BATCH = 1000
+
+
+class ContactFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    phone: str | int | None = None
+    secondary_phone: str | int | None = None
+    email: str | None = None
+    category: str | None = None
+    language: str | None = None
+    fields: dict[str, Any] | None = None
+
+    def to_input(self, opt_in: bool = False, opt_in_method: str | None = None) -> ContactInput:
+        present = set(self.model_fields_set) - {"opt_in", "opt_in_method", "version"}
+        return ContactInput(
+            phone=None if self.phone is None else str(self.phone),
+            name=self.name,
+            secondary_phone=None if self.secondary_phone is None else str(self.secondary_phone),
+            email=self.email,
+            category=self.category,
+            language=self.language,
+            fields=self.fields,
+            opt_in=opt_in,
+            opt_in_method=opt_in_method,
+            present=frozenset(present),
+        )
+
+
+class CreateContactBody(ContactFields):
+    opt_in: bool = Field(default=False, description="Record consent now")
+    opt_in_method: str | None = Field(default=None, max_length=64)
+
+    def contact_input(self) -> ContactInput:
+        return self.to_input(self.opt_in, self.opt_in_method)
+
+
+class BatchCreateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Entries stay raw here so that each is validated on its own.
+    contacts: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class UpdateContactBody(ContactFields):
+    version: int | None = Field(default=None, description="Refuse the change if not current")
+
+
+class StatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "archived", "blocked", "stopped"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["block", "unblock", "archive", "restore", "stop", "delete"]
+    ids: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class OptInView(BaseModel):
+    status: str
+    opted_in_at: datetime | None
+    opt_in_method: str | None
+    opted_out_at: datetime | None
+    opt_out_method: str | None
+
+
+class ContactView(BaseModel):
+    id: str
+    name: str | None
+    phone: str | None
+    secondary_phone: str | None
+    email: str | None
+    category: str | None
+    language: str | None
+    fields: dict[str, Any]
+    status: str
+    opt_in: OptInView
+    groups: list[str]
+    anonymized: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+    last_seen_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, c: Contact) -> ContactView:
+        return cls(
+            id=c.id,
+            name=c.name,
+            phone=c.phone,
+            secondary_phone=c.secondary_phone,
+            email=c.email,
+            category=c.category,
+            language=c.language,
+            fields=c.fields,
+            status=c.status.value,
+            opt_in=OptInView(**c.opt_in.__dict__),
+            groups=c.groups,
+            anonymized=c.anonymized,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            last_seen_at=c.last_seen_at,
+            version=c.version,
+        )
+
+
+class ContactPage(BaseModel):
+    items: list[ContactView]
+    next_cursor: str | None
+
+
+class OrganizationView(BaseModel):
+    id: str
+    name: str | None
+    default_country: str | None
+    default_language: str | None
+    timezone: str
+    version: int
+
+    @classmethod
+    def of(cls, o: Organization) -> OrganizationView:
+        return cls(
+            id=o.id,
+            name=o.name,
+            default_country=o.default_country,
+            default_language=o.default_language,
+            timezone=o.timezone,
+            version=o.version,
+        )
+
+
+class OrganizationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    default_country: str | None = None
+    default_language: str | None = None
+    timezone: str | None = None

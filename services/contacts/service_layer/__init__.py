@@ -1,0 +1,1 @@
+"""Use cases of the contacts service: one handler per command."""

@@ -1,0 +1,206 @@
+"""One handler per command. Handlers validate, ask the aggregate to decide, and store the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.contacts.domain.commands import (
+    AnonymizeContact,
+    ApplyContactAction,
+    ApplyGroupMembership,
+    ChangeContactStatus,
+    ContactInput,
+    CreateContact,
+    CreateContacts,
+    DeleteContact,
+    UpdateContact,
+    UpdateOrganization,
+)
+from services.contacts.domain.errors import (
+    ContactNotFound,
+    DomainError,
+    DuplicatePhone,
+    InvalidPhone,
+    InvalidValue,
+    VersionConflict,
+)
+from services.contacts.domain.model import Contact, ContactStatus, status_for_action
+from services.contacts.domain.organization import Organization
+from services.contacts.domain.phone import normalize_phone
+from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from services.contacts.service_layer.validation import validated_attributes
+
+MAX_UPDATE_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """The outcome of one entry of a bulk request: a contact, or the error that refused it."""
+
+    index: int
+    contact: Contact | None = None
+    error: DomainError | None = None
+
+
+def _new_contact(data: ContactInput, org: Organization, uow: ContactsUnitOfWork) -> Contact:
+    if not data.phone:
+        raise InvalidPhone("phone is required", reason="missing", value=data.phone)
+    phone = normalize_phone(data.phone, org.default_country)
+    attributes = validated_attributes(data, org)
+    attributes.setdefault("language", org.default_language)
+    method = (data.opt_in_method or "api") if data.opt_in else None
+    return Contact.create(
+        id=uow.new_id(),
+        org_id=org.id,
+        phone=phone,
+        now=uow.clock(),
+        attributes=attributes,
+        opt_in_method=method,
+    )
+
+
+async def create_contact(cmd: CreateContact, uow: ContactsUnitOfWork) -> Contact:
+    org = await uow.organizations.get_or_create(cmd.by.org_id)
+    contact = _new_contact(cmd.contact, org, uow)
+    await uow.contacts.add(contact)
+    return contact
+
+
+async def create_contacts(cmd: CreateContacts, uow: ContactsUnitOfWork) -> list[EntryResult]:
+    """Each entry stands on its own: one bad entry never blocks the others."""
+    org = await uow.organizations.get_or_create(cmd.by.org_id)
+    results: dict[int, EntryResult] = {}
+    valid: list[tuple[int, Contact]] = []
+    first_index_of_phone: dict[str, int] = {}
+    for index, data in enumerate(cmd.contacts):
+        try:
+            contact = _new_contact(data, org, uow)
+        except DomainError as exc:
+            results[index] = EntryResult(index, error=exc)
+            continue
+        assert contact.phone is not None
+        if contact.phone in first_index_of_phone:
+            results[index] = EntryResult(
+                index,
+                error=DuplicatePhone(
+                    "the same phone appears earlier in this batch",
+                    phone=contact.phone,
+                    duplicate_of_index=first_index_of_phone[contact.phone],
+                ),
+            )
+            continue
+        first_index_of_phone[contact.phone] = index
+        valid.append((index, contact))
+    refused = await uow.contacts.add_many([contact for _, contact in valid])
+    for position, (index, contact) in enumerate(valid):
+        error = refused.get(position)
+        results[index] = EntryResult(index, error=error) if error else EntryResult(index, contact)
+    return [results[i] for i in range(len(cmd.contacts))]
+
+
+async def _load(uow: ContactsUnitOfWork, org_id: str, contact_id: str) -> Contact:
+    contact = await uow.contacts.get(org_id, contact_id)
+    if contact is None:
+        raise ContactNotFound("contact not found", id=contact_id)
+    return contact
+
+
+async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact:
+    """A stale `expected_version` is refused; without one, a concurrent write is retried."""
+    org = await uow.organizations.get_or_create(cmd.by.org_id)
+    changes = validated_attributes(cmd.changes, org)
+    if "phone" in cmd.changes.present:
+        if not cmd.changes.phone:
+            raise InvalidPhone("phone cannot be removed", reason="missing", value=None)
+        changes["phone"] = normalize_phone(cmd.changes.phone, org.default_country)
+    for attempt in range(1, MAX_UPDATE_RETRIES + 1):
+        contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+        contact.check_version(cmd.expected_version)
+        read_version = contact.version
+        contact.update(changes, uow.clock())
+        try:
+            await uow.contacts.save(contact, read_version)
+            return contact
+        except VersionConflict:
+            if cmd.expected_version is not None or attempt == MAX_UPDATE_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _parse_status(value: str) -> ContactStatus:
+    try:
+        return ContactStatus(value)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown status {value!r}", field="status", allowed=[s.value for s in ContactStatus]
+        ) from None
+
+
+async def change_contact_status(cmd: ChangeContactStatus, uow: ContactsUnitOfWork) -> Contact:
+    target = _parse_status(cmd.status)
+    contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+    read_version = contact.version
+    if contact.change_status(target, reason=cmd.reason, actor=cmd.by.actor, now=uow.clock()):
+        await uow.contacts.save(contact, read_version)
+    return contact
+
+
+async def apply_contact_action(
+    cmd: ApplyContactAction, uow: ContactsUnitOfWork
+) -> dict[str, DomainError | Contact | None]:
+    """Per-id outcome: the contact after the action, None once deleted, or the refusal."""
+    found = await uow.contacts.get_many(cmd.by.org_id, cmd.contact_ids)
+    outcome: dict[str, DomainError | Contact | None] = {}
+    for contact_id in dict.fromkeys(cmd.contact_ids):
+        contact = found.get(contact_id)
+        if contact is None:
+            outcome[contact_id] = ContactNotFound("contact not found", id=contact_id)
+            continue
+        read_version = contact.version
+        try:
+            if cmd.action == "delete":
+                contact.delete(actor=cmd.by.actor, now=uow.clock())
+            else:
+                target = status_for_action(cmd.action, contact.status)
+                contact.change_status(
+                    target, reason=cmd.reason, actor=cmd.by.actor, now=uow.clock()
+                )
+            await uow.contacts.save(contact, read_version)
+        except DomainError as exc:
+            outcome[contact_id] = exc
+            continue
+        outcome[contact_id] = None if contact.deleted else contact
+    return outcome
+
+
+async def delete_contact(cmd: DeleteContact, uow: ContactsUnitOfWork) -> None:
+    contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+    read_version = contact.version
+    contact.delete(actor=cmd.by.actor, now=uow.clock())
+    await uow.contacts.save(contact, read_version)
+
+
+async def anonymize_contact(cmd: AnonymizeContact, uow: ContactsUnitOfWork) -> Contact:
+    contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+    read_version = contact.version
+    contact.anonymize(actor=cmd.by.actor, now=uow.clock())
+    await uow.contacts.save(contact, read_version)
+    return contact
+
+
+async def get_organization(org_id: str, uow: ContactsUnitOfWork) -> Organization:
+    return await uow.organizations.get_or_create(org_id)
+
+
+async def update_organization(cmd: UpdateOrganization, uow: ContactsUnitOfWork) -> Organization:
+    org = await uow.organizations.get_or_create(cmd.by.org_id)
+    read_version = org.version
+    org.update(cmd.changes, uow.clock())
+    await uow.organizations.save(org, read_version)
+    return org
+
+
+async def apply_group_membership(cmd: ApplyGroupMembership, uow: ContactsUnitOfWork) -> None:
+    await uow.contacts.apply_membership(
+        cmd.org_id, cmd.group_id, cmd.sequence, cmd.added, cmd.removed
+    )

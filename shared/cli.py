@@ -1,0 +1,105 @@
+"""The `roster` command: serve a service, issue a token, publish the event schemas."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from shared.auth import Role, TokenCodec
+from shared.settings import DEFAULT_PORTS, ServiceSettings
+
+BUILT_SERVICES = ("contacts",)
+
+
+def _settings() -> ServiceSettings:
+    return ServiceSettings()
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = _settings()
+    codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+    subject = args.user or f"{args.role}-{args.org}"
+    print(codec.issue(args.org, Role(args.role), subject, ttl_seconds=args.ttl))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from shared.logging import configure_logging
+
+    if args.service not in BUILT_SERVICES:
+        print(f"the {args.service} service is not built yet", file=sys.stderr)
+        return 2
+    settings = _settings()
+    configure_logging(args.service, settings.log_level, settings.log_json)
+    bootstrap = importlib.import_module(f"services.{args.service}.bootstrap")
+    app = bootstrap.build_app(settings)
+    port = args.port or int(
+        os.environ.get(f"ROSTER_{args.service.upper()}_PORT", DEFAULT_PORTS[args.service])
+    )
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from shared.contracts.schemas import render_all, write_all
+
+    directory = Path(args.dir)
+    if args.check:
+        stale = [
+            name
+            for name, content in render_all().items()
+            if not (directory / name).is_file()
+            or (directory / name).read_text(encoding="utf-8") != content
+        ]
+        for name in stale:
+            print(f"stale: {directory / name}")
+        return 1 if stale else 0
+    for path in write_all(directory):
+        print(path)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="roster", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+
+    token = sub.add_parser("token", help="print a bearer token for the running stack")
+    token.add_argument("--org", required=True)
+    token.add_argument("--role", choices=[r.value for r in Role], default="admin")
+    token.add_argument("--user", help="subject (user id); defaults to <role>-<org>")
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.set_defaults(func=cmd_token)
+
+    serve = sub.add_parser("serve", help="run one service in the foreground")
+    serve.add_argument("service", choices=sorted(DEFAULT_PORTS))
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    serve.set_defaults(func=cmd_serve)
+
+    schemas = sub.add_parser("schemas", help="write (or --check) the event JSON Schemas")
+    schemas.add_argument("--dir", default="docs/events")
+    schemas.add_argument("--check", action="store_true")
+    schemas.set_defaults(func=cmd_schemas)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The event contract every service and outside consumer relies on: envelope, payloads, topics."""

@@ -1,0 +1,89 @@
+"""Events published by the contacts service on `roster.contacts` (keyed by contact id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.envelope import EventPayload
+from shared.contracts.topics import CONTACTS
+
+ContactStatusName = Literal["active", "archived", "blocked", "stopped"]
+
+
+class OptInRecord(BaseModel):
+    """Consent as last recorded: when and how the contact opted in, and out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: Literal["unknown", "opted_in", "opted_out"] = "unknown"
+    opted_in_at: datetime | None = None
+    opt_in_method: str | None = None
+    opted_out_at: datetime | None = None
+    opt_out_method: str | None = None
+
+
+class _ContactEvent(EventPayload):
+    topic: ClassVar[str] = CONTACTS.name
+    contact_id: str
+
+
+class ContactCreated(_ContactEvent):
+    event_type: ClassVar[str] = "ContactCreated"
+
+    name: str | None
+    phone: str = Field(description="E.164 with a leading +")
+    secondary_phone: str | None
+    email: str | None
+    category: str | None
+    language: str | None = Field(description="ISO 639-3")
+    fields: dict[str, Any]
+    status: ContactStatusName
+    opt_in: OptInRecord
+    created_at: datetime
+
+
+class ContactUpdated(_ContactEvent):
+    """Only the fields that changed are present; a field present with null was cleared."""
+
+    event_type: ClassVar[str] = "ContactUpdated"
+
+    name: str | None = None
+    phone: str | None = None
+    secondary_phone: str | None = None
+    email: str | None = None
+    category: str | None = None
+    language: str | None = None
+    fields: dict[str, Any] | None = None
+    opt_in: OptInRecord | None = None
+    last_seen_at: datetime | None = None
+    updated_at: datetime
+
+
+class ContactStatusChanged(_ContactEvent):
+    event_type: ClassVar[str] = "ContactStatusChanged"
+
+    from_status: ContactStatusName
+    to_status: ContactStatusName
+    reason: str | None
+    actor: str
+    opt_in: OptInRecord
+    changed_at: datetime
+
+
+class ContactAnonymized(_ContactEvent):
+    """Carries no personal data: consumers must drop what they hold about the contact."""
+
+    event_type: ClassVar[str] = "ContactAnonymized"
+
+    actor: str
+    anonymized_at: datetime
+
+
+class ContactDeleted(_ContactEvent):
+    event_type: ClassVar[str] = "ContactDeleted"
+
+    actor: str
+    deleted_at: datetime

@@ -1,0 +1,79 @@
+"""The one envelope every Roster event travels in (CloudEvents 1.0, structured JSON mode).
+
+Extension attributes (lowercase, per the CloudEvents naming rules):
+- `orgid`: the organisation (tenant) the event belongs to;
+- `schemaversion`: the version of the payload schema named by `type`;
+- `sequence`: the aggregate's version after the change, so projections can drop stale events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TYPE_PREFIX = "org.roster."
+
+
+class EventPayload(BaseModel):
+    """Base of every event payload; subclasses name their type, version, topic and key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str]
+
+    def partition_key(self, subject: str) -> str:
+        """Events of one aggregate share a key, hence a partition, which keeps them in order."""
+        return subject
+
+
+class EventEnvelope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1)
+    source: str = Field(min_length=1, description="The service that produced the event")
+    type: str = Field(min_length=1, description="org.roster.<EventType>")
+    subject: str = Field(min_length=1, description="The aggregate id; also the Kafka record key")
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    orgid: str = Field(min_length=1)
+    schemaversion: int = Field(ge=1)
+    sequence: int | None = Field(default=None, ge=0)
+    data: dict[str, Any]
+
+    @property
+    def event_type(self) -> str:
+        return self.type.removeprefix(TYPE_PREFIX)
+
+
+def schema_path(event_type: str, version: int) -> str:
+    """Where the JSON Schema of one event type and version is published, relative to docs/events."""
+    return f"{event_type}.v{version}.schema.json"
+
+
+def wrap(
+    payload: EventPayload,
+    *,
+    source: str,
+    subject: str,
+    org_id: str,
+    sequence: int | None = None,
+    time: datetime | None = None,
+) -> EventEnvelope:
+    return EventEnvelope(
+        source=source,
+        type=TYPE_PREFIX + payload.event_type,
+        subject=subject,
+        time=time or datetime.now(UTC),
+        dataschema=schema_path(payload.event_type, payload.schema_version),
+        orgid=org_id,
+        schemaversion=payload.schema_version,
+        sequence=sequence,
+        data=payload.model_dump(mode="json", exclude_unset=True),
+    )

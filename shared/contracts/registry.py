@@ -1,0 +1,45 @@
+"""Every published event type, so that schemas, docs and consumers see one list."""
+
+from __future__ import annotations
+
+from shared.contracts.contacts import (
+    ContactAnonymized,
+    ContactCreated,
+    ContactDeleted,
+    ContactStatusChanged,
+    ContactUpdated,
+)
+from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.groups import GroupMembershipChanged
+from shared.contracts.organizations import OrganizationUpdated
+
+EVENT_TYPES: tuple[type[EventPayload], ...] = (
+    ContactCreated,
+    ContactUpdated,
+    ContactStatusChanged,
+    ContactAnonymized,
+    ContactDeleted,
+    OrganizationUpdated,
+    GroupMembershipChanged,
+)
+
+_BY_KEY: dict[tuple[str, int], type[EventPayload]] = {
+    (cls.event_type, cls.schema_version): cls for cls in EVENT_TYPES
+}
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+def payload_class(event_type: str, version: int) -> type[EventPayload]:
+    try:
+        return _BY_KEY[(event_type, version)]
+    except KeyError:
+        raise UnknownEventType(f"{event_type} v{version}") from None
+
+
+def parse_payload(envelope: EventEnvelope) -> EventPayload:
+    """Validate an envelope's data against the payload model its type and version name."""
+    cls = payload_class(envelope.event_type, envelope.schemaversion)
+    return cls.model_validate(envelope.data)

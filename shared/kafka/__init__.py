@@ -1,0 +1,1 @@
+"""Kafka plumbing: topic creation, the reliable producer, the idempotent consumer runner."""

@@ -1,0 +1,70 @@
+"""The one producer configuration events are published with: acks=all, idempotence on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+
+from shared.metrics import EVENTS_PUBLISHED
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRecord:
+    topic: str
+    key: str
+    value: bytes
+    event_id: str
+    event_type: str
+
+
+class EventProducer:
+    def __init__(self, bootstrap: str, client_id: str) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+            request_timeout_ms=30000,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        """Sends every record and returns once the broker acknowledged all of them."""
+        futures = [
+            await self._producer.send(
+                r.topic,
+                value=r.value,
+                key=r.key.encode(),
+                headers=[("ce_id", r.event_id.encode()), ("ce_type", r.event_type.encode())],
+            )
+            for r in records
+        ]
+        await asyncio.gather(*futures)
+        for r in records:
+            EVENTS_PUBLISHED.labels(topic=r.topic, type=r.event_type).inc()
+
+    async def send_raw(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+
+async def kafka_reachable(producer: EventProducer, timeout_s: float = 2.0) -> bool:
+    """Readiness: the broker answers a metadata request now."""
+    try:
+        metadata = await asyncio.wait_for(
+            producer._producer.client.fetch_all_metadata(), timeout=timeout_s
+        )
+    except Exception:
+        return False
+    return bool(metadata.brokers())

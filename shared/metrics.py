@@ -1,0 +1,23 @@
+"""Prometheus metrics common to every service; label values never carry tenant or personal data."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "roster_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "roster_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+EVENTS_PUBLISHED = Counter(
+    "roster_events_published_total", "Events acknowledged by Kafka", ["topic", "type"]
+)
+EVENTS_CONSUMED = Counter(
+    "roster_events_consumed_total", "Events handled by consumers", ["group", "topic", "outcome"]
+)
+OUTBOX_BACKLOG = Gauge(
+    "roster_outbox_backlog_documents",
+    "Documents with unpublished events, last relay pass",
+    ["service"],
+)

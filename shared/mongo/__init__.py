@@ -1,0 +1,1 @@
+"""MongoDB plumbing: client, store detection, the transactional outbox and its relay."""

@@ -1,0 +1,172 @@
+"""Transactional outbox on the aggregate's own document.
+
+FerretDB offers single-document atomicity only, so an aggregate's unpublished events are stored
+in an `outbox` array inside the aggregate's document, written by the same update that changes
+its state. The relay publishes them and pulls them out once Kafka acknowledged them: a crash
+anywhere means the events are published later (at least once), never lost and never published
+for a change that was not stored. A document flagged `outbox_purge` is deleted once its last
+event is out (tombstones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import DeleteOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from shared.contracts.envelope import EventPayload, wrap
+from shared.faults import crash_point
+from shared.kafka.producer import EventProducer, OutgoingRecord
+from shared.logging import get_logger
+from shared.metrics import OUTBOX_BACKLOG
+from shared.mongo.client import Document
+
+log = get_logger(__name__)
+
+OUTBOX = "outbox"
+PENDING = "outbox_pending"
+PURGE = "outbox_purge"
+
+
+def outbox_entry(
+    payload: EventPayload,
+    *,
+    source: str,
+    subject: str,
+    org_id: str,
+    sequence: int | None,
+) -> Document:
+    """The exact bytes to publish, stored so the relay never re-serialises or re-derives them."""
+    envelope = wrap(payload, source=source, subject=subject, org_id=org_id, sequence=sequence)
+    return {
+        "id": envelope.id,
+        "topic": payload.topic,
+        "key": payload.partition_key(subject),
+        "type": envelope.type,
+        "value": envelope.model_dump_json(),
+    }
+
+
+def outbox_update(entries: Sequence[Document]) -> dict[str, Any]:
+    """The update operators that append events to a document's outbox."""
+    return {"$push": {OUTBOX: {"$each": list(entries)}}, "$set": {PENDING: True}}
+
+
+class RelayLease:
+    """Only one relay per service publishes at a time, so replicas don't race on the same events.
+
+    A crashed holder's lease expires after `ttl`; another replica (or the restarted process) then
+    takes over.
+    """
+
+    def __init__(self, collection: AsyncCollection[Document], name: str, ttl: timedelta) -> None:
+        self._collection = collection
+        self._name = name
+        self._ttl = ttl
+        self.holder = uuid.uuid4().hex
+
+    async def acquire(self) -> bool:
+        now = datetime.now(UTC)
+        try:
+            doc = await self._collection.find_one_and_update(
+                {"_id": self._name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"holder": self.holder, "expires_at": now + self._ttl}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return doc is None or doc.get("holder") == self.holder or doc["expires_at"] < now
+
+    async def release(self) -> None:
+        await self._collection.delete_one({"_id": self._name, "holder": self.holder})
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        collections: Sequence[AsyncCollection[Document]],
+        producer: EventProducer,
+        lease: RelayLease,
+        service: str,
+        poll_interval_s: float = 0.2,
+        batch_size: int = 500,
+    ) -> None:
+        self._collections = list(collections)
+        self._producer = producer
+        self._lease = lease
+        self._service = service
+        self._poll = poll_interval_s
+        self._batch = batch_size
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self._service}")
+
+    async def stop(self) -> None:
+        """Finishes the pass in progress (published events get pulled), then lets the lease go."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+        with contextlib.suppress(PyMongoError):
+            await self._lease.release()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            published = 0
+            try:
+                if await self._lease.acquire():
+                    for collection in self._collections:
+                        published += await self.relay_once(collection)
+            except Exception as exc:
+                log.warning("outbox_relay_failed", error=repr(exc))
+                await self._sleep(1.0)
+                continue
+            if not published:
+                await self._sleep(self._poll)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def relay_once(self, collection: AsyncCollection[Document]) -> int:
+        """One pass: publish up to a batch of documents' events; returns how many were published."""
+        docs = await collection.find(
+            {PENDING: True}, {OUTBOX: 1, PURGE: 1}, limit=self._batch
+        ).to_list()
+        OUTBOX_BACKLOG.labels(self._service).set(len(docs))
+        records = [
+            OutgoingRecord(e["topic"], e["key"], e["value"].encode(), e["id"], e["type"])
+            for doc in docs
+            for e in doc.get(OUTBOX) or []
+        ]
+        if records:
+            crash_point("outbox.before_publish")
+            await self._producer.publish(records)
+            crash_point("outbox.after_publish")
+        pulls: list[UpdateOne] = []
+        settle: list[UpdateOne | DeleteOne] = []
+        for doc in docs:
+            ids = [e["id"] for e in doc.get(OUTBOX) or []]
+            if ids:
+                pulls.append(
+                    UpdateOne({"_id": doc["_id"]}, {"$pull": {OUTBOX: {"id": {"$in": ids}}}})
+                )
+            drained = {"_id": doc["_id"], OUTBOX: {"$size": 0}}
+            if doc.get(PURGE):
+                settle.append(DeleteOne({**drained, PURGE: True}))
+            else:
+                settle.append(UpdateOne(drained, {"$set": {PENDING: False}}))
+        if pulls:
+            await collection.bulk_write(pulls, ordered=False)
+        if settle:
+            await collection.bulk_write(settle, ordered=False)
+        return len(records)

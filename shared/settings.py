@@ -1,0 +1,64 @@
+"""Settings common to every Roster service (pydantic-settings, `ROSTER_*` environment variables)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SIGNING_KEY = "roster-dev-signing-key-do-not-use-in-production"
+
+
+class UnsafeSettingsError(ValueError):
+    """Raised when a production deployment would run with a development default."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where Kafka and MongoDB are, how tokens are signed, how to log."""
+
+    model_config = SettingsConfigDict(env_prefix="ROSTER_", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    # Prefixed to every database name, so that test runs and several stacks can share one store.
+    mongodb_db_prefix: str = "roster_"
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_consumer_group_prefix: str = "roster."
+    jwt_signing_key: str = DEV_SIGNING_KEY
+    jwt_issuer: str = "roster"
+    jwt_audience: str = "roster"
+    log_level: str = "INFO"
+    # None: JSON when stdout is not a terminal (containers), console rendering otherwise.
+    log_json: bool | None = None
+    host: str = "127.0.0.1"
+    outbox_relay_enabled: bool = True
+    outbox_poll_interval_s: float = Field(default=0.2, gt=0)
+    consumer_max_attempts: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> ServiceSettings:
+        if self.env == "prod" and self.jwt_signing_key == DEV_SIGNING_KEY:
+            raise UnsafeSettingsError(
+                "ROSTER_JWT_SIGNING_KEY must be set to a secret value when ROSTER_ENV=prod"
+            )
+        if self.env == "prod" and len(self.jwt_signing_key) < 32:
+            raise UnsafeSettingsError("ROSTER_JWT_SIGNING_KEY must be at least 32 characters")
+        return self
+
+    def database_name(self, service: str) -> str:
+        return f"{self.mongodb_db_prefix}{service}"
+
+    def consumer_group(self, service: str) -> str:
+        return f"{self.kafka_consumer_group_prefix}{service}"
+
+
+DEFAULT_PORTS: dict[str, int] = {
+    "contacts": 8001,
+    "groups": 8002,
+    "importer": 8003,
+    "dispatcher": 8004,
+    "flows": 8005,
+}
