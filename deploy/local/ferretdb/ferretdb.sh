@@ -151,7 +151,7 @@ cmd_ready() {
     while :; do
         if ! pid="$(running_pid)"; then
             log "not running (process died or never started); last log lines:"
-            tail -n 40 "$LOG_FILE" 2>/dev/null >&2 || true
+            tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
             exit 1
         fi
         if wire_ping "$port"; then
@@ -160,7 +160,7 @@ cmd_ready() {
         fi
         if ((SECONDS >= deadline)); then
             log "not ready after ${timeout}s; last log lines:"
-            tail -n 40 "$LOG_FILE" 2>/dev/null >&2 || true
+            tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
             exit 1
         fi
         sleep 0.2

@@ -1,0 +1,73 @@
+"""Fixtures for the whole suite: real infrastructure, settings, an in-process contacts service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+import pytest
+
+from services.contacts.bootstrap import ContactsService, build_contacts_service
+from shared.auth import Role, TokenCodec
+from shared.settings import ServiceSettings
+from tests.support.infra import Endpoints, real_infrastructure
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> Iterator[Endpoints]:
+    with real_infrastructure() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def settings(endpoints: Endpoints) -> ServiceSettings:
+    """Isolated from any running stack: own databases and consumer groups per test run."""
+    return ServiceSettings(
+        env="test",
+        kafka_bootstrap=endpoints.kafka_bootstrap,
+        mongodb_url=endpoints.mongodb_url,
+        mongodb_db_prefix=f"rt{RUN_ID}_",
+        kafka_consumer_group_prefix=f"test-{RUN_ID}.",
+        outbox_poll_interval_s=0.05,
+        log_json=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def token_codec(settings: ServiceSettings) -> TokenCodec:
+    return TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def auth(token_codec: TokenCodec) -> TokenFactory:
+    """`auth(org, role="admin")` → request headers with a valid bearer token."""
+
+    def headers(org: str, role: str = "admin", user: str = "tester") -> dict[str, str]:
+        return {"Authorization": "Bearer " + token_codec.issue(org, Role(role), user)}
+
+    return headers
+
+
+@pytest.fixture
+def org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+async def contacts_service(settings: ServiceSettings) -> AsyncIterator[ContactsService]:
+    service = build_contacts_service(settings)
+    async with service.app.router.lifespan_context(service.app):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def client(contacts_service: ContactsService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=contacts_service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://contacts") as http:
+        yield http

@@ -1,0 +1,82 @@
+"""Reading what services published, with a plain consumer (no consumer group, no commits)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+
+class TopicTail:
+    """Remembers where a topic ended when created, then reads only what came after."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.records: list[ConsumerRecord] = []
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def __aenter__(self) -> TopicTail:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        partitions = [
+            TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or []
+        ]
+        if not partitions:
+            await consumer.stop()
+            raise AssertionError(f"topic {self.topic} does not exist")
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        for tp, offset in ends.items():
+            consumer.seek(tp, offset)
+        self._consumer = consumer
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def poll(self, timeout_s: float = 0.5) -> None:
+        assert self._consumer is not None
+        batch = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000))
+        for records in batch.values():
+            self.records.extend(records)
+
+    def envelopes(self) -> list[dict[str, Any]]:
+        return [json.loads(r.value) for r in self.records if r.value is not None]
+
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], count: int = 1, timeout_s: float = 30
+    ) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            found = [e for e in self.envelopes() if predicate(e)]
+            if len(found) >= count:
+                return found
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"waited {timeout_s}s for {count} matching record(s) on {self.topic}, "
+                    f"found {len(found)} of {len(self.records)} read"
+                )
+            await self.poll()
+
+    async def drain(self, seconds: float) -> None:
+        """Keeps reading for a while, to show that nothing more arrives."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline:
+            await self.poll(0.3)
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
