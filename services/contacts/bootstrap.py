@@ -1,13 +1,14 @@
 """Wires the contacts service: store, Kafka, handlers, HTTP app, consumer and outbox relay.
 
 Nothing is created at import time; `build_contacts_service` returns a fresh, independent instance,
-so tests can run several side by side.
+so tests can run several side by side. Connections are opened when the app starts (lifespan),
+because how the store is used depends on what it turns out to be (MongoDB or FerretDB).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer, kafka_reachable
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
-from shared.mongo.client import create_client, ping
+from shared.mongo.client import Store, connect_store, ping
 from shared.mongo.outbox import OutboxRelay, RelayLease
 from shared.settings import ServiceSettings
 
@@ -32,19 +33,50 @@ log = get_logger(__name__)
 
 
 @dataclass
+class Running:
+    """What exists while the service runs."""
+
+    store: Store
+    uow: ContactsUnitOfWork
+    producer: EventProducer
+    consumer: ConsumerRunner
+    relay: OutboxRelay
+
+
+@dataclass
 class ContactsService:
     app: FastAPI
-    uow: ContactsUnitOfWork
     settings: ServiceSettings
 
+    @property
+    def running(self) -> Running:
+        running: Running = self.app.state.running
+        return running
 
-def build_contacts_service(settings: ServiceSettings) -> ContactsService:
-    mongo = create_client(settings.mongodb_url)
-    db = mongo[settings.database_name(SERVICE)]
+    @property
+    def uow(self) -> ContactsUnitOfWork:
+        return self.running.uow
+
+
+async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        (CONTACTS, ORGANIZATIONS, GROUPS),
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+    )
+    store = await connect_store(settings.mongodb_url)
+    stack.push_async_callback(store.client.close)
+    db = store.client[settings.database_name(SERVICE)]
     uow = ContactsUnitOfWork(
         contacts=ContactRepository(db), organizations=OrganizationRepository(db)
     )
+    await uow.contacts.create_indexes()
+
     producer = EventProducer(settings.kafka_bootstrap, client_id=f"roster-{SERVICE}")
+    await producer.start()
+    stack.push_async_callback(producer.stop)
+
     relay = OutboxRelay(
         collections=[uow.contacts.collection, uow.organizations.collection],
         producer=producer,
@@ -52,6 +84,10 @@ def build_contacts_service(settings: ServiceSettings) -> ContactsService:
         service=SERVICE,
         poll_interval_s=settings.outbox_poll_interval_s,
     )
+    if settings.outbox_relay_enabled:
+        await relay.start()
+        stack.push_async_callback(relay.stop)
+
     consumer = ConsumerRunner(
         bootstrap=settings.kafka_bootstrap,
         group_id=settings.consumer_group(SERVICE),
@@ -60,47 +96,44 @@ def build_contacts_service(settings: ServiceSettings) -> ContactsService:
         producer=producer,
         max_attempts=settings.consumer_max_attempts,
     )
+    await consumer.start()
+    stack.push_async_callback(consumer.stop)
+    return Running(store=store, uow=uow, producer=producer, consumer=consumer, relay=relay)
 
+
+def build_contacts_service(settings: ServiceSettings) -> ContactsService:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(
-            settings.kafka_bootstrap,
-            (CONTACTS, ORGANIZATIONS, GROUPS),
-            partitions=settings.kafka_partitions,
-            replication_factor=settings.kafka_replication_factor,
-        )
-        await uow.contacts.create_indexes()
-        await producer.start()
-        if settings.outbox_relay_enabled:
-            await relay.start()
-        await consumer.start()
-        log.info("service_started")
-        try:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            running = await _start(settings, stack)
+            app.state.running = running
+            app.state.uow = running.uow
+            log.info("service_started", ferretdb=running.store.ferretdb)
             yield
-        finally:
-            # In-flight requests are finished by the server before this runs.
-            await consumer.stop()
-            if settings.outbox_relay_enabled:
-                await relay.stop()
-            await producer.stop()
-            await mongo.close()
-            log.info("service_stopped")
+            # In-flight requests are finished by the server before this point; the stack then
+            # stops the consumer (commits), the relay (finishes its pass), producer and store.
+        log.info("service_stopped")
 
     async def mongo_ready() -> bool:
-        return await ping(mongo)
+        running: Running | None = getattr(app.state, "running", None)
+        return running is not None and await ping(running.store.client)
 
     async def kafka_ready() -> bool:
-        return consumer.running and await kafka_reachable(producer)
+        running: Running | None = getattr(app.state, "running", None)
+        return (
+            running is not None
+            and running.consumer.running
+            and await kafka_reachable(running.producer)
+        )
 
     app = create_contacts_app(
-        uow=uow,
         token_codec=TokenCodec(
             settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience
         ),
         readiness={"mongodb": mongo_ready, "kafka": kafka_ready},
         lifespan=lifespan,
     )
-    return ContactsService(app=app, uow=uow, settings=settings)
+    return ContactsService(app=app, settings=settings)
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:

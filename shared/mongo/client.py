@@ -1,16 +1,61 @@
-"""One way to open the store, and to tell MongoDB from FerretDB where behaviour must differ."""
+"""Opening the store, and telling MongoDB from FerretDB where behaviour must differ."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
+
+from shared.logging import get_logger
 
 Document = dict[str, Any]
+log = get_logger(__name__)
+
+DUPLICATE_KEY = 11000
 
 
-def create_client(url: str) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False)
+@dataclass(frozen=True)
+class Store:
+    client: AsyncMongoClient[Document]
+    ferretdb: bool
+
+
+def create_client(url: str, **options: Any) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False, **options
+    )
+
+
+async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
+    """FerretDB names itself in buildInfo; real MongoDB never carries `ferretdbVersion`."""
+    info = await client.admin.command("buildInfo")
+    return "ferretdbVersion" in info or "ferretdbFeatures" in info
+
+
+async def connect_store(url: str) -> Store:
+    """Opens the store; on FerretDB with one connection per process.
+
+    FerretDB v1 (SQLite backend) does not run an update's read-modify-write in a transaction, so
+    two connections updating one document can lose a write (FerretDB issue #3040). A single
+    connection serialises this process's writes, which keeps version checks and the outbox
+    correct; several replicas against one FerretDB remain unsafe, so production uses MongoDB.
+    """
+    probe = create_client(url)
+    try:
+        ferretdb = await is_ferretdb(probe)
+    finally:
+        await probe.close()
+    if not ferretdb:
+        return Store(create_client(url), ferretdb=False)
+    log.warning(
+        "ferretdb_detected",
+        detail="one store connection per process; run a single replica per service on FerretDB",
+    )
+    return Store(create_client(url, maxPoolSize=1), ferretdb=True)
 
 
 async def ping(client: AsyncMongoClient[Document]) -> bool:
@@ -21,7 +66,20 @@ async def ping(client: AsyncMongoClient[Document]) -> bool:
     return True
 
 
-async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
-    """FerretDB reports itself in buildInfo; real MongoDB never carries a `ferretdb` section."""
-    info = await client.admin.command("buildInfo")
-    return "ferretdb" in info or "ferretdbFeatures" in info
+def is_duplicate_key(exc: Exception) -> bool:
+    """MongoDB reports code 11000; FerretDB's SQLite backend reports updates into a unique
+    key as an internal error naming the UNIQUE constraint."""
+    if not isinstance(exc, OperationFailure):
+        return False
+    return exc.code == DUPLICATE_KEY or (exc.code == 1 and "UNIQUE constraint" in str(exc))
+
+
+async def ensure_indexes(
+    collection: AsyncCollection[Document], models: Sequence[IndexModel]
+) -> None:
+    """Creates only the indexes that are missing: FerretDB v1.24 crashes the connection when
+    asked to create an index that already exists, which MongoDB treats as a no-op."""
+    existing = {index["name"] async for index in await collection.list_indexes()}
+    missing = [m for m in models if m.document["name"] not in existing]
+    if missing:
+        await collection.create_indexes(missing)

@@ -97,7 +97,7 @@ class OutboxRelay:
         lease: RelayLease,
         service: str,
         poll_interval_s: float = 0.2,
-        batch_size: int = 500,
+        batch_size: int = 2000,
     ) -> None:
         self._collections = list(collections)
         self._producer = producer
@@ -155,11 +155,10 @@ class OutboxRelay:
         pulls: list[UpdateOne] = []
         settle: list[UpdateOne | DeleteOne] = []
         for doc in docs:
-            ids = [e["id"] for e in doc.get(OUTBOX) or []]
-            if ids:
-                pulls.append(
-                    UpdateOne({"_id": doc["_id"]}, {"$pull": {OUTBOX: {"id": {"$in": ids}}}})
-                )
+            entries = doc.get(OUTBOX) or []
+            if entries:
+                # $pullAll of the exact entries: FerretDB ignores $pull with a condition.
+                pulls.append(UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: entries}}))
             drained = {"_id": doc["_id"], OUTBOX: {"$size": 0}}
             if doc.get(PURGE):
                 settle.append(DeleteOne({**drained, PURGE: True}))

@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from services.contacts.adapters.documents import (
     contact_from_document,
@@ -26,11 +26,10 @@ from services.contacts.domain.errors import DuplicatePhone, VersionConflict
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
 from shared.contracts.envelope import EventPayload
-from shared.mongo.client import Document
+from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, PENDING, PURGE, outbox_entry, outbox_update
 
 SOURCE = "roster/contacts"
-DUPLICATE_KEY = 11000
 
 CONTACT_INDEXES = [
     IndexModel([("org_id", ASCENDING), ("phone_key", ASCENDING)], unique=True, name="org_phone"),
@@ -80,7 +79,7 @@ class ContactRepository:
         self.collection = db["contacts"]
 
     async def create_indexes(self) -> None:
-        await self.collection.create_indexes(CONTACT_INDEXES)
+        await ensure_indexes(self.collection, CONTACT_INDEXES)
 
     async def get(self, org_id: str, contact_id: str) -> Contact | None:
         doc = await self.collection.find_one(
@@ -112,7 +111,9 @@ class ContactRepository:
     async def add(self, contact: Contact) -> None:
         try:
             await self.collection.insert_one(self._new_document(contact))
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             existing = await self.ids_by_phone(contact.org_id, [phone_key(contact)])
             raise DuplicatePhone(
                 "a contact with this phone already exists",
@@ -163,7 +164,9 @@ class ContactRepository:
             result = await self.collection.update_one(
                 {"_id": contact.id, "org_id": contact.org_id, "version": expected_version}, update
             )
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             existing = await self.ids_by_phone(contact.org_id, [phone_key(contact)])
             raise DuplicatePhone(
                 "a contact with this phone already exists",
@@ -240,8 +243,7 @@ class OrganizationRepository:
             {"$setOnInsert": {**defaults, OUTBOX: [], PENDING: False}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
-            projection={OUTBOX: 0},
-        )
+        )  # no projection: FerretDB does not implement it for findAndModify
         assert doc is not None  # upserted and returned after the update
         return organization_from_document(doc)
 

@@ -9,14 +9,12 @@ from fastapi import FastAPI
 
 from services.contacts.entrypoints.http import contacts, organization
 from services.contacts.entrypoints.http.dependencies import install_domain_errors
-from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import TokenCodec
 from shared.http.app import ReadinessCheck, create_app
 
 
 def create_contacts_app(
     *,
-    uow: ContactsUnitOfWork,
     token_codec: TokenCodec,
     readiness: Mapping[str, ReadinessCheck],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
@@ -24,7 +22,6 @@ def create_contacts_app(
     app = create_app(
         service="contacts", token_codec=token_codec, readiness=readiness, lifespan=lifespan
     )
-    app.state.uow = uow
     install_domain_errors(app)
     app.include_router(contacts.router)
     app.include_router(organization.router)
