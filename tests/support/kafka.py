@@ -22,8 +22,9 @@ class TopicTail:
     async def __aenter__(self) -> TopicTail:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
+        metadata = await consumer._client.fetch_all_metadata()
         partitions = [
-            TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or []
+            TopicPartition(self.topic, p) for p in metadata.partitions_for_topic(self.topic) or []
         ]
         if not partitions:
             await consumer.stop()
@@ -46,7 +47,13 @@ class TopicTail:
             self.records.extend(records)
 
     def envelopes(self) -> list[dict[str, Any]]:
-        return [json.loads(r.value) for r in self.records if r.value is not None]
+        found = []
+        for record in self.records:
+            try:
+                found.append(json.loads(record.value or b""))
+            except ValueError:
+                continue  # dead-letter topics hold what could not be parsed
+        return found
 
     async def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], count: int = 1, timeout_s: float = 30

@@ -1,0 +1,34 @@
+"""End-to-end fixtures: the contacts service as a separate process with its own database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.settings import ServiceSettings
+from tests.support.process import ServiceProcess
+
+
+@pytest.fixture
+def contacts_process(settings: ServiceSettings, tmp_path: Path) -> Iterator[ServiceProcess]:
+    run = uuid.uuid4().hex[:8]
+    process = ServiceProcess(
+        "contacts",
+        {
+            "ROSTER_ENV": "test",
+            "ROSTER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "ROSTER_MONGODB_URL": settings.mongodb_url,
+            "ROSTER_MONGODB_DB_PREFIX": f"e2e{run}_",
+            "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"e2e-{run}.",
+            "ROSTER_OUTBOX_POLL_INTERVAL_S": "0.05",
+            "ROSTER_LOG_JSON": "true",
+        },
+        tmp_path / "contacts.log",
+    )
+    try:
+        yield process
+    finally:
+        process.stop()
