@@ -1,4 +1,4 @@
-"""A contact created over HTTP appears on Kafka as a ContactCreated matching the published schema."""
+"""A contact created over HTTP appears on Kafka as a ContactCreated matching its schema."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ def membership_event(
     org: str,
     group: str,
     seq: int,
-    added: list[str] = (),
-    removed: list[str] = (),  # type: ignore[assignment]
+    added: Sequence[str] = (),
+    removed: Sequence[str] = (),
 ) -> bytes:
     payload = GroupMembershipChanged(
         group_id=group,
