@@ -23,7 +23,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         value = encoded["v"]
         if encoded.get("t") == "dt":
             value = datetime.fromisoformat(value)
-    except (ValueError, TypeError, KeyError) as exc:
+        elif not isinstance(value, str | int | float) or isinstance(value, bool):
+            # The cursor is client input and its value ends up in a query: scalars only.
+            raise TypeError("cursor value must be a scalar")
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ApiError(400, "invalid_cursor", "the cursor is not valid") from exc
     if cursor_sort != sort or not isinstance(item_id, str):
         raise ApiError(400, "invalid_cursor", "the cursor belongs to another sort order")

@@ -53,7 +53,7 @@ class BatchCreateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Entries stay raw here so that each is validated on its own.
-    contacts: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    contacts: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class UpdateContactBody(ContactFields):
