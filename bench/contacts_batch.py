@@ -8,7 +8,7 @@ Prints, from one run on this machine:
 - contacts/s through `POST /v1/contacts/batch` (1,000 per call, real HTTP, a separate process);
 - the raw `insert_many` rate of the same documents into the same store (same indexes, batches of
   1,000): the ratio of the two is the figure to compare across changes;
-- how long the outbox relay took to publish every ContactCreated to Kafka;
+- how long until every ContactCreated was read back from Kafka (outbox relay backlog);
 - GET /v1/contacts/{id} p50/p99 under concurrent load.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import sys
@@ -37,6 +38,7 @@ from shared.auth import Role, TokenCodec
 from shared.mongo.client import connect_store, ensure_indexes
 from shared.settings import ServiceSettings
 from tests.support.infra import real_infrastructure
+from tests.support.kafka import TopicTail
 from tests.support.process import ServiceProcess
 
 # Mobile prefixes and how many subscriber digits follow them.
@@ -95,10 +97,10 @@ async def api_create(
     return time.perf_counter() - started, ids
 
 
-async def raw_insert(mongodb_url: str, numbers: list[str]) -> float:
+async def raw_insert(mongodb_url: str, db_name: str, numbers: list[str]) -> float:
     """The same documents the service writes (state + outbox entry), straight into the store."""
     store = await connect_store(mongodb_url)
-    db = store.client[f"bench_raw_{uuid.uuid4().hex[:8]}"]
+    db = store.client[db_name]
     repo = ContactRepository(db)
     await ensure_indexes(repo.collection, CONTACT_INDEXES)
     org, now = "bench-raw", datetime.now(UTC)
@@ -122,22 +124,32 @@ async def raw_insert(mongodb_url: str, numbers: list[str]) -> float:
     for i in range(0, len(docs), 1000):
         await repo.collection.insert_many(docs[i : i + 1000], ordered=False)
     elapsed = time.perf_counter() - started
-    await store.client.drop_database(db.name)
     await store.client.close()
     return elapsed
 
 
-async def outbox_drained(mongodb_url: str, db_name: str, timeout_s: float) -> float:
+async def drop_databases(mongodb_url: str, names: list[str]) -> None:
+    """Only once every bench process is gone: FerretDB stalls dropping a database in use."""
     store = await connect_store(mongodb_url)
+    for name in names:
+        await store.client.drop_database(name)
+    await store.client.close()
+
+
+async def events_published(tail: TopicTail, org: str, count: int, timeout_s: float) -> float:
+    """Seconds until every ContactCreated of the run was read back from Kafka."""
     started = time.perf_counter()
-    try:
-        while time.perf_counter() - started < timeout_s:
-            if not await store.client[db_name]["contacts"].find_one({"outbox_pending": True}):
-                return time.perf_counter() - started
-            await asyncio.sleep(0.5)
-        return float("nan")
-    finally:
-        await store.client.close()
+    seen: set[str] = set()
+    while time.perf_counter() - started < timeout_s:
+        await tail.poll(1.0)
+        for record in tail.records:
+            envelope = json.loads(record.value or b"{}")
+            if envelope.get("orgid") == org and envelope.get("type", "").endswith("Created"):
+                seen.add(envelope["subject"])
+        tail.records.clear()
+        if len(seen) >= count:
+            return time.perf_counter() - started
+    return float("nan")
 
 
 async def get_latency(
@@ -163,7 +175,8 @@ async def run(args: argparse.Namespace) -> None:
         run_id = uuid.uuid4().hex[:8]
         settings = ServiceSettings()
         codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
-        headers = {"Authorization": "Bearer " + codec.issue(f"bench-{run_id}", Role.ADMIN, "b")}
+        org = f"bench-{run_id}"
+        headers = {"Authorization": "Bearer " + codec.issue(org, Role.ADMIN, "b")}
         prefix = f"bench{run_id}_"
         log = Path(tempfile.mkdtemp()) / "contacts.log"
         service = ServiceProcess(
@@ -177,21 +190,24 @@ async def run(args: argparse.Namespace) -> None:
             },
             log,
         )
+        numbers = phones(args.contacts)
+        raw_numbers = phones(args.contacts, offset=10 * args.contacts)
+        batches = [entries(numbers[i : i + 1000]) for i in range(0, len(numbers), 1000)]
+        print(
+            f"store: {endpoints.origin} ({endpoints.mongodb_url}); "
+            f"{args.contacts} contacts, {args.concurrency} concurrent batch calls"
+        )
+        # The baseline runs alone: the store is not shared with the service while it is measured.
+        raw_s = await raw_insert(endpoints.mongodb_url, prefix + "raw", raw_numbers)
         service.start()
         try:
-            numbers = phones(args.contacts)
-            raw_numbers = phones(args.contacts, offset=10 * args.contacts)
-            batches = [entries(numbers[i : i + 1000]) for i in range(0, len(numbers), 1000)]
-            print(
-                f"store: {endpoints.origin} ({endpoints.mongodb_url}); "
-                f"{args.contacts} contacts, {args.concurrency} concurrent batch calls"
-            )
-            raw_s = await raw_insert(endpoints.mongodb_url, raw_numbers)
-            api_s, ids = await api_create(service.url, headers, batches, args.concurrency)
-            drain_s = await outbox_drained(endpoints.mongodb_url, prefix + "contacts", 900)
+            async with TopicTail(endpoints.kafka_bootstrap, "roster.contacts") as tail:
+                api_s, ids = await api_create(service.url, headers, batches, args.concurrency)
+                drain_s = await events_published(tail, org, len(ids), 900)
             latencies = await get_latency(service.url, headers, ids, args.gets, 16)
         finally:
             service.stop()
+        await drop_databases(endpoints.mongodb_url, [prefix + "raw", prefix + "contacts"])
     api_rate, raw_rate = args.contacts / api_s, args.contacts / raw_s
     print(f"batch API          : {api_rate:10.0f} contacts/s ({api_s:.1f} s)")
     print(f"raw insert_many    : {raw_rate:10.0f} docs/s     ({raw_s:.1f} s)")

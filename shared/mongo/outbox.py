@@ -139,8 +139,9 @@ class OutboxRelay:
 
     async def relay_once(self, collection: AsyncCollection[Document]) -> int:
         """One pass: publish up to a batch of documents' events; returns how many were published."""
+        # One reply with the whole batch: no server cursor stays open between awaits.
         docs = await collection.find(
-            {PENDING: True}, {OUTBOX: 1, PURGE: 1}, limit=self._batch
+            {PENDING: True}, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
         ).to_list()
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
         records = [

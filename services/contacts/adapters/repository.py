@@ -1,5 +1,9 @@
 """MongoDB repositories.
 
+Every read fetches its whole result in the first reply (`batch_size`): on FerretDB a server
+cursor left open between awaits holds its SQLite connection, and the process's next write on its
+single store connection would wait for it forever.
+
 Each write stores an aggregate's new state together with its events in the document's outbox, in
 one single-document update: the only atomicity every supported store offers.
 """
@@ -89,13 +93,17 @@ class ContactRepository:
 
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
         cursor = self.collection.find(
-            {"_id": {"$in": list(ids)}, "org_id": org_id, "deleted": False}, {OUTBOX: 0}
+            {"_id": {"$in": list(ids)}, "org_id": org_id, "deleted": False},
+            {OUTBOX: 0},
+            batch_size=len(ids) + 1,
         )
         return {doc["_id"]: contact_from_document(doc) async for doc in cursor}
 
     async def ids_by_phone(self, org_id: str, phones: Sequence[str]) -> dict[str, str]:
         cursor = self.collection.find(
-            {"org_id": org_id, "phone_key": {"$in": list(phones)}}, {"_id": 1, "phone_key": 1}
+            {"org_id": org_id, "phone_key": {"$in": list(phones)}},
+            {"_id": 1, "phone_key": 1},
+            batch_size=len(phones) + 1,
         )
         return {doc["phone_key"]: doc["_id"] async for doc in cursor}
 
@@ -204,7 +212,11 @@ class ContactRepository:
             keyset = {"$or": [{field: {op: after[0]}}, {field: after[0], "_id": {op: after[1]}}]}
             query = {"$and": [query, keyset]}
         cursor = self.collection.find(
-            query, {OUTBOX: 0}, sort=[(field, direction), ("_id", direction)], limit=limit
+            query,
+            {OUTBOX: 0},
+            sort=[(field, direction), ("_id", direction)],
+            limit=limit,
+            batch_size=limit,
         )
         return [contact_from_document(doc) async for doc in cursor]
 
