@@ -21,7 +21,7 @@ from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import TokenCodec
 from shared.contracts.topics import CONTACTS, GROUPS, ORGANIZATIONS
 from shared.kafka.consumer import ConsumerRunner
-from shared.kafka.producer import EventProducer, kafka_reachable
+from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
 from shared.mongo.client import Store, connect_store, ping
@@ -123,7 +123,7 @@ def build_contacts_service(settings: ServiceSettings) -> ContactsService:
         return (
             running is not None
             and running.consumer.running
-            and await kafka_reachable(running.producer)
+            and await running.producer.is_reachable()
         )
 
     app = create_contacts_app(

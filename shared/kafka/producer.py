@@ -53,18 +53,17 @@ class EventProducer:
         for r in records:
             EVENTS_PUBLISHED.labels(topic=r.topic, type=r.event_type).inc()
 
+    async def is_reachable(self, timeout_s: float = 2.0) -> bool:
+        """Readiness: the broker answers a metadata request now."""
+        try:
+            metadata = await asyncio.wait_for(
+                self._producer.client.fetch_all_metadata(), timeout=timeout_s
+            )
+        except Exception:
+            return False
+        return bool(metadata.brokers())
+
     async def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> None:
         await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
-
-
-async def kafka_reachable(producer: EventProducer, timeout_s: float = 2.0) -> bool:
-    """Readiness: the broker answers a metadata request now."""
-    try:
-        metadata = await asyncio.wait_for(
-            producer._producer.client.fetch_all_metadata(), timeout=timeout_s
-        )
-    except Exception:
-        return False
-    return bool(metadata.brokers())

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from shared.settings import ServiceSettings
+from tests.support.contacts_api import create
 from tests.support.kafka import TopicTail
 
 Auth = Callable[..., dict[str, str]]
@@ -36,13 +37,6 @@ def phones(count: int) -> list[str]:
     while len(found) < count:
         found.add(new_phone()[0])
     return sorted(found)
-
-
-async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
-    response = await client.post("/v1/contacts", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    contact: dict[str, Any] = response.json()
-    return contact
 
 
 async def get(

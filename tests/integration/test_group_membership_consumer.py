@@ -15,6 +15,7 @@ from shared.contracts.envelope import wrap
 from shared.contracts.groups import GroupMembershipChanged
 from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
+from tests.support.contacts_api import create
 from tests.support.eventually import eventually
 from tests.support.kafka import TopicTail, produce
 
@@ -38,20 +39,13 @@ def membership_event(
     return envelope.model_dump_json().encode()
 
 
-async def create(client: httpx.AsyncClient, headers: dict[str, str], phone: str) -> str:
-    response = await client.post("/v1/contacts", json={"phone": phone}, headers=headers)
-    assert response.status_code == 201, response.text
-    contact_id: str = response.json()["id"]
-    return contact_id
-
-
 async def test_projection_is_idempotent_and_poison_is_dead_lettered(
     client: httpx.AsyncClient, auth: TokenFactory, org: str, settings: ServiceSettings
 ) -> None:
     headers = auth(org)
-    c1 = await create(client, headers, "+254711000001")
-    c2 = await create(client, headers, "+254711000002")
-    c3 = await create(client, headers, "+254711000003")
+    c1 = (await create(client, headers, phone="+254711000001"))["id"]
+    c2 = (await create(client, headers, phone="+254711000002"))["id"]
+    c3 = (await create(client, headers, phone="+254711000003"))["id"]
     group = str(uuid.uuid4())
     key = group.encode()
     bootstrap = settings.kafka_bootstrap

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from services.contacts.bootstrap import ContactsService
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
+from tests.support.contacts_api import create
 
 Auth = Callable[..., dict[str, str]]
 
@@ -80,13 +81,6 @@ def documented_operations(service: ContactsService) -> set[tuple[str, str]]:
     """What the OpenAPI document advertises: an independent list of the routes to probe."""
     paths: dict[str, dict[str, Any]] = service.app.openapi()["paths"]
     return {(method.upper(), path) for path, item in paths.items() for method in item}
-
-
-async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
-    response = await client.post("/v1/contacts", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    contact: dict[str, Any] = response.json()
-    return contact
 
 
 # --- authentication ---------------------------------------------------------------------------

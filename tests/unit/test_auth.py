@@ -12,6 +12,13 @@ from shared.settings import DEV_SIGNING_KEY, ServiceSettings
 codec = TokenCodec("k" * 40, "roster", "roster")
 
 
+def forged(key: str = "k" * 40, algorithm: str = "HS256", **overrides: object) -> str:
+    """A token signed like a real one, with one claim (or the algorithm) made wrong."""
+    claims = {"org": "acme", "role": "admin", "sub": "u", "exp": 9999999999}
+    claims |= {"iss": "roster", "aud": "roster", **overrides}
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
 def test_round_trip() -> None:
     principal = codec.verify(codec.issue("acme", Role.STAFF, "u1"))
     assert (principal.org_id, principal.role, principal.subject) == ("acme", Role.STAFF, "u1")
@@ -25,42 +32,9 @@ def test_round_trip() -> None:
         TokenCodec("other" * 10, "roster", "roster").issue("acme", Role.ADMIN, "u1"),
         TokenCodec("k" * 40, "someone-else", "roster").issue("acme", Role.ADMIN, "u1"),
         codec.issue("acme", Role.ADMIN, "u1", ttl_seconds=-10),
-        jwt.encode(
-            {
-                "org": "acme",
-                "role": "root",
-                "sub": "u",
-                "exp": 9999999999,
-                "iss": "roster",
-                "aud": "roster",
-            },
-            "k" * 40,
-            algorithm="HS256",
-        ),
-        jwt.encode(
-            {
-                "org": "a/b",
-                "role": "admin",
-                "sub": "u",
-                "exp": 9999999999,
-                "iss": "roster",
-                "aud": "roster",
-            },
-            "k" * 40,
-            algorithm="HS256",
-        ),
-        jwt.encode(
-            {
-                "org": "acme",
-                "role": "admin",
-                "sub": "u",
-                "exp": 9999999999,
-                "iss": "roster",
-                "aud": "roster",
-            },
-            "",
-            algorithm="none",
-        ),
+        forged(role="root"),
+        forged(org="a/b"),
+        forged(key="", algorithm="none"),
     ],
 )
 def test_bad_tokens_are_refused(token: str) -> None:

@@ -1,0 +1,15 @@
+"""Small helpers for talking to the contacts API in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    """Creates a contact and insists on 201, so a broken setup never hides behind later asserts."""
+    response = await client.post("/v1/contacts", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    contact: dict[str, Any] = response.json()
+    return contact
