@@ -83,6 +83,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
         lease=RelayLease(db["relay_leases"], "outbox", ttl=timedelta(seconds=5)),
         service=SERVICE,
         poll_interval_s=settings.outbox_poll_interval_s,
+        write_batch=store.write_batch,
     )
     if settings.outbox_relay_enabled:
         await relay.start()

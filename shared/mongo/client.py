@@ -6,22 +6,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, DeleteOne, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
 from shared.logging import get_logger
 
 Document = dict[str, Any]
+WriteOperation = UpdateOne | DeleteOne
 log = get_logger(__name__)
 
 DUPLICATE_KEY = 11000
+
+# FerretDB v1.24 (SQLite) keeps each statement's read cursor of an `update` command open until
+# the whole command ends, and its SQLite pool has 100 connections: an update command with 100
+# statements or more waits forever for a connection. 50 leaves room for other clients.
+FERRETDB_WRITE_BATCH = 50
+MONGODB_WRITE_BATCH = 1000
 
 
 @dataclass(frozen=True)
 class Store:
     client: AsyncMongoClient[Document]
     ferretdb: bool
+
+    @property
+    def write_batch(self) -> int:
+        """How many statements one bulk write command may carry on this store."""
+        return FERRETDB_WRITE_BATCH if self.ferretdb else MONGODB_WRITE_BATCH
 
 
 def create_client(url: str, **options: Any) -> AsyncMongoClient[Document]:
@@ -64,6 +76,14 @@ async def ping(client: AsyncMongoClient[Document]) -> bool:
     except Exception:
         return False
     return True
+
+
+async def bulk_write_in_chunks(
+    collection: AsyncCollection[Document], operations: Sequence[WriteOperation], chunk: int
+) -> None:
+    """Unordered bulk write split into commands of at most `chunk` statements (see Store)."""
+    for start in range(0, len(operations), chunk):
+        await collection.bulk_write(list(operations[start : start + chunk]), ordered=False)
 
 
 def is_duplicate_key(exc: Exception) -> bool:

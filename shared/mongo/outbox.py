@@ -6,6 +6,11 @@ its state. The relay publishes them and pulls them out once Kafka acknowledged t
 anywhere means the events are published later (at least once), never lost and never published
 for a change that was not stored. A document flagged `outbox_purge` is deleted once its last
 event is out (tombstones).
+
+There is deliberately no "pending" flag: a flag cleared after the pull needs a guarded update
+(`_id` plus a condition), and FerretDB answers any filter beyond `_id` alone by scanning the whole
+collection. The array is the only truth; `outbox.id > ""` finds documents with events, through
+the `OUTBOX_INDEX` on MongoDB, and every relay write filters on `_id` alone.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import DeleteOne, UpdateOne
+from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -26,13 +31,15 @@ from shared.faults import crash_point
 from shared.kafka.producer import EventProducer, OutgoingRecord
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_BACKLOG
-from shared.mongo.client import Document
+from shared.mongo.client import FERRETDB_WRITE_BATCH, Document, bulk_write_in_chunks
 
 log = get_logger(__name__)
 
 OUTBOX = "outbox"
-PENDING = "outbox_pending"
 PURGE = "outbox_purge"
+# Matches documents whose outbox holds at least one event (event ids are non-empty strings).
+HAS_EVENTS: Document = {f"{OUTBOX}.id": {"$gt": ""}}
+OUTBOX_INDEX = IndexModel([(f"{OUTBOX}.id", ASCENDING)], name="outbox_events")
 
 
 def outbox_entry(
@@ -54,9 +61,9 @@ def outbox_entry(
     }
 
 
-def outbox_update(entries: Sequence[Document]) -> dict[str, Any]:
-    """The update operators that append events to a document's outbox."""
-    return {"$push": {OUTBOX: {"$each": list(entries)}}, "$set": {PENDING: True}}
+def outbox_update(entries: Sequence[Document], state: Document) -> dict[str, Any]:
+    """One atomic update: the aggregate's new state and the events that describe the change."""
+    return {"$set": dict(state), "$push": {OUTBOX: {"$each": list(entries)}}}
 
 
 class RelayLease:
@@ -98,6 +105,7 @@ class OutboxRelay:
         service: str,
         poll_interval_s: float = 0.2,
         batch_size: int = 2000,
+        write_batch: int = FERRETDB_WRITE_BATCH,
     ) -> None:
         self._collections = list(collections)
         self._producer = producer
@@ -105,6 +113,7 @@ class OutboxRelay:
         self._service = service
         self._poll = poll_interval_s
         self._batch = batch_size
+        self._write_batch = write_batch
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -141,32 +150,27 @@ class OutboxRelay:
         """One pass: publish up to a batch of documents' events; returns how many were published."""
         # One reply with the whole batch: no server cursor stays open between awaits.
         docs = await collection.find(
-            {PENDING: True}, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
+            HAS_EVENTS, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
         ).to_list()
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
         records = [
             OutgoingRecord(e["topic"], e["key"], e["value"].encode(), e["id"], e["type"])
             for doc in docs
-            for e in doc.get(OUTBOX) or []
+            for e in doc[OUTBOX]
         ]
-        if records:
-            crash_point("outbox.before_publish")
-            await self._producer.publish(records)
-            crash_point("outbox.after_publish")
-        pulls: list[UpdateOne] = []
-        settle: list[UpdateOne | DeleteOne] = []
-        for doc in docs:
-            entries = doc.get(OUTBOX) or []
-            if entries:
-                # $pullAll of the exact entries: FerretDB ignores $pull with a condition.
-                pulls.append(UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: entries}}))
-            drained = {"_id": doc["_id"], OUTBOX: {"$size": 0}}
-            if doc.get(PURGE):
-                settle.append(DeleteOne({**drained, PURGE: True}))
-            else:
-                settle.append(UpdateOne(drained, {"$set": {PENDING: False}}))
-        if pulls:
-            await collection.bulk_write(pulls, ordered=False)
-        if settle:
-            await collection.bulk_write(settle, ordered=False)
+        if not records:
+            return 0
+        crash_point("outbox.before_publish")
+        await self._producer.publish(records)
+        crash_point("outbox.after_publish")
+        # $pullAll of the exact entries published (FerretDB ignores $pull with a condition):
+        # events appended meanwhile stay for the next pass.
+        pulls = [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX: d[OUTBOX]}}) for d in docs]
+        await bulk_write_in_chunks(collection, pulls, self._write_batch)
+        purges = [
+            DeleteOne({"_id": d["_id"], PURGE: True, OUTBOX: {"$size": 0}})
+            for d in docs
+            if d.get(PURGE)
+        ]
+        await bulk_write_in_chunks(collection, purges, self._write_batch)
         return len(records)

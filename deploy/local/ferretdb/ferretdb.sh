@@ -108,6 +108,9 @@ cmd_start() {
         >>"$LOG_FILE" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
     echo "$PORT" >"$PORT_FILE"
+    # Until setsid/nohup have exec'd the server, the child still looks like this
+    # script; wait for the exec so `ready` never mistakes the window for a death.
+    for _ in $(seq 50); do running_pid >/dev/null && break; sleep 0.1; done
     log "started (pid $!, mongodb://$HOST:$PORT/, log $LOG_FILE)"
 }
 

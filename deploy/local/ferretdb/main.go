@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/build/version"
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -103,6 +104,9 @@ func run(logger *slog.Logger, listen, dataDir string) error {
 	// SQLite backend are closed: that is our clean shutdown on SIGTERM/SIGINT.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+
+	// Lookups and updates by _id use an index only thanks to this (see idindex.go).
+	go (&idIndexer{dir: abs, logger: logger}).run(ctx, 500*time.Millisecond)
 
 	if err = f.Run(ctx); err != nil {
 		return err

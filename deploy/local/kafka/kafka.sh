@@ -204,6 +204,8 @@ cmd_start() {
     -cp "$LIB_DIR/*" kafka.Kafka "$CONFIG" \
     >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
+  # Wait for setsid/nohup to exec the JVM, so `ready` never mistakes the window for a death.
+  for _ in $(seq 50); do broker_pid >/dev/null && break; sleep 0.1; done
   say "started (pid $(cat "$PID_FILE"))"
 }
 

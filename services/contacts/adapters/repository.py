@@ -31,7 +31,7 @@ from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes, is_duplicate_key
-from shared.mongo.outbox import OUTBOX, PENDING, PURGE, outbox_entry, outbox_update
+from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, PURGE, outbox_entry, outbox_update
 
 SOURCE = "roster/contacts"
 
@@ -48,7 +48,7 @@ CONTACT_INDEXES = [
     ),
     IndexModel([("org_id", ASCENDING), ("groups", ASCENDING)], name="org_groups"),
     IndexModel([("org_id", ASCENDING), ("category", ASCENDING)], name="org_category"),
-    IndexModel([(PENDING, ASCENDING)], name="outbox_pending"),
+    OUTBOX_INDEX,
 ]
 
 SORTS: dict[str, tuple[str, int]] = {
@@ -86,10 +86,12 @@ class ContactRepository:
         await ensure_indexes(self.collection, CONTACT_INDEXES)
 
     async def get(self, org_id: str, contact_id: str) -> Contact | None:
-        doc = await self.collection.find_one(
-            {"_id": contact_id, "org_id": org_id, "deleted": False}, {OUTBOX: 0}
-        )
-        return contact_from_document(doc) if doc else None
+        """Looked up by `_id` alone, then checked for tenant and tombstone here: FerretDB answers
+        an `_id`-only filter from its primary key but scans the collection for anything more."""
+        doc = await self.collection.find_one({"_id": contact_id}, {OUTBOX: 0})
+        if doc is None or doc["org_id"] != org_id or doc["deleted"]:
+            return None
+        return contact_from_document(doc)
 
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
         cursor = self.collection.find(
@@ -113,7 +115,6 @@ class ContactRepository:
             **contact_state(contact),
             "groups": [],
             OUTBOX: _entries(contact.events, contact.id, contact.org_id, contact.version),
-            PENDING: True,
         }
 
     async def add(self, contact: Contact) -> None:
@@ -161,13 +162,13 @@ class ContactRepository:
         """Stores the change only if nobody saved the contact since it was read."""
         if not contact.events:
             return
-        update = outbox_update(
-            _entries(contact.events, contact.id, contact.org_id, contact.version)
-        )
-        update["$set"].update(contact_state(contact))
+        state = contact_state(contact)
         if contact.deleted:
             # A tombstone: the relay deletes the document once ContactDeleted is published.
-            update["$set"][PURGE] = True
+            state[PURGE] = True
+        update = outbox_update(
+            _entries(contact.events, contact.id, contact.org_id, contact.version), state
+        )
         try:
             result = await self.collection.update_one(
                 {"_id": contact.id, "org_id": contact.org_id, "version": expected_version}, update
@@ -252,7 +253,7 @@ class OrganizationRepository:
         defaults = organization_state(Organization(id=org_id))
         doc = await self.collection.find_one_and_update(
             {"_id": org_id},
-            {"$setOnInsert": {**defaults, OUTBOX: [], PENDING: False}},
+            {"$setOnInsert": {**defaults, OUTBOX: []}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )  # no projection: FerretDB does not implement it for findAndModify
@@ -262,8 +263,9 @@ class OrganizationRepository:
     async def save(self, org: Organization, expected_version: int) -> None:
         if not org.events:
             return
-        update = outbox_update(_entries(org.events, org.id, org.id, org.version))
-        update["$set"].update(organization_state(org))
+        update = outbox_update(
+            _entries(org.events, org.id, org.id, org.version), organization_state(org)
+        )
         result = await self.collection.update_one(
             {"_id": org.id, "version": expected_version}, update
         )
