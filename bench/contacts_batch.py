@@ -124,7 +124,7 @@ async def raw_insert(mongodb_url: str, db_name: str, numbers: list[str]) -> floa
     for i in range(0, len(docs), 1000):
         await repo.collection.insert_many(docs[i : i + 1000], ordered=False)
     elapsed = time.perf_counter() - started
-    await store.client.close()
+    await store.close()
     return elapsed
 
 
@@ -133,7 +133,7 @@ async def drop_databases(mongodb_url: str, names: list[str]) -> None:
     store = await connect_store(mongodb_url)
     for name in names:
         await store.client.drop_database(name)
-    await store.client.close()
+    await store.close()
 
 
 async def events_published(tail: TopicTail, org: str, count: int, timeout_s: float) -> float:

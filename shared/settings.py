@@ -36,6 +36,8 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     outbox_relay_enabled: bool = True
     outbox_poll_interval_s: float = Field(default=0.2, gt=0)
+    # Idle, the relay backs off to this; writes in the same process wake it at once.
+    outbox_max_idle_s: float = Field(default=1.0, gt=0)
     consumer_max_attempts: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")

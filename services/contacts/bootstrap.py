@@ -25,7 +25,7 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
 from shared.mongo.client import Store, connect_store, ping
-from shared.mongo.outbox import OutboxRelay, RelayLease
+from shared.mongo.outbox import OutboxRelay, OutboxWakeup, RelayLease
 from shared.settings import ServiceSettings
 
 SERVICE = "contacts"
@@ -66,10 +66,11 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
         replication_factor=settings.kafka_replication_factor,
     )
     store = await connect_store(settings.mongodb_url)
-    stack.push_async_callback(store.client.close)
+    stack.push_async_callback(store.close)
     db = store.client[settings.database_name(SERVICE)]
+    wakeup = OutboxWakeup()
     uow = ContactsUnitOfWork(
-        contacts=ContactRepository(db), organizations=OrganizationRepository(db)
+        contacts=ContactRepository(db, wakeup), organizations=OrganizationRepository(db, wakeup)
     )
     await uow.contacts.create_indexes()
 
@@ -78,12 +79,14 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     stack.push_async_callback(producer.stop)
 
     relay = OutboxRelay(
+        store=store,
         collections=[uow.contacts.collection, uow.organizations.collection],
         producer=producer,
         lease=RelayLease(db["relay_leases"], "outbox", ttl=timedelta(seconds=5)),
         service=SERVICE,
+        wakeup=wakeup,
         poll_interval_s=settings.outbox_poll_interval_s,
-        write_batch=store.write_batch,
+        max_idle_s=settings.outbox_max_idle_s,
     )
     if settings.outbox_relay_enabled:
         await relay.start()

@@ -27,8 +27,18 @@ MONGODB_WRITE_BATCH = 1000
 
 @dataclass(frozen=True)
 class Store:
+    """`client` does everything a request needs. `scanner` serves long read-only scans (the
+    outbox relay's): on FerretDB it is a second connection, so a scan never holds up requests
+    behind the single writing connection; reads cannot lose updates. On MongoDB it is `client`."""
+
     client: AsyncMongoClient[Document]
     ferretdb: bool
+    scanner: AsyncMongoClient[Document]
+
+    async def close(self) -> None:
+        if self.scanner is not self.client:
+            await self.scanner.close()
+        await self.client.close()
 
     @property
     def write_batch(self) -> int:
@@ -62,12 +72,17 @@ async def connect_store(url: str) -> Store:
     finally:
         await probe.close()
     if not ferretdb:
-        return Store(create_client(url), ferretdb=False)
+        client = create_client(url)
+        return Store(client, ferretdb=False, scanner=client)
     log.warning(
         "ferretdb_detected",
         detail="one store connection per process; run a single replica per service on FerretDB",
     )
-    return Store(create_client(url, maxPoolSize=1), ferretdb=True)
+    return Store(
+        create_client(url, maxPoolSize=1),
+        ferretdb=True,
+        scanner=create_client(url, maxPoolSize=1),
+    )
 
 
 async def ping(client: AsyncMongoClient[Document]) -> bool:

@@ -31,7 +31,7 @@ from shared.faults import crash_point
 from shared.kafka.producer import EventProducer, OutgoingRecord
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_BACKLOG
-from shared.mongo.client import FERRETDB_WRITE_BATCH, Document, bulk_write_in_chunks
+from shared.mongo.client import Document, Store, bulk_write_in_chunks
 
 log = get_logger(__name__)
 
@@ -39,6 +39,7 @@ OUTBOX = "outbox"
 PURGE = "outbox_purge"
 # Matches documents whose outbox holds at least one event (event ids are non-empty strings).
 HAS_EVENTS: Document = {f"{OUTBOX}.id": {"$gt": ""}}
+FERRETDB_MAX_IDLE_S = 30.0
 OUTBOX_INDEX = IndexModel([(f"{OUTBOX}.id", ASCENDING)], name="outbox_events")
 
 
@@ -95,26 +96,62 @@ class RelayLease:
         await self._collection.delete_one({"_id": self._name, "holder": self.holder})
 
 
+class OutboxWakeup:
+    """Writers in this process say "events are waiting", so the relay publishes at once instead
+    of at its next poll. Polling stays, for events written by other processes."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self, timeout_s: float) -> bool:
+        """True if notified within the timeout."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+
 class OutboxRelay:
+    """Publishes every collection's outbox events, then pulls them out of the documents.
+
+    Idle, it polls at `poll_interval_s`, backing off to `max_idle_s`: on FerretDB each poll scans
+    the whole collection. A wake-up from a writer brings it back at once.
+    """
+
     def __init__(
         self,
         *,
+        store: Store,
         collections: Sequence[AsyncCollection[Document]],
         producer: EventProducer,
         lease: RelayLease,
         service: str,
+        wakeup: OutboxWakeup,
         poll_interval_s: float = 0.2,
+        max_idle_s: float = 5.0,
         batch_size: int = 2000,
-        write_batch: int = FERRETDB_WRITE_BATCH,
     ) -> None:
+        self._store = store
         self._collections = list(collections)
         self._producer = producer
         self._lease = lease
         self._service = service
+        self._wakeup = wakeup
         self._poll = poll_interval_s
+        self._max_idle = max(max_idle_s, poll_interval_s)
+        if store.ferretdb:
+            # One replica per service on FerretDB (see connect_store): every write wakes this
+            # relay, polling is only a safety net, and each poll scans the whole collection.
+            self._max_idle = max(self._max_idle, FERRETDB_MAX_IDLE_S)
         self._batch = batch_size
-        self._write_batch = write_batch
-        self._stopping = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -122,14 +159,17 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         """Finishes the pass in progress (published events get pulled), then lets the lease go."""
-        self._stopping.set()
+        self._stopping = True
+        self._wakeup.notify()
         if self._task is not None:
             await self._task
         with contextlib.suppress(PyMongoError):
             await self._lease.release()
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        idle = self._poll
+        while not self._stopping:
+            self._wakeup.clear()  # a write during the pass below triggers another pass
             published = 0
             try:
                 if await self._lease.acquire():
@@ -137,19 +177,19 @@ class OutboxRelay:
                         published += await self.relay_once(collection)
             except Exception as exc:
                 log.warning("outbox_relay_failed", error=repr(exc))
-                await self._sleep(1.0)
+                await self._wakeup.wait(1.0)
                 continue
-            if not published:
-                await self._sleep(self._poll)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+            # Busy or woken: straight back to the short interval; idle: back off.
+            if published or await self._wakeup.wait(idle):
+                idle = self._poll
+            else:
+                idle = min(idle * 2, self._max_idle)
 
     async def relay_once(self, collection: AsyncCollection[Document]) -> int:
         """One pass: publish up to a batch of documents' events; returns how many were published."""
         # One reply with the whole batch: no server cursor stays open between awaits.
-        docs = await collection.find(
+        scanned = self._store.scanner[collection.database.name][collection.name]
+        docs = await scanned.find(
             HAS_EVENTS, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
         ).to_list()
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
@@ -166,11 +206,11 @@ class OutboxRelay:
         # $pullAll of the exact entries published (FerretDB ignores $pull with a condition):
         # events appended meanwhile stay for the next pass.
         pulls = [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX: d[OUTBOX]}}) for d in docs]
-        await bulk_write_in_chunks(collection, pulls, self._write_batch)
+        await bulk_write_in_chunks(collection, pulls, self._store.write_batch)
         purges = [
             DeleteOne({"_id": d["_id"], PURGE: True, OUTBOX: {"$size": 0}})
             for d in docs
             if d.get(PURGE)
         ]
-        await bulk_write_in_chunks(collection, purges, self._write_batch)
+        await bulk_write_in_chunks(collection, purges, self._store.write_batch)
         return len(records)

@@ -37,7 +37,7 @@ async def test_bulk_updates_larger_than_the_store_pool_complete(settings: Servic
         }
     finally:
         await store.client.drop_database(settings.database_name("bulkload"))
-        await store.client.close()
+        await store.close()
 
 
 async def test_a_full_batch_is_published_once_and_settled(

@@ -31,7 +31,14 @@ from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes, is_duplicate_key
-from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, PURGE, outbox_entry, outbox_update
+from shared.mongo.outbox import (
+    OUTBOX,
+    OUTBOX_INDEX,
+    PURGE,
+    OutboxWakeup,
+    outbox_entry,
+    outbox_update,
+)
 
 SOURCE = "roster/contacts"
 
@@ -79,8 +86,9 @@ def _entries(
 
 
 class ContactRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup | None = None) -> None:
         self.collection = db["contacts"]
+        self._wakeup = wakeup or OutboxWakeup()
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, CONTACT_INDEXES)
@@ -130,6 +138,7 @@ class ContactRepository:
                 phone=contact.phone,
             ) from None
         contact.events.clear()
+        self._wakeup.notify()
 
     async def add_many(self, contacts: Sequence[Contact]) -> dict[int, DuplicatePhone]:
         """Inserts in one round trip; returns positions refused as duplicates of stored phones."""
@@ -145,6 +154,7 @@ class ContactRepository:
                 if error.get("code") != DUPLICATE_KEY:
                     raise
                 duplicates.append(error["index"])
+        self._wakeup.notify()
         if not duplicates:
             return {}
         org_id = contacts[0].org_id
@@ -187,6 +197,7 @@ class ContactRepository:
                 "the contact was changed by someone else", expected_version=expected_version
             )
         contact.events.clear()
+        self._wakeup.notify()
 
     async def list(
         self,
@@ -245,8 +256,9 @@ class ContactRepository:
 
 
 class OrganizationRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup | None = None) -> None:
         self.collection = db["organizations"]
+        self._wakeup = wakeup or OutboxWakeup()
 
     async def get_or_create(self, org_id: str) -> Organization:
         """An organisation exists from its first authenticated request, with default settings."""
@@ -272,3 +284,4 @@ class OrganizationRepository:
         if result.matched_count == 0:
             raise VersionConflict("the organisation settings were changed by someone else")
         org.events.clear()
+        self._wakeup.notify()
