@@ -37,7 +37,7 @@ from services.contacts.domain.phone import normalize_phone
 from shared.auth import Role, TokenCodec
 from shared.mongo.client import connect_store, ensure_indexes
 from shared.settings import ServiceSettings
-from tests.support.infra import real_infrastructure
+from tests.support.infra import drop_databases, real_infrastructure
 from tests.support.kafka import TopicTail
 from tests.support.process import ServiceProcess
 
@@ -128,14 +128,6 @@ async def raw_insert(mongodb_url: str, db_name: str, numbers: list[str]) -> floa
     return elapsed
 
 
-async def drop_databases(mongodb_url: str, names: list[str]) -> None:
-    """Only once every bench process is gone: FerretDB stalls dropping a database in use."""
-    store = await connect_store(mongodb_url)
-    for name in names:
-        await store.client.drop_database(name)
-    await store.close()
-
-
 async def events_published(tail: TopicTail, org: str, count: int, timeout_s: float) -> float:
     """Seconds until every ContactCreated of the run was read back from Kafka."""
     started = time.perf_counter()
@@ -207,7 +199,7 @@ async def run(args: argparse.Namespace) -> None:
             latencies = await get_latency(service.url, headers, ids, args.gets, 16)
         finally:
             service.stop()
-        await drop_databases(endpoints.mongodb_url, [prefix + "raw", prefix + "contacts"])
+        await drop_databases(endpoints.mongodb_url, prefix)
     api_rate, raw_rate = args.contacts / api_s, args.contacts / raw_s
     print(f"batch API          : {api_rate:10.0f} contacts/s ({api_s:.1f} s)")
     print(f"raw insert_many    : {raw_rate:10.0f} docs/s     ({raw_s:.1f} s)")

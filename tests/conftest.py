@@ -11,7 +11,7 @@ import pytest
 from services.contacts.bootstrap import ContactsService, build_contacts_service
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
-from tests.support.infra import Endpoints, real_infrastructure
+from tests.support.infra import Endpoints, drop_databases, real_infrastructure
 
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -64,6 +64,7 @@ async def contacts_service(settings: ServiceSettings) -> AsyncIterator[ContactsS
     service = build_contacts_service(settings)
     async with service.app.router.lifespan_context(service.app):
         yield service
+    await drop_databases(settings.mongodb_url, settings.mongodb_db_prefix)
 
 
 @pytest.fixture(scope="session")

@@ -136,7 +136,7 @@ class OutboxRelay:
         wakeup: OutboxWakeup,
         poll_interval_s: float = 0.2,
         max_idle_s: float = 5.0,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
     ) -> None:
         self._store = store
         self._collections = list(collections)

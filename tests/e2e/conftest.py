@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from shared.settings import ServiceSettings
+from tests.support.infra import drop_databases
 from tests.support.process import ServiceProcess
 
 
 @pytest.fixture
-def contacts_process(settings: ServiceSettings, tmp_path: Path) -> Iterator[ServiceProcess]:
+async def contacts_process(
+    settings: ServiceSettings, tmp_path: Path
+) -> AsyncIterator[ServiceProcess]:
     run = uuid.uuid4().hex[:8]
     process = ServiceProcess(
         "contacts",
@@ -32,3 +35,4 @@ def contacts_process(settings: ServiceSettings, tmp_path: Path) -> Iterator[Serv
         yield process
     finally:
         process.stop()
+    await drop_databases(settings.mongodb_url, f"e2e{run}_")

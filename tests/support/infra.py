@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.mongo.client import connect_store
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA = REPO_ROOT / "deploy" / "local" / "infra.sh"
 
@@ -76,3 +78,15 @@ def real_infrastructure() -> Iterator[Endpoints]:
     else:
         with _local_launcher() as endpoints:
             yield endpoints
+
+
+async def drop_databases(mongodb_url: str, prefix: str) -> None:
+    """Drops what a test run or bench created (its own prefix only), once nothing uses it:
+    FerretDB stalls dropping a database that a connection still works in."""
+    store = await connect_store(mongodb_url)
+    try:
+        for name in await store.client.list_database_names():
+            if name.startswith(prefix):
+                await store.client.drop_database(name)
+    finally:
+        await store.close()
