@@ -14,8 +14,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.contacts.adapters.field_repository import FieldRepository
 from services.contacts.adapters.repository import ContactRepository, OrganizationRepository
 from services.contacts.entrypoints.consumers import CONSUMED_TOPICS, group_events_handler
+from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
 from services.contacts.entrypoints.http.app import create_contacts_app
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import TokenCodec
@@ -41,6 +43,7 @@ class Running:
     producer: EventProducer
     consumer: ConsumerRunner
     relay: OutboxRelay
+    field_values: FieldValuesWorker
 
 
 @dataclass
@@ -70,9 +73,13 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     db = store.client[settings.database_name(SERVICE)]
     wakeup = OutboxWakeup()
     uow = ContactsUnitOfWork(
-        contacts=ContactRepository(db, wakeup), organizations=OrganizationRepository(db, wakeup)
+        contacts=ContactRepository(db, wakeup),
+        organizations=OrganizationRepository(db, wakeup),
+        fields=FieldRepository(db, wakeup),
+        max_fields=settings.max_fields_per_org,
     )
     await uow.contacts.create_indexes()
+    await uow.fields.create_indexes()
 
     producer = EventProducer(settings.kafka_bootstrap, client_id=f"roster-{SERVICE}")
     await producer.start()
@@ -80,7 +87,11 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
 
     relay = OutboxRelay(
         store=store,
-        collections=[uow.contacts.collection, uow.organizations.collection],
+        collections=[
+            uow.contacts.collection,
+            uow.organizations.collection,
+            uow.fields.collection,
+        ],
         producer=producer,
         lease=RelayLease(db["relay_leases"], "outbox", ttl=timedelta(seconds=5)),
         service=SERVICE,
@@ -102,7 +113,18 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     )
     await consumer.start()
     stack.push_async_callback(consumer.stop)
-    return Running(store=store, uow=uow, producer=producer, consumer=consumer, relay=relay)
+
+    field_values = FieldValuesWorker(uow)
+    await field_values.start()
+    stack.push_async_callback(field_values.stop)
+    return Running(
+        store=store,
+        uow=uow,
+        producer=producer,
+        consumer=consumer,
+        relay=relay,
+        field_values=field_values,
+    )
 
 
 def build_contacts_service(settings: ServiceSettings) -> ContactsService:

@@ -87,3 +87,47 @@ class ContactDeleted(_ContactEvent):
 
     actor: str
     deleted_at: datetime
+
+
+FieldTypeName = Literal["text", "number", "datetime", "boolean", "state", "district", "ward"]
+
+
+class _FieldEvent(EventPayload):
+    """Field definitions belong to an organisation: the envelope's subject is the organisation id,
+    so all of an organisation's field events share a key and stay in order."""
+
+    topic: ClassVar[str] = CONTACTS.name
+    key: str
+
+
+class FieldDefined(_FieldEvent):
+    event_type: ClassVar[str] = "FieldDefined"
+
+    label: str
+    type: FieldTypeName
+    featured: bool
+    order: int
+    updated_at: datetime
+
+
+class FieldChanged(_FieldEvent):
+    """The whole definition after the change, and which attributes changed. After a type change,
+    contacts' values are re-read in the background: unconvertible values are cleared."""
+
+    event_type: ClassVar[str] = "FieldChanged"
+
+    label: str
+    type: FieldTypeName
+    featured: bool
+    order: int
+    changed: list[str]
+    previous_type: FieldTypeName
+    updated_at: datetime
+
+
+class FieldDeleted(_FieldEvent):
+    """The field and every contact's value for it are gone."""
+
+    event_type: ClassVar[str] = "FieldDeleted"
+
+    deleted_at: datetime

@@ -8,6 +8,9 @@ from shared.contracts.contacts import (
     ContactDeleted,
     ContactStatusChanged,
     ContactUpdated,
+    FieldChanged,
+    FieldDefined,
+    FieldDeleted,
 )
 from shared.contracts.envelope import EventEnvelope, EventPayload
 from shared.contracts.groups import GroupMembershipChanged
@@ -19,6 +22,9 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     ContactStatusChanged,
     ContactAnonymized,
     ContactDeleted,
+    FieldDefined,
+    FieldChanged,
+    FieldDeleted,
     OrganizationUpdated,
     GroupMembershipChanged,
 )

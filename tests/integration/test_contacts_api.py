@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from shared.settings import ServiceSettings
-from tests.support.contacts_api import create
+from tests.support.contacts_api import create, define_field
 from tests.support.kafka import TopicTail
 
 Auth = Callable[..., dict[str, str]]
@@ -197,6 +197,7 @@ async def test_batch_reports_each_entry_and_creates_only_the_valid_ones(
     headers = auth(org)
     existing_phone, valid_a, valid_b, typed_phone, email_phone = phones(5)
     existing = await create(client, headers, phone=existing_phone)
+    await define_field(client, headers, "District", "district")
 
     entries: list[dict[str, Any]] = [
         {"phone": valid_a, "name": "Valid A"},
@@ -415,6 +416,8 @@ async def test_patch_changes_fields_and_publishes_only_what_changed(
     contact = await create(
         client, headers, phone=new_phone()[0], name="Before", email="same@example.org"
     )
+    await define_field(client, headers, "District", "district")
+    await define_field(client, headers, "Age", "number")
 
     async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
         response = await client.patch(
@@ -432,7 +435,10 @@ async def test_patch_changes_fields_and_publishes_only_what_changed(
         updated = response.json()
         assert updated["name"] == "After"
         assert updated["category"] == "vip"
-        assert updated["fields"] == {"district": "Nakuru", "age": 31}
+        assert updated["fields"] == {
+            "district": {"text": "Nakuru", "type": "district", "value": "Nakuru"},
+            "age": {"text": "31", "type": "number", "value": 31},
+        }
         assert updated["email"] == "same@example.org"
         assert updated["phone"] == contact["phone"]
         assert updated["version"] == 2
@@ -441,7 +447,7 @@ async def test_patch_changes_fields_and_publishes_only_what_changed(
         assert set(event["data"]) == {"contact_id", "updated_at", "name", "category", "fields"}
         assert event["data"]["name"] == "After"
         assert event["data"]["category"] == "vip"
-        assert event["data"]["fields"] == {"district": "Nakuru", "age": 31}
+        assert event["data"]["fields"] == updated["fields"]
         assert event["subject"] == contact["id"]
         assert event["orgid"] == org
         assert event["sequence"] == 2
@@ -669,6 +675,7 @@ async def test_anonymize_removes_personal_data_and_the_event_carries_none(
     """Right to erasure: the contact keeps no PII and the event announcing it leaks none."""
     headers = auth(org)
     e164, _ = new_phone()
+    await define_field(client, headers, "District", "district")
     contact = await create(
         client,
         headers,

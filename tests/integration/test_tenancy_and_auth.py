@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from services.contacts.bootstrap import ContactsService
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
-from tests.support.contacts_api import create
+from tests.support.contacts_api import create, define_field
 
 Auth = Callable[..., dict[str, str]]
 
@@ -31,6 +31,9 @@ BODIES: dict[tuple[str, str], Callable[[str, str], Any]] = {
     ("POST", "/v1/contacts/{contact_id}/status"): lambda cid, phone: {"status": "archived"},
     ("POST", "/v1/contacts/actions"): lambda cid, phone: {"action": "archive", "ids": [cid]},
     ("PATCH", "/v1/organization"): lambda cid, phone: {"timezone": "Africa/Nairobi"},
+    ("POST", "/v1/fields"): lambda cid, phone: {"label": "Probe", "type": "number"},
+    ("PATCH", "/v1/fields/{key}"): lambda cid, phone: {"type": "number"},
+    ("POST", "/v1/contacts/query/parse"): lambda cid, phone: {"query": "district = x"},
 }
 
 
@@ -95,6 +98,7 @@ async def test_every_route_refuses_missing_and_bad_tokens(
 ) -> None:
     """No business route answers without a valid token: 401 `unauthorized`, nothing changed."""
     contact = await create(client, auth(org), phone=new_phone(), name="Behind Auth")
+    await define_field(client, auth(org), "District", "district")
     routes = business_routes(contacts_service)
     assert ("POST", "/v1/contacts") in routes
     assert ("GET", "/v1/contacts/{contact_id}") in routes
@@ -118,7 +122,7 @@ async def test_every_route_refuses_missing_and_bad_tokens(
     failures: list[str] = []
     probes = 0
     for method, template in routes:
-        path = template.replace("{contact_id}", contact["id"])
+        path = template.replace("{contact_id}", contact["id"]).replace("{key}", "district")
         assert "{" not in path, f"unfilled path parameter in {template}"
         make_body = BODIES.get((method, template))
         body = make_body(contact["id"], new_phone()) if make_body else None
@@ -181,6 +185,7 @@ async def test_another_organisation_never_sees_or_changes_a_contact(
     org_a, org_b = org, f"{org}-b"
     a, b = auth(org_a), auth(org_b)
     phone = new_phone()
+    await define_field(client, a, "District", "district")
     created = await create(
         client,
         a,
@@ -262,6 +267,32 @@ async def test_another_organisation_never_sees_or_changes_a_contact(
 
     b_settings = await client.patch("/v1/organization", json={"default_country": "KE"}, headers=b)
     assert b_settings.status_code == 200
+
+    # Fields and queries: org A's field does not exist for org B, and B's queries see only B.
+    field_url = "/v1/fields/district"
+    expect_404("GET field", await client.get(field_url, headers=b))
+    expect_404("PATCH field", await client.patch(field_url, json={"label": "X"}, headers=b))
+    expect_404("DELETE field", await client.delete(field_url, headers=b))
+    b_fields = await client.get("/v1/fields", headers=b)
+    if b_fields.status_code != 200 or b_fields.json() != []:
+        leaks.append(f"list fields → {b_fields.status_code} {b_fields.text[:160]}")
+    unknown = await client.get(
+        "/v1/contacts", params={"query": "district = Kisumu", "status": "any"}, headers=b
+    )
+    if error_code(unknown) != "unknown_property":
+        leaks.append(f"query on A's field → {unknown.status_code} {unknown.text[:160]}")
+    await define_field(client, b, "District", "district")
+    for query in ("district = Kisumu", 'district != ""', "Tenant", f"tel = {phone}", "vip"):
+        listed = await client.get(
+            "/v1/contacts", params={"query": query, "status": "any"}, headers=b
+        )
+        counted = await client.get(
+            "/v1/contacts/count", params={"query": query, "status": "any"}, headers=b
+        )
+        ids = [c["id"] for c in listed.json().get("items", [])]
+        if contact_id in ids or (counted.json().get("count", 0) > (1 if "tel" in query else 0)):
+            leaks.append(f"query {query!r} → {listed.text[:120]} / {counted.text[:80]}")
+    assert (await client.get(field_url, headers=a)).json()["label"] == "District"
 
     assert leaks == []
     after = await client.get(url, headers=a)

@@ -13,3 +13,19 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: Any
     assert response.status_code == 201, response.text
     contact: dict[str, Any] = response.json()
     return contact
+
+
+async def define_field(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    label: str,
+    type: str = "text",
+    **extra: Any,
+) -> dict[str, Any]:
+    """Defines a custom field and insists on 201."""
+    response = await client.post(
+        "/v1/fields", json={"label": label, "type": type, **extra}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    field: dict[str, Any] = response.json()
+    return field

@@ -12,6 +12,7 @@ from services.contacts.domain.errors import (
     NotArchived,
     VersionConflict,
 )
+from services.contacts.domain.fields import FieldType, coerce_value
 from services.contacts.domain.model import Contact, ContactStatus, status_for_action
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -104,7 +105,8 @@ def test_only_archived_contacts_can_be_deleted() -> None:
 
 
 def test_anonymize_removes_personal_data_and_is_irreversible() -> None:
-    contact = new_contact(name="Amina", email="a@x.org", fields={"age": 30})
+    age = coerce_value("age", 30, FieldType.NUMBER, "UTC")
+    contact = new_contact(name="Amina", email="a@x.org", fields={"age": age})
     contact.anonymize(actor="admin:a", now=T0)
     assert contact.name is not None and contact.name.startswith("anon-")
     assert (contact.phone, contact.email, contact.fields) == (None, None, {})

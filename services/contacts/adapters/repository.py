@@ -26,9 +26,11 @@ from services.contacts.adapters.documents import (
     organization_state,
     phone_key,
 )
+from services.contacts.adapters.query_filter import query_filter
 from services.contacts.domain.errors import DuplicatePhone, VersionConflict
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
+from services.contacts.domain.query.predicates import Predicate
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import (
@@ -74,6 +76,7 @@ class ContactFilter:
     q: str | None = None
     category: str | None = None
     group: str | None = None
+    query: Predicate | None = None
 
 
 def _entries(
@@ -209,16 +212,7 @@ class ContactRepository:
         limit: int,
     ) -> list[Contact]:
         field, direction = SORTS[sort]
-        query: Document = {"org_id": org_id, "deleted": False}
-        if flt.status:
-            query["status"] = flt.status
-        if flt.category:
-            query["category"] = flt.category
-        if flt.group:
-            query["groups"] = flt.group
-        if flt.q:
-            pattern = {"$regex": re.escape(flt.q.strip()), "$options": "i"}
-            query["$or"] = [{"name": pattern}, {"phone": pattern}, {"email": pattern}]
+        query = _filter_document(org_id, flt)
         if after is not None:
             op = "$gt" if direction == ASCENDING else "$lt"
             keyset = {"$or": [{field: {op: after[0]}}, {field: after[0], "_id": {op: after[1]}}]}
@@ -231,6 +225,21 @@ class ContactRepository:
             batch_size=limit,
         )
         return [contact_from_document(doc) async for doc in cursor]
+
+    async def count(self, org_id: str, flt: ContactFilter) -> int:
+        return await self.collection.count_documents(_filter_document(org_id, flt))
+
+    async def with_field_value(
+        self, org_id: str, key: str, *, other_than_type: str | None, limit: int
+    ) -> Sequence[Contact]:
+        """Contacts holding a value for `key` (stored as another type than `other_than_type`)."""
+        query: Document = {"org_id": org_id, "deleted": False, f"fields.{key}": {"$exists": True}}
+        if other_than_type is not None:
+            query[f"fields.{key}.type"] = {"$ne": other_than_type}
+        docs = await self.collection.find(
+            query, {OUTBOX: 0}, limit=limit, batch_size=limit
+        ).to_list()
+        return [contact_from_document(doc) for doc in docs]
 
     async def apply_membership(
         self,
@@ -285,3 +294,20 @@ class OrganizationRepository:
             raise VersionConflict("the organisation settings were changed by someone else")
         org.events.clear()
         self._wakeup.notify()
+
+
+def _filter_document(org_id: str, flt: ContactFilter) -> Document:
+    """Always scoped to the organisation and never a deleted contact's tombstone."""
+    query: Document = {"org_id": org_id, "deleted": False}
+    if flt.status:
+        query["status"] = flt.status
+    if flt.category:
+        query["category"] = flt.category
+    if flt.group:
+        query["groups"] = flt.group
+    if flt.q:
+        pattern = {"$regex": re.escape(flt.q.strip()), "$options": "i"}
+        query["$or"] = [{"name": pattern}, {"phone": pattern}, {"email": pattern}]
+    if flt.query is not None:
+        query = {"$and": [query, query_filter(flt.query)]}
+    return query

@@ -87,3 +87,37 @@ class ApplyGroupMembership:
     sequence: int
     added: list[str]
     removed: list[str]
+
+
+@dataclass(frozen=True)
+class DefineField:
+    by: Principal
+    label: str
+    key: str | None = None
+    type: str = "text"
+    featured: bool = False
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class ChangeField:
+    """Only the attributes present in `changes` (label, type, featured, order) change."""
+
+    by: Principal
+    key: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeleteField:
+    by: Principal
+    key: str
+
+
+@dataclass(frozen=True)
+class ReconcileFieldValues:
+    """Bring every contact's value for a field in line with its definition (after a type change
+    or a deletion); idempotent, so it can be repeated after a crash."""
+
+    org_id: str
+    key: str

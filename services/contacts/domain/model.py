@@ -14,6 +14,7 @@ from services.contacts.domain.errors import (
     NotArchived,
     VersionConflict,
 )
+from services.contacts.domain.fields import FieldValue
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
@@ -77,7 +78,7 @@ class Contact:
     email: str | None = None
     category: str | None = None
     language: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, FieldValue] = field(default_factory=dict)
     status: ContactStatus = ContactStatus.ACTIVE
     opt_in: OptIn = field(default_factory=OptIn)
     groups: list[str] = field(default_factory=list)
@@ -116,7 +117,7 @@ class Contact:
                 email=contact.email,
                 category=contact.category,
                 language=contact.language,
-                fields=contact.fields,
+                fields={key: value.record() for key, value in contact.fields.items()},
                 status=contact.status.value,
                 opt_in=contact.opt_in.record(),
                 created_at=now,
@@ -137,15 +138,35 @@ class Contact:
         self._refuse_if_anonymized()
         changed: dict[str, Any] = {}
         for key in EDITABLE:
-            if key in changes and getattr(self, key) != changes[key]:
-                changed[key] = changes[key]
-        if not changed:
+            if key == "fields" or key not in changes or getattr(self, key) == changes[key]:
+                continue
+            changed[key] = changes[key]
+        changed_values = self._changed_field_values(changes.get("fields") or {})
+        if not changed and not changed_values:
             return []
         for key, value in changed.items():
             setattr(self, key, value)
+        published: dict[str, Any] = dict(changed)
+        if changed_values:
+            fields = dict(self.fields)
+            for key, field_value in changed_values.items():
+                if field_value is None:
+                    fields.pop(key, None)
+                else:
+                    fields[key] = field_value
+            self.fields = fields
+            published["fields"] = {
+                k: v.record() if v is not None else None for k, v in changed_values.items()
+            }
         self._touch(now)
-        self.events.append(ContactUpdated(contact_id=self.id, updated_at=now, **changed))
-        return list(changed)
+        self.events.append(ContactUpdated(contact_id=self.id, updated_at=now, **published))
+        return list(published)
+
+    def _changed_field_values(
+        self, values: dict[str, FieldValue | None]
+    ) -> dict[str, FieldValue | None]:
+        """Field values are merged: keys not given stay, a None value clears its key."""
+        return {k: v for k, v in values.items() if self.fields.get(k) != v}
 
     def change_status(
         self,

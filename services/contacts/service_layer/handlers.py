@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.contacts.domain.commands import (
@@ -24,6 +25,7 @@ from services.contacts.domain.errors import (
     InvalidValue,
     VersionConflict,
 )
+from services.contacts.domain.fields import FieldType
 from services.contacts.domain.model import Contact, ContactStatus, status_for_action
 from services.contacts.domain.organization import Organization
 from services.contacts.domain.phone import normalize_phone
@@ -42,11 +44,27 @@ class EntryResult:
     error: DomainError | None = None
 
 
-def _new_contact(data: ContactInput, org: Organization, uow: ContactsUnitOfWork) -> Contact:
+async def _field_types(
+    uow: ContactsUnitOfWork, org_id: str, inputs: Sequence[ContactInput]
+) -> dict[str, FieldType]:
+    """Field definitions are read only when some input sets custom values."""
+    if any(data.fields for data in inputs):
+        return await uow.fields.types(org_id)
+    return {}
+
+
+def _new_contact(
+    data: ContactInput,
+    org: Organization,
+    fields: Mapping[str, FieldType],
+    uow: ContactsUnitOfWork,
+) -> Contact:
     if not data.phone:
         raise InvalidPhone("phone is required", reason="missing", value=data.phone)
     phone = normalize_phone(data.phone, org.default_country)
-    attributes = validated_attributes(data, org)
+    attributes = validated_attributes(data, org, fields)
+    if "fields" in attributes:
+        attributes["fields"] = {k: v for k, v in attributes["fields"].items() if v is not None}
     attributes.setdefault("language", org.default_language)
     method = (data.opt_in_method or "api") if data.opt_in else None
     return Contact.create(
@@ -61,7 +79,8 @@ def _new_contact(data: ContactInput, org: Organization, uow: ContactsUnitOfWork)
 
 async def create_contact(cmd: CreateContact, uow: ContactsUnitOfWork) -> Contact:
     org = await uow.organizations.get_or_create(cmd.by.org_id)
-    contact = _new_contact(cmd.contact, org, uow)
+    fields = await _field_types(uow, org.id, [cmd.contact])
+    contact = _new_contact(cmd.contact, org, fields, uow)
     await uow.contacts.add(contact)
     return contact
 
@@ -72,9 +91,10 @@ async def create_contacts(cmd: CreateContacts, uow: ContactsUnitOfWork) -> list[
     results: dict[int, EntryResult] = {}
     valid: list[tuple[int, Contact]] = []
     first_index_of_phone: dict[str, int] = {}
+    fields = await _field_types(uow, org.id, cmd.contacts)
     for index, data in enumerate(cmd.contacts):
         try:
-            contact = _new_contact(data, org, uow)
+            contact = _new_contact(data, org, fields, uow)
         except DomainError as exc:
             results[index] = EntryResult(index, error=exc)
             continue
@@ -108,7 +128,8 @@ async def _load(uow: ContactsUnitOfWork, org_id: str, contact_id: str) -> Contac
 async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact:
     """A stale `expected_version` is refused; without one, a concurrent write is retried."""
     org = await uow.organizations.get_or_create(cmd.by.org_id)
-    changes = validated_attributes(cmd.changes, org)
+    fields = await _field_types(uow, org.id, [cmd.changes])
+    changes = validated_attributes(cmd.changes, org, fields)
     if "phone" in cmd.changes.present:
         if not cmd.changes.phone:
             raise InvalidPhone("phone cannot be removed", reason="missing", value=None)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from services.contacts.adapters.field_repository import FieldRepository
 from services.contacts.adapters.repository import ContactRepository, OrganizationRepository
 
 
@@ -24,5 +25,7 @@ def utc_now() -> datetime:
 class ContactsUnitOfWork:
     contacts: ContactRepository
     organizations: OrganizationRepository
+    fields: FieldRepository
+    max_fields: int = 250
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from services.contacts.domain.commands import ContactInput
+from services.contacts.domain.fields import FieldType, FieldValue, UnknownField, coerce_value
 from services.contacts.domain.organization import Organization
 from services.contacts.domain.phone import normalize_phone
 from services.contacts.domain.values import (
     MAX_CATEGORY,
     MAX_NAME,
     clean_email,
-    clean_fields,
     clean_language,
     clean_text,
 )
 
 
-def validated_attributes(data: ContactInput, org: Organization) -> dict[str, Any]:
-    """Only the attributes present in the input; `phone` stays out (it is required separately)."""
+def validated_attributes(
+    data: ContactInput, org: Organization, fields: Mapping[str, FieldType]
+) -> dict[str, Any]:
+    """Only the attributes present in the input; `phone` stays out (it is required separately).
+    Custom values are read by their field's type; `fields` maps each defined key to it."""
     present = data.present
     attrs: dict[str, Any] = {}
     if "name" in present:
@@ -36,5 +40,19 @@ def validated_attributes(data: ContactInput, org: Organization) -> dict[str, Any
     if "language" in present:
         attrs["language"] = clean_language(data.language)
     if "fields" in present:
-        attrs["fields"] = clean_fields(data.fields)
+        attrs["fields"] = field_values(data.fields or {}, org, fields)
     return attrs
+
+
+def field_values(
+    raw: Mapping[str, Any], org: Organization, fields: Mapping[str, FieldType]
+) -> dict[str, FieldValue | None]:
+    """Each value read as its field's type; None or empty text clears the value."""
+    unknown = sorted(key for key in raw if key not in fields)
+    if unknown:
+        raise UnknownField(
+            f"no field {unknown[0]!r} is defined (create it under /v1/fields first)",
+            field=unknown[0],
+            unknown=unknown,
+        )
+    return {key: coerce_value(key, value, fields[key], org.timezone) for key, value in raw.items()}

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
-from services.contacts.entrypoints.http import contacts, organization
+from services.contacts.entrypoints.http import contacts, fields, organization
 from services.contacts.entrypoints.http.dependencies import install_domain_errors
 from shared.auth import TokenCodec
 from shared.http.app import ReadinessCheck, create_app
@@ -25,4 +25,5 @@ def create_contacts_app(
     install_domain_errors(app)
     app.include_router(contacts.router)
     app.include_router(organization.router)
+    app.include_router(fields.router)
     return app

@@ -18,10 +18,12 @@ from services.contacts.entrypoints.http.schemas import (
     ContactPage,
     ContactView,
     CreateContactBody,
+    QueryParseBody,
+    QueryParseView,
     StatusBody,
     UpdateContactBody,
 )
-from services.contacts.service_layer import handlers
+from services.contacts.service_layer import handlers, queries
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
 from shared.http.security import authenticate, require_role
@@ -80,11 +82,33 @@ async def create_contacts(body: BatchCreateBody, by: Caller, uow: Uow) -> dict[s
     return {"created": created, "failed": len(items) - created, "results": items}
 
 
+StatusParam = Literal["active", "archived", "blocked", "stopped", "any"]
+QueryParam = Annotated[
+    str | None,
+    Query(max_length=5000, description='Contact query, e.g. age > 18 AND district = "Kano"'),
+]
+
+
+async def _filter(
+    uow: ContactsUnitOfWork,
+    by: Principal,
+    *,
+    status: StatusParam | None,
+    query: str | None,
+    q: str | None = None,
+    category: str | None = None,
+    group: str | None = None,
+) -> ContactFilter:
+    parsed = await queries.parse_contact_query(uow, by.org_id, query) if query else None
+    return queries.contact_filter(status=status, q=q, category=category, group=group, query=parsed)
+
+
 @router.get("", response_model=ContactPage)
 async def list_contacts(
     by: Caller,
     uow: Uow,
-    status: Literal["active", "archived", "blocked", "stopped", "any"] = "active",
+    status: Annotated[StatusParam | None, Query(description="Default: active")] = None,
+    query: QueryParam = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: str | None = None,
     group: str | None = None,
@@ -93,9 +117,7 @@ async def list_contacts(
     cursor: str | None = None,
 ) -> ContactPage:
     after = decode_cursor(cursor, sort) if cursor else None
-    flt = ContactFilter(
-        status=None if status == "any" else status, q=q, category=category, group=group
-    )
+    flt = await _filter(uow, by, status=status, query=query, q=q, category=category, group=group)
     contacts = await uow.contacts.list(by.org_id, flt, sort=sort, after=after, limit=limit + 1)
     page, more = contacts[:limit], len(contacts) > limit
     next_cursor = None
@@ -105,6 +127,30 @@ async def list_contacts(
         value = (last.name or "").casefold() if field == "name_sort" else getattr(last, field)
         next_cursor = encode_cursor(sort, value, last.id)
     return ContactPage(items=[ContactView.of(c) for c in page], next_cursor=next_cursor)
+
+
+@router.get("/count")
+async def count_contacts(
+    by: Caller,
+    uow: Uow,
+    status: Annotated[StatusParam | None, Query(description="Default: active")] = None,
+    query: QueryParam = None,
+) -> dict[str, int]:
+    flt = await _filter(uow, by, status=status, query=query)
+    return {"count": await uow.contacts.count(by.org_id, flt)}
+
+
+@router.post("/query/parse", response_model=QueryParseView)
+async def parse_query(body: QueryParseBody, by: Caller, uow: Uow) -> QueryParseView:
+    """The normalized query, what it refers to, and whether a smart group may use it."""
+    parsed = await queries.parse_contact_query(uow, by.org_id, body.query)
+    return QueryParseView(
+        query=parsed.text,
+        fields=list(parsed.fields),
+        groups=list(parsed.groups),
+        attributes=list(parsed.attributes),
+        allowed_in_smart_group=parsed.allowed_in_smart_group,
+    )
 
 
 @router.get("/{contact_id}", response_model=ContactView)

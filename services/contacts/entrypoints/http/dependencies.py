@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.contacts.domain.errors import DomainError
+from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.http.errors import error_body
 
@@ -15,6 +16,11 @@ from shared.http.errors import error_body
 def get_uow(request: Request) -> ContactsUnitOfWork:
     uow: ContactsUnitOfWork = request.app.state.uow
     return uow
+
+
+def get_field_values(request: Request) -> FieldValuesWorker:
+    worker: FieldValuesWorker = request.app.state.running.field_values
+    return worker
 
 
 def error_view(exc: DomainError) -> dict[str, Any]:

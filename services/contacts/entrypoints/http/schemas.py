@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.contacts.domain.commands import ContactInput
+from services.contacts.domain.fields import FieldDefinition
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
 
@@ -111,7 +112,7 @@ class ContactView(BaseModel):
             email=c.email,
             category=c.category,
             language=c.language,
-            fields=c.fields,
+            fields={key: value.record() for key, value in c.fields.items()},
             status=c.status.value,
             opt_in=OptInView(**c.opt_in.__dict__),
             groups=c.groups,
@@ -155,3 +156,66 @@ class OrganizationPatch(BaseModel):
     default_country: str | None = None
     default_language: str | None = None
     timezone: str | None = None
+
+
+class FieldBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=64)
+    key: str | None = Field(default=None, description="Derived from the label when not given")
+    type: str = "text"
+    featured: bool = False
+    order: int = Field(default=0, ge=0, le=10_000)
+
+
+class FieldPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None = Field(default=None, min_length=1, max_length=64)
+    type: str | None = None
+    featured: bool | None = None
+    order: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class FieldView(BaseModel):
+    key: str
+    label: str
+    type: str
+    featured: bool
+    order: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    values_pending: bool = Field(description="Contacts' values are still following a change")
+    last_conversion: dict[str, Any] | None = Field(
+        description="After a type change: values converted, and values cleared (with contact ids)"
+    )
+    version: int
+
+    @classmethod
+    def of(cls, d: FieldDefinition) -> FieldView:
+        return cls(
+            key=d.key,
+            label=d.label,
+            type=d.type.value,
+            featured=d.featured,
+            order=d.order,
+            created_at=d.created_at,
+            updated_at=d.updated_at,
+            values_pending=d.values_pending,
+            last_conversion=d.last_conversion,
+            version=d.version,
+        )
+
+
+class QueryParseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(max_length=5000)
+
+
+class QueryParseView(BaseModel):
+    query: str = Field(description="The normalized query")
+    fields: list[str]
+    groups: list[str]
+    attributes: list[str]
+    allowed_in_smart_group: bool

@@ -1,0 +1,163 @@
+"""Field definitions, one document per organisation and key, with their events in an outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from services.contacts.adapters.repository import SOURCE
+from services.contacts.domain.errors import VersionConflict
+from services.contacts.domain.fields import DuplicateField, FieldDefinition, FieldType
+from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
+from shared.mongo.outbox import (
+    OUTBOX,
+    OUTBOX_INDEX,
+    OutboxWakeup,
+    outbox_entry,
+    outbox_update,
+)
+
+FIELD_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("label_key", ASCENDING)], name="org_label", unique=True),
+    OUTBOX_INDEX,
+]
+
+
+def _id(org_id: str, key: str) -> str:
+    return f"{org_id}:{key}"
+
+
+class FieldRepository:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup | None = None) -> None:
+        self.collection = db["fields"]
+        self._wakeup = wakeup or OutboxWakeup()
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.collection, FIELD_INDEXES)
+
+    async def add(self, definition: FieldDefinition) -> None:
+        doc = {"_id": _id(definition.org_id, definition.key), **_state(definition)}
+        doc[OUTBOX] = self._entries(definition)
+        try:
+            await self.collection.insert_one(doc)
+        except (DuplicateKeyError, OperationFailure) as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise DuplicateField(
+                "a field with this key or label exists", key=definition.key, label=definition.label
+            ) from None
+        definition.events.clear()
+        self._wakeup.notify()
+
+    async def save(self, definition: FieldDefinition, expected_version: int) -> None:
+        if not definition.events:
+            return
+        state = _state(definition)
+        try:
+            result = await self.collection.update_one(
+                {"_id": _id(definition.org_id, definition.key), "version": expected_version},
+                outbox_update(self._entries(definition), state),
+            )
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise DuplicateField("another field has this label", label=definition.label) from None
+        if result.matched_count == 0:
+            raise VersionConflict("the field was changed by someone else")
+        definition.events.clear()
+        self._wakeup.notify()
+
+    async def get(self, org_id: str, key: str, *, deleted: bool = False) -> FieldDefinition | None:
+        """A live definition; with `deleted=True` also one whose values are being removed."""
+        doc = await self.collection.find_one({"_id": _id(org_id, key)}, {OUTBOX: 0})
+        if doc is None or doc["org_id"] != org_id or (doc.get("deleted") and not deleted):
+            return None
+        return _definition(doc)
+
+    async def pending(self) -> list[tuple[str, str]]:
+        """(org, key) of every field whose contacts' values still have to follow it."""
+        docs = await self.collection.find(
+            {"values_pending": True}, {"org_id": 1, "key": 1}
+        ).to_list()
+        return [(doc["org_id"], doc["key"]) for doc in docs]
+
+    async def values_followed(
+        self, definition: FieldDefinition, report: dict[str, Any] | None
+    ) -> bool:
+        """Records that the values follow `definition` as read (unless it changed since): a
+        deleted field's document then goes, once its FieldDeleted event is out."""
+        guard = {"_id": _id(definition.org_id, definition.key), "version": definition.version}
+        if definition.deleted:
+            deleted = await self.collection.delete_one({**guard, OUTBOX: {"$size": 0}})
+            return deleted.deleted_count == 1
+        update: Document = {"$set": {"values_pending": False}}
+        if report is not None:
+            update["$set"]["last_conversion"] = report
+        result = await self.collection.update_one(guard, update)
+        return result.matched_count == 1
+
+    async def all(self, org_id: str) -> list[FieldDefinition]:
+        """Featured first (by their order), then the rest by label."""
+        docs = await self.collection.find(
+            {"org_id": org_id, "deleted": False}, {OUTBOX: 0}
+        ).to_list()
+        definitions = [_definition(d) for d in docs]
+        return sorted(definitions, key=lambda d: (not d.featured, d.order, d.label.casefold()))
+
+    async def types(self, org_id: str) -> dict[str, FieldType]:
+        return {d.key: d.type for d in await self.all(org_id)}
+
+    async def count(self, org_id: str) -> int:
+        return await self.collection.count_documents({"org_id": org_id, "deleted": False})
+
+    def _entries(self, definition: FieldDefinition) -> list[Document]:
+        return [
+            outbox_entry(
+                event,
+                source=SOURCE,
+                subject=definition.org_id,
+                org_id=definition.org_id,
+                sequence=definition.version,
+            )
+            for event in definition.events
+        ]
+
+
+def _state(d: FieldDefinition) -> Document:
+    return {
+        "org_id": d.org_id,
+        "key": d.key,
+        "label": d.label,
+        # Labels are unique ignoring case; a deleted field frees its label at once.
+        "label_key": f"deleted:{d.key}:{d.version}" if d.deleted else d.label.casefold(),
+        "type": d.type.value,
+        "featured": d.featured,
+        "order": d.order,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+        "version": d.version,
+        "deleted": d.deleted,
+        "values_pending": d.values_pending,
+    }
+
+
+def _definition(doc: dict[str, Any]) -> FieldDefinition:
+    created: datetime | None = doc.get("created_at")
+    return FieldDefinition(
+        org_id=doc["org_id"],
+        key=doc["key"],
+        label=doc["label"],
+        type=FieldType(doc["type"]),
+        featured=bool(doc.get("featured")),
+        order=int(doc.get("order") or 0),
+        created_at=created,
+        updated_at=doc.get("updated_at"),
+        version=doc["version"],
+        deleted=bool(doc.get("deleted")),
+        values_pending=bool(doc.get("values_pending")),
+        last_conversion=doc.get("last_conversion"),
+    )

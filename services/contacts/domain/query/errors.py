@@ -1,0 +1,29 @@
+"""Why a query was refused: the error code names the problem (`syntax`, `unknown_property`, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contacts.domain.errors import DomainError
+
+CODES = (
+    "syntax",
+    "unknown_property",
+    "invalid_number",
+    "invalid_date",
+    "invalid_boolean",
+    "invalid_group",
+    "invalid_status",
+    "invalid_language",
+    "unsupported_contains",
+    "unsupported_comparison",
+    "unsupported_setcheck",
+    "too_complex",
+)
+
+
+class QueryError(DomainError):
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        assert code in CODES, code
+        super().__init__(message, **details)
+        self.code = code

@@ -1,0 +1,118 @@
+"""Handlers for field definitions, and for bringing contacts' values in line with them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contacts.domain.commands import (
+    ChangeField,
+    DefineField,
+    DeleteField,
+    ReconcileFieldValues,
+)
+from services.contacts.domain.errors import InvalidValue, VersionConflict
+from services.contacts.domain.fields import (
+    ConversionReport,
+    FieldDefinition,
+    FieldNotFound,
+    FieldValue,
+    InvalidFieldValue,
+    TooManyFields,
+    coerce_value,
+    field_type,
+)
+from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+
+CONTACTS_PER_PASS = 500
+
+
+async def define_field(cmd: DefineField, uow: ContactsUnitOfWork) -> FieldDefinition:
+    if await uow.fields.count(cmd.by.org_id) >= uow.max_fields:
+        raise TooManyFields(f"at most {uow.max_fields} fields per organisation")
+    definition = FieldDefinition.define(
+        org_id=cmd.by.org_id,
+        label=cmd.label,
+        key=cmd.key,
+        type=field_type(cmd.type),
+        featured=cmd.featured,
+        order=cmd.order,
+        now=uow.clock(),
+    )
+    await uow.fields.add(definition)
+    return definition
+
+
+async def load_field(uow: ContactsUnitOfWork, org_id: str, key: str) -> FieldDefinition:
+    definition = await uow.fields.get(org_id, key)
+    if definition is None:
+        raise FieldNotFound("field not found", key=key)
+    return definition
+
+
+async def change_field(cmd: ChangeField, uow: ContactsUnitOfWork) -> FieldDefinition:
+    """A type change is recorded at once; contacts' values follow in the background."""
+    definition = await load_field(uow, cmd.by.org_id, cmd.key)
+    changes: dict[str, Any] = dict(cmd.changes)
+    if "type" in changes:
+        changes["type"] = field_type(changes["type"])
+    if "label" in changes and not isinstance(changes["label"], str):
+        raise InvalidValue("label must be text", field="label")
+    read_version = definition.version
+    definition.change(changes, uow.clock())
+    await uow.fields.save(definition, read_version)
+    return definition
+
+
+async def delete_field(cmd: DeleteField, uow: ContactsUnitOfWork) -> FieldDefinition:
+    """The definition goes at once; every contact's value is removed in the background."""
+    definition = await load_field(uow, cmd.by.org_id, cmd.key)
+    read_version = definition.version
+    definition.delete(uow.clock())
+    await uow.fields.save(definition, read_version)
+    return definition
+
+
+async def reconcile_field_values(
+    cmd: ReconcileFieldValues, uow: ContactsUnitOfWork
+) -> ConversionReport | None:
+    """Re-reads every value of a retyped field (clearing those that do not convert), or removes
+    every value of a deleted field. Each changed contact publishes its ContactUpdated.
+
+    Returns None when there was nothing to do or the definition changed meanwhile (a later
+    pass follows the newer definition).
+    """
+    definition = await uow.fields.get(cmd.org_id, cmd.key, deleted=True)
+    if definition is None or not definition.values_pending:
+        return None
+    org = await uow.organizations.get_or_create(cmd.org_id)
+    report = ConversionReport(to_type=None if definition.deleted else definition.type)
+    while True:
+        contacts = await uow.contacts.with_field_value(
+            cmd.org_id,
+            cmd.key,
+            other_than_type=None if definition.deleted else definition.type.value,
+            limit=CONTACTS_PER_PASS,
+        )
+        if not contacts:
+            break
+        for contact in contacts:
+            value: FieldValue | None = None
+            if not definition.deleted:
+                try:
+                    value = coerce_value(
+                        cmd.key, contact.fields[cmd.key].text, definition.type, org.timezone
+                    )
+                except InvalidFieldValue:
+                    report.record_cleared(contact.id)
+                else:
+                    report.converted += 1
+            read_version = contact.version
+            contact.update({"fields": {cmd.key: value}}, uow.clock())
+            try:
+                await uow.contacts.save(contact, read_version)
+            except VersionConflict:
+                continue  # changed meanwhile: read again in the next pass
+    finished = await uow.fields.values_followed(
+        definition, None if definition.deleted else report.as_dict(uow.clock())
+    )
+    return report if finished else None

@@ -1,0 +1,195 @@
+"""The contact query language, as a table: each query's normalized form, or the error it earns.
+
+Covers every operator and word operator, precedence, implicit AND, quoting, phone-number queries,
+set checks and every error code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.contacts.domain.fields import FieldType
+from services.contacts.domain.query.errors import CODES, QueryError
+from services.contacts.domain.query.predicates import Attribute, TimeRange
+from services.contacts.domain.query.resolve import QueryContext, parse_query
+from services.contacts.domain.query.syntax import MAX_CONDITIONS, MAX_DEPTH
+
+CONTEXT = QueryContext(
+    timezone="Africa/Lagos",
+    default_country="NG",
+    fields={
+        "age": FieldType.NUMBER,
+        "district": FieldType.DISTRICT,
+        "state": FieldType.STATE,
+        "dob": FieldType.DATETIME,
+        "vip": FieldType.BOOLEAN,
+        "nickname": FieldType.TEXT,
+    },
+    groups={"farmers": "g-1", "g-1": "g-1", "traders": "g-2", "g-2": "g-2"},
+)
+
+NORMALIZED = [
+    # comparisons, every operator
+    ("age = 18", "age = 18"),
+    ("age != 18", "age != 18"),
+    ("age > 18", "age > 18"),
+    ("age < 18", "age < 18"),
+    ("age >= 18.5", "age >= 18.5"),
+    ("age <= -2", "age <= -2"),
+    ("age>18", "age > 18"),
+    ("name ~ amin", "name ~ amin"),
+    ("name has amin", "name ~ amin"),
+    ("district is Kano", "district = Kano"),
+    ("NAME HAS bob", "name ~ bob"),
+    ("AGE = 3", "age = 3"),
+    # quoting
+    ('district = "Kano"', "district = Kano"),
+    ('district = "Port Harcourt"', 'district = "Port Harcourt"'),
+    ('nickname = "say \\"hi\\""', 'nickname = "say \\"hi\\""'),
+    ('nickname = "and"', 'nickname = "and"'),
+    ('nickname = "a=b"', 'nickname = "a=b"'),
+    ("nickname = O'Brien", "nickname = O'Brien"),
+    # set checks
+    ('district = ""', 'district = ""'),
+    ('district != ""', 'district != ""'),
+    ('email = ""', 'email = ""'),
+    ('name != ""', 'name != ""'),
+    ('tel = ""', 'tel = ""'),
+    ('last_seen_on = ""', 'last_seen_on = ""'),
+    ('language != ""', 'language != ""'),
+    # boolean operators, precedence, implicit AND, parentheses
+    ("age > 18 AND district = Kano", "age > 18 AND district = Kano"),
+    ("age > 18 and district = Kano", "age > 18 AND district = Kano"),
+    ("age > 18 district = Kano", "age > 18 AND district = Kano"),
+    ("age > 18 OR district = Kano", "age > 18 OR district = Kano"),
+    ("age = 1 OR age = 2 AND vip = yes", "age = 1 OR age = 2 AND vip = yes"),
+    ("(age = 1 OR age = 2) AND vip = yes", "(age = 1 OR age = 2) AND vip = yes"),
+    ("age = 1 AND (age = 2 OR vip = no)", "age = 1 AND (age = 2 OR vip = no)"),
+    ("((age = 1))", "age = 1"),
+    ("(age = 1 AND age = 2) AND age = 3", "age = 1 AND age = 2 AND age = 3"),
+    ("age = 1 or age = 2 or age = 3", "age = 1 OR age = 2 OR age = 3"),
+    (
+        "(age = 1 OR age = 2) (vip = yes OR vip = no)",
+        "(age = 1 OR age = 2) AND (vip = yes OR vip = no)",
+    ),
+    # attributes
+    ("status = blocked", "status = blocked"),
+    ("status != STOPPED", "status != stopped"),
+    ("language = ENG", "language = eng"),
+    ("category = Teacher", "category = Teacher"),
+    ("email = amina@example.org", "email = amina@example.org"),
+    ("group = Farmers", "group = Farmers"),
+    ("group != g-2", "group != g-2"),
+    ("id = 3f1c", "id = 3f1c"),
+    ("uuid = 3f1c", "id = 3f1c"),
+    ("created_on > 2024-01-05", "created_on > 2024-01-05"),
+    ("last_seen_on <= 05/01/2024", "last_seen_on <= 05/01/2024"),
+    ("dob = 2001-02-03", "dob = 2001-02-03"),
+    ("vip = yes", "vip = yes"),
+    ("fields.age > 3", "age > 3"),
+    ("fields.district = Kano", "district = Kano"),
+    # phones
+    ('tel = "+234 803 123 4567"', "tel = +2348031234567"),
+    ('phone = "0803 123 4567"', "tel = +2348031234567"),
+    ("tel = 08031234567", "tel = +2348031234567"),
+    ("tel ~ 803", "tel ~ 803"),
+    ("phone has 1234", "tel ~ 1234"),
+    ("+2348031234567", "tel = +2348031234567"),
+    ("0803-123-4567", "tel = +2348031234567"),
+    ('"+44 7911 123456"', "tel = +447911123456"),
+    # bare words
+    ("amina", "name ~ amina"),
+    ('"amina bello"', 'name ~ "amina bello"'),
+    ("amina age > 3", "name ~ amina AND age > 3"),
+    ("12345", "name ~ 12345"),
+]
+
+ERRORS = [
+    ("", "syntax"),
+    ("   ", "syntax"),
+    ("age =", "syntax"),
+    ("= 3", "syntax"),
+    ("(age = 1", "syntax"),
+    ("age = 1)", "syntax"),
+    ('name = "unterminated', "syntax"),
+    ("age ! 3", "syntax"),
+    ('"name" = bob', "syntax"),
+    ("age = 1 OR", "syntax"),
+    ("AND age = 1", "syntax"),
+    ("shoe_size = 3", "unknown_property"),
+    ("fields.name = 3", "unknown_property"),
+    ("age = old", "invalid_number"),
+    ("age > 1.2.3", "invalid_number"),
+    ("age = NaN", "invalid_number"),
+    ("dob = 2024-13-01", "invalid_date"),
+    ("created_on > yesterday", "invalid_date"),
+    ("last_seen_on = 32/01/2024", "invalid_date"),
+    ("vip = maybe", "invalid_boolean"),
+    ("group = Fishers", "invalid_group"),
+    ("status = deleted", "invalid_status"),
+    ("language = en", "invalid_language"),
+    ("language = english", "invalid_language"),
+    ("age ~ 3", "unsupported_contains"),
+    ("district ~ Ka", "unsupported_contains"),
+    ("email ~ example", "unsupported_contains"),
+    ("name ~ a", "unsupported_contains"),
+    ("tel ~ 80", "unsupported_contains"),
+    ("district > Kano", "unsupported_comparison"),
+    ("name > a", "unsupported_comparison"),
+    ("status < active", "unsupported_comparison"),
+    ("vip > no", "unsupported_comparison"),
+    ('status = ""', "unsupported_setcheck"),
+    ('group != ""', "unsupported_setcheck"),
+    ('created_on = ""', "unsupported_setcheck"),
+    ('age > ""', "unsupported_setcheck"),
+    ("(" * (MAX_DEPTH + 1) + "age = 1" + ")" * (MAX_DEPTH + 1), "too_complex"),
+    (" OR ".join(["age = 1"] * (MAX_CONDITIONS + 1)), "too_complex"),
+    ("name ~ " + "x" * 6000, "too_complex"),
+]
+
+
+@pytest.mark.parametrize(("query", "normalized"), NORMALIZED)
+def test_query_normalizes(query: str, normalized: str) -> None:
+    parsed = parse_query(query, CONTEXT)
+    assert parsed.text == normalized
+    # The normalized form is a fixed point: parsing it again gives itself.
+    assert parse_query(parsed.text, CONTEXT).text == normalized
+
+
+@pytest.mark.parametrize(("query", "code"), ERRORS)
+def test_query_is_refused_with_a_named_reason(query: str, code: str) -> None:
+    with pytest.raises(QueryError) as refused:
+        parse_query(query, CONTEXT)
+    assert refused.value.code == code
+    assert refused.value.message
+
+
+def test_the_tables_are_large_and_cover_every_error_code() -> None:
+    assert len(NORMALIZED) + len(ERRORS) >= 60
+    assert {code for _, code in ERRORS} == set(CODES)
+
+
+def test_syntax_errors_say_where() -> None:
+    with pytest.raises(QueryError) as refused:
+        parse_query("age = 1 AND (district = x", CONTEXT)
+    assert refused.value.details["position"] == len("age = 1 AND (district = x")
+
+
+def test_references_and_smart_group_eligibility() -> None:
+    parsed = parse_query("age > 3 AND group = farmers OR district = x", CONTEXT)
+    assert parsed.fields == ("age", "district")
+    assert parsed.groups == ("g-1",)
+    assert not parsed.allowed_in_smart_group
+    assert parse_query("age > 3", CONTEXT).allowed_in_smart_group
+    assert not parse_query("id = x", CONTEXT).allowed_in_smart_group
+
+
+def test_dates_are_whole_days_in_the_organisation_timezone() -> None:
+    predicate = parse_query("created_on = 2024-01-05", CONTEXT).predicate
+    assert isinstance(predicate, TimeRange)
+    assert predicate.target.attribute is Attribute.CREATED_ON
+    # Lagos is UTC+1: the day starts at 23:00 UTC the evening before.
+    assert predicate.start == datetime(2024, 1, 4, 23, tzinfo=UTC)
+    assert predicate.end == datetime(2024, 1, 5, 23, tzinfo=UTC)
