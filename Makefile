@@ -51,3 +51,4 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/contacts_batch.py
+	$(VENV)/bin/python bench/contact_queries.py

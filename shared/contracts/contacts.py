@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,20 @@ class OptInRecord(BaseModel):
     opt_out_method: str | None = None
 
 
+FieldTypeName = Literal["text", "number", "datetime", "boolean", "state", "district", "ward"]
+
+
+class FieldValueRecord(BaseModel):
+    """A custom field value: the text as entered, and the value read by the field's type
+    (numbers as JSON numbers, datetimes as ISO 8601 UTC, booleans as true/false)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    type: FieldTypeName
+    value: bool | int | float | str
+
+
 class _ContactEvent(EventPayload):
     topic: ClassVar[str] = CONTACTS.name
     contact_id: str
@@ -39,7 +53,7 @@ class ContactCreated(_ContactEvent):
     email: str | None
     category: str | None
     language: str | None = Field(description="ISO 639-3")
-    fields: dict[str, Any]
+    fields: dict[str, FieldValueRecord]
     status: ContactStatusName
     opt_in: OptInRecord
     created_at: datetime
@@ -56,7 +70,9 @@ class ContactUpdated(_ContactEvent):
     email: str | None = None
     category: str | None = None
     language: str | None = None
-    fields: dict[str, Any] | None = None
+    fields: dict[str, FieldValueRecord | None] | None = Field(
+        default=None, description="Only the keys that changed; null: the value was removed"
+    )
     opt_in: OptInRecord | None = None
     last_seen_at: datetime | None = None
     updated_at: datetime
@@ -87,9 +103,6 @@ class ContactDeleted(_ContactEvent):
 
     actor: str
     deleted_at: datetime
-
-
-FieldTypeName = Literal["text", "number", "datetime", "boolean", "state", "district", "ward"]
 
 
 class _FieldEvent(EventPayload):

@@ -41,7 +41,7 @@ def test_an_envelope_validates_against_its_schema_and_round_trips() -> None:
         email=None,
         category=None,
         language="swa",
-        fields={"age": 3},
+        fields={"age": {"text": "3", "type": "number", "value": 3}},
         status="active",
         opt_in=OptInRecord(),
         created_at=datetime.now(UTC),
