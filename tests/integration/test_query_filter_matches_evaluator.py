@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, note
+from hypothesis import HealthCheck, event, given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,7 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.contacts.adapters.documents import contact_from_document
 from services.contacts.adapters.query_filter import query_filter
 from services.contacts.adapters.repository import ContactRepository
-from services.contacts.domain.fields import FieldType, FieldValue, coerce_value
+from services.contacts.domain.fields import FieldType, FieldValue, InvalidFieldValue, coerce_value
 from services.contacts.domain.model import Contact, ContactStatus
 from services.contacts.domain.phone import normalize_phone
 from services.contacts.domain.query.errors import QueryError
@@ -43,7 +43,7 @@ from services.contacts.domain.values import (
 from shared.mongo.client import Document, connect_store
 from shared.settings import ServiceSettings
 
-MAX_EXAMPLES = 120
+MAX_EXAMPLES = 200  # about 20 s against FerretDB on 2 cores, 3-10 queries each
 DEFAULT_COUNTRY = "NG"
 TIMEZONES = ("Africa/Lagos", "UTC", "America/New_York", "Asia/Kathmandu")
 # 8-13 March 2024: New York moves its clocks on the 10th.
@@ -103,7 +103,7 @@ NAME_PREFIXES = (
     "straße",
     "mü",
     "ib",
-    "İb",
+    "İbra",  # casefolds to "i̇bra": the words "i" and "bra"
     "anon",
     "zz",
     "123",
@@ -112,7 +112,7 @@ EMAILS = ("amina@example.com", "Amina@EXAMPLE.com", "bob@farm.ng", "BOB@farm.ng"
 CATEGORIES = ("Farmer", " farmer", "FARMER", "Trader", "Big Buyer", "big  buyer")
 LANGUAGES = ("eng", "hau", "yor", "ENG")
 DISTRICTS = ("Ikeja", " ikeja", "IKEJA", "Kano Municipal", "Port Harcourt", "Ọ̀yọ́", "Straße")
-AGES = ("30", "30.5", "30.50", "1,000", "-0", "0", "1e3", "17.999", " 18 ", "0.1", "1e400")
+AGES = ("30", "30.5", "30.50", "1,000", "-0", "0", "1e3", "17.999", " 18 ", "0.1", "1e-400")
 NUMBERS = ("30", "30.5", "30.50", "-0", "0.0", "1e3", "1,000", "17.999", "18.0", "0.1", "1e300")
 BOOLEANS = ("yes", "no", "Yes", "NO", "true", "false", "1", "0", "y", "n")
 PHONE_PREFIXES = ("+234803", "+234806", "+25471")
@@ -145,12 +145,21 @@ class Scenario:
     queries: tuple[str, ...]
 
 
+class Known(tuple[ContactSpec, ...]):
+    """The example's contacts as the query strategies see them, shown short in their reprs."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} generated contacts>"
+
+
 @dataclass
 class Tally:
     examples: int = 0
     contacts: int = 0
     queries: int = 0
     matched: int = 0
+    # Queries that matched some of the example's contacts but not all of them.
+    discriminating: int = 0
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -309,21 +318,20 @@ def day_comparison(draw: st.DrawFn, prop: str, days: tuple[date, ...]) -> str:
 
 
 def contact_phones(specs: tuple[ContactSpec, ...]) -> list[str]:
-    found = [s.phone for s in specs] + [s.secondary_phone for s in specs if s.secondary_phone]
-    return found
+    return [s.phone for s in specs] + [s.secondary_phone for s in specs if s.secondary_phone]
 
 
 def phone_text(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
     """A generated phone as typed: E.164, national, with spaces; or a phone nobody has."""
     known = contact_phones(specs)
-    phone = draw(st.sampled_from(known)) if known and draw(st.booleans()) else draw(phones())
+    phone = draw(st.sampled_from(known)) if known != [] and draw(st.booleans()) else draw(phones())
     form = draw(st.sampled_from(("e164", "e164", "national", "spaced", "bad")))
     if form == "national" and phone.startswith("+234"):
         return "0" + phone[4:]
     if form == "spaced":
         return f'"{phone[:4]} {phone[4:7]} {phone[7:]}"'
     if form == "bad":
-        return draw(st.sampled_from(("12345", "+1", "0000000")))
+        return draw(st.sampled_from(("12345", "+19", "0000000")))
     return phone
 
 
@@ -430,8 +438,7 @@ def comparisons(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
             return set_check(draw, prop)
         return day_comparison(draw, prop, (DAYS[0] - timedelta(days=1), *DAYS))
     if prop == "id":
-        ids = [s.id for s in specs]
-        value = draw(st.sampled_from(ids)) if ids and draw(st.booleans()) else str(uuid.UUID(int=7))
+        value = draw(st.sampled_from((*(s.id for s in specs), str(uuid.UUID(int=7)))))
         return f"{draw(st.sampled_from(('id', 'uuid')))} {equality(draw)} {value}"
     spelled = draw(st.sampled_from((prop, f"fields.{prop}", prop.upper())))
     if prop == "age":
@@ -469,12 +476,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     count = draw(st.integers(0, 12))
     ids = draw(st.lists(st.uuids(), min_size=count, max_size=count, unique=True))
     primary = draw(st.lists(phones(), min_size=count, max_size=count, unique=True))
-    specs = tuple(
+    specs = Known(
         draw(contact_specs(timezone, str(id_), phone, primary))
         for id_, phone in zip(ids, primary, strict=True)
     )
-    queries = draw(st.lists(expressions(specs), min_size=1, max_size=8))
-    return Scenario(timezone, specs, tuple(queries))
+    queries = draw(st.lists(expressions(specs), min_size=3, max_size=10))
+    return Scenario(timezone, tuple(specs), tuple(queries))
 
 
 # --- the check ---------------------------------------------------------------------------------
@@ -500,7 +507,7 @@ def tally() -> Iterator[Tally]:
     yield counted
     print(f"\nfilter vs evaluator: {counted}")
     assert counted.examples > 0, "no hypothesis example ran"
-    assert counted.queries >= tally.examples, "examples ran without queries"
+    assert counted.queries >= counted.examples, "examples ran without queries"
 
 
 def _difference(
@@ -509,7 +516,7 @@ def _difference(
     shown = []
     for contact_id in sorted(ids):
         doc = {k: v for k, v in docs[contact_id].items() if k not in ("outbox", "status_history")}
-        shown.append(f"  {contact_id}: stored {doc}\n    in memory {contacts[contact_id]}")
+        shown.append(f"  {contact_id}: document {doc}\n    contact {contacts[contact_id]}")
     return shown
 
 
@@ -581,7 +588,51 @@ async def test_store_filter_and_evaluator_return_the_same_contacts(
             )
             tally.queries += 1
             tally.matched += len(found)
+            if 0 < len(found) < len(originals):
+                tally.discriminating += 1
+            event(
+                "matched " + ("none" if not found else "all" if found == set(originals) else "some")
+            )
         tally.examples += 1
         tally.contacts += len(originals)
     finally:
         await collection.delete_many({"org_id": org_id})
+
+
+async def test_numbers_beyond_a_double_are_refused_and_large_ones_are_found(
+    database: AsyncDatabase[Document],
+) -> None:
+    """Numbers are stored as doubles (FerretDB has no decimal128): `1e400` would become
+    infinity, which FerretDB refuses, so it is refused up front; `1e300` is stored and found."""
+    context = QueryContext(fields=FIELD_TYPES)
+    with pytest.raises(InvalidFieldValue):
+        coerce_value("age", "1e400", FieldType.NUMBER, context.timezone)
+    spec = ContactSpec(
+        id=str(uuid.uuid4()),
+        phone="+2348031110000",
+        secondary_phone=None,
+        name="Big Number",
+        email=None,
+        category=None,
+        language=None,
+        status=ContactStatus.ACTIVE,
+        created_at=datetime(2024, 3, 10, tzinfo=ZoneInfo("UTC")),
+        last_seen_at=None,
+        groups=(),
+        fields=(("age", "1e300"),),
+        anonymized=False,
+    )
+    org_id = f"org-{uuid.uuid4().hex}"
+    contact = build_contact(spec, org_id, context.timezone)
+    repository = ContactRepository(database)
+    try:
+        await repository.add(contact)
+        query = parse_query("age > 1000", context)
+        flt = {"$and": [{"org_id": org_id}, query_filter(query.predicate)]}
+        found = {d["_id"] for d in await repository.collection.find(flt, {"_id": 1}).to_list()}
+        stored = await repository.get(org_id, contact.id)
+        assert stored is not None
+        assert found == {contact.id}
+        assert matches(query.predicate, stored) and matches(query.predicate, contact)
+    finally:
+        await repository.collection.delete_many({"org_id": org_id})

@@ -7,6 +7,7 @@ can re-read every value, and clients see what was entered.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -120,7 +121,8 @@ def parse_number(text: str) -> Decimal | None:
         number = Decimal(text.replace(",", "") if re.fullmatch(r"[\d,]+(\.\d+)?", text) else text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    # Stored as a double for queries (FerretDB has no decimal128): it must fit one.
+    return number if number.is_finite() and math.isfinite(float(number)) else None
 
 
 def parse_day(text: str) -> date | None:

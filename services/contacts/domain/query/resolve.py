@@ -9,6 +9,7 @@ and dates; dates compare by whole day in the organisation's timezone; `= ""` is 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -84,8 +85,10 @@ def parse_query(text: str, context: QueryContext) -> ContactQuery:
 
 
 def words(text: str) -> list[str]:
-    """How names are split for `~`: casefolded runs of letters and digits."""
-    return _WORD.findall(text.casefold())
+    """How names are split for `~`: casefolded runs of letters and digits, accents dropped
+    (so `ade` finds "Adé" and `ib` finds "İbrahim")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return _WORD.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 class _Resolver:
