@@ -74,10 +74,10 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ),
     ('district != ""', {"fields.district": {"$exists": True}}),
     (
-        "created_on >= 2025-01-15 AND occupation = nurse",
+        "created_on >= 2025-01-04 AND occupation = nurse",
         {
             "$and": [
-                {"created_at": {"$gte": datetime(2025, 1, 14, 23, tzinfo=UTC)}},
+                {"created_at": {"$gte": datetime(2025, 1, 3, 23, tzinfo=UTC)}},
                 {"fields.occupation.lc": "nurse"},
             ]
         },
