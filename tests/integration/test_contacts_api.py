@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from shared.settings import ServiceSettings
-from tests.support.contacts_api import create, define_field
+from tests.support.contacts_api import create, define_field, phones
 from tests.support.kafka import TopicTail
 
 Auth = Callable[..., dict[str, str]]
@@ -30,13 +30,6 @@ def new_phone() -> tuple[str, str]:
     """A random, valid Kenyan mobile number: (E.164, national spelling with the trunk 0)."""
     subscriber = "7" + "".join(random.choices("0123456789", k=8))
     return "+254" + subscriber, "0" + subscriber
-
-
-def phones(count: int) -> list[str]:
-    found: set[str] = set()
-    while len(found) < count:
-        found.add(new_phone()[0])
-    return sorted(found)
 
 
 async def get(

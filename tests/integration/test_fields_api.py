@@ -7,7 +7,6 @@ Every test works in a fresh organisation.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 
 from services.contacts.bootstrap import ContactsService
 from shared.settings import ServiceSettings
-from tests.support.contacts_api import create, define_field
+from tests.support.contacts_api import create, define_field, phones
 from tests.support.eventually import eventually
 from tests.support.kafka import TopicTail
 
@@ -24,14 +23,6 @@ Envelope = dict[str, Any]
 
 CONTACTS_TOPIC = "roster.contacts"
 EVENT = "org.roster."
-
-
-def phones(count: int) -> list[str]:
-    """Random, distinct, valid Kenyan mobile numbers in E.164."""
-    found: set[str] = set()
-    while len(found) < count:
-        found.add("+2547" + "".join(random.choices("0123456789", k=8)))
-    return sorted(found)
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

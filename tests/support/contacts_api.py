@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import httpx
@@ -29,3 +30,11 @@ async def define_field(
     assert response.status_code == 201, response.text
     field: dict[str, Any] = response.json()
     return field
+
+
+def phones(count: int) -> list[str]:
+    """Random, distinct, valid Kenyan mobile numbers in E.164."""
+    found: set[str] = set()
+    while len(found) < count:
+        found.add("+2547" + "".join(random.choices("0123456789", k=8)))
+    return sorted(found)
