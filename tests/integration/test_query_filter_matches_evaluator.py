@@ -27,7 +27,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.contacts.adapters.documents import contact_from_document
 from services.contacts.adapters.query_filter import query_filter
 from services.contacts.adapters.repository import ContactRepository
-from services.contacts.domain.fields import FieldType, FieldValue, InvalidFieldValue, coerce_value
+from services.contacts.domain.errors import InvalidFieldValue
+from services.contacts.domain.fields import FieldType, FieldValue, coerce_value
 from services.contacts.domain.model import Contact, ContactStatus
 from services.contacts.domain.phone import normalize_phone
 from services.contacts.domain.query.errors import QueryError

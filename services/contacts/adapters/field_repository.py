@@ -10,8 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from services.contacts.adapters.repository import SOURCE
-from services.contacts.domain.errors import VersionConflict
-from services.contacts.domain.fields import DuplicateField, FieldDefinition, FieldType
+from services.contacts.domain.errors import DuplicateField, VersionConflict
+from services.contacts.domain.fields import FieldDefinition, FieldType
 from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import (
     OUTBOX,

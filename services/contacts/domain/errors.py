@@ -51,3 +51,30 @@ class ContactAnonymizedError(DomainError):
 class InvalidTransition(DomainError):
     code = "invalid_status_transition"
     status = 409
+
+
+class InvalidFieldValue(DomainError):
+    code = "invalid_field_value"
+
+
+class UnknownField(DomainError):
+    code = "unknown_field"
+
+
+class InvalidField(DomainError):
+    code = "invalid_field"
+
+
+class FieldNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class DuplicateField(DomainError):
+    code = "duplicate_field"
+    status = 409
+
+
+class TooManyFields(DomainError):
+    code = "too_many_fields"
+    status = 409

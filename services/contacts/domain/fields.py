@@ -17,7 +17,11 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.contacts.domain.errors import DomainError, InvalidValue
+from services.contacts.domain.errors import (
+    InvalidField,
+    InvalidFieldValue,
+    InvalidValue,
+)
 from services.contacts.domain.values import MAX_FIELD_VALUE, clean_text
 from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.envelope import EventPayload
@@ -49,33 +53,6 @@ class FieldType(StrEnum):
     def is_text(self) -> bool:
         """Location types are plain text with a type tag."""
         return self not in (FieldType.NUMBER, FieldType.DATETIME, FieldType.BOOLEAN)
-
-
-class InvalidFieldValue(DomainError):
-    code = "invalid_field_value"
-
-
-class UnknownField(DomainError):
-    code = "unknown_field"
-
-
-class InvalidField(DomainError):
-    code = "invalid_field"
-
-
-class FieldNotFound(DomainError):
-    code = "not_found"
-    status = 404
-
-
-class DuplicateField(DomainError):
-    code = "duplicate_field"
-    status = 409
-
-
-class TooManyFields(DomainError):
-    code = "too_many_fields"
-    status = 409
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,17 @@ from services.contacts.domain.commands import (
     DeleteField,
     ReconcileFieldValues,
 )
-from services.contacts.domain.errors import InvalidValue, VersionConflict
+from services.contacts.domain.errors import (
+    FieldNotFound,
+    InvalidFieldValue,
+    InvalidValue,
+    TooManyFields,
+    VersionConflict,
+)
 from services.contacts.domain.fields import (
     ConversionReport,
     FieldDefinition,
-    FieldNotFound,
     FieldValue,
-    InvalidFieldValue,
-    TooManyFields,
     coerce_value,
     field_type,
 )

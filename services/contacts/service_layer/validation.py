@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.contacts.domain.commands import ContactInput
-from services.contacts.domain.fields import FieldType, FieldValue, UnknownField, coerce_value
+from services.contacts.domain.errors import UnknownField
+from services.contacts.domain.fields import FieldType, FieldValue, coerce_value
 from services.contacts.domain.organization import Organization
 from services.contacts.domain.phone import normalize_phone
 from services.contacts.domain.values import (
