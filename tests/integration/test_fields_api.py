@@ -723,3 +723,25 @@ async def test_queries_on_fields_list_count_and_parse(
         parse = await client.post("/v1/contacts/query/parse", json={"query": text}, headers=headers)
         assert parse.status_code == 422, (text, parse.text)
         assert error_of(parse)["code"] == code, text
+
+
+async def test_null_attributes_and_out_of_range_dates_are_refused_not_crashing(
+    client: httpx.AsyncClient, auth: Auth, org: str
+) -> None:
+    headers = auth(org)
+    await define_field(client, headers, "Visit", "datetime")
+    for body in ({"featured": None}, {"order": None}, {"label": None}, {"type": None}):
+        response = await client.patch("/v1/fields/visit", json=body, headers=headers)
+        assert response.status_code == 422, (body, response.text)
+    [phone] = phones(1)
+    batch = await client.post(
+        "/v1/contacts/batch",
+        json={"contacts": [{"phone": phone, "fields": {"visit": "9999-12-31T23:59:59-01:00"}}]},
+        headers=headers,
+    )
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["results"][0]["error"]["code"] == "invalid_field_value"
+    query = await client.get(
+        "/v1/contacts", params={"query": "visit > 9999-12-31"}, headers=headers
+    )
+    assert query.status_code == 422 and query.json()["error"]["code"] == "invalid_date"

@@ -37,6 +37,7 @@ NORMALIZED = [
     ("age > 18", "age > 18"),
     ("age < 18", "age < 18"),
     ("age >= 18.5", "age >= 18.5"),
+    ("age > 1,250.5", "age > 1,250.5"),
     ("age <= -2", "age <= -2"),
     ("age>18", "age > 18"),
     ("name ~ amin", "name ~ amin"),
@@ -87,6 +88,7 @@ NORMALIZED = [
     ("created_on > 2024-01-05", "created_on > 2024-01-05"),
     ("last_seen_on <= 05/01/2024", "last_seen_on <= 05/01/2024"),
     ("dob = 2001-02-03", "dob = 2001-02-03"),
+    ("dob = 2001-02-03T23:30:00-02:00", "dob = 2001-02-03T23:30:00-02:00"),
     ("vip = yes", "vip = yes"),
     ("fields.age > 3", "age > 3"),
     ("fields.district = Kano", "district = Kano"),
@@ -126,6 +128,11 @@ ERRORS = [
     ("dob = 2024-13-01", "invalid_date"),
     ("created_on > yesterday", "invalid_date"),
     ("last_seen_on = 32/01/2024", "invalid_date"),
+    ("dob = 9999-12-31", "invalid_date"),
+    ("created_on < 0001-01-01", "invalid_date"),
+    ("dob = 2024-01-31garbage", "invalid_date"),
+    ("dob = 2024-W10-1", "invalid_date"),
+    ("age = 1,5", "invalid_number"),
     ("vip = maybe", "invalid_boolean"),
     ("group = Fishers", "invalid_group"),
     ("status = deleted", "invalid_status"),
@@ -175,6 +182,9 @@ def test_syntax_errors_say_where() -> None:
     with pytest.raises(QueryError) as refused:
         parse_query("age = 1 AND (district = x", CONTEXT)
     assert refused.value.details["position"] == len("age = 1 AND (district = x")
+    with pytest.raises(QueryError) as quoted:
+        parse_query('"name" = bob', CONTEXT)
+    assert quoted.value.details["position"] == 0
 
 
 def test_references_and_smart_group_eligibility() -> None:
@@ -193,3 +203,11 @@ def test_dates_are_whole_days_in_the_organisation_timezone() -> None:
     # Lagos is UTC+1: the day starts at 23:00 UTC the evening before.
     assert predicate.start == datetime(2024, 1, 4, 23, tzinfo=UTC)
     assert predicate.end == datetime(2024, 1, 5, 23, tzinfo=UTC)
+
+
+def test_a_date_and_time_means_its_day_in_the_organisation_timezone() -> None:
+    # 23:30 at UTC-2 is 02:30 the next day in Lagos (UTC+1): the whole of 4 February.
+    predicate = parse_query("dob = 2001-02-03T23:30:00-02:00", CONTEXT).predicate
+    assert isinstance(predicate, TimeRange)
+    assert predicate.start == datetime(2001, 2, 3, 23, tzinfo=UTC)
+    assert predicate.end == datetime(2001, 2, 4, 23, tzinfo=UTC)

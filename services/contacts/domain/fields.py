@@ -26,7 +26,7 @@ from services.contacts.domain.values import MAX_FIELD_VALUE, clean_text
 from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.envelope import EventPayload
 
-KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+KEY = re.compile(r"[a-z][a-z0-9_]*")
 MAX_KEY = 36
 MAX_LABEL = 64
 # Contact attributes and query words: a field under one of these names would be ambiguous.
@@ -90,12 +90,21 @@ class FieldValue:
 
 _TRUE = {"yes", "true", "1", "y"}
 _FALSE = {"no", "false", "0", "n"}
-_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)
 
 
 def parse_number(text: str) -> Decimal | None:
+    """Plain decimals (`-12.5`, `1e3`) or thousands in groups of three (`1,250.5`)."""
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    elif not _NUMBER.fullmatch(text):
+        return None
     try:
-        number = Decimal(text.replace(",", "") if re.fullmatch(r"[\d,]+(\.\d+)?", text) else text)
+        number = Decimal(text)
     except InvalidOperation:
         return None
     # Stored as a double for queries (FerretDB has no decimal128): it must fit one.
@@ -103,13 +112,13 @@ def parse_number(text: str) -> Decimal | None:
 
 
 def parse_day(text: str) -> date | None:
-    """ISO dates (2024-01-31) and day-first dates (31-01-2024, 31/01/2024)."""
-    if len(text) >= 10 and text[4] == "-":
+    """ISO dates (2024-01-31) and day-first dates (31-01-2024, 31/01/2024), nothing else."""
+    if _ISO_DAY.fullmatch(text):
         try:
-            return date.fromisoformat(text[:10])
+            return date.fromisoformat(text)
         except ValueError:
             return None
-    if match := _DAY_FIRST.match(text):
+    if match := _DAY_FIRST.fullmatch(text):
         day, month, year = (int(g) for g in match.groups())
         try:
             return date(year, month, day)
@@ -121,16 +130,19 @@ def parse_day(text: str) -> date | None:
 def parse_datetime(text: str, timezone: str) -> datetime | None:
     """ISO 8601 with or without time and offset, or a day-first date; naive means the
     organisation's timezone. Returned in UTC."""
+    day = parse_day(text)
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        day = parse_day(text)
-        if day is None:
+        if day is not None:
+            parsed = datetime.combine(day, time())
+        elif _ISO_DATETIME.match(text):
+            parsed = datetime.fromisoformat(text)
+        else:
             return None
-        parsed = datetime.combine(day, time())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
-    parsed = parsed.astimezone(UTC)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or beyond year 1..9999 once in UTC
+        return None
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
@@ -145,10 +157,11 @@ def coerce_value(key: str, raw: Any, field_type: FieldType, timezone: str) -> Fi
         return None
     if isinstance(raw, bool):
         text = "true" if raw else "false"
-    elif isinstance(raw, int | float | Decimal):
-        text = str(raw)
-    elif isinstance(raw, str):
-        text = clean_text(raw, field=f"fields.{key}", max_length=MAX_FIELD_VALUE) or ""
+    elif isinstance(raw, int | float | Decimal | str):
+        try:
+            text = clean_text(str(raw), field=f"fields.{key}", max_length=MAX_FIELD_VALUE) or ""
+        except InvalidValue as exc:
+            raise InvalidFieldValue(exc.message, field=key) from None
     else:
         raise InvalidFieldValue(
             "field values must be text, numbers or booleans", field=key, value=repr(raw)
@@ -182,7 +195,7 @@ def key_from_label(label: str) -> str:
 
 
 def check_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY or not KEY.match(key):
+    if not key or len(key) > MAX_KEY or not KEY.fullmatch(key):
         raise InvalidField(
             f"a field key is lowercase letters, digits and _, starts with a letter, at most "
             f"{MAX_KEY} characters",

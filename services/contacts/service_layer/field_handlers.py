@@ -11,8 +11,8 @@ from services.contacts.domain.commands import (
     ReconcileFieldValues,
 )
 from services.contacts.domain.errors import (
+    DomainError,
     FieldNotFound,
-    InvalidFieldValue,
     InvalidValue,
     TooManyFields,
     VersionConflict,
@@ -56,6 +56,9 @@ async def change_field(cmd: ChangeField, uow: ContactsUnitOfWork) -> FieldDefini
     """A type change is recorded at once; contacts' values follow in the background."""
     definition = await load_field(uow, cmd.by.org_id, cmd.key)
     changes: dict[str, Any] = dict(cmd.changes)
+    for name, value in changes.items():
+        if value is None:
+            raise InvalidValue(f"{name} cannot be null", field=name)
     if "type" in changes:
         changes["type"] = field_type(changes["type"])
     if "label" in changes and not isinstance(changes["label"], str):
@@ -90,6 +93,9 @@ async def reconcile_field_values(
     org = await uow.organizations.get_or_create(cmd.org_id)
     report = ConversionReport(to_type=None if definition.deleted else definition.type)
     while True:
+        current = await uow.fields.get(cmd.org_id, cmd.key, deleted=True)
+        if current is None or current.version != definition.version:
+            return None  # changed again: the run for the newer definition takes over
         contacts = await uow.contacts.with_field_value(
             cmd.org_id,
             cmd.key,
@@ -105,7 +111,7 @@ async def reconcile_field_values(
                     value = coerce_value(
                         cmd.key, contact.fields[cmd.key].text, definition.type, org.timezone
                     )
-                except InvalidFieldValue:
+                except DomainError:  # not readable as the new type (or no longer valid at all)
                     report.record_cleared(contact.id)
                 else:
                     report.converted += 1

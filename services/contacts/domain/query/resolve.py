@@ -16,7 +16,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.contacts.domain.errors import InvalidPhone
-from services.contacts.domain.fields import FieldType, parse_boolean, parse_day, parse_number
+from services.contacts.domain.fields import (
+    FieldType,
+    parse_boolean,
+    parse_datetime,
+    parse_day,
+    parse_number,
+)
 from services.contacts.domain.model import ContactStatus
 from services.contacts.domain.phone import normalize_phone
 from services.contacts.domain.query.errors import QueryError
@@ -220,10 +226,13 @@ class _Resolver:
     def day(self, target: Target, op: Operator, value: str) -> Predicate:
         """Whole days in the organisation's timezone."""
         _no_contains(target.attribute or target.field or "", op)
-        day = parse_day(value)
+        day = _query_day(value, self.context.timezone)
         if day is None:
             raise QueryError("invalid_date", f"{value!r} is not a date (YYYY-MM-DD)", value=value)
-        start, end = _day_bounds(day, self.context.timezone)
+        try:
+            start, end = _day_bounds(day, self.context.timezone)
+        except OverflowError:
+            raise QueryError("invalid_date", f"{value!r} is out of range", value=value) from None
         match op:
             case Operator.EQ:
                 return TimeRange(target, start, end)
@@ -298,6 +307,15 @@ def _number(target: Target, op: Operator, number: float) -> Predicate:
             return NumberRange(target, high=number, high_inclusive=False)
         case _:
             return NumberRange(target, high=number)
+
+
+def _query_day(value: str, timezone: str) -> date | None:
+    """A date, or a date and time whose day (in the organisation's timezone) is meant."""
+    day = parse_day(value)
+    if day is not None:
+        return day
+    moment = parse_datetime(value, timezone)
+    return moment.astimezone(ZoneInfo(timezone)).date() if moment is not None else None
 
 
 def _day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:

@@ -78,8 +78,9 @@ def _tokens(query: str) -> list[_Token]:
             tokens.append(_Token("lparen" if char == "(" else "rparen", char, i))
             i += 1
         elif char == '"':
-            value, i = _string(query, i)
+            value, end = _string(query, i)
             tokens.append(_Token("string", value, i))
+            i = end
         elif symbol := next((s for s in SYMBOL_OPERATORS if query.startswith(s, i)), None):
             tokens.append(_Token("op", symbol, i))
             i += len(symbol)
