@@ -106,11 +106,15 @@ class ContactDeleted(_ContactEvent):
 
 
 class _FieldEvent(EventPayload):
-    """Field definitions belong to an organisation: the envelope's subject is the organisation id,
-    so all of an organisation's field events share a key and stay in order."""
+    """The envelope's subject is the field, `<organisation id>:<key>`, and `sequence` its version
+    (continued when a deleted key is defined again). The record key is the organisation id, so
+    all of an organisation's field events stay in order."""
 
     topic: ClassVar[str] = CONTACTS.name
     key: str
+
+    def partition_key(self, subject: str) -> str:
+        return subject.rsplit(":", 1)[0]
 
 
 class FieldDefined(_FieldEvent):

@@ -146,7 +146,8 @@ async def test_define_list_get_and_field_defined_event(
         assert dob["updated_at"] == dob["created_at"]
 
         [event] = await tail.wait_for(field_event("FieldDefined", org, "date_of_birth"))
-        assert event["subject"] == org
+        assert event["subject"] == f"{org}:date_of_birth"
+        assert event["sequence"] == 1
         assert event["orgid"] == org
         data = event["data"]
         assert {k: data[k] for k in ("key", "label", "type", "featured", "order")} == {
@@ -503,7 +504,7 @@ async def test_type_change_converts_values_and_clears_the_rest(
         assert changed["values_pending"] is True, "values follow in the background"
 
         [event] = await tail.wait_for(field_event("FieldChanged", org, "score"))
-        assert event["subject"] == org
+        assert (event["subject"], event["sequence"]) == (f"{org}:score", 2)
         assert event["data"]["previous_type"] == "text"
         assert event["data"]["type"] == "number"
         assert event["data"]["changed"] == ["type"]
@@ -581,7 +582,8 @@ async def test_delete_removes_every_value_and_frees_the_label(
         assert again.status_code == 404
 
         [event] = await tail.wait_for(field_event("FieldDeleted", org, "nickname"))
-        assert event["subject"] == org
+        assert event["subject"] == f"{org}:nickname"
+        deleted_sequence = event["sequence"]
         assert set(event["data"]) == {"key", "deleted_at"}
 
         await contacts_service.running.field_values.idle()
@@ -617,7 +619,8 @@ async def test_delete_removes_every_value_and_frees_the_label(
     assert response.status_code == 201, response.text
     again_defined = response.json()
     assert (again_defined["key"], again_defined["type"]) == ("nickname", "number")
-    assert again_defined["version"] == 1
+    # The key's history continues: consumers that drop stale sequences keep the new field.
+    assert again_defined["version"] == deleted_sequence + 1
     assert again_defined["last_conversion"] is None
     assert (await get_contact(client, headers, one["id"]))["fields"] == {
         "town": record("Jos", "text", "Jos")

@@ -39,11 +39,23 @@ class FieldRepository:
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, FIELD_INDEXES)
 
-    async def add(self, definition: FieldDefinition) -> None:
-        doc = {"_id": _id(definition.org_id, definition.key), **_state(definition)}
-        doc[OUTBOX] = self._entries(definition)
+    async def add(
+        self, definition: FieldDefinition, replacing: FieldDefinition | None = None
+    ) -> None:
+        """A new key is inserted; a key whose field was deleted takes over its tombstone."""
+        field_id = _id(definition.org_id, definition.key)
         try:
-            await self.collection.insert_one(doc)
+            if replacing is None:
+                doc = {"_id": field_id, **_state(definition), OUTBOX: self._entries(definition)}
+                await self.collection.insert_one(doc)
+            else:
+                state = {**_state(definition), "last_conversion": None}
+                result = await self.collection.update_one(
+                    {"_id": field_id, "version": replacing.version, "deleted": True},
+                    outbox_update(self._entries(definition), state),
+                )
+                if result.matched_count == 0:
+                    raise DuplicateField("a field with this key exists", key=definition.key)
         except (DuplicateKeyError, OperationFailure) as exc:
             if not is_duplicate_key(exc):
                 raise
@@ -88,12 +100,9 @@ class FieldRepository:
     async def values_followed(
         self, definition: FieldDefinition, report: dict[str, Any] | None
     ) -> bool:
-        """Records that the values follow `definition` as read (unless it changed since): a
-        deleted field's document then goes, once its FieldDeleted event is out."""
+        """Records that the values follow `definition` as read (unless it changed since). A
+        deleted field stays as a tombstone, so a new field under its key continues its version."""
         guard = {"_id": _id(definition.org_id, definition.key), "version": definition.version}
-        if definition.deleted:
-            deleted = await self.collection.delete_one({**guard, OUTBOX: {"$size": 0}})
-            return deleted.deleted_count == 1
         update: Document = {"$set": {"values_pending": False}}
         if report is not None:
             update["$set"]["last_conversion"] = report
@@ -119,7 +128,7 @@ class FieldRepository:
             outbox_entry(
                 event,
                 source=SOURCE,
-                subject=definition.org_id,
+                subject=_id(definition.org_id, definition.key),
                 org_id=definition.org_id,
                 sequence=definition.version,
             )

@@ -194,6 +194,11 @@ def key_from_label(label: str) -> str:
     return key[:MAX_KEY].rstrip("_")
 
 
+def key_for(label: str, key: str | None) -> str:
+    """The key asked for, or the one derived from the label; checked either way."""
+    return check_key(key if key is not None else key_from_label(_clean_label(label)))
+
+
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY or not KEY.fullmatch(key):
         raise InvalidField(
@@ -234,18 +239,20 @@ class FieldDefinition:
         featured: bool,
         order: int,
         now: datetime,
+        previous: FieldDefinition | None = None,
     ) -> FieldDefinition:
-        clean_label = _clean_label(label)
+        """`previous` is a deleted definition under the same key: the new one continues its
+        version, so that event sequences of a key never go back."""
         definition = cls(
             org_id=org_id,
-            key=check_key(key if key is not None else key_from_label(clean_label)),
-            label=clean_label,
+            key=key_for(label, key),
+            label=_clean_label(label),
             type=type,
             featured=featured,
             order=order,
             created_at=now,
             updated_at=now,
-            version=1,
+            version=previous.version + 1 if previous is not None else 1,
         )
         definition.events.append(FieldDefined(**definition._record()))
         return definition

@@ -12,6 +12,7 @@ from services.contacts.domain.commands import (
 )
 from services.contacts.domain.errors import (
     DomainError,
+    DuplicateField,
     FieldNotFound,
     InvalidValue,
     TooManyFields,
@@ -23,6 +24,7 @@ from services.contacts.domain.fields import (
     FieldValue,
     coerce_value,
     field_type,
+    key_for,
 )
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 
@@ -32,16 +34,23 @@ CONTACTS_PER_PASS = 500
 async def define_field(cmd: DefineField, uow: ContactsUnitOfWork) -> FieldDefinition:
     if await uow.fields.count(cmd.by.org_id) >= uow.max_fields:
         raise TooManyFields(f"at most {uow.max_fields} fields per organisation")
+    key = key_for(cmd.label, cmd.key)
+    previous = await uow.fields.get(cmd.by.org_id, key, deleted=True)
+    if previous is not None and not previous.deleted:
+        raise DuplicateField("a field with this key exists", key=key)
+    if previous is not None and previous.values_pending:
+        raise DuplicateField("the field deleted under this key is still being removed", key=key)
     definition = FieldDefinition.define(
         org_id=cmd.by.org_id,
         label=cmd.label,
-        key=cmd.key,
+        key=key,
         type=field_type(cmd.type),
         featured=cmd.featured,
         order=cmd.order,
         now=uow.clock(),
+        previous=previous,
     )
-    await uow.fields.add(definition)
+    await uow.fields.add(definition, replacing=previous)
     return definition
 
 
