@@ -62,6 +62,21 @@ def outbox_entry(
     }
 
 
+def outbox_entries(
+    events: Sequence[EventPayload],
+    *,
+    source: str,
+    subject: str,
+    org_id: str,
+    sequence: int | None,
+) -> list[Document]:
+    """The entries for all events of one change of one aggregate."""
+    return [
+        outbox_entry(e, source=source, subject=subject, org_id=org_id, sequence=sequence)
+        for e in events
+    ]
+
+
 def outbox_update(entries: Sequence[Document], state: Document) -> dict[str, Any]:
     """One atomic update: the aggregate's new state and the events that describe the change."""
     return {"$set": dict(state), "$push": {OUTBOX: {"$each": list(entries)}}}

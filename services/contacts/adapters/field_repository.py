@@ -17,7 +17,7 @@ from shared.mongo.outbox import (
     OUTBOX,
     OUTBOX_INDEX,
     OutboxWakeup,
-    outbox_entry,
+    outbox_entries,
     outbox_update,
 )
 
@@ -124,16 +124,13 @@ class FieldRepository:
         return await self.collection.count_documents({"org_id": org_id, "deleted": False})
 
     def _entries(self, definition: FieldDefinition) -> list[Document]:
-        return [
-            outbox_entry(
-                event,
-                source=SOURCE,
-                subject=_id(definition.org_id, definition.key),
-                org_id=definition.org_id,
-                sequence=definition.version,
-            )
-            for event in definition.events
-        ]
+        return outbox_entries(
+            definition.events,
+            source=SOURCE,
+            subject=_id(definition.org_id, definition.key),
+            org_id=definition.org_id,
+            sequence=definition.version,
+        )
 
 
 def _state(d: FieldDefinition) -> Document:

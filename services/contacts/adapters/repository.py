@@ -38,7 +38,7 @@ from shared.mongo.outbox import (
     OUTBOX_INDEX,
     PURGE,
     OutboxWakeup,
-    outbox_entry,
+    outbox_entries,
     outbox_update,
 )
 
@@ -82,10 +82,7 @@ class ContactFilter:
 def _entries(
     events: Sequence[EventPayload], subject: str, org_id: str, sequence: int
 ) -> list[Document]:
-    return [
-        outbox_entry(e, source=SOURCE, subject=subject, org_id=org_id, sequence=sequence)
-        for e in events
-    ]
+    return outbox_entries(events, source=SOURCE, subject=subject, org_id=org_id, sequence=sequence)
 
 
 class ContactRepository:
