@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pymongo import DESCENDING
 
 from services.contacts.adapters.repository import ContactFilter, ContactRepository
-from services.contacts.domain.fields import FieldType, coerce_value
+from services.contacts.domain.fields import coerce_value
 from services.contacts.domain.model import Contact, ContactStatus
-from services.contacts.domain.query.resolve import QueryContext, parse_query
+from shared.contactql.resolve import QueryContext, parse_query
+from shared.contactql.values import FieldType
 from shared.mongo.client import connect_store
 from tests.support.infra import drop_databases, real_infrastructure
 

@@ -31,11 +31,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.contacts.adapters.repository import CONTACT_INDEXES, ContactRepository
-from services.contacts.domain.errors import InvalidPhone
 from services.contacts.domain.model import Contact
-from services.contacts.domain.phone import normalize_phone
 from shared.auth import Role, TokenCodec
 from shared.mongo.client import connect_store, ensure_indexes
+from shared.phone import InvalidPhone, normalize_phone
 from shared.settings import ServiceSettings
 from tests.support.infra import drop_databases, real_infrastructure
 from tests.support.kafka import TopicTail

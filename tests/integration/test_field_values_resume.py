@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 
 from services.contacts.bootstrap import ContactsService
-from services.contacts.domain.fields import FieldType
 from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
+from shared.contactql.values import FieldType
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, define_field, phones
 

@@ -25,15 +25,10 @@ from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.contacts.adapters.documents import contact_from_document
-from services.contacts.adapters.query_filter import query_filter
 from services.contacts.adapters.repository import ContactRepository
 from services.contacts.domain.errors import InvalidFieldValue
-from services.contacts.domain.fields import FieldType, FieldValue, coerce_value
+from services.contacts.domain.fields import coerce_value
 from services.contacts.domain.model import Contact, ContactStatus
-from services.contacts.domain.phone import normalize_phone
-from services.contacts.domain.query.errors import QueryError
-from services.contacts.domain.query.evaluate import matches
-from services.contacts.domain.query.resolve import QueryContext, parse_query
 from services.contacts.domain.values import (
     MAX_CATEGORY,
     MAX_NAME,
@@ -41,7 +36,13 @@ from services.contacts.domain.values import (
     clean_language,
     clean_text,
 )
+from shared.contactql.errors import QueryError
+from shared.contactql.evaluate import matches
+from shared.contactql.mongo_filter import query_filter
+from shared.contactql.resolve import QueryContext, parse_query
+from shared.contactql.values import FieldType, FieldValue
 from shared.mongo.client import Document, connect_store
+from shared.phone import normalize_phone
 from shared.settings import ServiceSettings
 
 MAX_EXAMPLES = 200  # about 20 s against FerretDB on 2 cores, 3-10 queries each

@@ -12,8 +12,9 @@ from services.contacts.domain.errors import (
     NotArchived,
     VersionConflict,
 )
-from services.contacts.domain.fields import FieldType, coerce_value
+from services.contacts.domain.fields import coerce_value
 from services.contacts.domain.model import Contact, ContactStatus, status_for_action
+from shared.contactql.values import FieldType
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.contacts.domain.fields import FieldType
-from services.contacts.domain.query.errors import CODES, QueryError
-from services.contacts.domain.query.predicates import Attribute, TimeRange
-from services.contacts.domain.query.resolve import QueryContext, parse_query
-from services.contacts.domain.query.syntax import MAX_CONDITIONS, MAX_DEPTH
+from shared.contactql.errors import CODES, QueryError
+from shared.contactql.predicates import Attribute, TimeRange
+from shared.contactql.resolve import QueryContext, parse_query
+from shared.contactql.syntax import MAX_CONDITIONS, MAX_DEPTH
+from shared.contactql.values import FieldType
 
 CONTEXT = QueryContext(
     timezone="Africa/Lagos",

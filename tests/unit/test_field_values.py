@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from services.contacts.domain.errors import InvalidField, InvalidFieldValue
-from services.contacts.domain.fields import FieldType, check_key, coerce_value, parse_number
+from services.contacts.domain.fields import check_key, coerce_value
+from shared.contactql.values import FieldType, parse_number
 
 LAGOS = "Africa/Lagos"
 

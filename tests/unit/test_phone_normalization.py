@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.contacts.domain.errors import InvalidPhone
-from services.contacts.domain.phone import normalize_phone
+from shared.phone import InvalidPhone, normalize_phone
 
 VALID = [
     # (raw input, organisation default country, expected E.164)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from services.contacts.domain.fields import FieldType, FieldValue
 from services.contacts.domain.model import Contact, ContactStatus, OptIn, StatusChange
 from services.contacts.domain.organization import Organization
-from services.contacts.domain.query.resolve import words
+from shared.contactql.documents import (
+    field_value_from_document,
+    field_values_document,
+    searchable_attributes,
+)
 from shared.mongo.client import Document
 
 # How many status changes a contact document keeps (the full history is on the event stream).
@@ -31,16 +33,12 @@ def contact_state(contact: Contact) -> Document:
         "phone": contact.phone,
         "phone_key": phone_key(contact),
         "name": contact.name,
-        # Casefolded copies for queries (exact text matches and name word prefixes).
-        "name_sort": (contact.name or "").casefold(),
-        "name_words": words(contact.name or ""),
-        "email_lc": contact.email.casefold() if contact.email else None,
-        "category_lc": contact.category.casefold() if contact.category else None,
+        **searchable_attributes(contact.name, contact.email, contact.category),
         "secondary_phone": contact.secondary_phone,
         "email": contact.email,
         "category": contact.category,
         "language": contact.language,
-        "fields": {key: field_value_document(v) for key, v in contact.fields.items()},
+        "fields": field_values_document(contact.fields),
         "status": contact.status.value,
         "opt_in": dict(contact.opt_in.__dict__),
         "status_history": [
@@ -60,32 +58,6 @@ def contact_state(contact: Contact) -> Document:
         "last_seen_at": contact.last_seen_at,
         "version": contact.version,
     }
-
-
-def field_value_document(value: FieldValue) -> Document:
-    """The text, and the typed value under its type's name; numbers as doubles and text
-    casefolded (`lc`) so that queries compare like the in-memory evaluator."""
-    doc: Document = {"text": value.text, "type": value.type.value}
-    if value.number is not None:
-        doc["number"] = float(value.number)
-    elif value.datetime is not None:
-        doc["datetime"] = value.datetime
-    elif value.boolean is not None:
-        doc["boolean"] = value.boolean
-    else:
-        doc["lc"] = value.text.casefold()
-    return doc
-
-
-def field_value_from_document(doc: Document) -> FieldValue:
-    number = doc.get("number")
-    return FieldValue(
-        text=doc["text"],
-        type=FieldType(doc["type"]),
-        number=Decimal(str(number)) if number is not None else None,
-        datetime=doc.get("datetime"),
-        boolean=doc.get("boolean"),
-    )
 
 
 def contact_from_document(doc: Document) -> Contact:

@@ -11,7 +11,8 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from services.contacts.adapters.repository import SOURCE
 from services.contacts.domain.errors import DuplicateField, VersionConflict
-from services.contacts.domain.fields import FieldDefinition, FieldType
+from services.contacts.domain.fields import FieldDefinition
+from shared.contactql.values import FieldType
 from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import (
     OUTBOX,

@@ -26,11 +26,11 @@ from services.contacts.adapters.documents import (
     organization_state,
     phone_key,
 )
-from services.contacts.adapters.query_filter import query_filter
 from services.contacts.domain.errors import DuplicatePhone, VersionConflict
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
-from services.contacts.domain.query.predicates import Predicate
+from shared.contactql.mongo_filter import query_filter
+from shared.contactql.predicates import Predicate
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import (

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from shared.errors import DomainError
 
-
-class DomainError(Exception):
-    code: str = "domain_error"
-    status: int = 422
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-
-class InvalidPhone(DomainError):
-    code = "invalid_phone"
+__all__ = ["DomainError"]
 
 
 class InvalidValue(DomainError):

@@ -6,23 +6,22 @@ can re-read every value, and clients see what was entered.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from services.contacts.domain.errors import (
-    InvalidField,
-    InvalidFieldValue,
-    InvalidValue,
-)
+from services.contacts.domain.errors import InvalidField, InvalidFieldValue, InvalidValue
 from services.contacts.domain.values import MAX_FIELD_VALUE, clean_text
+from shared.contactql.values import (
+    FieldType,
+    FieldValue,
+    parse_boolean,
+    parse_datetime,
+    parse_number,
+)
 from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.envelope import EventPayload
 
@@ -38,117 +37,6 @@ RESERVED_KEYS = frozenset(
         "urns", "secondary_phone", "opt_in", "version", "org", "org_id", "deleted",
     }
 )  # fmt: skip
-
-
-class FieldType(StrEnum):
-    TEXT = "text"
-    NUMBER = "number"
-    DATETIME = "datetime"
-    BOOLEAN = "boolean"
-    STATE = "state"
-    DISTRICT = "district"
-    WARD = "ward"
-
-    @property
-    def is_text(self) -> bool:
-        """Location types are plain text with a type tag."""
-        return self not in (FieldType.NUMBER, FieldType.DATETIME, FieldType.BOOLEAN)
-
-
-@dataclass(frozen=True)
-class FieldValue:
-    """The text as given plus, for typed fields, the value read from it."""
-
-    text: str
-    type: FieldType
-    number: Decimal | None = None
-    datetime: dt.datetime | None = None
-    boolean: bool | None = None
-
-    @property
-    def value(self) -> str | Decimal | dt.datetime | bool:
-        if self.type is FieldType.NUMBER:
-            assert self.number is not None
-            return self.number
-        if self.type is FieldType.DATETIME:
-            assert self.datetime is not None
-            return self.datetime
-        if self.type is FieldType.BOOLEAN:
-            assert self.boolean is not None
-            return self.boolean
-        return self.text
-
-    def record(self) -> dict[str, Any]:
-        """JSON form used in events and API responses."""
-        value: Any = self.value
-        if isinstance(value, Decimal):
-            value = int(value) if value == value.to_integral_value() else float(value)
-        elif isinstance(value, datetime):
-            value = value.isoformat()
-        return {"text": self.text, "type": self.type.value, "value": value}
-
-
-_TRUE = {"yes", "true", "1", "y"}
-_FALSE = {"no", "false", "0", "n"}
-_DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
-_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)
-
-
-def parse_number(text: str) -> Decimal | None:
-    """Plain decimals (`-12.5`, `1e3`) or thousands in groups of three (`1,250.5`)."""
-    if _THOUSANDS.fullmatch(text):
-        text = text.replace(",", "")
-    elif not _NUMBER.fullmatch(text):
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    # Stored as a double for queries (FerretDB has no decimal128): it must fit one.
-    return number if number.is_finite() and math.isfinite(float(number)) else None
-
-
-def parse_day(text: str) -> date | None:
-    """ISO dates (2024-01-31) and day-first dates (31-01-2024, 31/01/2024), nothing else."""
-    if _ISO_DAY.fullmatch(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
-    if match := _DAY_FIRST.fullmatch(text):
-        day, month, year = (int(g) for g in match.groups())
-        try:
-            return date(year, month, day)
-        except ValueError:
-            return None
-    return None
-
-
-def parse_datetime(text: str, timezone: str) -> datetime | None:
-    """ISO 8601 with or without time and offset, or a day-first date; naive means the
-    organisation's timezone. Returned in UTC."""
-    day = parse_day(text)
-    try:
-        if day is not None:
-            parsed = datetime.combine(day, time())
-        elif _ISO_DATETIME.match(text):
-            parsed = datetime.fromisoformat(text)
-        else:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
-        parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # not a date, or beyond year 1..9999 once in UTC
-        return None
-    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
-
-
-def parse_boolean(text: str) -> bool | None:
-    word = text.strip().lower()
-    return True if word in _TRUE else False if word in _FALSE else None
 
 
 def coerce_value(key: str, raw: Any, field_type: FieldType, timezone: str) -> FieldValue | None:

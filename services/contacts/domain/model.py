@@ -14,7 +14,7 @@ from services.contacts.domain.errors import (
     NotArchived,
     VersionConflict,
 )
-from services.contacts.domain.fields import FieldValue
+from shared.contactql.values import FieldValue
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,

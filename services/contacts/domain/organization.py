@@ -9,10 +9,10 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from services.contacts.domain.errors import InvalidValue
-from services.contacts.domain.phone import is_supported_country
 from services.contacts.domain.values import clean_language, clean_text
 from shared.contracts.envelope import EventPayload
 from shared.contracts.organizations import OrganizationUpdated
+from shared.phone import is_supported_country
 
 SETTINGS = ("name", "default_country", "default_language", "timezone")
 

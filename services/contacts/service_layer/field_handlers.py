@@ -21,12 +21,12 @@ from services.contacts.domain.errors import (
 from services.contacts.domain.fields import (
     ConversionReport,
     FieldDefinition,
-    FieldValue,
     coerce_value,
     field_type,
     key_for,
 )
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from shared.contactql.values import FieldValue
 
 CONTACTS_PER_PASS = 500
 

@@ -21,16 +21,15 @@ from services.contacts.domain.errors import (
     ContactNotFound,
     DomainError,
     DuplicatePhone,
-    InvalidPhone,
     InvalidValue,
     VersionConflict,
 )
-from services.contacts.domain.fields import FieldType
 from services.contacts.domain.model import Contact, ContactStatus, status_for_action
 from services.contacts.domain.organization import Organization
-from services.contacts.domain.phone import normalize_phone
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
+from shared.contactql.values import FieldType
+from shared.phone import InvalidPhone, normalize_phone
 
 MAX_UPDATE_RETRIES = 3
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.contacts.adapters.repository import ContactFilter
-from services.contacts.domain.query.predicates import Attribute
-from services.contacts.domain.query.resolve import ContactQuery, QueryContext, parse_query
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from shared.contactql.predicates import Attribute
+from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
 
 DEFAULT_STATUS = "active"
 

@@ -9,16 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.contacts.adapters.field_repository import FieldRepository
 from services.contacts.adapters.repository import ContactRepository, OrganizationRepository
-
-
-def utc_now() -> datetime:
-    # Stores keep milliseconds; trimming here keeps events and documents equal.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+from shared.clock import utc_now
 
 
 @dataclass

@@ -7,9 +7,8 @@ from typing import Any
 
 from services.contacts.domain.commands import ContactInput
 from services.contacts.domain.errors import UnknownField
-from services.contacts.domain.fields import FieldType, FieldValue, coerce_value
+from services.contacts.domain.fields import coerce_value
 from services.contacts.domain.organization import Organization
-from services.contacts.domain.phone import normalize_phone
 from services.contacts.domain.values import (
     MAX_CATEGORY,
     MAX_NAME,
@@ -17,6 +16,8 @@ from services.contacts.domain.values import (
     clean_language,
     clean_text,
 )
+from shared.contactql.values import FieldType, FieldValue
+from shared.phone import normalize_phone
 
 
 def validated_attributes(

@@ -8,7 +8,6 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from services.contacts.entrypoints.http import contacts, fields, organization
-from services.contacts.entrypoints.http.dependencies import install_domain_errors
 from shared.auth import TokenCodec
 from shared.http.app import ReadinessCheck, create_app
 
@@ -22,7 +21,6 @@ def create_contacts_app(
     app = create_app(
         service="contacts", token_codec=token_codec, readiness=readiness, lifespan=lifespan
     )
-    install_domain_errors(app)
     app.include_router(contacts.router)
     app.include_router(organization.router)
     app.include_router(fields.router)

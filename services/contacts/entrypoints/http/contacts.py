@@ -11,7 +11,7 @@ from services.contacts.adapters.repository import SORTS, ContactFilter
 from services.contacts.domain import commands
 from services.contacts.domain.errors import ContactNotFound
 from services.contacts.entrypoints.http.cursor import decode_cursor, encode_cursor
-from services.contacts.entrypoints.http.dependencies import error_view, get_uow
+from services.contacts.entrypoints.http.dependencies import get_uow
 from services.contacts.entrypoints.http.schemas import (
     ActionBody,
     BatchCreateBody,
@@ -26,6 +26,7 @@ from services.contacts.entrypoints.http.schemas import (
 from services.contacts.service_layer import handlers, queries
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
+from shared.http.errors import error_view
 from shared.http.security import authenticate, require_role
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.contacts.domain.errors import DomainError
+from shared.errors import DomainError
 
 CODES = (
     "syntax",

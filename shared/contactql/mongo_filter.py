@@ -1,7 +1,7 @@
-"""A resolved contact query as one MongoDB filter, over the paths `documents` writes.
+"""A resolved contact query as one MongoDB filter, over the paths `documents` describes.
 
 Only operators that MongoDB and FerretDB both implement: $and $or $nor $ne $exists $regex and
-ranges. Must agree exactly with `domain.query.evaluate`.
+ranges. Must agree exactly with `evaluate`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.contacts.domain.query.predicates import (
+from shared.contactql.predicates import (
     AllOf,
     AnyOf,
     Attribute,

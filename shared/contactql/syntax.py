@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.contacts.domain.query.errors import QueryError
+from shared.contactql.errors import QueryError
 
 MAX_LENGTH = 5000
 MAX_DEPTH = 10

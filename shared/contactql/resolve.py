@@ -13,20 +13,11 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import get_args
 from zoneinfo import ZoneInfo
 
-from services.contacts.domain.errors import InvalidPhone
-from services.contacts.domain.fields import (
-    FieldType,
-    parse_boolean,
-    parse_datetime,
-    parse_day,
-    parse_number,
-)
-from services.contacts.domain.model import ContactStatus
-from services.contacts.domain.phone import normalize_phone
-from services.contacts.domain.query.errors import QueryError
-from services.contacts.domain.query.predicates import (
+from shared.contactql.errors import QueryError
+from shared.contactql.predicates import (
     AllOf,
     AnyOf,
     Attribute,
@@ -39,8 +30,17 @@ from services.contacts.domain.query.predicates import (
     Target,
     TimeRange,
 )
-from services.contacts.domain.query.syntax import Combination, Comparison, Node, Operator, render
-from services.contacts.domain.query.syntax import parse as parse_syntax
+from shared.contactql.syntax import Combination, Comparison, Node, Operator, render
+from shared.contactql.syntax import parse as parse_syntax
+from shared.contactql.values import (
+    FieldType,
+    parse_boolean,
+    parse_datetime,
+    parse_day,
+    parse_number,
+)
+from shared.contracts.contacts import ContactStatusName
+from shared.phone import InvalidPhone, normalize_phone
 
 ALIASES = {"phone": Attribute.PHONE, "uuid": Attribute.ID}
 TEXT_ATTRIBUTES = (Attribute.NAME, Attribute.EMAIL, Attribute.CATEGORY)
@@ -169,7 +169,7 @@ class _Resolver:
         _no_ordering(attribute.value, op)
         if attribute is Attribute.STATUS:
             status = value.lower()
-            if status not in {s.value for s in ContactStatus}:
+            if status not in get_args(ContactStatusName):
                 raise QueryError(
                     "invalid_status", f"{value!r} is not a contact status", value=value
                 )

@@ -6,12 +6,11 @@ checks that on real data).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from services.contacts.domain.fields import FieldValue
-from services.contacts.domain.model import Contact
-from services.contacts.domain.query.predicates import (
+from shared.contactql.predicates import (
     AllOf,
     AnyOf,
     Attribute,
@@ -24,10 +23,41 @@ from services.contacts.domain.query.predicates import (
     Target,
     TimeRange,
 )
-from services.contacts.domain.query.resolve import words
+from shared.contactql.resolve import words
+from shared.contactql.values import FieldValue
 
 
-def matches(predicate: Predicate, contact: Contact) -> bool:
+class QueryableContact(Protocol):
+    """What a query can test: the contacts service's aggregate and other services' projections
+    of it both have this shape. `status` is the status name (a str or StrEnum)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def secondary_phone(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def groups(self) -> Sequence[str]: ...
+    @property
+    def fields(self) -> Mapping[str, FieldValue]: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+    @property
+    def last_seen_at(self) -> datetime | None: ...
+
+
+def matches(predicate: Predicate, contact: QueryableContact) -> bool:
     match predicate:
         case AllOf(terms):
             return all(matches(t, contact) for t in terms)
@@ -55,7 +85,7 @@ def matches(predicate: Predicate, contact: Contact) -> bool:
     raise AssertionError(f"unknown predicate {predicate!r}")
 
 
-def _is_set(contact: Contact, target: Target) -> bool:
+def _is_set(contact: QueryableContact, target: Target) -> bool:
     if target.field is not None:
         return target.field in contact.fields
     attribute = target.attribute
@@ -67,7 +97,7 @@ def _is_set(contact: Contact, target: Target) -> bool:
     return getattr(contact, attribute.value) is not None
 
 
-def _equals(contact: Contact, target: Target, value: Any) -> bool:
+def _equals(contact: QueryableContact, target: Target, value: Any) -> bool:
     if target.field is not None:
         typed = _typed(contact, target)
         if isinstance(typed, str):
@@ -81,13 +111,13 @@ def _equals(contact: Contact, target: Target, value: Any) -> bool:
     if attribute is Attribute.GROUP:
         return value in contact.groups
     if attribute is Attribute.STATUS:
-        return contact.status.value == value
+        return str(contact.status) == value
     assert attribute is not None
     stored = getattr(contact, attribute.value)
     return stored is not None and stored.casefold() == value
 
 
-def _typed(contact: Contact, target: Target) -> str | float | bool | datetime | None:
+def _typed(contact: QueryableContact, target: Target) -> str | float | bool | datetime | None:
     """The value as stored for querying: numbers as floats (FerretDB has no decimal type)."""
     assert target.field is not None
     stored: FieldValue | None = contact.fields.get(target.field)
@@ -113,7 +143,7 @@ def _in_number_range(value: object, rng: NumberRange) -> bool:
     )
 
 
-def _moment(contact: Contact, target: Target) -> datetime | None:
+def _moment(contact: QueryableContact, target: Target) -> datetime | None:
     if target.field is not None:
         typed = _typed(contact, target)
         return typed if isinstance(typed, datetime) else None

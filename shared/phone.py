@@ -1,4 +1,5 @@
-"""Phone numbers are stored in E.164 (`+<country><number>`) so one number has one spelling."""
+"""Phone numbers are E.164 (`+<country><number>`) everywhere, so one number has one spelling:
+every service that reads a typed number normalises it here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import re
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
-from services.contacts.domain.errors import InvalidPhone
+from shared.errors import DomainError
+
+
+class InvalidPhone(DomainError):
+    code = "invalid_phone"
+
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _ALLOWED = re.compile(r"^\+?[0-9\s\-().\/]+$")
