@@ -39,6 +39,7 @@ class ServiceSettings(BaseSettings):
     # Idle, the relay backs off to this; writes in the same process wake it at once.
     outbox_max_idle_s: float = Field(default=1.0, gt=0)
     max_fields_per_org: int = Field(default=250, ge=1)
+    max_groups_per_org: int = Field(default=250, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")

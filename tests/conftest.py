@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from services.contacts.bootstrap import ContactsService, build_contacts_service
+from services.groups.bootstrap import GroupsService, build_groups_service
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
 from tests.support.infra import Endpoints, drop_databases, real_infrastructure
@@ -71,4 +72,21 @@ async def contacts_service(settings: ServiceSettings) -> AsyncIterator[ContactsS
 async def client(contacts_service: ContactsService) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=contacts_service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://contacts") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def groups_service(
+    settings: ServiceSettings, contacts_service: ContactsService
+) -> AsyncIterator[GroupsService]:
+    """Started after the contacts service, whose databases it shares the prefix of."""
+    service = build_groups_service(settings)
+    async with service.app.router.lifespan_context(service.app):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def groups_client(groups_service: GroupsService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=groups_service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://groups") as http:
         yield http

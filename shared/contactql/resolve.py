@@ -45,7 +45,8 @@ from shared.phone import InvalidPhone, normalize_phone
 ALIASES = {"phone": Attribute.PHONE, "uuid": Attribute.ID}
 TEXT_ATTRIBUTES = (Attribute.NAME, Attribute.EMAIL, Attribute.CATEGORY)
 SETTABLE = (*TEXT_ATTRIBUTES, Attribute.PHONE, Attribute.LANGUAGE, Attribute.LAST_SEEN_ON)
-NOT_IN_SMART_GROUPS = (Attribute.ID, Attribute.GROUP)
+# Only active contacts are ever in a group, so a smart group cannot select by status either.
+NOT_IN_SMART_GROUPS = (Attribute.ID, Attribute.GROUP, Attribute.STATUS)
 _LANGUAGE = re.compile(r"^[a-z]{3}$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 _WORD = re.compile(r"\w+")

@@ -1,9 +1,13 @@
-"""Events published by the groups service on `roster.groups` (keyed by group id)."""
+"""Events published by the groups service on `roster.groups` (keyed by group id).
+
+The envelope's `sequence` is the group's version: every change of the group — its settings or its
+members — increases it, so a projection can ignore an event older than one it already applied.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -12,13 +16,57 @@ from shared.contracts.topics import GROUPS
 
 MAX_MEMBERSHIP_BATCH = 1000
 
+GroupTypeName = Literal["manual", "smart"]
+MembershipReason = Literal[
+    "manual",  # added or removed by id
+    "query",  # added or removed by a query, once
+    "smart_group",  # a smart group's query decided
+    "contact_status",  # the contact was blocked, stopped or archived
+    "contact_deleted",  # the contact was deleted or anonymized
+    "reconcile",  # repaired by `roster reconcile groups`
+]
+
+
+class _GroupState(EventPayload):
+    topic: ClassVar[str] = GROUPS.name
+
+    group_id: str
+    name: str
+    description: str | None
+    type: GroupTypeName
+    query: str | None = Field(description="The smart group's contactql query, normalized")
+    blacklisted: bool = Field(description="Members never receive outbound messages")
+    staff: list[str] = Field(description="Ids of the staff users assigned to the group")
+
+
+class GroupCreated(_GroupState):
+    event_type: ClassVar[str] = "GroupCreated"
+
+    created_at: datetime
+
+
+class GroupUpdated(_GroupState):
+    """The whole group after the change, and which attributes changed."""
+
+    event_type: ClassVar[str] = "GroupUpdated"
+
+    changed: list[str]
+    updated_at: datetime
+
+
+class GroupDeleted(EventPayload):
+    """The group and all its memberships are gone; its contacts stay."""
+
+    event_type: ClassVar[str] = "GroupDeleted"
+    topic: ClassVar[str] = GROUPS.name
+
+    group_id: str
+    deleted_at: datetime
+
 
 class GroupMembershipChanged(EventPayload):
-    """Contacts added to or removed from one group; bulk changes are split into bounded batches.
-
-    The envelope's `sequence` is the group's membership version: it grows with every change, so a
-    projection can ignore an event older than the one it already applied for that group.
-    """
+    """Contacts added to or removed from one group; bulk changes are split into bounded batches,
+    each with its own sequence."""
 
     event_type: ClassVar[str] = "GroupMembershipChanged"
     topic: ClassVar[str] = GROUPS.name
@@ -26,6 +74,6 @@ class GroupMembershipChanged(EventPayload):
     group_id: str
     added: list[str] = Field(default_factory=list, max_length=MAX_MEMBERSHIP_BATCH)
     removed: list[str] = Field(default_factory=list, max_length=MAX_MEMBERSHIP_BATCH)
-    reason: str
+    reason: MembershipReason
     actor: str
     changed_at: datetime

@@ -13,7 +13,12 @@ from shared.contracts.contacts import (
     FieldDeleted,
 )
 from shared.contracts.envelope import EventEnvelope, EventPayload
-from shared.contracts.groups import GroupMembershipChanged
+from shared.contracts.groups import (
+    GroupCreated,
+    GroupDeleted,
+    GroupMembershipChanged,
+    GroupUpdated,
+)
 from shared.contracts.organizations import OrganizationUpdated
 
 EVENT_TYPES: tuple[type[EventPayload], ...] = (
@@ -26,6 +31,9 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     FieldChanged,
     FieldDeleted,
     OrganizationUpdated,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
     GroupMembershipChanged,
 )
 

@@ -40,6 +40,22 @@ class Store:
             await self.scanner.close()
         await self.client.close()
 
+    async def find_by_ids(
+        self,
+        collection: AsyncCollection[Document],
+        ids: Sequence[str],
+        projection: Document | None = None,
+    ) -> list[Document]:
+        """Documents by `_id`. FerretDB answers `_id: {$in: ...}` by scanning the collection but
+        a single `_id` from its index, so there it asks once per id."""
+        if not self.ferretdb:
+            found = collection.find(
+                {"_id": {"$in": list(ids)}}, projection, batch_size=len(ids) + 1
+            )
+            return await found.to_list()
+        docs = [await collection.find_one({"_id": i}, projection) for i in ids]
+        return [doc for doc in docs if doc is not None]
+
     @property
     def write_batch(self) -> int:
         """How many statements one bulk write command may carry on this store."""
@@ -95,10 +111,14 @@ async def ping(client: AsyncMongoClient[Document]) -> bool:
 
 async def bulk_write_in_chunks(
     collection: AsyncCollection[Document], operations: Sequence[WriteOperation], chunk: int
-) -> None:
-    """Unordered bulk write split into commands of at most `chunk` statements (see Store)."""
+) -> int:
+    """Unordered bulk write split into commands of at most `chunk` statements (see Store);
+    returns how many documents were modified or deleted."""
+    changed = 0
     for start in range(0, len(operations), chunk):
-        await collection.bulk_write(list(operations[start : start + chunk]), ordered=False)
+        result = await collection.bulk_write(list(operations[start : start + chunk]), ordered=False)
+        changed += result.modified_count + result.deleted_count
+    return changed
 
 
 def is_duplicate_key(exc: Exception) -> bool:

@@ -704,7 +704,7 @@ async def test_queries_on_fields_list_count_and_parse(
         "fields": ["district"],
         "groups": [],
         "attributes": ["status"],
-        "allowed_in_smart_group": True,
+        "allowed_in_smart_group": False,
     }
     by_id = await client.post(
         "/v1/contacts/query/parse", json={"query": f"uuid = {match['id']}"}, headers=headers

@@ -31,7 +31,7 @@ def membership_event(
         group_id=group,
         added=list(added),
         removed=list(removed),
-        reason="test",
+        reason="manual",
         actor="admin:tester",
         changed_at=datetime.now(UTC),
     )

@@ -194,6 +194,7 @@ def test_references_and_smart_group_eligibility() -> None:
     assert not parsed.allowed_in_smart_group
     assert parse_query("age > 3", CONTEXT).allowed_in_smart_group
     assert not parse_query("id = x", CONTEXT).allowed_in_smart_group
+    assert not parse_query("status = blocked", CONTEXT).allowed_in_smart_group
 
 
 def test_dates_are_whole_days_in_the_organisation_timezone() -> None:

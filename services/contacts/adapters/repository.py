@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, OperationFailure
 
@@ -32,7 +32,15 @@ from services.contacts.domain.organization import Organization
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
 from shared.contracts.envelope import EventPayload
-from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes, is_duplicate_key
+from shared.mongo.client import (
+    DUPLICATE_KEY,
+    FERRETDB_WRITE_BATCH,
+    Document,
+    Store,
+    bulk_write_in_chunks,
+    ensure_indexes,
+    is_duplicate_key,
+)
 from shared.mongo.outbox import (
     OUTBOX,
     OUTBOX_INDEX,
@@ -77,6 +85,8 @@ class ContactFilter:
     category: str | None = None
     group: str | None = None
     query: Predicate | None = None
+    # Restricted staff: only contacts in one of these groups (None: no restriction).
+    within_groups: tuple[str, ...] | None = None
 
 
 def _entries(
@@ -86,9 +96,15 @@ def _entries(
 
 
 class ContactRepository:
-    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup | None = None) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        wakeup: OutboxWakeup | None = None,
+        store: Store | None = None,
+    ) -> None:
         self.collection = db["contacts"]
         self._wakeup = wakeup or OutboxWakeup()
+        self._write_batch = store.write_batch if store else FERRETDB_WRITE_BATCH
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, CONTACT_INDEXES)
@@ -246,19 +262,33 @@ class ContactRepository:
         added: Sequence[str],
         removed: Sequence[str],
     ) -> None:
-        """Version-guarded: a contact ignores a membership event older than the last it applied."""
+        """Version-guarded: a contact ignores a membership event older than the last it applied.
+        Only active contacts join (a contact blocked meanwhile does not; the groups service
+        applies the same rule). One statement per contact: filters on `_id` stay fast on
+        FerretDB, which scans for `_id: {$in: ...}`."""
         seq_field = f"group_seq.{group_id}"
         newer = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
-        if added:
-            await self.collection.update_many(
-                {"org_id": org_id, "_id": {"$in": list(added)}, **newer},
+        joining = [
+            UpdateOne(
+                {"_id": i, "org_id": org_id, "status": "active", "deleted": False, **newer},
                 {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}},
             )
-        if removed:
-            await self.collection.update_many(
-                {"org_id": org_id, "_id": {"$in": list(removed)}, **newer},
+            for i in added
+        ]
+        leaving = [
+            UpdateOne(
+                {"_id": i, "org_id": org_id, **newer},
                 {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}},
             )
+            for i in removed
+        ]
+        await bulk_write_in_chunks(self.collection, [*joining, *leaving], self._write_batch)
+
+    async def remove_group(self, org_id: str, group_id: str) -> None:
+        """The group was deleted: no contact is in it any more."""
+        await self.collection.update_many(
+            {"org_id": org_id, "groups": group_id}, {"$pull": {"groups": group_id}}
+        )
 
 
 class OrganizationRepository:
@@ -307,4 +337,6 @@ def _filter_document(org_id: str, flt: ContactFilter) -> Document:
         query["$or"] = [{"name": pattern}, {"phone": pattern}, {"email": pattern}]
     if flt.query is not None:
         query = {"$and": [query, query_filter(flt.query)]}
+    if flt.within_groups is not None:
+        query = {"$and": [query, {"groups": {"$in": list(flt.within_groups)}}]}
     return query

@@ -26,8 +26,10 @@ from services.contacts.domain.errors import (
 )
 from services.contacts.domain.model import Contact, ContactStatus, status_for_action
 from services.contacts.domain.organization import Organization
+from services.contacts.service_layer import queries
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
+from shared.auth import Principal
 from shared.contactql.values import FieldType
 from shared.phone import InvalidPhone, normalize_phone
 
@@ -117,9 +119,10 @@ async def create_contacts(cmd: CreateContacts, uow: ContactsUnitOfWork) -> list[
     return [results[i] for i in range(len(cmd.contacts))]
 
 
-async def _load(uow: ContactsUnitOfWork, org_id: str, contact_id: str) -> Contact:
-    contact = await uow.contacts.get(org_id, contact_id)
-    if contact is None:
+async def load_visible(uow: ContactsUnitOfWork, by: Principal, contact_id: str) -> Contact:
+    """A contact the caller may see; any other answers not found, as if it did not exist."""
+    contact = await uow.contacts.get(by.org_id, contact_id)
+    if contact is None or not queries.is_visible(contact, await queries.visible_groups(uow, by)):
         raise ContactNotFound("contact not found", id=contact_id)
     return contact
 
@@ -134,7 +137,7 @@ async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact
             raise InvalidPhone("phone cannot be removed", reason="missing", value=None)
         changes["phone"] = normalize_phone(cmd.changes.phone, org.default_country)
     for attempt in range(1, MAX_UPDATE_RETRIES + 1):
-        contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+        contact = await load_visible(uow, cmd.by, cmd.contact_id)
         contact.check_version(cmd.expected_version)
         read_version = contact.version
         contact.update(changes, uow.clock())
@@ -158,7 +161,7 @@ def _parse_status(value: str) -> ContactStatus:
 
 async def change_contact_status(cmd: ChangeContactStatus, uow: ContactsUnitOfWork) -> Contact:
     target = _parse_status(cmd.status)
-    contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+    contact = await load_visible(uow, cmd.by, cmd.contact_id)
     read_version = contact.version
     if contact.change_status(target, reason=cmd.reason, actor=cmd.by.actor, now=uow.clock()):
         await uow.contacts.save(contact, read_version)
@@ -170,6 +173,8 @@ async def apply_contact_action(
 ) -> dict[str, DomainError | Contact | None]:
     """Per-id outcome: the contact after the action, None once deleted, or the refusal."""
     found = await uow.contacts.get_many(cmd.by.org_id, cmd.contact_ids)
+    visible = await queries.visible_groups(uow, cmd.by)
+    found = {i: c for i, c in found.items() if queries.is_visible(c, visible)}
     outcome: dict[str, DomainError | Contact | None] = {}
     for contact_id in dict.fromkeys(cmd.contact_ids):
         contact = found.get(contact_id)
@@ -194,14 +199,14 @@ async def apply_contact_action(
 
 
 async def delete_contact(cmd: DeleteContact, uow: ContactsUnitOfWork) -> None:
-    contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+    contact = await load_visible(uow, cmd.by, cmd.contact_id)
     read_version = contact.version
     contact.delete(actor=cmd.by.actor, now=uow.clock())
     await uow.contacts.save(contact, read_version)
 
 
 async def anonymize_contact(cmd: AnonymizeContact, uow: ContactsUnitOfWork) -> Contact:
-    contact = await _load(uow, cmd.by.org_id, cmd.contact_id)
+    contact = await load_visible(uow, cmd.by, cmd.contact_id)
     read_version = contact.version
     contact.anonymize(actor=cmd.by.actor, now=uow.clock())
     await uow.contacts.save(contact, read_version)
@@ -221,6 +226,9 @@ async def update_organization(cmd: UpdateOrganization, uow: ContactsUnitOfWork) 
 
 
 async def apply_group_membership(cmd: ApplyGroupMembership, uow: ContactsUnitOfWork) -> None:
+    """Events of a deleted group are late redeliveries: its members are gone with it."""
+    if await uow.groups.is_deleted(cmd.group_id):
+        return
     await uow.contacts.apply_membership(
         cmd.org_id, cmd.group_id, cmd.sequence, cmd.added, cmd.removed
     )

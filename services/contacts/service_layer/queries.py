@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from services.contacts.adapters.repository import ContactFilter
+from services.contacts.domain.model import Contact
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from shared.auth import Principal, Role
 from shared.contactql.predicates import Attribute
 from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
 
@@ -12,13 +14,23 @@ DEFAULT_STATUS = "active"
 
 async def query_context(uow: ContactsUnitOfWork, org_id: str) -> QueryContext:
     org = await uow.organizations.get_or_create(org_id)
-    # Group names arrive with the groups service's events (a later issue); until then no group
-    # name resolves and `group = ...` answers `invalid_group`.
     return QueryContext(
         timezone=org.timezone,
         default_country=org.default_country,
         fields=await uow.fields.types(org_id),
+        groups=await uow.groups.names(org_id),
     )
+
+
+async def visible_groups(uow: ContactsUnitOfWork, by: Principal) -> tuple[str, ...] | None:
+    """Restricted staff see only contacts in the groups assigned to them; None: no limit."""
+    if by.role is not Role.STAFF:
+        return None
+    return tuple(await uow.groups.assigned_to(by.org_id, by.subject))
+
+
+def is_visible(contact: Contact, groups: tuple[str, ...] | None) -> bool:
+    return groups is None or any(g in groups for g in contact.groups)
 
 
 async def parse_contact_query(uow: ContactsUnitOfWork, org_id: str, text: str) -> ContactQuery:
@@ -32,6 +44,7 @@ def contact_filter(
     category: str | None = None,
     group: str | None = None,
     query: ContactQuery | None = None,
+    within_groups: tuple[str, ...] | None = None,
 ) -> ContactFilter:
     """`status` defaults to active, unless the query itself says which statuses it wants;
     "any" lifts the status filter."""
@@ -46,4 +59,5 @@ def contact_filter(
         category=category,
         group=group,
         query=query.predicate if query is not None else None,
+        within_groups=within_groups,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.contacts.adapters.field_repository import FieldRepository
+from services.contacts.adapters.group_directory import GroupDirectory
 from services.contacts.adapters.repository import ContactRepository, OrganizationRepository
 from shared.clock import utc_now
 
@@ -21,6 +22,7 @@ class ContactsUnitOfWork:
     contacts: ContactRepository
     organizations: OrganizationRepository
     fields: FieldRepository
+    groups: GroupDirectory
     max_fields: int = 250
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))

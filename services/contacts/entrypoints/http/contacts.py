@@ -9,8 +9,6 @@ from pydantic import ValidationError
 
 from services.contacts.adapters.repository import SORTS, ContactFilter
 from services.contacts.domain import commands
-from services.contacts.domain.errors import ContactNotFound
-from services.contacts.entrypoints.http.cursor import decode_cursor, encode_cursor
 from services.contacts.entrypoints.http.dependencies import get_uow
 from services.contacts.entrypoints.http.schemas import (
     ActionBody,
@@ -26,6 +24,7 @@ from services.contacts.entrypoints.http.schemas import (
 from services.contacts.service_layer import handlers, queries
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
+from shared.http.cursor import decode_cursor, encode_cursor
 from shared.http.errors import error_view
 from shared.http.security import authenticate, require_role
 
@@ -101,7 +100,14 @@ async def _filter(
     group: str | None = None,
 ) -> ContactFilter:
     parsed = await queries.parse_contact_query(uow, by.org_id, query) if query else None
-    return queries.contact_filter(status=status, q=q, category=category, group=group, query=parsed)
+    return queries.contact_filter(
+        status=status,
+        q=q,
+        category=category,
+        group=group,
+        query=parsed,
+        within_groups=await queries.visible_groups(uow, by),
+    )
 
 
 @router.get("", response_model=ContactPage)
@@ -156,10 +162,7 @@ async def parse_query(body: QueryParseBody, by: Caller, uow: Uow) -> QueryParseV
 
 @router.get("/{contact_id}", response_model=ContactView)
 async def get_contact(contact_id: str, by: Caller, uow: Uow) -> ContactView:
-    contact = await uow.contacts.get(by.org_id, contact_id)
-    if contact is None:
-        raise ContactNotFound("contact not found", id=contact_id)
-    return ContactView.of(contact)
+    return ContactView.of(await handlers.load_visible(uow, by, contact_id))
 
 
 @router.patch("/{contact_id}", response_model=ContactView)

@@ -1,0 +1,179 @@
+"""The groups service's own copy of contacts (from `roster.contacts`), with their memberships.
+
+Documents have the queryable shape of `shared.contactql.documents`, so one contactql filter
+selects members here as in the contacts service; `groups` holds the ids of the groups the contact
+is in, written only by the consumer that applies `GroupMembershipChanged`, in event order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.groups.domain.member import MEMBER_STATUS, MemberContact
+from shared.contactql.documents import (
+    field_value_from_document,
+    field_values_document,
+    searchable_attributes,
+)
+from shared.contactql.mongo_filter import query_filter
+from shared.contactql.predicates import Predicate
+from shared.mongo.client import Document, Store, bulk_write_in_chunks, ensure_indexes
+
+PAGE = 1000
+
+PROJECTION_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("groups", ASCENDING), ("_id", ASCENDING)], name="members"),
+    IndexModel([("org_id", ASCENDING), ("_id", ASCENDING)], name="org_contacts"),
+]
+
+
+def _state(contact: MemberContact) -> Document:
+    return {
+        "org_id": contact.org_id,
+        "name": contact.name,
+        "phone": contact.phone,
+        "secondary_phone": contact.secondary_phone,
+        "email": contact.email,
+        "category": contact.category,
+        "language": contact.language,
+        "status": contact.status,
+        "fields": field_values_document(contact.fields),
+        **searchable_attributes(contact.name, contact.email, contact.category),
+        "created_at": contact.created_at,
+        "last_seen_at": contact.last_seen_at,
+        "version": contact.version,
+        "gone": contact.gone,
+    }
+
+
+def _contact(doc: Document) -> MemberContact:
+    return MemberContact(
+        id=doc["_id"],
+        org_id=doc["org_id"],
+        phone=doc.get("phone"),
+        name=doc.get("name"),
+        secondary_phone=doc.get("secondary_phone"),
+        email=doc.get("email"),
+        category=doc.get("category"),
+        language=doc.get("language"),
+        status=doc.get("status") or MEMBER_STATUS,
+        fields={k: field_value_from_document(v) for k, v in (doc.get("fields") or {}).items()},
+        groups=list(doc.get("groups") or []),
+        created_at=doc.get("created_at"),
+        last_seen_at=doc.get("last_seen_at"),
+        version=int(doc.get("version") or 0),
+        gone=bool(doc.get("gone")),
+    )
+
+
+class ContactProjection:
+    def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
+        self.collection = db["contacts"]
+        self._store = store
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.collection, PROJECTION_INDEXES)
+
+    async def get(self, org_id: str, contact_id: str) -> MemberContact | None:
+        doc = await self.collection.find_one({"_id": contact_id})
+        if doc is None or doc["org_id"] != org_id:
+            return None
+        return _contact(doc)
+
+    async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, MemberContact]:
+        docs = await self._store.find_by_ids(self.collection, ids)
+        return {doc["_id"]: _contact(doc) for doc in docs if doc["org_id"] == org_id}
+
+    async def save(self, contact: MemberContact) -> None:
+        """Everything but `groups`, which only the membership consumer writes."""
+        await self.collection.update_one(
+            {"_id": contact.id},
+            {"$set": _state(contact), "$setOnInsert": {"groups": []}},
+            upsert=True,
+        )
+
+    async def add_to_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
+        """Adds only contacts that may be members right now; returns how many joined."""
+        ops = [
+            UpdateOne(
+                {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "gone": False},
+                {"$addToSet": {"groups": group_id}},
+            )
+            for i in ids
+        ]
+        return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
+
+    async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
+        ops = [
+            UpdateOne({"_id": i, "org_id": org_id}, {"$pull": {"groups": group_id}}) for i in ids
+        ]
+        return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
+
+    async def remove_group(self, org_id: str, group_id: str) -> int:
+        result = await self.collection.update_many(
+            {"org_id": org_id, "groups": group_id}, {"$pull": {"groups": group_id}}
+        )
+        return result.modified_count
+
+    async def members(
+        self, org_id: str, group_id: str, *, after: str | None, limit: int
+    ) -> list[MemberContact]:
+        return [
+            _contact(doc)
+            for doc in await self._page(self._in_group(org_id, group_id), after, limit)
+        ]
+
+    async def count_members(self, org_id: str, group_id: str) -> int:
+        return await self.collection.count_documents(self._in_group(org_id, group_id))
+
+    async def groups_of(self, org_id: str, contact_id: str) -> list[str] | None:
+        contact = await self.get(org_id, contact_id)
+        return None if contact is None or contact.gone else contact.groups
+
+    async def pages(
+        self, org_id: str, *, group_id: str | None = None, predicate: Predicate | None = None
+    ) -> AsyncIterator[list[MemberContact]]:
+        """Every matching contact, a page at a time, in id order; no cursor stays open between
+        pages (see the contacts repository on FerretDB)."""
+        query: Document = (
+            self._in_group(org_id, group_id)
+            if group_id
+            else {
+                "org_id": org_id,
+                "gone": False,
+            }
+        )
+        if predicate is not None:
+            query = {"$and": [query, query_filter(predicate)]}
+        after: str | None = None
+        while True:
+            docs = await self._page(query, after, PAGE)
+            if not docs:
+                return
+            yield [_contact(doc) for doc in docs]
+            if len(docs) < PAGE:
+                return
+            after = docs[-1]["_id"]
+
+    async def member_ids_by_group(self, org_id: str) -> dict[str, set[str]]:
+        """Every group's members (for reconciliation)."""
+        members: dict[str, set[str]] = {}
+        async for page in self.pages(org_id):
+            for contact in page:
+                for group_id in contact.groups:
+                    members.setdefault(group_id, set()).add(contact.id)
+        return members
+
+    def _in_group(self, org_id: str, group_id: str) -> Document:
+        return {"org_id": org_id, "groups": group_id}
+
+    async def _page(self, query: Document, after: str | None, limit: int) -> list[Document]:
+        if after is not None:
+            query = {"$and": [query, {"_id": {"$gt": after}}]}
+        found = self.collection.find(
+            query, sort=[("_id", ASCENDING)], limit=limit, batch_size=limit
+        )
+        return await found.to_list()

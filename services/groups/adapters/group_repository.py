@@ -1,0 +1,186 @@
+"""The groups collection: each group's state and its unpublished events (outbox) in one document.
+
+`member_count` and `applied_seq` belong to the membership projection: only the consumer that
+applies `GroupMembershipChanged` writes them, so a group's save never overwrites them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from services.groups.domain.errors import DuplicateGroupName, VersionConflict
+from services.groups.domain.model import Group, GroupType, SmartStatus, name_key
+from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
+from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
+
+SOURCE = "roster/groups"
+
+GROUP_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("name_key", ASCENDING)], unique=True, name="org_name"),
+    IndexModel([("org_id", ASCENDING), ("type", ASCENDING)], name="org_type"),
+    OUTBOX_INDEX,
+]
+
+
+def _state(group: Group) -> Document:
+    return {
+        "org_id": group.org_id,
+        "name": group.name,
+        # A deleted group gives its name back.
+        "name_key": f"deleted:{group.id}" if group.deleted else name_key(group.name),
+        "description": group.description,
+        "type": group.type.value,
+        "query": group.query,
+        "blacklisted": group.blacklisted,
+        "staff": list(group.staff),
+        "smart_status": group.smart_status.value if group.smart_status else None,
+        "smart_error": group.smart_error,
+        "created_at": group.created_at,
+        "updated_at": group.updated_at,
+        "version": group.version,
+        "deleted": group.deleted,
+    }
+
+
+def _group(doc: Document) -> Group:
+    return Group(
+        id=doc["_id"],
+        org_id=doc["org_id"],
+        name=doc["name"],
+        type=GroupType(doc["type"]),
+        description=doc.get("description"),
+        query=doc.get("query"),
+        blacklisted=bool(doc.get("blacklisted")),
+        staff=list(doc.get("staff") or []),
+        member_count=int(doc.get("member_count") or 0),
+        smart_status=SmartStatus(doc["smart_status"]) if doc.get("smart_status") else None,
+        smart_error=doc.get("smart_error"),
+        created_at=doc.get("created_at"),
+        updated_at=doc.get("updated_at"),
+        version=doc["version"],
+        deleted=bool(doc.get("deleted")),
+    )
+
+
+class GroupRepository:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
+        self.collection = db["groups"]
+        self._wakeup = wakeup
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.collection, GROUP_INDEXES)
+
+    async def get(self, org_id: str, group_id: str, *, deleted: bool = False) -> Group | None:
+        """By `_id` alone (FerretDB's fast path), then checked for the tenant here."""
+        doc = await self.collection.find_one({"_id": group_id}, {OUTBOX: 0})
+        if doc is None or doc["org_id"] != org_id or (doc.get("deleted") and not deleted):
+            return None
+        return _group(doc)
+
+    async def applied_seq(self, group_id: str) -> int:
+        doc = await self.collection.find_one({"_id": group_id}, {"applied_seq": 1})
+        return int(doc.get("applied_seq") or 0) if doc else 0
+
+    async def find(
+        self,
+        org_id: str,
+        *,
+        name: str | None = None,
+        type: str | None = None,
+        staff: str | None = None,
+    ) -> list[Group]:
+        query: Document = {"org_id": org_id, "deleted": False}
+        if name:
+            query["name"] = {"$regex": re.escape(name.strip()), "$options": "i"}
+        if type:
+            query["type"] = type
+        if staff is not None:
+            query["staff"] = staff
+        docs = await self.collection.find(
+            query, {OUTBOX: 0}, sort=[("name_key", ASCENDING)], batch_size=10_000
+        ).to_list()
+        return [_group(doc) for doc in docs]
+
+    async def count(self, org_id: str) -> int:
+        return await self.collection.count_documents({"org_id": org_id, "deleted": False})
+
+    async def smart_groups(self, org_id: str) -> list[Group]:
+        return await self.find(org_id, type=GroupType.SMART.value)
+
+    async def evaluating(self) -> list[Group]:
+        """Smart groups whose membership still has to follow a new query (any organisation)."""
+        docs = await self.collection.find(
+            {"smart_status": SmartStatus.EVALUATING.value, "deleted": False},
+            {OUTBOX: 0},
+            batch_size=10_000,
+        ).to_list()
+        return [_group(doc) for doc in docs]
+
+    async def add(self, group: Group) -> None:
+        doc = {
+            "_id": group.id,
+            **_state(group),
+            "member_count": 0,
+            "applied_seq": 0,
+            OUTBOX: self._entries(group),
+        }
+        try:
+            await self.collection.insert_one(doc)
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise DuplicateGroupName("a group with this name exists", name=group.name) from None
+        group.events.clear()
+        self._wakeup.notify()
+
+    async def save(self, group: Group, expected_version: int) -> None:
+        """Stores the change only if nobody saved the group since it was read."""
+        update = outbox_update(self._entries(group), _state(group))
+        try:
+            result = await self.collection.update_one(
+                {"_id": group.id, "version": expected_version}, update
+            )
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise DuplicateGroupName("a group with this name exists", name=group.name) from None
+        if result.matched_count == 0:
+            raise VersionConflict(
+                "the group was changed by someone else", expected_version=expected_version
+            )
+        group.events.clear()
+        self._wakeup.notify()
+
+    async def record_applied(self, group_id: str, sequence: int, delta: int) -> None:
+        """The membership projection applied the change with this sequence."""
+        await self.collection.update_one(
+            {"_id": group_id},
+            {"$set": {"applied_seq": sequence}, "$inc": {"member_count": delta}},
+        )
+
+    async def set_member_count(self, group_id: str, count: int) -> None:
+        await self.collection.update_one({"_id": group_id}, {"$set": {"member_count": count}})
+
+    async def set_smart_status(
+        self, group_id: str, query: str, status: SmartStatus, error: dict[str, Any] | None
+    ) -> bool:
+        """Only if the query is still the one evaluated; False otherwise."""
+        result = await self.collection.update_one(
+            {"_id": group_id, "query": query},
+            {"$set": {"smart_status": status.value, "smart_error": error}},
+        )
+        return result.matched_count == 1
+
+    def _entries(self, group: Group) -> Sequence[Document]:
+        return [
+            outbox_entry(
+                event, source=SOURCE, subject=group.id, org_id=group.org_id, sequence=sequence
+            )
+            for event, sequence in group.events
+        ]

@@ -1,0 +1,65 @@
+"""What the groups service knows of each organisation, to read its queries: timezone, default
+country and the custom fields' types (from `roster.organizations` and the field events)."""
+
+from __future__ import annotations
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.contactql.values import FieldType
+from shared.mongo.client import Document
+
+
+class OrganizationSettings:
+    def __init__(self, timezone: str, default_country: str | None, fields: dict[str, FieldType]):
+        self.timezone = timezone
+        self.default_country = default_country
+        self.fields = fields
+
+
+class OrganizationProjection:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["organizations"]
+
+    async def get(self, org_id: str) -> OrganizationSettings:
+        doc = await self.collection.find_one({"_id": org_id}) or {}
+        return OrganizationSettings(
+            timezone=doc.get("timezone") or "UTC",
+            default_country=doc.get("default_country"),
+            fields={
+                k: FieldType(v["type"])
+                for k, v in (doc.get("fields") or {}).items()
+                if v.get("type")
+            },
+        )
+
+    async def apply_settings(
+        self, org_id: str, sequence: int, timezone: str, default_country: str | None
+    ) -> None:
+        doc = await self.collection.find_one({"_id": org_id}, {"version": 1}) or {}
+        if int(doc.get("version") or 0) >= sequence:
+            return  # an older or repeated event
+        await self.collection.update_one(
+            {"_id": org_id},
+            {
+                "$set": {
+                    "timezone": timezone,
+                    "default_country": default_country,
+                    "version": sequence,
+                }
+            },
+            upsert=True,
+        )
+
+    async def apply_field(
+        self, org_id: str, key: str, sequence: int, field_type: FieldType | None
+    ) -> None:
+        """`field_type` None: the field was deleted. Events of one organisation arrive in order
+        (keyed by organisation), so read-then-write is safe; the sequence drops repeats."""
+        doc = await self.collection.find_one({"_id": org_id}, {f"fields.{key}": 1}) or {}
+        current = (doc.get("fields") or {}).get(key) or {}
+        if int(current.get("seq") or 0) >= sequence:
+            return
+        value = {"seq": sequence, "type": field_type.value if field_type else None}
+        await self.collection.update_one(
+            {"_id": org_id}, {"$set": {f"fields.{key}": value}}, upsert=True
+        )

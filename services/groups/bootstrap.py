@@ -1,0 +1,85 @@
+"""Wires the groups service: store, Kafka, projections, handlers, HTTP app, consumer, outbox
+relay and the smart-group worker. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from services.groups.adapters.contact_projection import ContactProjection
+from services.groups.adapters.group_repository import GroupRepository
+from services.groups.adapters.organization_projection import OrganizationProjection
+from services.groups.entrypoints.consumers import CONSUMED_TOPICS, events_handler
+from services.groups.entrypoints.http.app import create_groups_app
+from services.groups.entrypoints.smart_group_worker import SmartGroupWorker
+from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
+from shared.kafka.consumer import ConsumerRunner
+from shared.kafka.producer import EventProducer
+from shared.mongo.client import Store
+from shared.mongo.outbox import OutboxRelay
+from shared.runtime import open_plumbing, service_app, start_consumer, start_relay
+from shared.settings import ServiceSettings
+
+SERVICE = "groups"
+
+
+@dataclass
+class Running:
+    store: Store
+    uow: GroupsUnitOfWork
+    producer: EventProducer
+    consumer: ConsumerRunner
+    relay: OutboxRelay
+    smart_groups: SmartGroupWorker
+
+
+@dataclass
+class GroupsService:
+    app: FastAPI
+    settings: ServiceSettings
+
+    @property
+    def running(self) -> Running:
+        running: Running = self.app.state.running
+        return running
+
+    @property
+    def uow(self) -> GroupsUnitOfWork:
+        return self.running.uow
+
+
+async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
+    plumbing = await open_plumbing(settings, SERVICE, stack)
+    db = plumbing.db
+    uow = GroupsUnitOfWork(
+        groups=GroupRepository(db, plumbing.wakeup),
+        contacts=ContactProjection(db, plumbing.store),
+        organizations=OrganizationProjection(db),
+        max_groups=settings.max_groups_per_org,
+    )
+    await uow.groups.create_indexes()
+    await uow.contacts.create_indexes()
+    relay = await start_relay(plumbing, [uow.groups.collection], stack)
+    consumer = await start_consumer(plumbing, CONSUMED_TOPICS, events_handler(uow), stack)
+    smart_groups = SmartGroupWorker(uow)
+    await smart_groups.start()
+    stack.push_async_callback(smart_groups.stop)
+    return Running(
+        store=plumbing.store,
+        uow=uow,
+        producer=plumbing.producer,
+        consumer=consumer,
+        relay=relay,
+        smart_groups=smart_groups,
+    )
+
+
+def build_groups_service(settings: ServiceSettings) -> GroupsService:
+    return GroupsService(app=service_app(settings, create_groups_app, _start), settings=settings)
+
+
+def build_app(settings: ServiceSettings) -> FastAPI:
+    """The entry point `roster serve groups` uses."""
+    return build_groups_service(settings).app

@@ -1,0 +1,76 @@
+"""Kafka consumer of the groups service: contacts, organisation settings and field definitions
+into its projections, and the group's own membership events into members."""
+
+from __future__ import annotations
+
+from services.groups.service_layer import membership_handlers
+from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
+from shared.contactql.values import FieldType
+from shared.contracts.contacts import (
+    ContactAnonymized,
+    ContactCreated,
+    ContactDeleted,
+    ContactStatusChanged,
+    ContactUpdated,
+    FieldChanged,
+    FieldDefined,
+    FieldDeleted,
+)
+from shared.contracts.envelope import EventEnvelope
+from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
+from shared.contracts.organizations import OrganizationUpdated
+from shared.contracts.registry import parse_payload
+from shared.contracts.topics import CONTACTS, GROUPS, ORGANIZATIONS
+from shared.kafka.consumer import EventHandler, PoisonEvent
+
+CONSUMED_TOPICS = (CONTACTS.name, ORGANIZATIONS.name, GROUPS.name)
+CONTACT_EVENTS = (
+    ContactCreated,
+    ContactUpdated,
+    ContactStatusChanged,
+    ContactAnonymized,
+    ContactDeleted,
+)
+
+
+def events_handler(uow: GroupsUnitOfWork) -> EventHandler:
+    async def handle(envelope: EventEnvelope) -> None:
+        payload = parse_payload(envelope)
+        org_id = envelope.orgid
+        if isinstance(payload, GroupDeleted):
+            await membership_handlers.apply_group_deleted(uow, org_id, payload.group_id)
+            return
+        if isinstance(payload, OrganizationUpdated):
+            sequence = _sequence(envelope)
+            await uow.organizations.apply_settings(
+                org_id, sequence, payload.timezone, payload.default_country
+            )
+            return
+        if not isinstance(
+            payload,
+            (*CONTACT_EVENTS, GroupMembershipChanged, FieldDefined, FieldChanged, FieldDeleted),
+        ):
+            return  # GroupCreated/GroupUpdated: this service's own state already
+        sequence = _sequence(envelope)
+        if isinstance(payload, GroupMembershipChanged):
+            await membership_handlers.apply_membership_change(
+                uow, org_id, payload.group_id, sequence, payload.added, payload.removed
+            )
+        elif isinstance(payload, FieldDefined | FieldChanged):
+            await uow.organizations.apply_field(
+                org_id, payload.key, sequence, FieldType(payload.type)
+            )
+        elif isinstance(payload, FieldDeleted):
+            await uow.organizations.apply_field(org_id, payload.key, sequence, None)
+        else:
+            await membership_handlers.apply_contact_event(
+                uow, org_id, payload.contact_id, sequence, payload
+            )
+
+    return handle
+
+
+def _sequence(envelope: EventEnvelope) -> int:
+    if envelope.sequence is None:
+        raise PoisonEvent(f"{envelope.event_type} without a sequence cannot be ordered")
+    return envelope.sequence

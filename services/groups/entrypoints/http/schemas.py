@@ -1,0 +1,109 @@
+"""Request and response bodies of the groups API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.groups.domain.commands import MAX_IDS_PER_CALL
+from services.groups.domain.member import MemberContact
+from services.groups.domain.model import MAX_DESCRIPTION, Group
+
+
+class GroupBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    query: str | None = Field(
+        default=None, max_length=5000, description="Given: a smart group following this query"
+    )
+    blacklisted: bool = False
+    staff: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class GroupPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    query: str | None = Field(default=None, max_length=5000)
+    blacklisted: bool | None = None
+    staff: list[str] | None = Field(default=None, max_length=1000)
+    version: int | None = Field(default=None, description="Refuse the change if not current")
+
+    def changes(self) -> dict[str, Any]:
+        given = self.model_fields_set - {"version"}
+        return {key: getattr(self, key) for key in given}
+
+
+class GroupView(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    type: str
+    query: str | None
+    smart_status: str | None
+    smart_error: dict[str, Any] | None
+    blacklisted: bool
+    staff: list[str]
+    member_count: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, g: Group) -> GroupView:
+        return cls(
+            id=g.id,
+            name=g.name,
+            description=g.description,
+            type=g.type.value,
+            query=g.query,
+            smart_status=g.smart_status.value if g.smart_status else None,
+            smart_error=g.smart_error,
+            blacklisted=g.blacklisted,
+            staff=g.staff,
+            member_count=g.member_count,
+            created_at=g.created_at,
+            updated_at=g.updated_at,
+            version=g.version,
+        )
+
+
+class MembersBody(BaseModel):
+    """Either the contacts by id, or every contact matching a query now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact_ids: list[str] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
+    query: str | None = Field(default=None, max_length=5000)
+
+
+class MemberView(BaseModel):
+    id: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    language: str | None
+    status: str
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: MemberContact) -> MemberView:
+        return cls(
+            id=c.id,
+            name=c.name,
+            phone=c.phone,
+            email=c.email,
+            language=c.language,
+            status=c.status,
+            fields={k: v.record() for k, v in c.fields.items()},
+        )
+
+
+class MemberPage(BaseModel):
+    items: list[MemberView]
+    next_cursor: str | None

@@ -1,0 +1,107 @@
+"""How the groups service follows events: contacts into its projection, the group's own
+membership events into members, and the rules that follow from both.
+
+- A contact that is blocked, stopped, archived, deleted or anonymized leaves every group.
+- A smart group's members are the active contacts matching its query, re-checked whenever the
+  contact changes and whenever a membership change of that group is applied.
+
+Every step reads current state and only records what differs, so a redelivered event changes
+nothing (at most it repeats a change that the projections then ignore).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.groups.domain.member import MemberContact, follow
+from services.groups.domain.model import Group, SmartStatus
+from services.groups.service_layer import queries
+from services.groups.service_layer.handlers import record_membership
+from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
+from shared.contactql.errors import QueryError
+from shared.contactql.evaluate import matches
+from shared.contactql.resolve import ContactQuery, parse_query
+from shared.contracts.envelope import EventPayload
+from shared.contracts.groups import MembershipReason
+
+SYSTEM_ACTOR = "system:groups"
+
+
+async def apply_contact_event(
+    uow: GroupsUnitOfWork, org_id: str, contact_id: str, sequence: int, event: EventPayload
+) -> None:
+    current = await uow.contacts.get(org_id, contact_id)
+    contact = current
+    if current is None or current.version < sequence:
+        contact = follow(current, event, org_id, sequence)
+        if contact is None:
+            return
+        await uow.contacts.save(contact)
+    assert contact is not None
+    if contact.can_be_member:
+        await settle_smart_groups(uow, contact)
+    else:
+        reason: MembershipReason = "contact_deleted" if contact.gone else "contact_status"
+        for group_id in contact.groups:
+            await record_membership(
+                uow, org_id, group_id, False, [contact.id], reason, SYSTEM_ACTOR
+            )
+
+
+async def apply_membership_change(
+    uow: GroupsUnitOfWork,
+    org_id: str,
+    group_id: str,
+    sequence: int,
+    added: Sequence[str],
+    removed: Sequence[str],
+) -> None:
+    """Members follow the group's own events in order. Only contacts that may be members join
+    (one blocked meanwhile does not), and the contacts service applies the same rule."""
+    group = await uow.groups.get(org_id, group_id)
+    if group is None or sequence <= await uow.groups.applied_seq(group_id):
+        return  # deleted (GroupDeleted takes the members out), or already applied
+    joined = await uow.contacts.add_to_group(org_id, group_id, added)
+    left = await uow.contacts.remove_from_group(org_id, group_id, removed)
+    await uow.groups.record_applied(group_id, sequence, joined - left)
+    if group.is_smart:
+        contacts = await uow.contacts.get_many(org_id, [*added, *removed])
+        query = await _smart_query(uow, group)
+        if query is not None:
+            await _settle(uow, group, query, list(contacts.values()))
+
+
+async def apply_group_deleted(uow: GroupsUnitOfWork, org_id: str, group_id: str) -> None:
+    await uow.contacts.remove_group(org_id, group_id)
+
+
+async def settle_smart_groups(uow: GroupsUnitOfWork, contact: MemberContact) -> None:
+    for group in await uow.groups.smart_groups(contact.org_id):
+        query = await _smart_query(uow, group)
+        if query is not None:
+            await _settle(uow, group, query, [contact])
+
+
+async def _settle(
+    uow: GroupsUnitOfWork, group: Group, query: ContactQuery, contacts: Sequence[MemberContact]
+) -> None:
+    """Records the changes that bring these contacts' membership in line with the query."""
+    join: list[str] = []
+    leave: list[str] = []
+    for contact in contacts:
+        should = contact.can_be_member and matches(query.predicate, contact)
+        if should and group.id not in contact.groups:
+            join.append(contact.id)
+        elif not should and group.id in contact.groups:
+            leave.append(contact.id)
+    for add, ids in ((True, join), (False, leave)):
+        await record_membership(uow, group.org_id, group.id, add, ids, "smart_group", SYSTEM_ACTOR)
+
+
+async def _smart_query(uow: GroupsUnitOfWork, group: Group) -> ContactQuery | None:
+    if group.query is None or group.smart_status is SmartStatus.INVALID:
+        return None
+    try:
+        return parse_query(group.query, await queries.query_context(uow, group.org_id))
+    except QueryError:
+        return None  # the evaluation worker marks the group invalid

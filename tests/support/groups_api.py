@@ -1,0 +1,62 @@
+"""Small helpers for talking to the groups API in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.support.eventually import eventually
+
+
+async def create_group(
+    client: httpx.AsyncClient, headers: dict[str, str], name: str, **body: Any
+) -> dict[str, Any]:
+    response = await client.post("/v1/groups", json={"name": name, **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    group: dict[str, Any] = response.json()
+    return group
+
+
+async def add_members(
+    client: httpx.AsyncClient, headers: dict[str, str], group_id: str, ids: list[str]
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/groups/{group_id}/members", json={"contact_ids": ids}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def member_ids(client: httpx.AsyncClient, headers: dict[str, str], group_id: str) -> set[str]:
+    """Every member, following the cursor."""
+    found: set[str] = set()
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        response = await client.get(
+            f"/v1/groups/{group_id}/members", params=params, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found |= {item["id"] for item in body["items"]}
+        cursor = body["next_cursor"]
+        if not cursor:
+            return found
+
+
+async def known_to_groups(
+    client: httpx.AsyncClient, headers: dict[str, str], contact_ids: list[str]
+) -> None:
+    """Waits until the groups service projected these contacts (it learns them from events)."""
+
+    async def known() -> list[int]:
+        return [
+            (await client.get(f"/v1/contacts/{i}/groups", headers=headers)).status_code
+            for i in contact_ids
+        ]
+
+    await eventually(known, lambda codes: all(code == 200 for code in codes))
