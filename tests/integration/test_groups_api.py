@@ -3,6 +3,7 @@ memberships by id and by query, status effects, smart groups and the contacts' p
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import httpx
@@ -139,9 +140,8 @@ async def test_blocking_removes_the_contact_from_every_group(
     assert response.status_code == 200
     await eventually(lambda: contact_groups(client, headers, contact), lambda g: g == [])
     for group in groups:
-        await eventually(
-            lambda: member_ids(groups_client, headers, group["id"]), lambda m: m == set()
-        )
+        members = functools.partial(member_ids, groups_client, headers, group["id"])
+        await eventually(members, lambda m: m == set())
 
     # Unblocking does not put manual memberships back.
     unblocked = await client.post(
