@@ -71,6 +71,35 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    import httpx
+
+    from services.groups.entrypoints.reconcile import reconcile
+
+    settings = _settings()
+    codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+
+    async def run() -> int:
+        drifted = 0
+        for org in args.org:
+            headers = {"Authorization": "Bearer " + codec.issue(org, Role.ADMIN, "reconcile")}
+            async with (
+                httpx.AsyncClient(base_url=args.groups_url, headers=headers, timeout=60) as groups,
+                httpx.AsyncClient(
+                    base_url=args.contacts_url, headers=headers, timeout=60
+                ) as contacts,
+            ):
+                drift = await reconcile(groups, contacts, settle_s=args.settle, fix=args.repair)
+            print(json.dumps({"org": org, **drift.report(), "repaired": args.repair}))
+            drifted += drift.total
+        return 1 if drifted and not args.repair else 0
+
+    return asyncio.run(run())
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="roster", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -87,6 +116,21 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--host")
     serve.set_defaults(func=cmd_serve)
+
+    reconcile = sub.add_parser(
+        "reconcile", help="compare (and --repair) what services project from each other"
+    )
+    reconcile.add_argument("what", choices=["groups"])
+    reconcile.add_argument("--org", action="append", required=True, help="repeat for several")
+    reconcile.add_argument("--repair", action="store_true")
+    reconcile.add_argument("--settle", type=float, default=5.0, help="seconds between checks")
+    reconcile.add_argument(
+        "--groups-url", default=os.environ.get("ROSTER_GROUPS_URL", "http://127.0.0.1:8002")
+    )
+    reconcile.add_argument(
+        "--contacts-url", default=os.environ.get("ROSTER_CONTACTS_URL", "http://127.0.0.1:8001")
+    )
+    reconcile.set_defaults(func=cmd_reconcile)
 
     schemas = sub.add_parser("schemas", help="write (or --check) the event JSON Schemas")
     schemas.add_argument("--dir", default="docs/events")

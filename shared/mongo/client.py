@@ -138,3 +138,16 @@ async def ensure_indexes(
     missing = [m for m in models if m.document["name"] not in existing]
     if missing:
         await collection.create_indexes(missing)
+
+
+async def membership_page(
+    collection: AsyncCollection[Document], org_id: str, after: str | None, limit: int
+) -> list[tuple[str, list[str]]]:
+    """Contact documents with a non-empty `groups` array (both services keep one), by id."""
+    query: Document = {"org_id": org_id, "groups.0": {"$exists": True}}
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    docs = await collection.find(
+        query, {"groups": 1}, sort=[("_id", 1)], limit=limit, batch_size=limit
+    ).to_list()
+    return [(doc["_id"], list(doc["groups"])) for doc in docs]

@@ -1,9 +1,10 @@
-"""End-to-end fixtures: the contacts service as a separate process with its own database."""
+"""End-to-end fixtures: services as separate processes, sharing one run's databases and consumer
+groups (their own, apart from the in-process services of the other tests)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,25 +15,33 @@ from tests.support.process import ServiceProcess
 
 
 @pytest.fixture
-async def contacts_process(
-    settings: ServiceSettings, tmp_path: Path
-) -> AsyncIterator[ServiceProcess]:
+async def e2e_env(settings: ServiceSettings) -> AsyncIterator[dict[str, str]]:
     run = uuid.uuid4().hex[:8]
-    process = ServiceProcess(
-        "contacts",
-        {
-            "ROSTER_ENV": "test",
-            "ROSTER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "ROSTER_MONGODB_URL": settings.mongodb_url,
-            "ROSTER_MONGODB_DB_PREFIX": f"e2e{run}_",
-            "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"e2e-{run}.",
-            "ROSTER_OUTBOX_POLL_INTERVAL_S": "0.05",
-            "ROSTER_LOG_JSON": "true",
-        },
-        tmp_path / "contacts.log",
-    )
+    yield {
+        "ROSTER_ENV": "test",
+        "ROSTER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "ROSTER_MONGODB_URL": settings.mongodb_url,
+        "ROSTER_MONGODB_DB_PREFIX": f"e2e{run}_",
+        "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"e2e-{run}.",
+        "ROSTER_OUTBOX_POLL_INTERVAL_S": "0.05",
+        "ROSTER_LOG_JSON": "true",
+    }
+    await drop_databases(settings.mongodb_url, f"e2e{run}_")
+
+
+def _process(service: str, env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(service, env, tmp_path / f"{service}.log")
     try:
         yield process
     finally:
         process.stop()
-    await drop_databases(settings.mongodb_url, f"e2e{run}_")
+
+
+@pytest.fixture
+def contacts_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    yield from _process("contacts", e2e_env, tmp_path)
+
+
+@pytest.fixture
+def groups_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    yield from _process("groups", e2e_env, tmp_path)

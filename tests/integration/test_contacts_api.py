@@ -16,6 +16,7 @@ import httpx
 
 from shared.settings import ServiceSettings
 from tests.support.contacts_api import create, define_field, phones
+from tests.support.group_events import assign_staff, wait_for_groups
 from tests.support.kafka import TopicTail
 
 Auth = Callable[..., dict[str, str]]
@@ -510,7 +511,10 @@ async def test_stopping_records_the_opt_out_and_publishes_the_status_change(
 ) -> None:
     """STOP is consent withdrawn: the opt-out is recorded and announced with who and why."""
     headers = auth(org, "staff", user="agent-7")
-    contact = await create(client, headers, phone=new_phone()[0], opt_in=True)
+    contact = await create(client, auth(org), phone=new_phone()[0], opt_in=True)
+    # Restricted staff reach only contacts of the groups assigned to them.
+    group = await assign_staff(settings.kafka_bootstrap, org, "agent-7", [contact["id"]])
+    await wait_for_groups(client, headers, contact["id"], group)
 
     async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
         response = await client.post(
@@ -801,11 +805,13 @@ async def test_organization_refuses_invalid_values(
 
 
 async def test_staff_cannot_delete_anonymize_or_change_settings(
-    client: httpx.AsyncClient, auth: Auth, org: str
+    client: httpx.AsyncClient, auth: Auth, org: str, settings: ServiceSettings
 ) -> None:
     """Destructive and organisation-wide operations are for managers and admins only."""
     admin, staff = auth(org), auth(org, "staff")
     contact = await create(client, admin, phone=new_phone()[0], name="Protected")
+    group = await assign_staff(settings.kafka_bootstrap, org, "tester", [contact["id"]])
+    await wait_for_groups(client, staff, contact["id"], group)
     url = f"/v1/contacts/{contact['id']}"
     archived = await client.post(f"{url}/status", json={"status": "archived"}, headers=staff)
     assert archived.status_code == 200, archived.text

@@ -10,6 +10,7 @@ one single-document update: the only atomicity every supported store offers.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from shared.mongo.client import (
     bulk_write_in_chunks,
     ensure_indexes,
     is_duplicate_key,
+    membership_page,
 )
 from shared.mongo.outbox import (
     OUTBOX,
@@ -283,6 +285,12 @@ class ContactRepository:
             for i in removed
         ]
         await bulk_write_in_chunks(self.collection, [*joining, *leaving], self._write_batch)
+
+    async def memberships(
+        self, org_id: str, after: str | None, limit: int
+    ) -> builtins.list[tuple[str, builtins.list[str]]]:
+        """Contacts in at least one group, with their groups, in id order."""
+        return await membership_page(self.collection, org_id, after, limit)
 
     async def remove_group(self, org_id: str, group_id: str) -> None:
         """The group was deleted: no contact is in it any more."""

@@ -20,7 +20,13 @@ from shared.contactql.documents import (
 )
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
-from shared.mongo.client import Document, Store, bulk_write_in_chunks, ensure_indexes
+from shared.mongo.client import (
+    Document,
+    Store,
+    bulk_write_in_chunks,
+    ensure_indexes,
+    membership_page,
+)
 
 PAGE = 1000
 
@@ -158,14 +164,11 @@ class ContactProjection:
                 return
             after = docs[-1]["_id"]
 
-    async def member_ids_by_group(self, org_id: str) -> dict[str, set[str]]:
-        """Every group's members (for reconciliation)."""
-        members: dict[str, set[str]] = {}
-        async for page in self.pages(org_id):
-            for contact in page:
-                for group_id in contact.groups:
-                    members.setdefault(group_id, set()).add(contact.id)
-        return members
+    async def memberships(
+        self, org_id: str, after: str | None, limit: int
+    ) -> list[tuple[str, list[str]]]:
+        """Contacts in at least one group, with their groups, in id order."""
+        return await membership_page(self.collection, org_id, after, limit)
 
     def _in_group(self, org_id: str, group_id: str) -> Document:
         return {"org_id": org_id, "groups": group_id}

@@ -157,12 +157,25 @@ class GroupRepository:
         group.events.clear()
         self._wakeup.notify()
 
-    async def record_applied(self, group_id: str, sequence: int, delta: int) -> None:
-        """The membership projection applied the change with this sequence."""
-        await self.collection.update_one(
-            {"_id": group_id},
-            {"$set": {"applied_seq": sequence}, "$inc": {"member_count": delta}},
-        )
+    async def begin_apply(self, group_id: str, sequence: int) -> bool:
+        """Marks the change as being applied; True if an earlier attempt at this same change
+        was interrupted (the process died half-way), so the count has to be taken again."""
+        before = await self.collection.find_one_and_update(
+            {"_id": group_id}, {"$set": {"applying_seq": sequence}}
+        )  # no projection: FerretDB does not implement it for findAndModify
+        return before is not None and before.get("applying_seq") == sequence
+
+    async def record_applied(
+        self, group_id: str, sequence: int, *, delta: int = 0, count: int | None = None
+    ) -> None:
+        """The membership projection applied the change with this sequence: the member count
+        moves by `delta`, or is set to `count` when it was taken again."""
+        update: Document = {"$set": {"applied_seq": sequence}}
+        if count is None:
+            update["$inc"] = {"member_count": delta}
+        else:
+            update["$set"]["member_count"] = count
+        await self.collection.update_one({"_id": group_id}, update)
 
     async def set_member_count(self, group_id: str, count: int) -> None:
         await self.collection.update_one({"_id": group_id}, {"$set": {"member_count": count}})

@@ -61,9 +61,14 @@ async def apply_membership_change(
     group = await uow.groups.get(org_id, group_id)
     if group is None or sequence <= await uow.groups.applied_seq(group_id):
         return  # deleted (GroupDeleted takes the members out), or already applied
+    interrupted = await uow.groups.begin_apply(group_id, sequence)
     joined = await uow.contacts.add_to_group(org_id, group_id, added)
     left = await uow.contacts.remove_from_group(org_id, group_id, removed)
-    await uow.groups.record_applied(group_id, sequence, joined - left)
+    if interrupted:  # part of this change may have been counted by nobody
+        count = await uow.contacts.count_members(org_id, group_id)
+        await uow.groups.record_applied(group_id, sequence, count=count)
+    else:
+        await uow.groups.record_applied(group_id, sequence, delta=joined - left)
     if group.is_smart:
         contacts = await uow.contacts.get_many(org_id, [*added, *removed])
         query = await _smart_query(uow, group)

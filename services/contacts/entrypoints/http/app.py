@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
-from services.contacts.entrypoints.http import contacts, fields, organization
+from services.contacts.entrypoints.http import admin, contacts, fields, organization
 from shared.auth import TokenCodec
 from shared.http.app import ReadinessCheck, create_app
 
@@ -24,4 +24,5 @@ def create_contacts_app(
     app.include_router(contacts.router)
     app.include_router(organization.router)
     app.include_router(fields.router)
+    app.include_router(admin.memberships)
     return app

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
-from services.groups.entrypoints.http import contact_groups, groups
+from services.groups.entrypoints.http import admin, contact_groups, export, groups
 from shared.auth import TokenCodec
 from shared.http.app import ReadinessCheck, create_app
 
@@ -22,5 +22,8 @@ def create_groups_app(
         service="groups", token_codec=token_codec, readiness=readiness, lifespan=lifespan
     )
     app.include_router(groups.router)
+    app.include_router(export.router)
     app.include_router(contact_groups.router)
+    app.include_router(admin.router)
+    app.include_router(admin.memberships)
     return app
