@@ -48,6 +48,7 @@ async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExi
         ALL_TOPICS,
         partitions=settings.kafka_partitions,
         replication_factor=settings.kafka_replication_factor,
+        prefix=settings.kafka_topic_prefix,
     )
     store = await connect_store(settings.mongodb_url)
     stack.push_async_callback(store.close)
@@ -77,6 +78,7 @@ async def start_relay(
         wakeup=plumbing.wakeup,
         poll_interval_s=settings.outbox_poll_interval_s,
         max_idle_s=settings.outbox_max_idle_s,
+        topic_prefix=settings.kafka_topic_prefix,
     )
     if settings.outbox_relay_enabled:
         await relay.start()
@@ -91,7 +93,7 @@ async def start_consumer(
     consumer = ConsumerRunner(
         bootstrap=settings.kafka_bootstrap,
         group_id=settings.consumer_group(plumbing.service),
-        topics=tuple(topics),
+        topics=tuple(settings.kafka_topic_prefix + t for t in topics),
         handler=handler,
         producer=plumbing.producer,
         max_attempts=settings.consumer_max_attempts,

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_consumer_group_prefix: str = "roster."
+    # Prefixed to every topic on the wire, so that environments or test runs can share a cluster
+    # without reading each other's events; events themselves name the contract topic.
+    kafka_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     jwt_signing_key: str = DEV_SIGNING_KEY
     jwt_issuer: str = "roster"
     jwt_audience: str = "roster"

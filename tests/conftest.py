@@ -32,6 +32,8 @@ def settings(endpoints: Endpoints) -> ServiceSettings:
         mongodb_url=endpoints.mongodb_url,
         mongodb_db_prefix=f"rt{RUN_ID}_",
         kafka_consumer_group_prefix=f"test-{RUN_ID}.",
+        # Own topics too: no other run's events to read through.
+        kafka_topic_prefix=f"t{RUN_ID}.",
         outbox_poll_interval_s=0.05,
         log_json=True,
     )

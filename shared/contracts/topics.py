@@ -19,7 +19,12 @@ class TopicSpec:
 
     @property
     def dead_letter(self) -> str:
-        return f"{self.name}.dlq"
+        return dead_letter_topic(self.name)
+
+
+def dead_letter_topic(topic: str) -> str:
+    """Where a consumer of `topic` puts what it could not handle."""
+    return f"{topic}.dlq"
 
 
 CONTACTS = TopicSpec(

@@ -22,7 +22,7 @@ from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout
 
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.registry import UnknownEventType, parse_payload
-from shared.contracts.topics import by_name
+from shared.contracts.topics import dead_letter_topic
 from shared.kafka.producer import EventProducer
 from shared.logging import get_logger
 from shared.metrics import EVENTS_CONSUMED
@@ -166,7 +166,7 @@ class ConsumerRunner:
             ("dlq_error", error[:1000].encode()),
         ]
         await self._producer.send_raw(
-            by_name(record.topic).dead_letter, record.key, record.value, headers
+            dead_letter_topic(record.topic), record.key, record.value, headers
         )
         EVENTS_CONSUMED.labels(self._group_id, record.topic, "dead_lettered").inc()
         log.warning("event_dead_lettered", topic=record.topic, offset=record.offset, error=error)

@@ -24,9 +24,10 @@ async def ensure_topics(
     *,
     partitions: int,
     replication_factor: int,
+    prefix: str = "",
 ) -> list[str]:
     """Create each topic and its dead-letter twin unless it exists; returns the names created."""
-    wanted = [name for spec in specs for name in (spec.name, spec.dead_letter)]
+    wanted = [prefix + name for spec in specs for name in (spec.name, spec.dead_letter)]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
     await admin.start()
     try:

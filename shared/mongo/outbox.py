@@ -152,6 +152,7 @@ class OutboxRelay:
         poll_interval_s: float = 0.2,
         max_idle_s: float = 5.0,
         batch_size: int = 5000,
+        topic_prefix: str = "",
     ) -> None:
         self._store = store
         self._collections = list(collections)
@@ -166,6 +167,7 @@ class OutboxRelay:
             # relay, polling is only a safety net, and each poll scans the whole collection.
             self._max_idle = max(self._max_idle, FERRETDB_MAX_IDLE_S)
         self._batch = batch_size
+        self._topic_prefix = topic_prefix
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -209,7 +211,9 @@ class OutboxRelay:
         ).to_list()
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
         records = [
-            OutgoingRecord(e["topic"], e["key"], e["value"].encode(), e["id"], e["type"])
+            OutgoingRecord(
+                self._topic_prefix + e["topic"], e["key"], e["value"].encode(), e["id"], e["type"]
+            )
             for doc in docs
             for e in doc[OUTBOX]
         ]

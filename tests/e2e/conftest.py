@@ -23,6 +23,7 @@ async def e2e_env(settings: ServiceSettings) -> AsyncIterator[dict[str, str]]:
         "ROSTER_MONGODB_URL": settings.mongodb_url,
         "ROSTER_MONGODB_DB_PREFIX": f"e2e{run}_",
         "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"e2e-{run}.",
+        "ROSTER_KAFKA_TOPIC_PREFIX": f"e2e{run}.",
         "ROSTER_OUTBOX_POLL_INTERVAL_S": "0.05",
         "ROSTER_LOG_JSON": "true",
     }

@@ -20,7 +20,10 @@ async def test_created_contact_is_published_and_valid(
 ) -> None:
     contacts_process.start()
     schema = json.loads((SCHEMAS / "ContactCreated.v1.schema.json").read_text())
-    async with TopicTail(contacts_process.env["ROSTER_KAFKA_BOOTSTRAP"], "roster.contacts") as tail:
+    async with TopicTail(
+        contacts_process.env["ROSTER_KAFKA_BOOTSTRAP"],
+        contacts_process.env["ROSTER_KAFKA_TOPIC_PREFIX"] + "roster.contacts",
+    ) as tail:
         async with httpx.AsyncClient(base_url=contacts_process.url) as http:
             response = await http.post(
                 "/v1/contacts",

@@ -19,7 +19,9 @@ async def test_event_survives_a_kill_between_write_and_publish(
     env = contacts_process.env
     contacts_process.start(extra_env={"ROSTER_FAULT_POINT": "outbox.before_publish"})
     phone = "+254733123456"
-    async with TopicTail(env["ROSTER_KAFKA_BOOTSTRAP"], "roster.contacts") as tail:
+    async with TopicTail(
+        env["ROSTER_KAFKA_BOOTSTRAP"], env["ROSTER_KAFKA_TOPIC_PREFIX"] + "roster.contacts"
+    ) as tail:
         # The relay kills the process (SIGKILL) as soon as it is about to publish; the HTTP
         # answer may or may not make it out first, so the test looks at the store instead.
         try:

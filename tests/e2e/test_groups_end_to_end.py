@@ -79,8 +79,8 @@ async def test_blocking_empties_every_group_in_both_services(
     groups_process.start()
     headers = auth(org)
     async with (
-        httpx.AsyncClient(base_url=contacts_process.url) as contacts,
-        httpx.AsyncClient(base_url=groups_process.url) as groups,
+        httpx.AsyncClient(base_url=contacts_process.url, timeout=120) as contacts,
+        httpx.AsyncClient(base_url=groups_process.url, timeout=120) as groups,
     ):
         [contact] = await create_contacts(contacts, headers, 1)
         group_ids = []
@@ -97,7 +97,8 @@ async def test_blocking_empties_every_group_in_both_services(
 
         await eventually(projected, lambda g: g == sorted(group_ids))
         async with TopicTail(
-            contacts_process.env["ROSTER_KAFKA_BOOTSTRAP"], "roster.groups"
+            contacts_process.env["ROSTER_KAFKA_BOOTSTRAP"],
+            contacts_process.env["ROSTER_KAFKA_TOPIC_PREFIX"] + "roster.groups",
         ) as tail:
             blocked = await contacts.post(
                 f"/v1/contacts/{contact}/status", json={"status": "blocked"}, headers=headers
@@ -128,8 +129,8 @@ async def test_killing_the_groups_service_mid_flow_leaves_no_drift(
     headers = auth(org)
     env = {**os.environ, **contacts_process.env}
     async with (
-        httpx.AsyncClient(base_url=contacts_process.url) as contacts,
-        httpx.AsyncClient(base_url=groups_process.url) as groups,
+        httpx.AsyncClient(base_url=contacts_process.url, timeout=120) as contacts,
+        httpx.AsyncClient(base_url=groups_process.url, timeout=120) as groups,
     ):
         ids = await create_contacts(contacts, headers, CHAOS_CONTACTS)
         group_ids = []

@@ -413,7 +413,9 @@ async def test_patch_changes_fields_and_publishes_only_what_changed(
     await define_field(client, headers, "District", "district")
     await define_field(client, headers, "Age", "number")
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         response = await client.patch(
             f"/v1/contacts/{contact['id']}",
             json={
@@ -513,10 +515,12 @@ async def test_stopping_records_the_opt_out_and_publishes_the_status_change(
     headers = auth(org, "staff", user="agent-7")
     contact = await create(client, auth(org), phone=new_phone()[0], opt_in=True)
     # Restricted staff reach only contacts of the groups assigned to them.
-    group = await assign_staff(settings.kafka_bootstrap, org, "agent-7", [contact["id"]])
+    group = await assign_staff(settings, org, "agent-7", [contact["id"]])
     await wait_for_groups(client, headers, contact["id"], group)
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         response = await client.post(
             f"/v1/contacts/{contact['id']}/status",
             json={"status": "stopped", "reason": "replied STOP"},
@@ -646,7 +650,9 @@ async def test_delete_only_archived_then_gone_and_phone_reusable(
     archived = await client.post(f"{url}/status", json={"status": "archived"}, headers=headers)
     assert archived.status_code == 200
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         deleted = await client.delete(url, headers=headers)
         assert deleted.status_code == 204
         assert deleted.content == b""
@@ -684,7 +690,9 @@ async def test_anonymize_removes_personal_data_and_the_event_carries_none(
     )
     url = f"/v1/contacts/{contact['id']}"
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         response = await client.post(f"{url}/anonymize", headers=headers)
         assert response.status_code == 200, response.text
         anonymized = response.json()
@@ -740,7 +748,9 @@ async def test_organization_defaults_and_update_event(
         "version": 0,
     }
 
-    async with TopicTail(settings.kafka_bootstrap, ORGANIZATIONS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + ORGANIZATIONS_TOPIC
+    ) as tail:
         response = await client.patch(
             "/v1/organization",
             json={
@@ -810,7 +820,7 @@ async def test_staff_cannot_delete_anonymize_or_change_settings(
     """Destructive and organisation-wide operations are for managers and admins only."""
     admin, staff = auth(org), auth(org, "staff")
     contact = await create(client, admin, phone=new_phone()[0], name="Protected")
-    group = await assign_staff(settings.kafka_bootstrap, org, "tester", [contact["id"]])
+    group = await assign_staff(settings, org, "tester", [contact["id"]])
     await wait_for_groups(client, staff, contact["id"], group)
     url = f"/v1/contacts/{contact['id']}"
     archived = await client.post(f"{url}/status", json={"status": "archived"}, headers=staff)

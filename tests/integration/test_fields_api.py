@@ -131,7 +131,9 @@ async def test_define_list_get_and_field_defined_event(
     """The key comes from the label; the list puts featured fields first; the org hears of it."""
     headers = auth(org)
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         response = await client.post(
             "/v1/fields", json={"label": "Date of Birth", "type": "datetime"}, headers=headers
         )
@@ -496,7 +498,9 @@ async def test_type_change_converts_values_and_clears_the_rest(
     dashed = await create(client, headers, phone=p4, fields={"score": "n/a"})
     without = await create(client, headers, phone=p5, fields={"note": "no score"})
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         response = await client.patch("/v1/fields/score", json={"type": "number"}, headers=headers)
         assert response.status_code == 200, response.text
         changed = response.json()
@@ -569,7 +573,9 @@ async def test_delete_removes_every_value_and_frees_the_label(
     three = await create(client, headers, phone=p3, fields={"town": "Kano"})
     assert await query_ids(client, headers, "nickname = x") == [one["id"]]
 
-    async with TopicTail(settings.kafka_bootstrap, CONTACTS_TOPIC) as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + CONTACTS_TOPIC
+    ) as tail:
         deleted = await client.delete("/v1/fields/nickname", headers=headers)
         assert deleted.status_code == 204, deleted.text
         assert deleted.content == b""

@@ -204,3 +204,47 @@ async def test_smart_group_follows_the_query_both_ways(
     )
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "invalid_smart_query"
+
+
+async def test_a_field_used_by_a_smart_group_keeps_its_type_and_stays(
+    client: httpx.AsyncClient,
+    groups_client: httpx.AsyncClient,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    headers = auth(org)
+    await define_field(client, headers, "Grade", "number")
+    await define_field(client, headers, "Village")
+
+    async def create_smart() -> httpx.Response:
+        return await groups_client.post(
+            "/v1/groups", json={"name": "Seniors", "query": "grade >= 10"}, headers=headers
+        )
+
+    group = (await eventually(create_smart, lambda r: r.status_code == 201)).json()
+
+    async def where_used() -> dict[str, Any]:
+        response = await client.get("/v1/fields/grade/where-used", headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    expected = {"smart_groups": [{"id": group["id"], "name": "Seniors"}]}
+    await eventually(where_used, lambda body: body == expected)
+    unused = await client.get("/v1/fields/village/where-used", headers=headers)
+    assert unused.json() == {"smart_groups": []}
+
+    retyped = await client.patch("/v1/fields/grade", json={"type": "text"}, headers=headers)
+    assert retyped.status_code == 409, retyped.text
+    assert retyped.json()["error"]["code"] == "field_in_use"
+    assert retyped.json()["error"]["details"]["smart_groups"] == expected["smart_groups"]
+    deleted = await client.delete("/v1/fields/grade", headers=headers)
+    assert deleted.status_code == 409 and deleted.json()["error"]["code"] == "field_in_use"
+    relabelled = await client.patch("/v1/fields/grade", json={"label": "Class"}, headers=headers)
+    assert relabelled.status_code == 200, "other changes stay allowed"
+    assert (await client.delete("/v1/fields/village", headers=headers)).status_code == 204
+
+    removed = await groups_client.delete(f"/v1/groups/{group['id']}", headers=headers)
+    assert removed.status_code == 204
+    await eventually(where_used, lambda body: body == {"smart_groups": []})
+    assert (await client.delete("/v1/fields/grade", headers=headers)).status_code == 204

@@ -48,7 +48,9 @@ async def test_a_full_batch_is_published_once_and_settled(
     org: str,
 ) -> None:
     entries = [{"name": f"Load {i}", "phone": f"+2547{10_000_000 + i}"} for i in range(1000)]
-    async with TopicTail(settings.kafka_bootstrap, "roster.contacts") as tail:
+    async with TopicTail(
+        settings.kafka_bootstrap, settings.kafka_topic_prefix + "roster.contacts"
+    ) as tail:
         response = await client.post(
             "/v1/contacts/batch", json={"contacts": entries}, headers=auth(org)
         )

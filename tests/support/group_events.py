@@ -10,6 +10,7 @@ import httpx
 
 from shared.contracts.envelope import EventPayload, wrap
 from shared.contracts.groups import GroupCreated, GroupMembershipChanged
+from shared.settings import ServiceSettings
 from tests.support.eventually import eventually
 from tests.support.kafka import produce
 
@@ -19,7 +20,9 @@ def group_event(org: str, group: str, seq: int, payload: EventPayload) -> bytes:
     return envelope.model_dump_json().encode()
 
 
-async def assign_staff(bootstrap: str, org: str, staff: str, contact_ids: Sequence[str]) -> str:
+async def assign_staff(
+    settings: ServiceSettings, org: str, staff: str, contact_ids: Sequence[str]
+) -> str:
     """A new group assigned to `staff` with these contacts in it, as the groups service would
     announce it; returns the group id (see `wait_for_groups`)."""
     group = str(uuid.uuid4())
@@ -39,8 +42,8 @@ async def assign_staff(bootstrap: str, org: str, staff: str, contact_ids: Sequen
     )
     key = group.encode()
     await produce(
-        bootstrap,
-        "roster.groups",
+        settings.kafka_bootstrap,
+        settings.kafka_topic_prefix + "roster.groups",
         [(key, group_event(org, group, 1, created)), (key, group_event(org, group, 2, members))],
     )
     return group

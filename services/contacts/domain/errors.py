@@ -66,3 +66,10 @@ class DuplicateField(DomainError):
 class TooManyFields(DomainError):
     code = "too_many_fields"
     status = 409
+
+
+class FieldInUse(DomainError):
+    """Smart groups select by the field: its type cannot change, nor can it go, under them."""
+
+    code = "field_in_use"
+    status = 409

@@ -13,6 +13,7 @@ from services.contacts.domain.commands import (
 from services.contacts.domain.errors import (
     DomainError,
     DuplicateField,
+    FieldInUse,
     FieldNotFound,
     InvalidValue,
     TooManyFields,
@@ -25,6 +26,7 @@ from services.contacts.domain.fields import (
     field_type,
     key_for,
 )
+from services.contacts.service_layer import queries
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.contactql.values import FieldValue
 
@@ -72,6 +74,8 @@ async def change_field(cmd: ChangeField, uow: ContactsUnitOfWork) -> FieldDefini
         changes["type"] = field_type(changes["type"])
     if "label" in changes and not isinstance(changes["label"], str):
         raise InvalidValue("label must be text", field="label")
+    if "type" in changes and changes["type"] != definition.type:
+        await _refuse_if_used(uow, definition, "its type cannot change")
     read_version = definition.version
     definition.change(changes, uow.clock())
     await uow.fields.save(definition, read_version)
@@ -81,10 +85,21 @@ async def change_field(cmd: ChangeField, uow: ContactsUnitOfWork) -> FieldDefini
 async def delete_field(cmd: DeleteField, uow: ContactsUnitOfWork) -> FieldDefinition:
     """The definition goes at once; every contact's value is removed in the background."""
     definition = await load_field(uow, cmd.by.org_id, cmd.key)
+    await _refuse_if_used(uow, definition, "it cannot be deleted")
     read_version = definition.version
     definition.delete(uow.clock())
     await uow.fields.save(definition, read_version)
     return definition
+
+
+async def _refuse_if_used(uow: ContactsUnitOfWork, definition: FieldDefinition, what: str) -> None:
+    using = await queries.smart_groups_using(uow, definition.org_id, definition.key)
+    if using:
+        raise FieldInUse(
+            f"smart groups select by {definition.key}: {what}",
+            key=definition.key,
+            smart_groups=[{"id": g.id, "name": g.name} for g in using],
+        )
 
 
 async def reconcile_field_values(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from services.contacts.adapters.group_directory import GroupEntry
 from services.contacts.adapters.repository import ContactFilter
 from services.contacts.domain.model import Contact
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
+from shared.contactql.errors import QueryError
 from shared.contactql.predicates import Attribute
 from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
 
@@ -61,3 +63,21 @@ def contact_filter(
         query=query.predicate if query is not None else None,
         within_groups=within_groups,
     )
+
+
+async def smart_groups_using(uow: ContactsUnitOfWork, org_id: str, key: str) -> list[GroupEntry]:
+    """The smart groups whose query reads this field ("where used")."""
+    entries = [e for e in await uow.groups.entries(org_id) if e.type == "smart" and e.query]
+    if not entries:
+        return []
+    context = await query_context(uow, org_id)
+    using = []
+    for entry in entries:
+        assert entry.query is not None
+        try:
+            fields = parse_query(entry.query, context).fields
+        except QueryError:
+            continue  # a query that no longer reads is not evaluated by anyone
+        if key in fields:
+            using.append(entry)
+    return using

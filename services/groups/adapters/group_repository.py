@@ -7,6 +7,7 @@ applies `GroupMembershipChanged` writes them, so a group's save never overwrites
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
 
 SOURCE = "roster/groups"
+SMART_CACHE_S = 1.0
 
 GROUP_INDEXES = [
     IndexModel([("org_id", ASCENDING), ("name_key", ASCENDING)], unique=True, name="org_name"),
@@ -72,6 +74,7 @@ class GroupRepository:
     def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
         self.collection = db["groups"]
         self._wakeup = wakeup
+        self._smart: dict[str, tuple[float, list[Group]]] = {}
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, GROUP_INDEXES)
@@ -111,7 +114,16 @@ class GroupRepository:
         return await self.collection.count_documents({"org_id": org_id, "deleted": False})
 
     async def smart_groups(self, org_id: str) -> list[Group]:
-        return await self.find(org_id, type=GroupType.SMART.value)
+        """Asked for every contact event, so kept for a moment: this process's own writes
+        refresh it at once, other replicas' within SMART_CACHE_S (a new smart group is
+        evaluated in full anyway)."""
+        now = time.monotonic()
+        cached = self._smart.get(org_id)
+        if cached is not None and now - cached[0] < SMART_CACHE_S:
+            return cached[1]
+        groups = await self.find(org_id, type=GroupType.SMART.value)
+        self._smart[org_id] = (now, groups)
+        return groups
 
     async def evaluating(self) -> list[Group]:
         """Smart groups whose membership still has to follow a new query (any organisation)."""
@@ -137,6 +149,7 @@ class GroupRepository:
                 raise
             raise DuplicateGroupName("a group with this name exists", name=group.name) from None
         group.events.clear()
+        self._smart.pop(group.org_id, None)
         self._wakeup.notify()
 
     async def save(self, group: Group, expected_version: int) -> None:
@@ -155,6 +168,7 @@ class GroupRepository:
                 "the group was changed by someone else", expected_version=expected_version
             )
         group.events.clear()
+        self._smart.pop(group.org_id, None)
         self._wakeup.notify()
 
     async def begin_apply(self, group_id: str, sequence: int) -> bool:
@@ -188,6 +202,7 @@ class GroupRepository:
             {"_id": group_id, "query": query},
             {"$set": {"smart_status": status.value, "smart_error": error}},
         )
+        self._smart.clear()
         return result.matched_count == 1
 
     def _entries(self, group: Group) -> Sequence[Document]:

@@ -10,7 +10,7 @@ from services.contacts.domain import commands
 from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
 from services.contacts.entrypoints.http.dependencies import get_field_values, get_uow
 from services.contacts.entrypoints.http.schemas import FieldBody, FieldPatch, FieldView
-from services.contacts.service_layer import field_handlers
+from services.contacts.service_layer import field_handlers, queries
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
 from shared.http.security import authenticate, require_role
@@ -40,6 +40,14 @@ async def define_field(body: FieldBody, by: Caller, uow: Uow) -> FieldView:
 @router.get("/{key}", response_model=FieldView)
 async def get_field(key: str, by: Caller, uow: Uow) -> FieldView:
     return FieldView.of(await field_handlers.load_field(uow, by.org_id, key))
+
+
+@router.get("/{key}/where-used")
+async def where_used(key: str, by: Caller, uow: Uow) -> dict[str, list[dict[str, str]]]:
+    """What reads this field: smart groups (broadcasts and flows when they exist)."""
+    definition = await field_handlers.load_field(uow, by.org_id, key)
+    using = await queries.smart_groups_using(uow, by.org_id, definition.key)
+    return {"smart_groups": [{"id": g.id, "name": g.name} for g in using]}
 
 
 @router.patch("/{key}", response_model=FieldView)

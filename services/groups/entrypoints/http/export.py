@@ -11,6 +11,7 @@ import io
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -42,12 +43,19 @@ async def export_members(
     group = await handlers.load_visible(uow, by, group_id)
     rows = _rows(uow, by, group)
     body = _csv(rows) if format == "csv" else _xlsx(rows)
-    filename = f"{group.name}.{format}".replace('"', "")
     return StreamingResponse(
         body,
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment(f"{group.name}.{format}")},
     )
+
+
+def attachment(filename: str) -> str:
+    """RFC 6266: an ASCII fallback name, and the real (UTF-8) one for clients that read it."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 async def _rows(uow: GroupsUnitOfWork, by: Principal, group: Group) -> AsyncIterator[list[str]]:
