@@ -52,3 +52,4 @@ test: lint typecheck
 bench: $(STAMP)
 	$(VENV)/bin/python bench/contacts_batch.py
 	$(VENV)/bin/python bench/contact_queries.py
+	$(VENV)/bin/python bench/group_memberships.py

@@ -1,0 +1,258 @@
+"""Group memberships at scale: adding contacts to a group by query and by id lists, and how long
+a blocked contact takes to leave its groups, beside raw Kafka and raw store rates.
+
+    .venv/bin/python bench/group_memberships.py [--contacts 1000000] [--samples 50]
+
+The groups service runs as its own process on its own topics (a topic prefix) and learns the
+contacts from ContactCreated events produced here, as the contacts service would publish them.
+Prints, from one run on this machine:
+- raw Kafka produce rate (records/s) and raw store insert rate (docs/s) of comparable records;
+- memberships/s for `{query}` and for `{contact_ids}` in calls of 10,000: from the request until
+  the group's `member_count` (applied from the group's own events) reaches the total;
+- the time from a ContactStatusChanged(blocked) on Kafka until the groups service shows the
+  contact in no group (p50/p99 over `--samples` contacts, each in two groups).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from shared.auth import Role, TokenCodec
+from shared.contracts.contacts import ContactCreated, ContactStatusChanged, OptInRecord
+from shared.contracts.envelope import EventPayload, wrap
+from shared.mongo.client import connect_store
+from shared.settings import ServiceSettings
+from tests.support.infra import drop_databases, real_infrastructure
+from tests.support.process import ServiceProcess
+
+CHUNK = 10_000
+
+
+def envelope(payload: EventPayload, org: str, subject: str, sequence: int) -> bytes:
+    wrapped = wrap(
+        payload, source="roster/contacts", subject=subject, org_id=org, sequence=sequence
+    )
+    return wrapped.model_dump_json().encode()
+
+
+def created(org: str, contact_id: str, i: int) -> bytes:
+    payload = ContactCreated(
+        contact_id=contact_id,
+        name=f"Bench Person {i}",
+        phone=f"+2547{10_000_000 + i:08d}"[:13],
+        secondary_phone=None,
+        email=None,
+        category=None,
+        language="eng",
+        fields={},
+        status="active",
+        opt_in=OptInRecord(),
+        created_at=datetime.now(UTC),
+    )
+    return envelope(payload, org, contact_id, 1)
+
+
+def blocked(org: str, contact_id: str) -> bytes:
+    payload = ContactStatusChanged(
+        contact_id=contact_id,
+        from_status="active",
+        to_status="blocked",
+        reason="bench",
+        actor="admin:bench",
+        opt_in=OptInRecord(),
+        changed_at=datetime.now(UTC),
+    )
+    return envelope(payload, org, contact_id, 2)
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        for start in range(0, len(records), 5000):
+            sends = [
+                await producer.send(topic, value, key=key.encode())
+                for key, value in records[start : start + 5000]
+            ]
+            await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def raw_insert(mongodb_url: str, db_name: str, count: int) -> float:
+    """Projection-sized documents straight into the store, in batches of 1,000."""
+    store = await connect_store(mongodb_url)
+    try:
+        collection = store.client[db_name]["raw"]
+        docs = [
+            {"_id": str(uuid.uuid4()), "org_id": "raw", "name": f"Raw {i}", "groups": ["g"]}
+            for i in range(count)
+        ]
+        started = time.perf_counter()
+        for start in range(0, count, 1000):
+            await collection.insert_many(docs[start : start + 1000], ordered=False)
+        return time.perf_counter() - started
+    finally:
+        await store.close()
+
+
+async def until(probe: Callable[[], Awaitable[bool]], timeout_s: float, every_s: float) -> float:
+    started = time.perf_counter()
+    while not await probe():
+        if time.perf_counter() - started > timeout_s:
+            raise TimeoutError(f"not reached within {timeout_s:.0f} s")
+        await asyncio.sleep(every_s)
+    return time.perf_counter() - started
+
+
+async def projected(
+    mongodb_url: str, db_name: str, org: str, count: int, timeout_s: float
+) -> float:
+    store = await connect_store(mongodb_url)
+    try:
+        collection = store.client[db_name]["contacts"]
+
+        async def done() -> bool:
+            return await collection.count_documents({"org_id": org}) >= count
+
+        return await until(done, timeout_s, 2.0)
+    finally:
+        await store.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    with real_infrastructure() as endpoints:
+        run_id = uuid.uuid4().hex[:8]
+        settings = ServiceSettings()
+        codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+        org = f"bench-{run_id}"
+        headers = {"Authorization": "Bearer " + codec.issue(org, Role.ADMIN, "b")}
+        prefix, topics = f"bench{run_id}_", f"bench{run_id}."
+        service = ServiceProcess(
+            "groups",
+            {
+                "ROSTER_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+                "ROSTER_MONGODB_URL": endpoints.mongodb_url,
+                "ROSTER_MONGODB_DB_PREFIX": prefix,
+                "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"bench-{run_id}.",
+                "ROSTER_KAFKA_TOPIC_PREFIX": topics,
+                "ROSTER_LOG_LEVEL": "WARNING",
+            },
+            Path(tempfile.mkdtemp()) / "groups.log",
+        )
+        n = args.contacts
+        ids = [str(uuid.uuid4()) for _ in range(n)]
+        print(f"store: {endpoints.origin} ({endpoints.mongodb_url}); {n} contacts")
+        raw_kafka_s = await produce(
+            endpoints.kafka_bootstrap,
+            f"bench{run_id}.raw",
+            [(i, created("raw", i, k)) for k, i in enumerate(ids)],
+        )
+        raw_store_s = await raw_insert(endpoints.mongodb_url, prefix + "raw", n)
+        service.start()
+        try:
+            async with httpx.AsyncClient(base_url=service.url, timeout=600) as http:
+                await produce(
+                    endpoints.kafka_bootstrap,
+                    topics + "roster.contacts",
+                    [(i, created(org, i, k)) for k, i in enumerate(ids)],
+                )
+                seed_s = await projected(endpoints.mongodb_url, prefix + "groups", org, n, 36_000)
+
+                async def new_group(name: str) -> str:
+                    response = await http.post("/v1/groups", json={"name": name}, headers=headers)
+                    response.raise_for_status()
+                    return str(response.json()["id"])
+
+                async def members(group_id: str) -> int:
+                    got = await http.get(f"/v1/groups/{group_id}", headers=headers)
+                    return int(got.json()["member_count"])
+
+                by_query = await new_group("By query")
+                started = time.perf_counter()
+                answer = await http.post(
+                    f"/v1/groups/{by_query}/members",
+                    json={"query": "name ~ bench"},
+                    headers=headers,
+                )
+                answer.raise_for_status()
+                query_call_s = time.perf_counter() - started
+                query_s = query_call_s + await until(
+                    lambda: _reached(members(by_query), n), 36_000, 0.5
+                )
+
+                by_ids = await new_group("By ids")
+                started = time.perf_counter()
+                for start in range(0, n, CHUNK):
+                    chunk = ids[start : start + CHUNK]
+                    answer = await http.post(
+                        f"/v1/groups/{by_ids}/members", json={"contact_ids": chunk}, headers=headers
+                    )
+                    answer.raise_for_status()
+                ids_call_s = time.perf_counter() - started
+                ids_s = ids_call_s + await until(lambda: _reached(members(by_ids), n), 36_000, 0.5)
+
+                latencies: list[float] = []
+                for contact_id in ids[: args.samples]:
+                    sent = time.perf_counter()
+                    await produce(
+                        endpoints.kafka_bootstrap,
+                        topics + "roster.contacts",
+                        [(contact_id, blocked(org, contact_id))],
+                    )
+
+                    async def left(contact_id: str = contact_id) -> bool:
+                        got = await http.get(f"/v1/contacts/{contact_id}/groups", headers=headers)
+                        return got.json() == {"items": []}
+
+                    await until(left, 120, 0.01)
+                    latencies.append(time.perf_counter() - sent)
+        finally:
+            service.stop()
+        await drop_databases(endpoints.mongodb_url, prefix)
+
+    def rate(seconds: float) -> str:
+        return f"{n / seconds:10.0f} /s ({seconds:.1f} s)"
+
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    print(f"raw Kafka produce       : {rate(raw_kafka_s)}")
+    print(f"raw store insert_many   : {rate(raw_store_s)}")
+    print(f"contacts projected      : {rate(seed_s)}")
+    print(f"add by query            : {rate(query_s)}  (request {query_call_s:.1f} s)")
+    print(f"add by id lists (10k)   : {rate(ids_s)}  (requests {ids_call_s:.1f} s)")
+    print(f"memberships by ids / raw insert ratio: {(n / ids_s) / (n / raw_store_s):.2f}")
+    print(
+        f"blocked -> out of groups: p50 {quantiles[49] * 1000:.0f} ms, "
+        f"p99 {quantiles[98] * 1000:.0f} ms over {len(latencies)} contacts"
+    )
+
+
+async def _reached(count: Awaitable[int], total: int) -> bool:
+    return await count >= total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=50)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
