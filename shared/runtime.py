@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.auth import TokenCodec
 from shared.contracts.topics import ALL_TOPICS
 from shared.http.app import ReadinessCheck
-from shared.kafka.consumer import ConsumerRunner, EventHandler
+from shared.kafka.consumer import BulkHandler, ConsumerRunner, EventHandler
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
@@ -87,7 +87,11 @@ async def start_relay(
 
 
 async def start_consumer(
-    plumbing: Plumbing, topics: Sequence[str], handler: EventHandler, stack: AsyncExitStack
+    plumbing: Plumbing,
+    topics: Sequence[str],
+    handler: EventHandler,
+    stack: AsyncExitStack,
+    bulk_handler: BulkHandler | None = None,
 ) -> ConsumerRunner:
     settings = plumbing.settings
     consumer = ConsumerRunner(
@@ -97,6 +101,7 @@ async def start_consumer(
         handler=handler,
         producer=plumbing.producer,
         max_attempts=settings.consumer_max_attempts,
+        bulk_handler=bulk_handler,
     )
     await consumer.start()
     stack.push_async_callback(consumer.stop)

@@ -11,7 +11,11 @@ from fastapi import FastAPI
 from services.groups.adapters.contact_projection import ContactProjection
 from services.groups.adapters.group_repository import GroupRepository
 from services.groups.adapters.organization_projection import OrganizationProjection
-from services.groups.entrypoints.consumers import CONSUMED_TOPICS, events_handler
+from services.groups.entrypoints.consumers import (
+    CONSUMED_TOPICS,
+    bulk_handler,
+    events_handler,
+)
 from services.groups.entrypoints.http.app import create_groups_app
 from services.groups.entrypoints.smart_group_worker import SmartGroupWorker
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
@@ -62,7 +66,9 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     await uow.groups.create_indexes()
     await uow.contacts.create_indexes()
     relay = await start_relay(plumbing, [uow.groups.collection], stack)
-    consumer = await start_consumer(plumbing, CONSUMED_TOPICS, events_handler(uow), stack)
+    consumer = await start_consumer(
+        plumbing, CONSUMED_TOPICS, events_handler(uow), stack, bulk_handler(uow)
+    )
     smart_groups = SmartGroupWorker(uow)
     await smart_groups.start()
     stack.push_async_callback(smart_groups.stop)

@@ -30,6 +30,9 @@ from shared.metrics import EVENTS_CONSUMED
 log = get_logger(__name__)
 
 EventHandler = Callable[[EventEnvelope], Awaitable[None]]
+# Handles a run of events at once where it can (say, many ContactCreated of a bulk import) and
+# returns how many of the leading events it handled; the rest go one by one through the handler.
+BulkHandler = Callable[[list[EventEnvelope]], Awaitable[int]]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionFailure,
@@ -66,11 +69,13 @@ class ConsumerRunner:
         producer: EventProducer,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        bulk_handler: BulkHandler | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._group_id = group_id
         self._topics = list(topics)
         self._handler = handler
+        self._bulk = bulk_handler
         self._producer = producer
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
@@ -121,11 +126,34 @@ class ConsumerRunner:
     async def _handle_partition(self, records: list[ConsumerRecord]) -> ConsumerRecord | None:
         """Handles records in order; returns the last one handled (its offset can be committed)."""
         last: ConsumerRecord | None = None
+        done = await self._handle_in_bulk(records)
+        if done:
+            last, records = records[done - 1], records[done:]
         for record in records:
             if not await self._handle_record(record):
                 break
             last = record
         return last
+
+    async def _handle_in_bulk(self, records: list[ConsumerRecord]) -> int:
+        """How many leading records the bulk handler took; on any failure none, and every record
+        goes through the one-by-one path with its retries and dead letters."""
+        if self._bulk is None or len(records) < 2:
+            return 0
+        envelopes: list[EventEnvelope] = []
+        for record in records:
+            try:
+                envelopes.append(decode_record(record.value))
+            except PoisonEvent:
+                break
+        try:
+            done = await self._bulk(envelopes) if len(envelopes) > 1 else 0
+        except Exception as exc:
+            log.warning("consumer_bulk_failed", error=repr(exc), records=len(envelopes))
+            return 0
+        for record in records[:done]:
+            EVENTS_CONSUMED.labels(self._group_id, record.topic, "handled").inc()
+        return done
 
     async def _handle_record(self, record: ConsumerRecord) -> bool:
         """True once the record is handled or dead-lettered; False only when stopping mid-outage."""

@@ -106,6 +106,7 @@ class ContactRepository:
     ) -> None:
         self.collection = db["contacts"]
         self._wakeup = wakeup or OutboxWakeup()
+        self._store = store
         self._write_batch = store.write_batch if store else FERRETDB_WRITE_BATCH
 
     async def create_indexes(self) -> None:
@@ -120,12 +121,17 @@ class ContactRepository:
         return contact_from_document(doc)
 
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
-        cursor = self.collection.find(
-            {"_id": {"$in": list(ids)}, "org_id": org_id, "deleted": False},
-            {OUTBOX: 0},
-            batch_size=len(ids) + 1,
-        )
-        return {doc["_id"]: contact_from_document(doc) async for doc in cursor}
+        if self._store is not None:
+            docs = await self._store.find_by_ids(self.collection, ids, {OUTBOX: 0})
+        else:
+            docs = await self.collection.find(
+                {"_id": {"$in": list(ids)}}, {OUTBOX: 0}, batch_size=len(ids) + 1
+            ).to_list()
+        return {
+            doc["_id"]: contact_from_document(doc)
+            for doc in docs
+            if doc["org_id"] == org_id and not doc["deleted"]
+        }
 
     async def ids_by_phone(self, org_id: str, phones: Sequence[str]) -> dict[str, str]:
         cursor = self.collection.find(
@@ -269,22 +275,57 @@ class ContactRepository:
         applies the same rule). One statement per contact: filters on `_id` stay fast on
         FerretDB, which scans for `_id: {$in: ...}`."""
         seq_field = f"group_seq.{group_id}"
-        newer = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
-        joining = [
-            UpdateOne(
-                {"_id": i, "org_id": org_id, "status": "active", "deleted": False, **newer},
-                {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}},
-            )
-            for i in added
-        ]
-        leaving = [
-            UpdateOne(
-                {"_id": i, "org_id": org_id, **newer},
-                {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}},
-            )
-            for i in removed
-        ]
-        await bulk_write_in_chunks(self.collection, [*joining, *leaving], self._write_batch)
+        join = {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}
+        leave = {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
+        if self._store is not None and self._store.ferretdb:
+            ops = await self._membership_by_id(org_id, group_id, sequence, added, removed)
+        else:
+            newer = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
+            member = {"org_id": org_id, "status": "active", "deleted": False}
+            ops = [UpdateOne({"_id": i, **member, **newer}, join) for i in added] + [
+                UpdateOne({"_id": i, "org_id": org_id, **newer}, leave) for i in removed
+            ]
+        await bulk_write_in_chunks(self.collection, ops, self._write_batch)
+
+    async def _membership_by_id(
+        self,
+        org_id: str,
+        group_id: str,
+        sequence: int,
+        added: Sequence[str],
+        removed: Sequence[str],
+    ) -> builtins.list[UpdateOne]:
+        """FerretDB scans the whole collection for any filter beyond `_id` alone: the contacts
+        are read by id, the same conditions checked here, and updated by `_id`. Only this
+        consumer writes `groups`, and the API's writes never touch it."""
+        assert self._store is not None
+        wanted = {"org_id": 1, "status": 1, "deleted": 1, f"group_seq.{group_id}": 1}
+        docs = await self._store.find_by_ids(self.collection, [*added, *removed], wanted)
+        current = {d["_id"]: d for d in docs if d["org_id"] == org_id}
+
+        def newer(doc: Document) -> bool:
+            return int((doc.get("group_seq") or {}).get(group_id, 0)) < sequence
+
+        seq_field = f"group_seq.{group_id}"
+        ops: builtins.list[UpdateOne] = []
+        for i in added:
+            doc = current.get(i)
+            if doc and doc["status"] == "active" and not doc["deleted"] and newer(doc):
+                ops.append(
+                    UpdateOne(
+                        {"_id": i},
+                        {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}},
+                    )
+                )
+        for i in removed:
+            doc = current.get(i)
+            if doc and newer(doc):
+                ops.append(
+                    UpdateOne(
+                        {"_id": i}, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
+                    )
+                )
+        return ops
 
     async def memberships(
         self, org_id: str, after: str | None, limit: int

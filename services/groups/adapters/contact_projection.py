@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from services.groups.domain.member import MEMBER_STATUS, MemberContact
 from shared.contactql.documents import (
@@ -21,6 +22,7 @@ from shared.contactql.documents import (
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
 from shared.mongo.client import (
+    DUPLICATE_KEY,
     Document,
     Store,
     bulk_write_in_chunks,
@@ -101,21 +103,38 @@ class ContactProjection:
             upsert=True,
         )
 
+    async def add_many(self, contacts: Sequence[MemberContact]) -> set[str]:
+        """New contacts in one round trip; returns the ids that were already there."""
+        docs = [{"_id": c.id, **_state(c), "groups": []} for c in contacts]
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return {docs[e["index"]]["_id"] for e in errors}
+        return set()
+
     async def add_to_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
-        """Adds only contacts that may be members right now; returns how many joined."""
-        ops = [
-            UpdateOne(
-                {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "gone": False},
-                {"$addToSet": {"groups": group_id}},
-            )
-            for i in ids
-        ]
+        """Adds only contacts that may be members right now; returns how many joined.
+
+        On MongoDB the filter says who may join. FerretDB scans the whole collection for any
+        filter beyond `_id` alone, so there the contacts are read by id and checked here; this
+        consumer is the only writer of `groups`, so nothing changes them in between."""
+        member: Document = {"org_id": org_id, "status": MEMBER_STATUS, "gone": False}
+        if self._store.ferretdb:
+            docs = await self._store.find_by_ids(self.collection, ids, {"groups": 0, "fields": 0})
+            joining = [d["_id"] for d in docs if all(d.get(k) == v for k, v in member.items())]
+            ops = [UpdateOne({"_id": i}, {"$addToSet": {"groups": group_id}}) for i in joining]
+        else:
+            ops = [
+                UpdateOne({"_id": i, **member}, {"$addToSet": {"groups": group_id}}) for i in ids
+            ]
         return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
 
     async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
-        ops = [
-            UpdateOne({"_id": i, "org_id": org_id}, {"$pull": {"groups": group_id}}) for i in ids
-        ]
+        """By `_id` alone: the ids come from the organisation's own group events."""
+        ops = [UpdateOne({"_id": i}, {"$pull": {"groups": group_id}}) for i in ids]
         return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
 
     async def remove_group(self, org_id: str, group_id: str) -> int:

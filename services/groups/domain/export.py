@@ -25,7 +25,7 @@ def row(
     contact: MemberContact, field_keys: Sequence[str], group_names: Mapping[str, str]
 ) -> list[str]:
     """`group_names`: the groups the reader may see, by id; others are not listed."""
-    names = sorted(group_names[g] for g in contact.groups if g in group_names)
+    names = sorted((group_names[g] for g in contact.groups if g in group_names), key=str.casefold)
     values = [
         contact.id,
         contact.name or "",

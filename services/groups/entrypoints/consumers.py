@@ -21,7 +21,7 @@ from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
 from shared.contracts.organizations import OrganizationUpdated
 from shared.contracts.registry import parse_payload
 from shared.contracts.topics import CONTACTS, GROUPS, ORGANIZATIONS
-from shared.kafka.consumer import EventHandler, PoisonEvent
+from shared.kafka.consumer import BulkHandler, EventHandler, PoisonEvent
 
 CONSUMED_TOPICS = (CONTACTS.name, ORGANIZATIONS.name, GROUPS.name)
 CONTACT_EVENTS = (
@@ -74,3 +74,21 @@ def _sequence(envelope: EventEnvelope) -> int:
     if envelope.sequence is None:
         raise PoisonEvent(f"{envelope.event_type} without a sequence cannot be ordered")
     return envelope.sequence
+
+
+def bulk_handler(uow: GroupsUnitOfWork) -> BulkHandler:
+    """Runs of ContactCreated (imports, batch creation) are projected with one insert."""
+
+    async def handle(envelopes: list[EventEnvelope]) -> int:
+        created: list[tuple[str, int, ContactCreated]] = []
+        for envelope in envelopes:
+            payload = parse_payload(envelope)
+            if not isinstance(payload, ContactCreated) or envelope.sequence is None:
+                break
+            created.append((envelope.orgid, envelope.sequence, payload))
+        if len(created) < 2:
+            return 0
+        await membership_handlers.apply_contacts_created(uow, created)
+        return len(created)
+
+    return handle

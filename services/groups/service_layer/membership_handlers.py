@@ -21,6 +21,7 @@ from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.contactql.errors import QueryError
 from shared.contactql.evaluate import matches
 from shared.contactql.resolve import ContactQuery, parse_query
+from shared.contracts.contacts import ContactCreated
 from shared.contracts.envelope import EventPayload
 from shared.contracts.groups import MembershipReason
 
@@ -46,6 +47,23 @@ async def apply_contact_event(
             await record_membership(
                 uow, org_id, group_id, False, [contact.id], reason, SYSTEM_ACTOR
             )
+
+
+async def apply_contacts_created(
+    uow: GroupsUnitOfWork, created: Sequence[tuple[str, int, ContactCreated]]
+) -> None:
+    """Many new contacts at once (a bulk import): one insert, then the smart-group rules."""
+    contacts = [follow(None, event, org_id, sequence) for org_id, sequence, event in created]
+    new = [c for c in contacts if c is not None]
+    known = await uow.contacts.add_many(new)
+    for contact in new:
+        if contact.id in known:  # projected before (redelivery): its current state decides
+            current = await uow.contacts.get(contact.org_id, contact.id)
+            if current is None:
+                continue
+            contact = current
+        if contact.can_be_member:
+            await settle_smart_groups(uow, contact)
 
 
 async def apply_membership_change(
