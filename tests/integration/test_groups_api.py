@@ -248,3 +248,31 @@ async def test_a_field_used_by_a_smart_group_keeps_its_type_and_stays(
     assert removed.status_code == 204
     await eventually(where_used, lambda body: body == {"smart_groups": []})
     assert (await client.delete("/v1/fields/grade", headers=headers)).status_code == 204
+
+
+async def test_anonymized_and_archived_contacts_leave_their_groups(
+    client: httpx.AsyncClient,
+    groups_client: httpx.AsyncClient,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    headers = auth(org)
+    first, second = [(await create(client, headers, phone=p))["id"] for p in phones(2)]
+    await known_to_groups(groups_client, headers, [first, second])
+    group = await create_group(groups_client, headers, "Leavers")
+    await add_members(groups_client, headers, group["id"], [first, second])
+    members = functools.partial(member_ids, groups_client, headers, group["id"])
+    await eventually(members, lambda m: m == {first, second})
+
+    anonymized = await client.post(f"/v1/contacts/{first}/anonymize", headers=headers)
+    assert anonymized.status_code == 200, anonymized.text
+    archived = await client.post(
+        f"/v1/contacts/{second}/status", json={"status": "archived"}, headers=headers
+    )
+    assert archived.status_code == 200, archived.text
+    await eventually(members, lambda m: m == set())
+    await eventually(lambda: contact_groups(client, headers, second), lambda g: g == [])
+    gone = await groups_client.get(f"/v1/contacts/{first}/groups", headers=headers)
+    assert gone.status_code == 404, "an anonymized contact is no longer known to groups"
+    fetched = (await groups_client.get(f"/v1/groups/{group['id']}", headers=headers)).json()
+    assert fetched["member_count"] == 0
