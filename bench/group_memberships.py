@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from shared.auth import Role, TokenCodec
 from shared.contracts.contacts import ContactCreated, ContactStatusChanged, OptInRecord
 from shared.contracts.envelope import EventPayload, wrap
+from shared.contracts.topics import TopicSpec
+from shared.kafka.topics import ensure_topics
 from shared.mongo.client import connect_store
 from shared.settings import ServiceSettings
 from tests.support.infra import drop_databases, real_infrastructure
@@ -159,9 +161,13 @@ async def run(args: argparse.Namespace) -> None:
         n = args.contacts
         ids = [str(uuid.uuid4()) for _ in range(n)]
         print(f"store: {endpoints.origin} ({endpoints.mongodb_url}); {n} contacts")
+        raw_topic = TopicSpec(f"bench{run_id}.raw", "contact id", "bench", "raw produce rate")
+        await ensure_topics(
+            endpoints.kafka_bootstrap, [raw_topic], partitions=6, replication_factor=1
+        )
         raw_kafka_s = await produce(
             endpoints.kafka_bootstrap,
-            f"bench{run_id}.raw",
+            raw_topic.name,
             [(i, created("raw", i, k)) for k, i in enumerate(ids)],
         )
         raw_store_s = await raw_insert(endpoints.mongodb_url, prefix + "raw", n)

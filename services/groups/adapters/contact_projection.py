@@ -161,27 +161,23 @@ class ContactProjection:
     async def pages(
         self, org_id: str, *, group_id: str | None = None, predicate: Predicate | None = None
     ) -> AsyncIterator[list[MemberContact]]:
-        """Every matching contact, a page at a time, in id order; no cursor stays open between
-        pages (see the contacts repository on FerretDB)."""
+        """Every matching contact, a page at a time, in id order, from one scan on the store's
+        scanning connection: no page waits behind this process's writes, and on FerretDB
+        (where every filter scans the collection) the collection is read once, not per page."""
         query: Document = (
-            self._in_group(org_id, group_id)
-            if group_id
-            else {
-                "org_id": org_id,
-                "gone": False,
-            }
+            self._in_group(org_id, group_id) if group_id else {"org_id": org_id, "gone": False}
         )
         if predicate is not None:
             query = {"$and": [query, query_filter(predicate)]}
-        after: str | None = None
-        while True:
-            docs = await self._page(query, after, PAGE)
-            if not docs:
-                return
-            yield [_contact(doc) for doc in docs]
-            if len(docs) < PAGE:
-                return
-            after = docs[-1]["_id"]
+        scanned = self._store.scanner[self.collection.database.name][self.collection.name]
+        page: list[MemberContact] = []
+        async for doc in scanned.find(query, sort=[("_id", ASCENDING)], batch_size=PAGE):
+            page.append(_contact(doc))
+            if len(page) == PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
 
     async def memberships(
         self, org_id: str, after: str | None, limit: int
