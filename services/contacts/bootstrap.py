@@ -68,6 +68,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     )
     await uow.contacts.create_indexes()
     await uow.fields.create_indexes()
+    await uow.groups.create_indexes()
     relay = await start_relay(
         plumbing,
         [uow.contacts.collection, uow.organizations.collection, uow.fields.collection],

@@ -71,7 +71,8 @@ async def test_drift_is_reported_then_repaired(
 
     await eventually(contact_groups, lambda g: g == [group["id"]])
     # Drift in the count: the stored member_count is wrong.
-    await groups_service.uow.groups.set_member_count(group["id"], 7)
+    applied = await groups_service.uow.groups.applied_seq(group["id"])
+    assert await groups_service.uow.groups.set_member_count(group["id"], 7, applied)
 
     found = await reconcile(groups, contacts, settle_s=0.2, fix=False)
     assert found.extra_in_contacts == {group["id"]: {ids[2]}}

@@ -276,3 +276,22 @@ async def test_anonymized_and_archived_contacts_leave_their_groups(
     assert gone.status_code == 404, "an anonymized contact is no longer known to groups"
     fetched = (await groups_client.get(f"/v1/groups/{group['id']}", headers=headers)).json()
     assert fetched["member_count"] == 0
+
+
+async def test_bad_group_changes_are_refused_with_a_reason(
+    groups_client: httpx.AsyncClient, auth: TokenFactory, org: str
+) -> None:
+    headers = auth(org)
+    group = await create_group(groups_client, headers, "Strict")
+    for body in ({"blacklisted": None}, {"staff": None}, {"name": None}, {"query": "age > 1"}):
+        response = await groups_client.patch(
+            f"/v1/groups/{group['id']}", json=body, headers=headers
+        )
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["error"]["code"] == "invalid_group"
+    stale = await groups_client.patch(
+        f"/v1/groups/{group['id']}", json={"name": "Later", "version": 99}, headers=headers
+    )
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    staff = await groups_client.post("/v1/groups", json={"name": "x"}, headers=auth(org, "staff"))
+    assert staff.status_code == 403

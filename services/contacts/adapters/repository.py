@@ -270,62 +270,29 @@ class ContactRepository:
         added: Sequence[str],
         removed: Sequence[str],
     ) -> None:
-        """Version-guarded: a contact ignores a membership event older than the last it applied.
-        Only active contacts join (a contact blocked meanwhile does not; the groups service
-        applies the same rule). One statement per contact: filters on `_id` stay fast on
-        FerretDB, which scans for `_id: {$in: ...}`."""
+        """Applied as announced: the groups service decides who may join (and announces a
+        removal for a contact it refused). Version-guarded: a contact ignores a membership
+        event older than the last it applied for that group. The guard is checked in the
+        filter on MongoDB; FerretDB scans the collection for any filter beyond `_id`, so there
+        the contacts are read by id first (only this consumer writes `groups`)."""
         seq_field = f"group_seq.{group_id}"
-        join = {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}
-        leave = {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
+        changes = [
+            (i, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}) for i in added
+        ] + [(i, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}) for i in removed]
         if self._store is not None and self._store.ferretdb:
-            ops = await self._membership_by_id(org_id, group_id, sequence, added, removed)
+            wanted = {"org_id": 1, f"group_seq.{group_id}": 1}
+            docs = await self._store.find_by_ids(self.collection, [i for i, _ in changes], wanted)
+            newer = {
+                d["_id"]
+                for d in docs
+                if d["org_id"] == org_id
+                and int((d.get("group_seq") or {}).get(group_id, 0)) < sequence
+            }
+            ops = [UpdateOne({"_id": i}, change) for i, change in changes if i in newer]
         else:
-            newer = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
-            member = {"org_id": org_id, "status": "active", "deleted": False}
-            ops = [UpdateOne({"_id": i, **member, **newer}, join) for i in added] + [
-                UpdateOne({"_id": i, "org_id": org_id, **newer}, leave) for i in removed
-            ]
+            guard = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
+            ops = [UpdateOne({"_id": i, "org_id": org_id, **guard}, c) for i, c in changes]
         await bulk_write_in_chunks(self.collection, ops, self._write_batch)
-
-    async def _membership_by_id(
-        self,
-        org_id: str,
-        group_id: str,
-        sequence: int,
-        added: Sequence[str],
-        removed: Sequence[str],
-    ) -> builtins.list[UpdateOne]:
-        """FerretDB scans the whole collection for any filter beyond `_id` alone: the contacts
-        are read by id, the same conditions checked here, and updated by `_id`. Only this
-        consumer writes `groups`, and the API's writes never touch it."""
-        assert self._store is not None
-        wanted = {"org_id": 1, "status": 1, "deleted": 1, f"group_seq.{group_id}": 1}
-        docs = await self._store.find_by_ids(self.collection, [*added, *removed], wanted)
-        current = {d["_id"]: d for d in docs if d["org_id"] == org_id}
-
-        def newer(doc: Document) -> bool:
-            return int((doc.get("group_seq") or {}).get(group_id, 0)) < sequence
-
-        seq_field = f"group_seq.{group_id}"
-        ops: builtins.list[UpdateOne] = []
-        for i in added:
-            doc = current.get(i)
-            if doc and doc["status"] == "active" and not doc["deleted"] and newer(doc):
-                ops.append(
-                    UpdateOne(
-                        {"_id": i},
-                        {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}},
-                    )
-                )
-        for i in removed:
-            doc = current.get(i)
-            if doc and newer(doc):
-                ops.append(
-                    UpdateOne(
-                        {"_id": i}, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
-                    )
-                )
-        return ops
 
     async def memberships(
         self, org_id: str, after: str | None, limit: int

@@ -115,25 +115,27 @@ class ContactProjection:
             return {docs[e["index"]]["_id"] for e in errors}
         return set()
 
-    async def add_to_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
-        """Adds only contacts that may be members right now; returns how many joined.
+    async def add_to_group(
+        self, org_id: str, group_id: str, ids: Sequence[str]
+    ) -> tuple[int, list[str]]:
+        """Adds the contacts that may be members right now; returns how many joined and the
+        ids refused (unknown, gone, or not active). Read first, then written by `_id` alone
+        (FerretDB scans the collection for any other filter): this consumer is the only
+        writer of `groups`, so nothing changes them in between."""
+        docs = await self._store.find_by_ids(self.collection, ids, {"fields": 0})
+        found = {d["_id"]: _contact(d) for d in docs if d["org_id"] == org_id}
+        refused = [i for i in ids if i not in found or not found[i].can_be_member]
+        joining = [i for i in ids if i in found and found[i].can_be_member]
+        ops = [
+            UpdateOne({"_id": i}, {"$addToSet": {"groups": group_id}})
+            for i in joining
+            if group_id not in found[i].groups
+        ]
+        await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
+        return len(ops), refused
 
-        On MongoDB the filter says who may join. FerretDB scans the whole collection for any
-        filter beyond `_id` alone, so there the contacts are read by id and checked here; this
-        consumer is the only writer of `groups`, so nothing changes them in between."""
-        member: Document = {"org_id": org_id, "status": MEMBER_STATUS, "gone": False}
-        if self._store.ferretdb:
-            docs = await self._store.find_by_ids(self.collection, ids, {"groups": 0, "fields": 0})
-            joining = [d["_id"] for d in docs if all(d.get(k) == v for k, v in member.items())]
-            ops = [UpdateOne({"_id": i}, {"$addToSet": {"groups": group_id}}) for i in joining]
-        else:
-            ops = [
-                UpdateOne({"_id": i, **member}, {"$addToSet": {"groups": group_id}}) for i in ids
-            ]
-        return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
-
-    async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
-        """By `_id` alone: the ids come from the organisation's own group events."""
+    async def remove_from_group(self, group_id: str, ids: Sequence[str]) -> int:
+        """By `_id` alone; the ids come from the group's own events."""
         ops = [UpdateOne({"_id": i}, {"$pull": {"groups": group_id}}) for i in ids]
         return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
 

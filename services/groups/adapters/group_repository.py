@@ -41,12 +41,19 @@ def _state(group: Group) -> Document:
         "query": group.query,
         "blacklisted": group.blacklisted,
         "staff": list(group.staff),
-        "smart_status": group.smart_status.value if group.smart_status else None,
-        "smart_error": group.smart_error,
         "created_at": group.created_at,
         "updated_at": group.updated_at,
         "version": group.version,
         "deleted": group.deleted,
+    }
+
+
+def _smart_state(group: Group) -> Document:
+    """Written when the group is created or its query changes; otherwise only the evaluation
+    worker sets it (`set_smart_status`), so a save never puts back a status read earlier."""
+    return {
+        "smart_status": group.smart_status.value if group.smart_status else None,
+        "smart_error": group.smart_error,
     }
 
 
@@ -138,6 +145,7 @@ class GroupRepository:
         doc = {
             "_id": group.id,
             **_state(group),
+            **_smart_state(group),
             "member_count": 0,
             "applied_seq": 0,
             OUTBOX: self._entries(group),
@@ -154,7 +162,10 @@ class GroupRepository:
 
     async def save(self, group: Group, expected_version: int) -> None:
         """Stores the change only if nobody saved the group since it was read."""
-        update = outbox_update(self._entries(group), _state(group))
+        state = _state(group)
+        if group.query_changed:
+            state |= _smart_state(group)
+        update = outbox_update(self._entries(group), state)
         try:
             result = await self.collection.update_one(
                 {"_id": group.id, "version": expected_version}, update
@@ -191,8 +202,12 @@ class GroupRepository:
             update["$set"]["member_count"] = count
         await self.collection.update_one({"_id": group_id}, update)
 
-    async def set_member_count(self, group_id: str, count: int) -> None:
-        await self.collection.update_one({"_id": group_id}, {"$set": {"member_count": count}})
+    async def set_member_count(self, group_id: str, count: int, counted_at_seq: int) -> bool:
+        """Only if no membership change was applied since the count was taken."""
+        result = await self.collection.update_one(
+            {"_id": group_id, "applied_seq": counted_at_seq}, {"$set": {"member_count": count}}
+        )
+        return result.matched_count == 1
 
     async def set_smart_status(
         self, group_id: str, query: str, status: SmartStatus, error: dict[str, Any] | None

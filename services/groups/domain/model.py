@@ -75,6 +75,8 @@ class Group:
     updated_at: datetime | None = None
     version: int = 0
     deleted: bool = False
+    # The query changed since the group was read: its membership must be evaluated again.
+    query_changed: bool = field(default=False, repr=False)
     # New events, each with the version (sequence) it produced.
     events: list[tuple[EventPayload, int]] = field(default_factory=list, repr=False)
 
@@ -141,6 +143,7 @@ class Group:
         if "query" in changed:
             self.smart_status = SmartStatus.EVALUATING
             self.smart_error = None
+            self.query_changed = True
         self._touch(now)
         self.events.append(
             (GroupUpdated(**self._state(), changed=changed, updated_at=now), self.version)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +27,7 @@ from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal
 from shared.contracts.groups import MembershipReason
 
-MAX_SAVE_ATTEMPTS = 5
+MAX_SAVE_ATTEMPTS = 20
 # Ids per stored change: 10 events of 1,000 ids, so a group's outbox stays small.
 QUERY_CHUNK = 10_000
 
@@ -70,6 +72,8 @@ async def update_group(cmd: UpdateGroup, uow: GroupsUnitOfWork) -> Group:
             current_version=group.version,
         )
     changes = dict(cmd.changes)
+    if "query" in changes and not group.is_smart:
+        raise InvalidGroup("only smart groups have a query", field="query")
     if changes.get("query") is not None:
         changes["query"] = (await queries.smart_query(uow, group.org_id, changes["query"])).text
     read_version = group.version
@@ -206,4 +210,5 @@ async def mutate_group(
         except VersionConflict:
             if attempt == MAX_SAVE_ATTEMPTS:
                 raise
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
     raise AssertionError("unreachable")

@@ -74,24 +74,27 @@ async def apply_membership_change(
     added: Sequence[str],
     removed: Sequence[str],
 ) -> None:
-    """Members follow the group's own events in order. Only contacts that may be members join
-    (one blocked meanwhile does not), and the contacts service applies the same rule."""
+    """Members follow the group's own events in order. This service alone decides who may
+    join: a contact blocked (or gone) since the change was recorded is refused here, and a
+    removal is announced for it, so the contacts service (which applies events as they come)
+    ends up agreeing."""
     group = await uow.groups.get(org_id, group_id)
     if group is None or sequence <= await uow.groups.applied_seq(group_id):
         return  # deleted (GroupDeleted takes the members out), or already applied
     interrupted = await uow.groups.begin_apply(group_id, sequence)
-    joined = await uow.contacts.add_to_group(org_id, group_id, added)
-    left = await uow.contacts.remove_from_group(org_id, group_id, removed)
+    joined, refused = await uow.contacts.add_to_group(org_id, group_id, added)
+    left = await uow.contacts.remove_from_group(group_id, removed)
+    await record_membership(uow, org_id, group_id, False, refused, "contact_status", SYSTEM_ACTOR)
+    if group.is_smart:  # before recording: a failure here gets the event redelivered
+        contacts = await uow.contacts.get_many(org_id, [*added, *removed])
+        query = await _smart_query(uow, group)
+        if query is not None:
+            await _settle(uow, group, query, list(contacts.values()))
     if interrupted:  # part of this change may have been counted by nobody
         count = await uow.contacts.count_members(org_id, group_id)
         await uow.groups.record_applied(group_id, sequence, count=count)
     else:
         await uow.groups.record_applied(group_id, sequence, delta=joined - left)
-    if group.is_smart:
-        contacts = await uow.contacts.get_many(org_id, [*added, *removed])
-        query = await _smart_query(uow, group)
-        if query is not None:
-            await _settle(uow, group, query, list(contacts.values()))
 
 
 async def apply_group_deleted(uow: GroupsUnitOfWork, org_id: str, group_id: str) -> None:

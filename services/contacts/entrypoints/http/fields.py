@@ -45,6 +45,7 @@ async def get_field(key: str, by: Caller, uow: Uow) -> FieldView:
 @router.get("/{key}/where-used")
 async def where_used(key: str, by: Caller, uow: Uow) -> dict[str, list[dict[str, str]]]:
     """What reads this field: smart groups (broadcasts and flows when they exist)."""
+    require_role(by, CAN_MANAGE, "see where fields are used")
     definition = await field_handlers.load_field(uow, by.org_id, key)
     using = await queries.smart_groups_using(uow, by.org_id, definition.key)
     return {"smart_groups": [{"id": g.id, "name": g.name} for g in using]}

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from services.groups.domain.errors import VersionConflict
 from services.groups.entrypoints.http.dependencies import get_uow
 from services.groups.service_layer import handlers
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
@@ -31,9 +32,12 @@ class RepublishBody(BaseModel):
 async def recount(group_id: str, by: Caller, uow: Uow) -> dict[str, Any]:
     require_role(by, (Role.ADMIN,), "recount members")
     group = await handlers.load_visible(uow, by, group_id)
-    count = await uow.contacts.count_members(by.org_id, group.id)
-    await uow.groups.set_member_count(group.id, count)
-    return {"id": group.id, "before": group.member_count, "after": count}
+    for _ in range(10):  # changes applied while counting: count again
+        applied = await uow.groups.applied_seq(group.id)
+        count = await uow.contacts.count_members(by.org_id, group.id)
+        if await uow.groups.set_member_count(group.id, count, applied):
+            return {"id": group.id, "before": group.member_count, "after": count}
+    raise VersionConflict("members keep changing; recount later", id=group.id)
 
 
 @router.post("/{group_id}/republish")

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.groups.domain.commands import MAX_IDS_PER_CALL
+from services.groups.domain.errors import InvalidGroup
 from services.groups.domain.member import MemberContact
 from services.groups.domain.model import MAX_DESCRIPTION, Group
 
@@ -36,7 +37,11 @@ class GroupPatch(BaseModel):
 
     def changes(self) -> dict[str, Any]:
         given = self.model_fields_set - {"version"}
-        return {key: getattr(self, key) for key in given}
+        changes = {key: getattr(self, key) for key in given}
+        for key in ("name", "blacklisted", "staff", "query"):
+            if key in changes and changes[key] is None:
+                raise InvalidGroup(f"{key} cannot be null", field=key)
+        return changes
 
 
 class GroupView(BaseModel):
