@@ -157,7 +157,9 @@ def service_app(
 
     async def mongo_ready() -> bool:
         running = running_of(app)
-        return running is not None and await ping(running.store.client)
+        # On the scanning connection: on FerretDB the other one may be busy with a long run of
+        # writes, and readiness must not time out behind them.
+        return running is not None and await ping(running.store.scanner)
 
     async def kafka_ready() -> bool:
         running = running_of(app)

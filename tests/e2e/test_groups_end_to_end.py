@@ -153,7 +153,7 @@ async def test_killing_the_groups_service_mid_flow_leaves_no_drift(
         assert groups_process.proc is not None
         groups_process.proc.send_signal(signal.SIGKILL)
         assert groups_process.wait_exit() == -signal.SIGKILL
-        groups_process.start()
+        groups_process.start(timeout_s=300)  # it resumes a backlog of applies at once
 
         async def counts() -> list[int]:
             listing = (await groups.get("/v1/groups", headers=headers)).json()["items"]
