@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from fastapi import FastAPI
 from pymongo.asynchronous.collection import AsyncCollection
@@ -119,6 +119,21 @@ class RunningService(Protocol):
     def consumer(self) -> ConsumerRunner: ...
     @property
     def uow(self) -> Any: ...
+
+
+Running = TypeVar("Running", bound=RunningService)
+
+
+@dataclass
+class ServiceHandle(Generic[Running]):
+    """A built service: its app, and once the app has started, what it runs."""
+
+    app: FastAPI
+    settings: ServiceSettings
+
+    @property
+    def running(self) -> Running:
+        return cast(Running, self.app.state.running)
 
 
 class AppFactory(Protocol):

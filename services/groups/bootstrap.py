@@ -23,7 +23,13 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.mongo.client import Store
 from shared.mongo.outbox import OutboxRelay
-from shared.runtime import open_plumbing, service_app, start_consumer, start_relay
+from shared.runtime import (
+    ServiceHandle,
+    open_plumbing,
+    service_app,
+    start_consumer,
+    start_relay,
+)
 from shared.settings import ServiceSettings
 
 SERVICE = "groups"
@@ -39,16 +45,7 @@ class Running:
     smart_groups: SmartGroupWorker
 
 
-@dataclass
-class GroupsService:
-    app: FastAPI
-    settings: ServiceSettings
-
-    @property
-    def running(self) -> Running:
-        running: Running = self.app.state.running
-        return running
-
+class GroupsService(ServiceHandle[Running]):
     @property
     def uow(self) -> GroupsUnitOfWork:
         return self.running.uow
