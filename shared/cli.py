@@ -11,7 +11,7 @@ from pathlib import Path
 from shared.auth import Role, TokenCodec
 from shared.settings import DEFAULT_PORTS, ServiceSettings
 
-BUILT_SERVICES = ("contacts", "groups")
+BUILT_SERVICES = ("contacts", "groups", "importer")
 
 
 def _settings() -> ServiceSettings:

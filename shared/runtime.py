@@ -92,6 +92,7 @@ async def start_consumer(
     handler: EventHandler,
     stack: AsyncExitStack,
     bulk_handler: BulkHandler | None = None,
+    accepts: Callable[[str], bool] | None = None,
 ) -> ConsumerRunner:
     settings = plumbing.settings
     consumer = ConsumerRunner(
@@ -102,6 +103,7 @@ async def start_consumer(
         producer=plumbing.producer,
         max_attempts=settings.consumer_max_attempts,
         bulk_handler=bulk_handler,
+        accepts=accepts,
     )
     await consumer.start()
     stack.push_async_callback(consumer.stop)

@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
     max_fields_per_org: int = Field(default=250, ge=1)
     max_groups_per_org: int = Field(default=250, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
+    # The importer: where uploads are kept (a volume shared by its replicas), and its limits.
+    import_dir: str = ".state/imports"
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    import_max_rows: int = Field(default=1_000_000, ge=1)
+    import_batch_rows: int = Field(default=1000, ge=1, le=2000)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -10,6 +11,7 @@ import pytest
 
 from services.contacts.bootstrap import ContactsService, build_contacts_service
 from services.groups.bootstrap import GroupsService, build_groups_service
+from services.importer.bootstrap import ImporterService, build_importer_service
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
 from tests.support.infra import Endpoints, drop_databases, real_infrastructure
@@ -36,6 +38,7 @@ def settings(endpoints: Endpoints) -> ServiceSettings:
         kafka_topic_prefix=f"t{RUN_ID}.",
         outbox_poll_interval_s=0.05,
         log_json=True,
+        import_dir=tempfile.mkdtemp(prefix=f"roster-imports-{RUN_ID}-"),
     )
 
 
@@ -91,4 +94,21 @@ async def groups_service(
 async def groups_client(groups_service: GroupsService) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=groups_service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://groups") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def importer_service(
+    settings: ServiceSettings, groups_service: GroupsService
+) -> AsyncIterator[ImporterService]:
+    """Needs the contacts and groups services running to answer its commands."""
+    service = build_importer_service(settings)
+    async with service.app.router.lifespan_context(service.app):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def importer_client(importer_service: ImporterService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=importer_service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://importer") as http:
         yield http

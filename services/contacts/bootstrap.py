@@ -14,8 +14,12 @@ from fastapi import FastAPI
 
 from services.contacts.adapters.field_repository import FieldRepository
 from services.contacts.adapters.group_directory import GroupDirectory
-from services.contacts.adapters.repository import ContactRepository, OrganizationRepository
-from services.contacts.entrypoints.consumers import CONSUMED_TOPICS, group_events_handler
+from services.contacts.adapters.repository import (
+    SOURCE,
+    ContactRepository,
+    OrganizationRepository,
+)
+from services.contacts.entrypoints.consumers import CONSUMED_TOPICS, contacts_consumer
 from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
 from services.contacts.entrypoints.http.app import create_contacts_app
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
@@ -23,6 +27,7 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.mongo.client import Store
 from shared.mongo.outbox import OutboxRelay
+from shared.mongo.replies import ReplyOutbox
 from shared.runtime import (
     ServiceHandle,
     open_plumbing,
@@ -66,12 +71,21 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     await uow.contacts.create_indexes()
     await uow.fields.create_indexes()
     await uow.groups.create_indexes()
+    replies = ReplyOutbox(db["import_replies"], SOURCE, wakeup)
+    await replies.create_indexes()
     relay = await start_relay(
         plumbing,
-        [uow.contacts.collection, uow.organizations.collection, uow.fields.collection],
+        [
+            uow.contacts.collection,
+            uow.organizations.collection,
+            uow.fields.collection,
+            replies.collection,
+        ],
         stack,
     )
-    consumer = await start_consumer(plumbing, CONSUMED_TOPICS, group_events_handler(uow), stack)
+    consumer = await start_consumer(
+        plumbing, CONSUMED_TOPICS, contacts_consumer(uow, replies), stack
+    )
     field_values = FieldValuesWorker(uow)
     await field_values.start()
     stack.push_async_callback(field_values.stop)

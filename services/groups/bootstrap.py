@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from services.groups.adapters.contact_projection import ContactProjection
-from services.groups.adapters.group_repository import GroupRepository
+from services.groups.adapters.group_repository import SOURCE, GroupRepository
 from services.groups.adapters.organization_projection import OrganizationProjection
 from services.groups.entrypoints.consumers import (
     CONSUMED_TOPICS,
@@ -23,6 +23,7 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.mongo.client import Store
 from shared.mongo.outbox import OutboxRelay
+from shared.mongo.replies import ReplyOutbox
 from shared.runtime import (
     ServiceHandle,
     open_plumbing,
@@ -62,9 +63,11 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     )
     await uow.groups.create_indexes()
     await uow.contacts.create_indexes()
-    relay = await start_relay(plumbing, [uow.groups.collection], stack)
+    replies = ReplyOutbox(db["import_replies"], SOURCE, plumbing.wakeup)
+    await replies.create_indexes()
+    relay = await start_relay(plumbing, [uow.groups.collection, replies.collection], stack)
     consumer = await start_consumer(
-        plumbing, CONSUMED_TOPICS, events_handler(uow), stack, bulk_handler(uow)
+        plumbing, CONSUMED_TOPICS, events_handler(uow, replies), stack, bulk_handler(uow)
     )
     smart_groups = SmartGroupWorker(uow)
     await smart_groups.start()

@@ -24,6 +24,7 @@ MembershipReason = Literal[
     "contact_status",  # the contact was blocked, stopped or archived
     "contact_deleted",  # the contact was deleted or anonymized
     "reconcile",  # repaired by `roster reconcile groups`
+    "import",  # a file import listed the contact in the group
 ]
 
 

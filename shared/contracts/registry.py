@@ -19,6 +19,15 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.contracts.imports import (
+    ContactRowsImported,
+    GroupMembersImported,
+    ImportCompleted,
+    ImportContactRows,
+    ImportGroupMembers,
+    ImportProgressed,
+    ImportStarted,
+)
 from shared.contracts.organizations import OrganizationUpdated
 
 EVENT_TYPES: tuple[type[EventPayload], ...] = (
@@ -35,6 +44,13 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     GroupUpdated,
     GroupDeleted,
     GroupMembershipChanged,
+    ImportStarted,
+    ImportProgressed,
+    ImportCompleted,
+    ImportContactRows,
+    ContactRowsImported,
+    ImportGroupMembers,
+    GroupMembersImported,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

@@ -46,7 +46,40 @@ GROUPS = TopicSpec(
     description="Groups and their memberships.",
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (CONTACTS, ORGANIZATIONS, GROUPS)
+IMPORTS = TopicSpec(
+    name="roster.imports",
+    key="import id",
+    producer="importer",
+    description="Import jobs: started, progress (at most about once a second), completed.",
+)
+CONTACT_COMMANDS = TopicSpec(
+    name="roster.contacts.commands",
+    key="import id",
+    producer="importer",
+    description="Commands for the contacts service: rows of an import to create or update.",
+)
+GROUP_COMMANDS = TopicSpec(
+    name="roster.groups.commands",
+    key="import id",
+    producer="importer",
+    description="Commands for the groups service: imported contacts to add to groups by name.",
+)
+IMPORT_REPLIES = TopicSpec(
+    name="roster.imports.replies",
+    key="import id",
+    producer="contacts, groups",
+    description="What the contacts and groups services did with each batch of an import.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    CONTACTS,
+    ORGANIZATIONS,
+    GROUPS,
+    IMPORTS,
+    CONTACT_COMMANDS,
+    GROUP_COMMANDS,
+    IMPORT_REPLIES,
+)
 
 
 def by_name(name: str) -> TopicSpec:

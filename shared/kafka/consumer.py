@@ -20,7 +20,7 @@ from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout
 
-from shared.contracts.envelope import EventEnvelope
+from shared.contracts.envelope import TYPE_PREFIX, EventEnvelope
 from shared.contracts.registry import UnknownEventType, parse_payload
 from shared.contracts.topics import dead_letter_topic
 from shared.kafka.producer import EventProducer
@@ -58,6 +58,13 @@ def decode_record(value: bytes | None) -> EventEnvelope:
     return envelope
 
 
+def _event_type(record: ConsumerRecord) -> str:
+    for name, value in record.headers or ():
+        if name == "ce_type":
+            return bytes(value).decode(errors="replace").removeprefix(TYPE_PREFIX)
+    return ""
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -70,7 +77,9 @@ class ConsumerRunner:
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         bulk_handler: BulkHandler | None = None,
+        accepts: Callable[[str], bool] | None = None,
     ) -> None:
+        self._accepts = accepts
         self._bootstrap = bootstrap
         self._group_id = group_id
         self._topics = list(topics)
@@ -138,7 +147,7 @@ class ConsumerRunner:
     async def _handle_in_bulk(self, records: list[ConsumerRecord]) -> int:
         """How many leading records the bulk handler took; on any failure none, and every record
         goes through the one-by-one path with its retries and dead letters."""
-        if self._bulk is None or len(records) < 2:
+        if self._bulk is None or self._accepts is not None or len(records) < 2:
             return 0
         envelopes: list[EventEnvelope] = []
         for record in records:
@@ -157,6 +166,8 @@ class ConsumerRunner:
 
     async def _handle_record(self, record: ConsumerRecord) -> bool:
         """True once the record is handled or dead-lettered; False only when stopping mid-outage."""
+        if self._accepts is not None and not self._accepts(_event_type(record)):
+            return True  # not for this consumer: skipped without decoding
         try:
             envelope = decode_record(record.value)
         except PoisonEvent as exc:

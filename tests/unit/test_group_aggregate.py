@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from services.groups.domain.errors import InvalidGroup, SmartGroupMembership
-from services.groups.domain.export import STANDARD_COLUMNS, header, neutralize, row
+from services.groups.domain.export import STANDARD_COLUMNS, header, row
 from services.groups.domain.member import MemberContact, follow, refusal
 from services.groups.domain.model import (
     MAX_NAME,
@@ -43,6 +43,7 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.http.spreadsheets import neutralize
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)

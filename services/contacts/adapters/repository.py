@@ -53,6 +53,10 @@ from shared.mongo.outbox import (
 )
 
 SOURCE = "roster/contacts"
+# Which import row last wrote the contact: `{"import_id", "row", "outcome"}`. It makes a
+# redelivered batch report what it did the first time, and finds a phone repeated in one file.
+LAST_IMPORT = "last_import"
+ImportMark = dict[str, Any]
 
 CONTACT_INDEXES = [
     IndexModel([("org_id", ASCENDING), ("phone_key", ASCENDING)], unique=True, name="org_phone"),
@@ -94,7 +98,16 @@ class ContactFilter:
 def _entries(
     events: Sequence[EventPayload], subject: str, org_id: str, sequence: int
 ) -> list[Document]:
-    return outbox_entries(events, source=SOURCE, subject=subject, org_id=org_id, sequence=sequence)
+    """Each event of one change carries the version it produced: every event advanced the
+    aggregate's version by one, so the last one carries `sequence`."""
+    first = sequence - len(events) + 1
+    return [
+        entry
+        for offset, event in enumerate(events)
+        for entry in outbox_entries(
+            [event], source=SOURCE, subject=subject, org_id=org_id, sequence=first + offset
+        )
+    ]
 
 
 class ContactRepository:
@@ -141,13 +154,16 @@ class ContactRepository:
         )
         return {doc["phone_key"]: doc["_id"] async for doc in cursor}
 
-    def _new_document(self, contact: Contact) -> Document:
-        return {
+    def _new_document(self, contact: Contact, mark: ImportMark | None = None) -> Document:
+        doc = {
             "_id": contact.id,
             **contact_state(contact),
             "groups": [],
             OUTBOX: _entries(contact.events, contact.id, contact.org_id, contact.version),
         }
+        if mark is not None:
+            doc[LAST_IMPORT] = mark
+        return doc
 
     async def add(self, contact: Contact) -> None:
         try:
@@ -164,15 +180,17 @@ class ContactRepository:
         contact.events.clear()
         self._wakeup.notify()
 
-    async def add_many(self, contacts: Sequence[Contact]) -> dict[int, DuplicatePhone]:
-        """Inserts in one round trip; returns positions refused as duplicates of stored phones."""
+    async def add_many(
+        self, contacts: Sequence[Contact], marks: Sequence[ImportMark] | None = None
+    ) -> dict[int, DuplicatePhone]:
+        """Inserts in one round trip; returns positions refused as duplicates of stored phones.
+        An import marks each contact with the row that created it (see `LAST_IMPORT`)."""
         if not contacts:
             return {}
         duplicates: list[int] = []
+        docs = [self._new_document(c, marks[i] if marks else None) for i, c in enumerate(contacts)]
         try:
-            await self.collection.insert_many(
-                [self._new_document(c) for c in contacts], ordered=False
-            )
+            await self.collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             for error in exc.details.get("writeErrors", []):
                 if error.get("code") != DUPLICATE_KEY:
@@ -191,6 +209,50 @@ class ContactRepository:
             )
             for i in duplicates
         }
+
+    async def find_for_import(
+        self, org_id: str, ids: Sequence[str]
+    ) -> dict[str, tuple[Contact, ImportMark | None]]:
+        """Contacts with the mark of the import row that last wrote them."""
+        if self._store is not None:
+            docs = await self._store.find_by_ids(self.collection, ids, {OUTBOX: 0})
+        else:
+            docs = await self.collection.find(
+                {"_id": {"$in": list(ids)}}, {OUTBOX: 0}, batch_size=len(ids) + 1
+            ).to_list()
+        return {
+            doc["_id"]: (contact_from_document(doc), doc.get(LAST_IMPORT))
+            for doc in docs
+            if doc["org_id"] == org_id and not doc["deleted"]
+        }
+
+    async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
+        """Stores imported changes with the row's mark, many per round trip; returns the ids
+        that someone else changed since they were read (not stored). The version guard is in
+        the filter on MongoDB; FerretDB scans the collection for any filter beyond `_id`, so
+        there the write goes by `_id` alone right after the read."""
+        ferretdb = self._store is not None and self._store.ferretdb
+        ops = []
+        for contact, read_version, mark in changes:
+            update = outbox_update(
+                _entries(contact.events, contact.id, contact.org_id, contact.version),
+                {**contact_state(contact), LAST_IMPORT: mark},
+            )
+            guard: Document = (
+                {} if ferretdb else {"org_id": contact.org_id, "version": read_version}
+            )
+            ops.append(UpdateOne({"_id": contact.id, **guard}, update))
+        if not ops:
+            return set()
+        written = await bulk_write_in_chunks(self.collection, ops, self._write_batch)
+        for contact, _, _ in changes:
+            contact.events.clear()
+        self._wakeup.notify()
+        if written == len(ops):
+            return set()
+        org_id = changes[0][0].org_id
+        now = await self.find_for_import(org_id, [c.id for c, _, _ in changes])
+        return {c.id for c, _, mark in changes if c.id not in now or now[c.id][1] != mark}
 
     async def save(self, contact: Contact, expected_version: int) -> None:
         """Stores the change only if nobody saved the contact since it was read."""

@@ -6,8 +6,6 @@ can re-read every value, and clients see what was entered.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,19 +22,9 @@ from shared.contactql.values import (
 )
 from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.envelope import EventPayload
+from shared.field_keys import KEY, MAX_KEY, RESERVED_KEYS, key_from_label
 
-KEY = re.compile(r"[a-z][a-z0-9_]*")
-MAX_KEY = 36
 MAX_LABEL = 64
-# Contact attributes and query words: a field under one of these names would be ambiguous.
-RESERVED_KEYS = frozenset(
-    {
-        "id", "uuid", "name", "phone", "tel", "email", "language", "status", "category",
-        "group", "groups", "created_on", "created_at", "updated_on", "updated_at",
-        "last_seen_on", "last_seen_at", "has", "is", "and", "or", "not", "fields", "urn",
-        "urns", "secondary_phone", "opt_in", "version", "org", "org_id", "deleted",
-    }
-)  # fmt: skip
 
 
 def coerce_value(key: str, raw: Any, field_type: FieldType, timezone: str) -> FieldValue | None:
@@ -71,15 +59,6 @@ def coerce_value(key: str, raw: Any, field_type: FieldType, timezone: str) -> Fi
             )
         return FieldValue(text, field_type, boolean=flag)
     return FieldValue(text, field_type)
-
-
-def key_from_label(label: str) -> str:
-    """'Date of Birth' → 'date_of_birth'; accents dropped, never starting with a digit."""
-    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    key = re.sub(r"[^a-z0-9]+", "_", ascii_label.lower()).strip("_")
-    if key and not key[0].isalpha():
-        key = "f_" + key
-    return key[:MAX_KEY].rstrip("_")
 
 
 def key_for(label: str, key: str | None) -> str:

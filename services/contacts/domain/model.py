@@ -168,6 +168,21 @@ class Contact:
         """Field values are merged: keys not given stay, a None value clears its key."""
         return {k: v for k, v in values.items() if self.fields.get(k) != v}
 
+    def opt_in_by(self, method: str, now: datetime) -> bool:
+        """Records consent given outside a status change (an import declaring it); a blocked
+        or stopped contact is never opted back in this way. False when nothing changed."""
+        self._refuse_if_anonymized()
+        if self.status in (ContactStatus.BLOCKED, ContactStatus.STOPPED):
+            return False
+        if self.opt_in.status == "opted_in":
+            return False
+        self.opt_in = self.opt_in.opted_in(now, method)
+        self._touch(now)
+        self.events.append(
+            ContactUpdated(contact_id=self.id, opt_in=self.opt_in.record(), updated_at=now)
+        )
+        return True
+
     def change_status(
         self,
         to: ContactStatus,

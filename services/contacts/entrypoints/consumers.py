@@ -1,23 +1,39 @@
 """Kafka consumer of the contacts service: the group directory (names, staff, smart queries) and
-the `contact.groups` projection of memberships, both from `roster.groups`."""
+the `contact.groups` projection of memberships, both from `roster.groups`; and the importer's
+commands (rows of a file to create or update) from `roster.contacts.commands`."""
 
 from __future__ import annotations
 
 from services.contacts.domain.commands import ApplyGroupMembership
 from services.contacts.service_layer import handlers
+from services.contacts.service_layer.import_handlers import import_contact_rows
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.groups import GroupCreated, GroupDeleted, GroupMembershipChanged, GroupUpdated
+from shared.contracts.imports import ContactRowsImported, ImportContactRows
 from shared.contracts.registry import parse_payload
-from shared.contracts.topics import GROUPS
+from shared.contracts.topics import CONTACT_COMMANDS, GROUPS
 from shared.kafka.consumer import EventHandler, PoisonEvent
+from shared.mongo.replies import ReplyOutbox
 
-CONSUMED_TOPICS = (GROUPS.name,)
+CONSUMED_TOPICS = (GROUPS.name, CONTACT_COMMANDS.name)
 
 
-def group_events_handler(uow: ContactsUnitOfWork) -> EventHandler:
+def contacts_consumer(uow: ContactsUnitOfWork, replies: ReplyOutbox) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
         payload = parse_payload(envelope)
+        if isinstance(payload, ImportContactRows):
+            outcomes = await import_contact_rows(payload, envelope.orgid, uow)
+            reply = ContactRowsImported(
+                import_id=payload.import_id, batch=payload.batch, rows=outcomes
+            )
+            await replies.send(
+                reply,
+                subject=f"{payload.import_id}:{payload.batch}",
+                org_id=envelope.orgid,
+                sequence=payload.batch,
+            )
+            return
         if not isinstance(
             payload, GroupMembershipChanged | GroupCreated | GroupUpdated | GroupDeleted
         ):

@@ -115,6 +115,23 @@ class ContactProjection:
             return {docs[e["index"]]["_id"] for e in errors}
         return set()
 
+    async def add_placeholders(self, org_id: str, ids: Sequence[str]) -> None:
+        """Contacts the contacts service reported active that this projection has not seen yet
+        (version 0: their ContactCreated fills them in)."""
+        if not ids:
+            return
+        docs = [
+            {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0, "gone": False,
+             "fields": {}, "groups": []}
+            for i in dict.fromkeys(ids)
+        ]  # fmt: skip
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+
     async def add_to_group(
         self, org_id: str, group_id: str, ids: Sequence[str]
     ) -> tuple[int, list[str]]:

@@ -117,6 +117,12 @@ class GroupRepository:
         ).to_list()
         return [_group(doc) for doc in docs]
 
+    async def by_name(self, org_id: str, name: str) -> Group | None:
+        doc = await self.collection.find_one(
+            {"org_id": org_id, "name_key": name_key(name.strip()), "deleted": False}, {OUTBOX: 0}
+        )
+        return _group(doc) if doc else None
+
     async def count(self, org_id: str) -> int:
         return await self.collection.count_documents({"org_id": org_id, "deleted": False})
 

@@ -6,15 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.groups.domain.member import MemberContact
+from shared.http.spreadsheets import neutralize
 
 STANDARD_COLUMNS = ("id", "name", "phone", "email", "language", "status", "groups")
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(cell: str) -> str:
-    """Prefixes a would-be formula with an apostrophe, which spreadsheets show as text."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def header(field_keys: Sequence[str]) -> list[str]:

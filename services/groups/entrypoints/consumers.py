@@ -1,9 +1,11 @@
 """Kafka consumer of the groups service: contacts, organisation settings and field definitions
-into its projections, and the group's own membership events into members."""
+into its projections, the group's own membership events into members, and the importer's
+commands (imported contacts to add to groups)."""
 
 from __future__ import annotations
 
 from services.groups.service_layer import membership_handlers
+from services.groups.service_layer.import_handlers import import_group_members
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.contactql.values import FieldType
 from shared.contracts.contacts import (
@@ -18,12 +20,14 @@ from shared.contracts.contacts import (
 )
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
+from shared.contracts.imports import ImportGroupMembers
 from shared.contracts.organizations import OrganizationUpdated
 from shared.contracts.registry import parse_payload
-from shared.contracts.topics import CONTACTS, GROUPS, ORGANIZATIONS
+from shared.contracts.topics import CONTACTS, GROUP_COMMANDS, GROUPS, ORGANIZATIONS
 from shared.kafka.consumer import BulkHandler, EventHandler, PoisonEvent
+from shared.mongo.replies import ReplyOutbox
 
-CONSUMED_TOPICS = (CONTACTS.name, ORGANIZATIONS.name, GROUPS.name)
+CONSUMED_TOPICS = (CONTACTS.name, ORGANIZATIONS.name, GROUPS.name, GROUP_COMMANDS.name)
 CONTACT_EVENTS = (
     ContactCreated,
     ContactUpdated,
@@ -33,10 +37,15 @@ CONTACT_EVENTS = (
 )
 
 
-def events_handler(uow: GroupsUnitOfWork) -> EventHandler:
+def events_handler(uow: GroupsUnitOfWork, replies: ReplyOutbox) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
         payload = parse_payload(envelope)
         org_id = envelope.orgid
+        if isinstance(payload, ImportGroupMembers):
+            reply = await import_group_members(payload, org_id, uow)
+            subject = f"{payload.import_id}:{payload.batch}"
+            await replies.send(reply, subject=subject, org_id=org_id, sequence=payload.batch)
+            return
         if isinstance(payload, GroupDeleted):
             await membership_handlers.apply_group_deleted(uow, org_id, payload.group_id)
             return

@@ -57,11 +57,15 @@ async def apply_contacts_created(
     new = [c for c in contacts if c is not None]
     known = await uow.contacts.add_many(new)
     for contact in new:
-        if contact.id in known:  # projected before (redelivery): its current state decides
+        if contact.id in known:  # projected before: a redelivery, or an import's placeholder
             current = await uow.contacts.get(contact.org_id, contact.id)
             if current is None:
                 continue
-            contact = current
+            if current.version < contact.version:
+                contact.groups = current.groups
+                await uow.contacts.save(contact)
+            else:
+                contact = current
         if contact.can_be_member:
             await settle_smart_groups(uow, contact)
 

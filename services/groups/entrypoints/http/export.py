@@ -6,16 +6,11 @@ file, not memory) and the finished file is streamed; memory stays bounded either
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
-from openpyxl import Workbook
 
 from services.groups.domain.export import header, row
 from services.groups.domain.model import Group
@@ -24,14 +19,10 @@ from services.groups.service_layer import handlers
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal
 from shared.http.security import authenticate
+from shared.http.spreadsheets import MEDIA_TYPES, attachment, csv_stream, xlsx_stream
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
-CHUNK = 1 << 16
 EXPORT_PAGE = 1000
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @router.get("/{group_id}/export")
@@ -43,20 +34,12 @@ async def export_members(
 ) -> StreamingResponse:
     group = await handlers.load_visible(uow, by, group_id)
     rows = _rows(uow, by, group)
-    body = _csv(rows) if format == "csv" else _xlsx(rows)
+    body = csv_stream(rows) if format == "csv" else xlsx_stream(rows, "members")
     return StreamingResponse(
         body,
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": attachment(f"{group.name}.{format}")},
     )
-
-
-def attachment(filename: str) -> str:
-    """RFC 6266: an ASCII fallback name, and the real (UTF-8) one for clients that read it."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 async def _rows(uow: GroupsUnitOfWork, by: Principal, group: Group) -> AsyncIterator[list[str]]:
@@ -72,28 +55,3 @@ async def _rows(uow: GroupsUnitOfWork, by: Principal, group: Group) -> AsyncIter
         for contact in page:
             yield row(contact, keys, names)
         after = page[-1].id
-
-
-async def _csv(rows: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff".encode()  # so spreadsheets read UTF-8
-    async for values in rows:
-        writer.writerow(values)
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
-
-
-async def _xlsx(rows: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("members")
-    async for values in rows:
-        sheet.append(values)
-    with tempfile.TemporaryFile() as file:
-        workbook.save(file)
-        file.seek(0)
-        while chunk := file.read(CHUNK):
-            yield chunk

@@ -1,0 +1,303 @@
+"""The contacts side of a file import: one batch of rows from the importer, applied in a few
+round trips, with one outcome per row.
+
+Idempotent: each contact written by an import carries the mark of its row (`LAST_IMPORT`), so a
+redelivered batch (after a crash anywhere) finds its own earlier work and reports it as it was;
+a phone that an earlier row of the same file already wrote is a duplicate within the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from services.contacts.adapters.repository import ImportMark
+from services.contacts.domain.commands import ContactInput, DefineField
+from services.contacts.domain.errors import DomainError, DuplicateField, InvalidValue
+from services.contacts.domain.model import Contact, ContactStatus, OptIn
+from services.contacts.domain.organization import Organization
+from services.contacts.service_layer.field_handlers import define_field
+from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from services.contacts.service_layer.validation import validated_attributes
+from shared.auth import Principal, Role
+from shared.contactql.values import FieldType
+from shared.contracts.imports import ImportContactRows, ImportedRow, RowOutcome
+from shared.phone import InvalidPhone, normalize_phone
+
+IMPORT_METHOD = "import"
+ACTOR = "system:importer"
+# A file cannot take a contact out of these: unblocking or un-stopping needs a person.
+STICKY = (ContactStatus.BLOCKED, ContactStatus.STOPPED)
+NOT_MEMBERS = {
+    ContactStatus.BLOCKED: "contact_blocked",
+    ContactStatus.STOPPED: "contact_stopped",
+    ContactStatus.ARCHIVED: "contact_archived",
+}
+
+
+@dataclass
+class _Prepared:
+    row: ImportedRow
+    phone: str
+    attributes: dict[str, Any]
+    status: ContactStatus | None
+    opt_in: bool
+
+
+async def import_contact_rows(
+    cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork
+) -> list[RowOutcome]:
+    org = await uow.organizations.get_or_create(org_id)
+    await _define_missing_fields(cmd, org_id, uow)
+    types = await uow.fields.types(org_id) if any(r.fields for r in cmd.rows) else {}
+    country = cmd.default_country or org.default_country
+    outcomes: dict[int, RowOutcome] = {}
+    prepared: list[_Prepared] = []
+    first_row_of: dict[str, int] = {}
+    for row in cmd.rows:
+        try:
+            item = _prepare(row, cmd, org, country, types)
+        except DomainError as exc:
+            outcomes[row.row] = _failed(row, exc)
+            continue
+        if item.phone in first_row_of:
+            outcomes[row.row] = _duplicate_in_file(row, item.phone, first_row_of[item.phone])
+            continue
+        first_row_of[item.phone] = row.row
+        prepared.append(item)
+    existing = await _create_new(cmd, org, prepared, uow, outcomes)
+    if existing:
+        await _apply_to_existing(cmd, org_id, existing, uow, outcomes)
+    return [outcomes[row.row] for row in cmd.rows]
+
+
+async def _define_missing_fields(
+    cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork
+) -> None:
+    """Fields the file brings; one that cannot be defined (limit reached, bad key) is left
+    out, and the rows that set it fail with `unknown_field`."""
+    if not cmd.create_fields:
+        return
+    known = await uow.fields.types(org_id)
+    by = Principal(org_id=org_id, role=Role.ADMIN, subject=ACTOR)
+    for new in cmd.create_fields:
+        if new.key in known:
+            continue
+        try:
+            await define_field(DefineField(by=by, label=new.label, key=new.key, type=new.type), uow)
+        except DuplicateField:
+            continue  # defined meanwhile (or by this batch's earlier delivery)
+        except DomainError:
+            continue
+
+
+def _prepare(
+    row: ImportedRow,
+    cmd: ImportContactRows,
+    org: Organization,
+    country: str | None,
+    types: Mapping[str, FieldType],
+) -> _Prepared:
+    if not row.phone:
+        raise InvalidPhone("the row has no phone number", reason="missing", value=row.phone)
+    try:
+        phone = normalize_phone(row.phone, country)
+    except InvalidPhone as exc:
+        exc.details.setdefault("field", "phone")
+        raise
+    present = set(row.attributes) | ({"fields"} if row.fields else set())
+    data = ContactInput(
+        name=row.attributes.get("name"),
+        secondary_phone=row.attributes.get("secondary_phone"),
+        email=row.attributes.get("email"),
+        category=row.attributes.get("category"),
+        language=row.attributes.get("language"),
+        fields=dict(row.fields) if row.fields else None,
+        present=frozenset(present),
+    )
+    if country != org.default_country:
+        org = replace(org, default_country=country)
+    try:
+        attributes = validated_attributes(data, org, types)
+    except InvalidPhone as exc:
+        exc.details.setdefault("field", "secondary_phone")
+        raise
+    status: ContactStatus | None = None
+    if row.status is not None:
+        try:
+            status = ContactStatus(row.status)
+        except ValueError:
+            raise InvalidValue(
+                f"unknown status {row.status!r}",
+                field="status",
+                allowed=[s.value for s in ContactStatus],
+            ) from None
+    return _Prepared(row, phone, attributes, status, opt_in=bool(cmd.opt_in or row.opt_in))
+
+
+async def _create_new(
+    cmd: ImportContactRows,
+    org: Organization,
+    prepared: list[_Prepared],
+    uow: ContactsUnitOfWork,
+    outcomes: dict[int, RowOutcome],
+) -> list[_Prepared]:
+    """Every row is first tried as a new contact (one insert for the batch); the unique phone
+    index refuses those that exist, which are returned."""
+    now = uow.clock()
+    contacts: list[Contact] = []
+    for item in prepared:
+        attributes = {k: v for k, v in item.attributes.items() if v is not None}
+        if "fields" in attributes:
+            attributes["fields"] = {k: v for k, v in attributes["fields"].items() if v}
+        attributes.setdefault("language", org.default_language)
+        status = item.status or ContactStatus.ACTIVE
+        method = IMPORT_METHOD if item.opt_in and status is ContactStatus.ACTIVE else None
+        if status is not ContactStatus.ACTIVE:
+            attributes["status"] = status
+        if status is ContactStatus.STOPPED:
+            attributes["opt_in"] = OptIn().opted_out(now, IMPORT_METHOD)
+        contacts.append(
+            Contact.create(
+                id=uow.new_id(),
+                org_id=org.id,
+                phone=item.phone,
+                now=now,
+                attributes=attributes,
+                opt_in_method=method,
+            )
+        )
+    marks = [_mark(cmd, item.row.row, "created") for item in prepared]
+    refused = await uow.contacts.add_many(contacts, marks)
+    for position, (item, contact) in enumerate(zip(prepared, contacts, strict=True)):
+        if position not in refused:
+            outcomes[item.row.row] = _outcome(item.row, "created", contact)
+    return [prepared[position] for position in sorted(refused)]
+
+
+async def _apply_to_existing(
+    cmd: ImportContactRows,
+    org_id: str,
+    items: list[_Prepared],
+    uow: ContactsUnitOfWork,
+    outcomes: dict[int, RowOutcome],
+) -> None:
+    ids = await uow.contacts.ids_by_phone(org_id, [item.phone for item in items])
+    found = await uow.contacts.find_for_import(org_id, list(ids.values()))
+    now = uow.clock()
+    changes: list[tuple[Contact, int, ImportMark, _Prepared]] = []
+    for item in items:
+        row = item.row
+        contact_id = ids.get(item.phone)
+        entry = found.get(contact_id) if contact_id else None
+        if entry is None:  # deleted between the insert and this read
+            outcomes[row.row] = _failed(row, InvalidValue("the contact changed meanwhile; retry"))
+            continue
+        contact, mark = entry
+        if mark is not None and mark.get("import_id") == cmd.import_id:
+            if mark.get("row") == row.row:  # this very row, delivered again
+                outcomes[row.row] = _outcome(row, mark["outcome"], contact)
+                continue
+            if int(mark.get("row", 0)) < row.row:
+                outcomes[row.row] = _duplicate_in_file(row, item.phone, int(mark["row"]))
+                continue
+        if cmd.mode == "create":
+            outcomes[row.row] = RowOutcome(
+                row=row.row,
+                outcome="skipped",
+                contact_id=contact.id,
+                status=contact.status.value,
+                code="contact_exists",
+                column=row.columns.get("phone"),
+                value=row.phone,
+                message="a contact with this phone exists (mode create skips it)",
+            )
+            continue
+        read_version = contact.version
+        try:
+            note = _update(contact, item, now)
+        except DomainError as exc:
+            outcomes[row.row] = _failed(row, exc)
+            continue
+        outcome = "updated" if contact.events else "unchanged"
+        mark = _mark(cmd, row.row, outcome)
+        outcomes[row.row] = _outcome(row, outcome, contact, note)
+        if contact.events:
+            changes.append((contact, read_version, mark, item))
+    conflicts = await uow.contacts.save_imported([(c, v, m) for c, v, m, _ in changes])
+    for contact, _, _, item in changes:
+        if contact.id in conflicts:
+            outcomes[item.row.row] = _failed(
+                item.row, InvalidValue("the contact was changed meanwhile; import the row again")
+            )
+
+
+def _update(contact: Contact, item: _Prepared, now: Any) -> str | None:
+    """Upsert of one existing contact. Blank cells left attributes out; `--` cleared them.
+    Returns a note when the row could not do all it asked."""
+    contact.update(dict(item.attributes), now)
+    note: str | None = None
+    if item.status is not None and item.status is not contact.status:
+        if contact.status in STICKY:
+            note = "status_kept"
+        else:
+            contact.change_status(item.status, reason="import", actor=ACTOR, now=now)
+    if item.opt_in:
+        contact.opt_in_by(IMPORT_METHOD, now)
+    return note
+
+
+def _mark(cmd: ImportContactRows, row: int, outcome: str) -> ImportMark:
+    return {"import_id": cmd.import_id, "row": row, "outcome": outcome}
+
+
+_NOTES = {
+    "contact_blocked": "the contact is blocked: updated, but not opted in nor added to groups",
+    "contact_stopped": "the contact opted out: updated, but not opted in nor added to groups",
+    "contact_archived": "the contact is archived: updated, but not added to groups",
+    "status_kept": "a blocked or stopped contact's status is not changed by an import",
+}
+
+
+def _outcome(
+    row: ImportedRow, outcome: str, contact: Contact, note: str | None = None
+) -> RowOutcome:
+    # A new contact's status is the one its row asked for: nothing to note.
+    code = note or (None if outcome == "created" else NOT_MEMBERS.get(contact.status))
+    return RowOutcome(
+        row=row.row,
+        outcome=outcome,
+        contact_id=contact.id,
+        status=contact.status.value,
+        code=code,
+        column=row.columns.get("status") if code == "status_kept" else None,
+        message=_NOTES.get(code) if code else None,
+    )
+
+
+def _failed(row: ImportedRow, exc: DomainError) -> RowOutcome:
+    field = exc.details.get("field")
+    column = None
+    if isinstance(field, str):
+        column = row.columns.get(field) or row.columns.get(f"fields.{field}")
+    value = exc.details.get("value")
+    return RowOutcome(
+        row=row.row,
+        outcome="failed",
+        code=exc.code,
+        column=column,
+        value=None if value is None else str(value),
+        message=exc.message,
+    )
+
+
+def _duplicate_in_file(row: ImportedRow, phone: str, first_row: int) -> RowOutcome:
+    return RowOutcome(
+        row=row.row,
+        outcome="failed",
+        code="duplicate_in_file",
+        column=row.columns.get("phone"),
+        value=row.phone,
+        message=f"row {first_row} of this file has the same phone ({phone})",
+    )

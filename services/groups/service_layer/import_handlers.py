@@ -1,0 +1,74 @@
+"""The groups side of a file import: just imported contacts into groups named in the file.
+
+Groups are found by name (ignoring case) and created as manual groups when missing. The
+contacts may be younger than this service's projection of them (their ContactCreated can
+arrive after this command): they are entered as placeholders, active as the contacts service
+reported them, and their events fill them in; a later status change takes them out again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from services.groups.domain.commands import CreateGroup
+from services.groups.domain.errors import DomainError, DuplicateGroupName
+from services.groups.domain.model import Group
+from services.groups.service_layer.handlers import create_group, record_membership
+from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
+from shared.auth import Principal, Role
+from shared.contracts.imports import GroupMembersImported, ImportGroupMembers, MemberRefusal
+
+ACTOR = "system:importer"
+
+
+async def import_group_members(
+    cmd: ImportGroupMembers, org_id: str, uow: GroupsUnitOfWork
+) -> GroupMembersImported:
+    wanted: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for member in cmd.members:
+        for name in member.groups:
+            wanted[name].append((member.row, member.contact_id))
+    await uow.contacts.add_placeholders(org_id, [m.contact_id for m in cmd.members])
+    used: dict[str, str] = {}
+    refused: list[MemberRefusal] = []
+    for name, members in wanted.items():
+        try:
+            group = await _group_named(uow, org_id, name)
+        except DomainError as exc:
+            refused.extend(
+                MemberRefusal(row=r, contact_id=c, group=name, code=exc.code, message=exc.message)
+                for r, c in members
+            )
+            continue
+        if group.is_smart:
+            refused.extend(
+                MemberRefusal(
+                    row=r,
+                    contact_id=c,
+                    group=name,
+                    code="smart_group_membership",
+                    message="a smart group's members follow its query",
+                )
+                for r, c in members
+            )
+            continue
+        used[name] = group.id
+        ids = list(dict.fromkeys(c for _, c in members))
+        await record_membership(uow, org_id, group.id, True, ids, "import", ACTOR)
+    return GroupMembersImported(
+        import_id=cmd.import_id, batch=cmd.batch, groups=used, refused=refused
+    )
+
+
+async def _group_named(uow: GroupsUnitOfWork, org_id: str, name: str) -> Group:
+    group = await uow.groups.by_name(org_id, name)
+    if group is not None:
+        return group
+    by = Principal(org_id=org_id, role=Role.ADMIN, subject=ACTOR)
+    try:
+        return await create_group(CreateGroup(by=by, name=name), uow)
+    except DuplicateGroupName:  # created meanwhile (a concurrent batch)
+        group = await uow.groups.by_name(org_id, name)
+        if group is None:
+            raise
+        return group

@@ -1,0 +1,236 @@
+"""MongoDB storage of import jobs: the job (with its events in its outbox), its batches (each
+with the command it sends, in the batch's outbox, and its counters once answered), the
+original cells of each batch's rows, and the per-row report.
+
+Every write is by `_id` or an insert keyed by what it records (`<import>:<batch>`,
+`<import>:<row>`), so repeating one after a crash changes nothing. The collections are small
+per job (a batch is up to a thousand rows), so the few queries by job are cheap everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.importer.domain.job import Detected, ImportJob, ImportOptions
+from shared.contracts.envelope import EventPayload
+from shared.contracts.imports import ImportCounters
+from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes
+from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entries, outbox_entry
+
+SOURCE = "roster/importer"
+COUNTERS = ("created", "updated", "unchanged", "skipped", "failed")
+READ = "read"
+
+
+def batch_id(import_id: str, batch: int) -> str:
+    return f"{import_id}:{batch:07d}"
+
+
+def report_id(import_id: str, row: int, part: str) -> str:
+    """A row may have several entries (failed in the file, refused by a group): one each."""
+    return f"{import_id}:{row:09d}:{part}"
+
+
+def _state(job: ImportJob) -> Document:
+    state = asdict(job)
+    state.pop("events")
+    state.pop("id")
+    return state
+
+
+def _job(doc: Document) -> ImportJob:
+    data = {k: v for k, v in doc.items() if k not in ("_id", OUTBOX)}
+    data["options"] = ImportOptions(**data["options"])
+    data["detected"] = Detected(**data["detected"]) if data.get("detected") else None
+    return ImportJob(id=doc["_id"], **data)
+
+
+class ImportRepository:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
+        self.jobs = db["imports"]
+        self.batches = db["import_batches"]
+        self.batch_rows = db["import_batch_rows"]
+        self.report = db["import_report"]
+        self._wakeup = wakeup
+
+    @property
+    def outbox_collections(self) -> list[Any]:
+        return [self.jobs, self.batches]
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(
+            self.jobs, [IndexModel([("status", ASCENDING)], name="status"), OUTBOX_INDEX]
+        )
+        await ensure_indexes(
+            self.batches,
+            [IndexModel([("import_id", ASCENDING), ("n", DESCENDING)], name="job"), OUTBOX_INDEX],
+        )
+        await ensure_indexes(
+            self.report, [IndexModel([("import_id", ASCENDING), ("_id", ASCENDING)], name="job")]
+        )
+
+    # The job
+
+    async def add(self, job: ImportJob) -> None:
+        await self.jobs.insert_one({"_id": job.id, **_state(job), OUTBOX: self._entries(job)})
+        job.events.clear()
+        self._wakeup.notify()
+
+    async def get(self, import_id: str, org_id: str | None = None) -> ImportJob | None:
+        doc = await self.jobs.find_one({"_id": import_id}, {OUTBOX: 0})
+        if doc is None or (org_id is not None and doc["org_id"] != org_id):
+            return None
+        return _job(doc)
+
+    async def save(self, job: ImportJob, expected_version: int) -> bool:
+        """False when someone saved the job since it was read (nothing is stored)."""
+        update: Document = {"$set": _state(job)}
+        if job.events:
+            update["$push"] = {OUTBOX: {"$each": self._entries(job)}}
+        result = await self.jobs.update_one({"_id": job.id, "version": expected_version}, update)
+        if result.matched_count == 0:
+            return False
+        job.events.clear()
+        self._wakeup.notify()
+        return True
+
+    async def unfinished(self) -> list[str]:
+        docs = await self.jobs.find(
+            {"status": {"$in": ["queued", "validating", "importing"]}}, {"_id": 1}
+        ).to_list()
+        return [doc["_id"] for doc in docs]
+
+    async def recent(self, org_id: str, limit: int) -> list[ImportJob]:
+        docs = await self.jobs.find(
+            {"org_id": org_id}, {OUTBOX: 0}, sort=[("created_at", DESCENDING)], limit=limit
+        ).to_list()
+        return [_job(doc) for doc in docs]
+
+    def _entries(self, job: ImportJob) -> list[Document]:
+        first = job.version - len(job.events) + 1
+        return [
+            entry
+            for offset, event in enumerate(job.events)
+            for entry in outbox_entries(
+                [event], source=SOURCE, subject=job.id, org_id=job.org_id, sequence=first + offset
+            )
+        ]
+
+    # Batches
+
+    async def write_batch(
+        self,
+        job: ImportJob,
+        n: int,
+        *,
+        last_row: int,
+        command: EventPayload | None,
+        originals: Mapping[int, list[str]],
+        groups: Mapping[int, list[str]],
+        report: Sequence[Document],
+        counters: Mapping[str, int],
+    ) -> None:
+        """The batch's report rows and original cells first, the batch (with its command)
+        last: the batch's presence says all of it is stored."""
+        await self.add_report(report)
+        bid = batch_id(job.id, n)
+        await self.batch_rows.replace_one(
+            {"_id": bid},
+            {
+                "originals": {str(k): v for k, v in originals.items()},
+                "groups": {str(k): v for k, v in groups.items()},
+            },
+            upsert=True,
+        )
+        doc: Document = {
+            "_id": bid,
+            "import_id": job.id,
+            "n": n,
+            "last_row": last_row,
+            "state": "sent" if command is not None else "done",
+            "counters": dict(counters),
+            OUTBOX: [],
+        }
+        if command is not None:
+            doc[OUTBOX] = [
+                outbox_entry(command, source=SOURCE, subject=bid, org_id=job.org_id, sequence=n)
+            ]
+        try:
+            await self.batches.insert_one(doc)
+        except DuplicateKeyError:
+            return
+        self._wakeup.notify()
+
+    async def batch(self, import_id: str, n: int) -> Document | None:
+        return await self.batches.find_one({"_id": batch_id(import_id, n)}, {OUTBOX: 0})
+
+    async def batch_cells(self, import_id: str, n: int) -> Document:
+        doc = await self.batch_rows.find_one({"_id": batch_id(import_id, n)})
+        return doc or {"originals": {}, "groups": {}}
+
+    async def last_batch(self, import_id: str) -> Document | None:
+        docs = await self.batches.find(
+            {"import_id": import_id}, {OUTBOX: 0}, sort=[("n", DESCENDING)], limit=1
+        ).to_list()
+        return docs[0] if docs else None
+
+    async def move_batch(
+        self,
+        import_id: str,
+        n: int,
+        *,
+        state: str,
+        counters: Mapping[str, int] | None = None,
+        command: EventPayload | None = None,
+        org_id: str = "",
+    ) -> None:
+        bid = batch_id(import_id, n)
+        update: Document = {"$set": {"state": state}}
+        if counters is not None:
+            update["$set"]["counters"] = dict(counters)
+        if command is not None:
+            entry = outbox_entry(command, source=SOURCE, subject=bid, org_id=org_id, sequence=n)
+            update["$push"] = {OUTBOX: entry}
+        await self.batches.update_one({"_id": bid}, update)
+        if command is not None:
+            self._wakeup.notify()
+        if state == "done":
+            await self.batch_rows.delete_one({"_id": bid})
+
+    async def batch_states(self, import_id: str) -> list[Document]:
+        return await self.batches.find(
+            {"import_id": import_id}, {"state": 1, "counters": 1, "last_row": 1}
+        ).to_list()
+
+    async def counters(self, import_id: str) -> ImportCounters:
+        """Summed over the job's batches, each of which recorded its own once."""
+        totals = dict.fromkeys((READ, *COUNTERS), 0)
+        for doc in await self.batch_states(import_id):
+            for key in totals:
+                totals[key] += int((doc.get("counters") or {}).get(key, 0))
+        return ImportCounters(rows_read=totals.pop(READ), **totals)
+
+    # The report
+
+    async def add_report(self, rows: Sequence[Document]) -> None:
+        if not rows:
+            return
+        try:
+            await self.report.insert_many(list(rows), ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+
+    async def report_page(self, import_id: str, after: str | None, limit: int) -> list[Document]:
+        query: Document = {"import_id": import_id}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        return await self.report.find(
+            query, sort=[("_id", ASCENDING)], limit=limit, batch_size=limit
+        ).to_list()

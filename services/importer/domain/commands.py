@@ -1,0 +1,33 @@
+"""What callers ask the importer to do, in the imperative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.importer.domain.job import ImportOptions
+from shared.auth import Principal
+
+
+@dataclass(frozen=True)
+class StartImport:
+    """The file is already stored under `import_id`."""
+
+    by: Principal
+    import_id: str
+    file_name: str
+    file_size: int
+    options: ImportOptions
+    add_to_file_group: bool = True  # no group named: a mode-create import makes one
+
+
+@dataclass(frozen=True)
+class CancelImport:
+    by: Principal
+    import_id: str
+
+
+@dataclass(frozen=True)
+class PreviewImport:
+    by: Principal
+    import_id: str  # the stored sample file
+    options: ImportOptions

@@ -1,0 +1,95 @@
+"""Runs the import jobs: any job not finished is picked up, by one importer replica at a time
+(a lease per job that a dead holder loses after LEASE_TTL), so a job continues after a crash or
+a restart. Jobs already read are only checked for completion."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.importer.service_layer.pipeline import run_import
+from services.importer.service_layer.replies import settle
+from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
+from shared.logging import get_logger
+from shared.mongo.client import Document
+from shared.mongo.outbox import RelayLease
+
+log = get_logger(__name__)
+LEASE_TTL = timedelta(seconds=15)
+SCAN_EVERY_S = 2.0
+
+
+class ImportWorker:
+    def __init__(self, uow: ImportsUnitOfWork, leases: AsyncCollection[Document]) -> None:
+        self._uow = uow
+        self._leases = leases
+        self._wake = asyncio.Event()
+        self._replies = asyncio.Event()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def reply_arrived(self) -> None:
+        self._replies.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="import-worker")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._running.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self._scan()
+            except Exception as exc:  # the store may be away for a moment; try again
+                log.warning("import_scan_failed", error=repr(exc))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=SCAN_EVERY_S)
+
+    async def _scan(self) -> None:
+        for job_id in await self._uow.imports.unfinished():
+            if job_id in self._running:
+                continue
+            job = await self._uow.imports.get(job_id)
+            if job is None:
+                continue
+            if job.reading_done:
+                await settle(job_id, self._uow)
+                continue
+            lease = RelayLease(self._leases, f"import:{job_id}", ttl=LEASE_TTL)
+            if await lease.acquire():
+                task = asyncio.create_task(self._run(job_id, lease), name=f"import:{job_id}")
+                self._running[job_id] = task
+
+    async def _run(self, job_id: str, lease: RelayLease) -> None:
+        renew = asyncio.create_task(self._keep(lease))
+        try:
+            await run_import(job_id, self._uow, self._replies)
+            await settle(job_id, self._uow)
+        except Exception as exc:
+            log.error("import_run_failed", import_id=job_id, error=repr(exc))
+        finally:
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
+            with contextlib.suppress(Exception):
+                await lease.release()
+            self._running.pop(job_id, None)
+
+    async def _keep(self, lease: RelayLease) -> None:
+        while True:
+            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                await lease.acquire()

@@ -1,0 +1,39 @@
+"""Replies to commands, published through the outbox like any event.
+
+A reply is a document of its own holding one outbox entry and flagged for purging: the relay
+publishes it and then deletes it. Its `_id` is the reply's subject (say `<import id>:<batch>`),
+so storing the same reply twice (a redelivered command) keeps one.
+"""
+
+from __future__ import annotations
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from shared.contracts.envelope import EventPayload
+from shared.mongo.client import Document, ensure_indexes
+from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, PURGE, OutboxWakeup, outbox_entry
+
+
+class ReplyOutbox:
+    def __init__(
+        self, collection: AsyncCollection[Document], source: str, wakeup: OutboxWakeup
+    ) -> None:
+        self.collection = collection
+        self._source = source
+        self._wakeup = wakeup
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.collection, [OUTBOX_INDEX])
+
+    async def send(
+        self, payload: EventPayload, *, subject: str, org_id: str, sequence: int | None
+    ) -> None:
+        entry = outbox_entry(
+            payload, source=self._source, subject=subject, org_id=org_id, sequence=sequence
+        )
+        try:
+            await self.collection.insert_one({"_id": subject, OUTBOX: [entry], PURGE: True})
+        except DuplicateKeyError:
+            return  # stored by an earlier delivery of the same command
+        self._wakeup.notify()
