@@ -84,16 +84,18 @@ def read_rows(path: Path, fmt: FileFormat) -> Iterator[list[object]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[object]]:
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise UnreadableFile(f"the workbook cannot be read: {exc}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        workbook.close()
+    """Opened as a stream: openpyxl would judge a path by its extension."""
+    with path.open("rb") as stream:
+        try:
+            workbook = load_workbook(stream, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+            raise UnreadableFile(f"the workbook cannot be read: {exc}") from None
+        try:
+            sheet = workbook.worksheets[0]
+            for values in sheet.iter_rows(values_only=True):
+                yield list(values)
+        finally:
+            workbook.close()
 
 
 def count_rows(path: Path, fmt: FileFormat) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.importer.domain.cells import CLEAR, cell_text, parse_flag, recover_number, split_names
+from services.importer.domain.languages import language_code
 from services.importer.domain.mapping import Column, ColumnMapping
 from shared.contracts.imports import ImportedRow, RowOutcome
 
@@ -58,7 +59,10 @@ def read_row(cells: Sequence[object], mapping: ColumnMapping, row: int) -> Impor
         if column.target == "phone":
             phone = _phone(value, column)
             columns["phone"] = column.header
-        elif column.target in ("name", "email", "category", "language"):
+        elif column.target == "language":
+            attributes["language"] = language_code(value) if value is not None else None
+            columns["language"] = column.header
+        elif column.target in ("name", "email", "category"):
             attributes[column.target] = value
             columns[column.target] = column.header
         elif column.target == "secondary_phone":
