@@ -17,19 +17,14 @@ async def test_plain_import_creates_contacts_and_file_group(
 ) -> None:
     headers = auth(org)
     content = (
-        "name,phone,age\n"
-        "Amina,+254712345678,31\n"
-        "Baraka,+254712345679,abc\n"
-        "Chidi,not-a-phone,20\n"
-    ).encode()
+        b"name,phone,age\nAmina,+254712345678,31\nBaraka,+254712345679,abc\nChidi,not-a-phone,20\n"
+    )
     job = await run_import(importer_client, headers, content, name="Nairobi parents.csv")
     assert job["status"] == "completed", job
     assert job["counters"]["created"] == 2
     assert job["counters"]["failed"] == 1
     report = await error_report(importer_client, headers, job["id"])
-    assert [(r["row"], r["code"], r["column"]) for r in report] == [
-        ("4", "invalid_phone", "phone")
-    ]
+    assert [(r["row"], r["code"], r["column"]) for r in report] == [("4", "invalid_phone", "phone")]
     listed = (await client.get("/v1/contacts", headers=headers)).json()
     assert sorted(c["phone"] for c in listed["items"]) == ["+254712345678", "+254712345679"]
     groups = (await groups_client.get("/v1/groups", headers=headers)).json()
