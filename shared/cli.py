@@ -100,6 +100,28 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from services.importer.entrypoints.cli import run
+
+    token = args.token or os.environ.get("ROSTER_TOKEN")
+    if not token:
+        settings = _settings()
+        codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+        token = codec.issue(args.org, Role.ADMIN, "cli-import")
+    form = {"mode": args.mode, "opt_in": str(args.opt_in).lower()}
+    if args.group:
+        form["group"] = args.group
+    if args.no_group:
+        form["no_group"] = "true"
+    if args.default_country:
+        form["default_country"] = args.default_country
+    if args.mapping:
+        form["mapping"] = args.mapping
+    return asyncio.run(run(args.url, token, Path(args.file), form))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="roster", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -131,6 +153,21 @@ def parser() -> argparse.ArgumentParser:
         "--contacts-url", default=os.environ.get("ROSTER_CONTACTS_URL", "http://127.0.0.1:8001")
     )
     reconcile.set_defaults(func=cmd_reconcile)
+
+    imports = sub.add_parser("import", help="import a CSV or XLSX file, with progress")
+    imports.add_argument("file")
+    imports.add_argument("--group", help="every contact joins it (created if missing)")
+    imports.add_argument("--no-group", action="store_true", help="no group named after the file")
+    imports.add_argument("--mode", choices=["create", "upsert"], default="create")
+    imports.add_argument("--opt-in", action="store_true", help="the whole file opted in")
+    imports.add_argument("--default-country", help="for numbers without country code, e.g. KE")
+    imports.add_argument("--mapping", help='JSON: {"Mobile": "phone", "Notes": "ignore"}')
+    imports.add_argument("--token", help="bearer token (or ROSTER_TOKEN); else one for --org")
+    imports.add_argument("--org", default="demo", help="organisation of the token made here")
+    imports.add_argument(
+        "--url", default=os.environ.get("ROSTER_IMPORTER_URL", "http://127.0.0.1:8003")
+    )
+    imports.set_defaults(func=cmd_import)
 
     schemas = sub.add_parser("schemas", help="write (or --check) the event JSON Schemas")
     schemas.add_argument("--dir", default="docs/events")
