@@ -9,7 +9,7 @@ REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 STATE_DIR="${ROSTER_STATE_DIR:-$REPO_ROOT/.state}/services"
 ROSTER="$REPO_ROOT/.venv/bin/roster"
 PYTHON="$REPO_ROOT/.venv/bin/python"
-SERVICES=(contacts groups)
+SERVICES=(contacts groups importer)
 declare -A PORTS=([contacts]=8001 [groups]=8002 [importer]=8003 [dispatcher]=8004 [flows]=8005)
 
 port_of() {
@@ -46,7 +46,8 @@ cmd_start() {
     fi
     local port
     port="$(port_of "$svc")"
-    ROSTER_LOG_JSON="${ROSTER_LOG_JSON:-true}" setsid nohup "$ROSTER" serve "$svc" --port "$port" \
+    ROSTER_IMPORT_DIR="${ROSTER_IMPORT_DIR:-$STATE_DIR/../imports}" \
+      ROSTER_LOG_JSON="${ROSTER_LOG_JSON:-true}" setsid nohup "$ROSTER" serve "$svc" --port "$port" \
       >>"$STATE_DIR/$svc.log" 2>&1 </dev/null &
     echo $! >"$STATE_DIR/$svc.pid"
     echo "$svc: started (pid $!), log $STATE_DIR/$svc.log"
