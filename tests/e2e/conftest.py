@@ -46,3 +46,9 @@ def contacts_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[Servic
 @pytest.fixture
 def groups_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
     yield from _process("groups", e2e_env, tmp_path)
+
+
+@pytest.fixture
+def importer_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    env = {**e2e_env, "ROSTER_IMPORT_DIR": str(tmp_path / "imports")}
+    yield from _process("importer", env, tmp_path)
