@@ -1019,3 +1019,12 @@ def test_mapping_columns_keep_their_position() -> None:
 )
 def test_guess_type(values: list[str], kind: str) -> None:
     assert guess_type(values) == kind
+
+
+def test_a_whatsapp_only_rapidpro_contact_gets_that_number_as_phone() -> None:
+    mapping = detect_mapping(["Name", "URN:Tel", "URN:WhatsApp"])
+    row = read_row(["Amina", "", "254712345678"], mapping, 2)
+    assert isinstance(row, ImportedRow)
+    assert row.phone == "+254712345678"
+    assert "secondary_phone" not in row.attributes
+    assert row.columns["phone"] == "URN:WhatsApp"

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 CLEAR = "--"
 _NEUTRALIZED = ("=", "+", "-", "@")
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SCIENTIFIC = re.compile(r"^\+?\d(?:[.,]\d+)?[eE]\+?\d{1,2}$")
 _FLOAT_INTEGER = re.compile(r"^(\+?\d+)[.,]0+$")
 _TRUE = {"true", "yes", "y", "1", "t", "opted_in", "opt_in", "x"}

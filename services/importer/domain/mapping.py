@@ -49,6 +49,7 @@ _IGNORED = {
     "scheme", "urn", "has_session", "last_message_at", "bsp_status", "contact_fields",
 }  # fmt: skip
 _WHATSAPP = {"urn:whatsapp", "whatsapp"}
+_TEL = {alias for alias, target in _ALIASES.items() if target == "phone"}
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,12 @@ def detect_mapping(
 ) -> ColumnMapping:
     explicit = {k.strip().lower(): v for k, v in (explicit or {}).items()}
     columns: list[Column] = []
-    has_tel = any(h.strip().lower() in ("urn:tel", "tel", "phone", "phone number", "mobile",
-                                        "msisdn") for h in headers)  # fmt: skip
+    has_tel = any(
+        explicit[h.strip().lower()] == "phone"
+        if h.strip().lower() in explicit
+        else h.strip().lower() in _TEL
+        for h in headers
+    )
     for index, raw in enumerate(headers):
         header = raw.strip()
         lowered = header.lower()

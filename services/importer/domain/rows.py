@@ -87,6 +87,11 @@ def read_row(cells: Sequence[object], mapping: ColumnMapping, row: int) -> Impor
         elif column.target == "status" and value is not None:
             status = value.lower()
             columns["status"] = column.header
+    whatsapp = [c for c in mapping.of("secondary_phone") if c.whatsapp]
+    if not phone and whatsapp and attributes.get("secondary_phone"):
+        # A RapidPro contact reachable on WhatsApp only: that number is its phone.
+        phone = attributes.pop("secondary_phone")
+        columns["phone"] = columns.pop("secondary_phone")
     if not phone:
         header = mapping.of("phone")[0].header
         return RowFailure(row, header, None, "missing_phone", "the row has no phone number")
