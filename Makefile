@@ -53,3 +53,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/contacts_batch.py
 	$(VENV)/bin/python bench/contact_queries.py
 	$(VENV)/bin/python bench/group_memberships.py
+	$(VENV)/bin/python bench/import_rows.py
