@@ -77,6 +77,18 @@ def outbox_entries(
     ]
 
 
+def versioned_entries(
+    events: Sequence[EventPayload], *, source: str, subject: str, org_id: str, version: int
+) -> list[Document]:
+    """The entries of one change in which every event advanced the aggregate's version by one:
+    each carries the version it produced, the last one `version`."""
+    first = version - len(events) + 1
+    return [
+        outbox_entry(e, source=source, subject=subject, org_id=org_id, sequence=first + offset)
+        for offset, e in enumerate(events)
+    ]
+
+
 def outbox_update(entries: Sequence[Document], state: Document) -> dict[str, Any]:
     """One atomic update: the aggregate's new state and the events that describe the change."""
     return {"$set": dict(state), "$push": {OUTBOX: {"$each": list(entries)}}}

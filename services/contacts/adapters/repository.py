@@ -48,8 +48,8 @@ from shared.mongo.outbox import (
     OUTBOX_INDEX,
     PURGE,
     OutboxWakeup,
-    outbox_entries,
     outbox_update,
+    versioned_entries,
 )
 
 SOURCE = "roster/contacts"
@@ -98,16 +98,9 @@ class ContactFilter:
 def _entries(
     events: Sequence[EventPayload], subject: str, org_id: str, sequence: int
 ) -> list[Document]:
-    """Each event of one change carries the version it produced: every event advanced the
-    aggregate's version by one, so the last one carries `sequence`."""
-    first = sequence - len(events) + 1
-    return [
-        entry
-        for offset, event in enumerate(events)
-        for entry in outbox_entries(
-            [event], source=SOURCE, subject=subject, org_id=org_id, sequence=first + offset
-        )
-    ]
+    return versioned_entries(
+        events, source=SOURCE, subject=subject, org_id=org_id, version=sequence
+    )
 
 
 class ContactRepository:

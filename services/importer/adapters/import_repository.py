@@ -21,7 +21,13 @@ from services.importer.domain.job import Detected, ImportJob, ImportOptions
 from shared.contracts.envelope import EventPayload
 from shared.contracts.imports import ImportCounters
 from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes
-from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entries, outbox_entry
+from shared.mongo.outbox import (
+    OUTBOX,
+    OUTBOX_INDEX,
+    OutboxWakeup,
+    outbox_entry,
+    versioned_entries,
+)
 
 SOURCE = "roster/importer"
 COUNTERS = ("created", "updated", "unchanged", "skipped", "failed")
@@ -113,14 +119,9 @@ class ImportRepository:
         return [_job(doc) for doc in docs]
 
     def _entries(self, job: ImportJob) -> list[Document]:
-        first = job.version - len(job.events) + 1
-        return [
-            entry
-            for offset, event in enumerate(job.events)
-            for entry in outbox_entries(
-                [event], source=SOURCE, subject=job.id, org_id=job.org_id, sequence=first + offset
-            )
-        ]
+        return versioned_entries(
+            job.events, source=SOURCE, subject=job.id, org_id=job.org_id, version=job.version
+        )
 
     # Batches
 
