@@ -14,7 +14,7 @@ from typing import Any
 
 from services.contacts.adapters.repository import ImportMark
 from services.contacts.domain.commands import ContactInput, DefineField
-from services.contacts.domain.errors import DomainError, DuplicateField, InvalidValue
+from services.contacts.domain.errors import DomainError, InvalidValue
 from services.contacts.domain.model import Contact, ContactStatus, OptIn
 from services.contacts.domain.organization import Organization
 from services.contacts.service_layer.field_handlers import define_field
@@ -49,8 +49,7 @@ async def import_contact_rows(
     cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork
 ) -> list[RowOutcome]:
     org = await uow.organizations.get_or_create(org_id)
-    await _define_missing_fields(cmd, org_id, uow)
-    types = await uow.fields.types(org_id) if any(r.fields for r in cmd.rows) else {}
+    types = await _define_missing_fields(cmd, org_id, uow)
     country = cmd.default_country or org.default_country
     outcomes: dict[int, RowOutcome] = {}
     prepared: list[_Prepared] = []
@@ -74,22 +73,22 @@ async def import_contact_rows(
 
 async def _define_missing_fields(
     cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork
-) -> None:
-    """Fields the file brings; one that cannot be defined (limit reached, bad key) is left
-    out, and the rows that set it fail with `unknown_field`."""
-    if not cmd.create_fields:
-        return
+) -> Mapping[str, FieldType]:
+    """Fields the file brings, then the organisation's field types. A field that cannot be
+    defined (limit reached, bad key) is left out: the rows that set it fail `unknown_field`."""
+    if not any(row.fields for row in cmd.rows):
+        return {}
     known = await uow.fields.types(org_id)
+    missing = [new for new in cmd.create_fields if new.key not in known]
+    if not missing:
+        return known
     by = Principal(org_id=org_id, role=Role.ADMIN, subject=ACTOR)
-    for new in cmd.create_fields:
-        if new.key in known:
-            continue
+    for new in missing:
         try:
             await define_field(DefineField(by=by, label=new.label, key=new.key, type=new.type), uow)
-        except DuplicateField:
-            continue  # defined meanwhile (or by this batch's earlier delivery)
-        except DomainError:
+        except DomainError:  # defined meanwhile (DuplicateField), or refused: left out
             continue
+    return await uow.fields.types(org_id)
 
 
 def _prepare(

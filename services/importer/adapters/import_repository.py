@@ -209,10 +209,13 @@ class ImportRepository:
             {"import_id": import_id}, {"state": 1, "counters": 1, "last_row": 1}
         ).to_list()
 
-    async def counters(self, import_id: str) -> ImportCounters:
-        """Summed over the job's batches, each of which recorded its own once."""
+    async def counters(
+        self, import_id: str, states: Sequence[Document] | None = None
+    ) -> ImportCounters:
+        """Summed over the job's batches, each of which recorded its own once (`states`: the
+        batches as just read, to spare a second read)."""
         totals = dict.fromkeys((READ, *COUNTERS), 0)
-        for doc in await self.batch_states(import_id):
+        for doc in states if states is not None else await self.batch_states(import_id):
             for key in totals:
                 totals[key] += int((doc.get("counters") or {}).get(key, 0))
         return ImportCounters(rows_read=totals.pop(READ), **totals)

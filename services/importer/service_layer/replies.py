@@ -94,7 +94,7 @@ async def settle(import_id: str, uow: ImportsUnitOfWork) -> None:
     if job is None or job.finished:
         return
     states = await uow.imports.batch_states(import_id)
-    counters = await uow.imports.counters(import_id)
+    counters = await uow.imports.counters(import_id, states)
     now = uow.clock()
     if job.reading_done and all(s.get("state") == "done" for s in states):
         await mutate_job(uow, import_id, lambda j: j.complete(counters, now))
