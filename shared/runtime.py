@@ -24,7 +24,7 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
 from shared.mongo.client import Document, Store, connect_store, ping
-from shared.mongo.outbox import OutboxRelay, OutboxWakeup, RelayLease
+from shared.mongo.outbox import FailedWriteListener, OutboxRelay, OutboxWakeup, RelayLease
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -50,7 +50,8 @@ async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExi
         replication_factor=settings.kafka_replication_factor,
         prefix=settings.kafka_topic_prefix,
     )
-    store = await connect_store(settings.mongodb_url)
+    wakeup = OutboxWakeup()
+    store = await connect_store(settings.mongodb_url, [FailedWriteListener(wakeup)])
     stack.push_async_callback(store.close)
     producer = EventProducer(settings.kafka_bootstrap, client_id=f"roster-{service}")
     await producer.start()
@@ -61,7 +62,7 @@ async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExi
         store=store,
         db=store.client[settings.database_name(service)],
         producer=producer,
-        wakeup=OutboxWakeup(),
+        wakeup=wakeup,
     )
 
 

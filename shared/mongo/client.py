@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, DeleteOne, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
+from pymongo.monitoring import CommandListener
 
 from shared.logging import get_logger
 
@@ -75,7 +76,7 @@ async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
     return "ferretdbVersion" in info or "ferretdbFeatures" in info
 
 
-async def connect_store(url: str) -> Store:
+async def connect_store(url: str, listeners: Sequence[CommandListener] = ()) -> Store:
     """Opens the store; on FerretDB with one connection per process.
 
     FerretDB v1 (SQLite backend) does not run an update's read-modify-write in a transaction, so
@@ -89,14 +90,14 @@ async def connect_store(url: str) -> Store:
     finally:
         await probe.close()
     if not ferretdb:
-        client = create_client(url)
+        client = create_client(url, event_listeners=list(listeners))
         return Store(client, ferretdb=False, scanner=client)
     log.warning(
         "ferretdb_detected",
         detail="one store connection per process; run a single replica per service on FerretDB",
     )
     return Store(
-        create_client(url, maxPoolSize=1),
+        create_client(url, maxPoolSize=1, event_listeners=list(listeners)),
         ferretdb=True,
         scanner=create_client(url, maxPoolSize=1),
     )

@@ -17,14 +17,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
 
 from shared.contracts.envelope import EventPayload, wrap
 from shared.faults import crash_point
@@ -39,7 +47,7 @@ OUTBOX = "outbox"
 PURGE = "outbox_purge"
 # Matches documents whose outbox holds at least one event (event ids are non-empty strings).
 HAS_EVENTS: Document = {f"{OUTBOX}.id": {"$gt": ""}}
-FERRETDB_MAX_IDLE_S = 30.0
+FERRETDB_SEARCH_EVERY_S = 120.0
 OUTBOX_INDEX = IndexModel([(f"{OUTBOX}.id", ASCENDING)], name="outbox_events")
 
 
@@ -123,14 +131,71 @@ class RelayLease:
         await self._collection.delete_one({"_id": self._name, "holder": self.holder})
 
 
+@dataclass
+class WrittenEvents:
+    """Events this process stored in one document and has not published yet."""
+
+    collection: str
+    doc_id: Any
+    entries: list[Document]
+    purge: bool
+
+
 class OutboxWakeup:
-    """Writers in this process say "events are waiting", so the relay publishes at once instead
-    of at its next poll. Polling stays, for events written by other processes."""
+    """Writers in this process tell the relay which events they stored, so it publishes them at
+    once and without searching the collections for them.
+
+    Events a writer cannot name (`notify`), a write that failed after perhaps being applied, and a
+    restart make the relay's next pass search every collection instead (see `OutboxRelay`).
+    """
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self._written: dict[tuple[str, Any], WrittenEvents] = {}
+        self._search = True  # what an earlier process left behind
+
+    def written(
+        self,
+        collection: AsyncCollection[Document],
+        doc_id: Any,
+        entries: Sequence[Document],
+        *,
+        purge: bool = False,
+    ) -> None:
+        """`entries` were just appended to the outbox of document `doc_id`."""
+        if not entries:
+            return
+        key = (collection.name, doc_id)
+        known = self._written.get(key)
+        if known is None:
+            self._written[key] = WrittenEvents(collection.name, doc_id, list(entries), purge)
+        else:
+            known.entries.extend(entries)
+            known.purge = known.purge or purge
+        self._event.set()
 
     def notify(self) -> None:
+        """Events were stored that this process cannot name: the next pass searches for them."""
+        self._search = True
+        self._event.set()
+
+    def take_written(self) -> list[WrittenEvents]:
+        """The named events, in the order they were first written (per key order is kept)."""
+        written, self._written = list(self._written.values()), {}
+        return written
+
+    def take_search(self) -> bool:
+        search, self._search = self._search, False
+        return search
+
+    def forget(self, event_ids: set[str]) -> None:
+        """Published by a search meanwhile: not to be published again."""
+        for key, known in list(self._written.items()):
+            known.entries = [e for e in known.entries if e["id"] not in event_ids]
+            if not known.entries:
+                del self._written[key]
+
+    def wake(self) -> None:
         self._event.set()
 
     def clear(self) -> None:
@@ -145,11 +210,37 @@ class OutboxWakeup:
         return True
 
 
-class OutboxRelay:
-    """Publishes every collection's outbox events, then pulls them out of the documents.
+class FailedWriteListener(CommandListener):
+    """A write command that failed may still have been applied (a timeout, a dropped
+    connection): its events are then stored but unnamed, so the relay searches for them before
+    it publishes anything newer of the same documents."""
 
-    Idle, it polls at `poll_interval_s`, backing off to `max_idle_s`: on FerretDB each poll scans
-    the whole collection. A wake-up from a writer brings it back at once.
+    WRITES = frozenset({"insert", "update", "delete", "findAndModify"})
+
+    def __init__(self, wakeup: OutboxWakeup) -> None:
+        self._wakeup = wakeup
+
+    def started(self, event: CommandStartedEvent) -> None:
+        return None
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        if event.command_name in self.WRITES:
+            self._wakeup.notify()
+
+
+class OutboxRelay:
+    """Publishes the outbox events of this service's collections, then pulls them out of their
+    documents.
+
+    Events written by this process are named by their writers (`OutboxWakeup.written`): they are
+    published and pulled by `_id` alone, which FerretDB answers from an index. A search of every
+    collection (`outbox.id > ""`, indexed on MongoDB, a full scan on FerretDB) runs when the
+    process starts, when a writer could not name its events, and after `max_idle_s` without any
+    (events written by another replica). On FerretDB that last interval is long: there is one
+    replica per service, and a search of a million-contact collection takes most of a minute.
     """
 
     def __init__(
@@ -167,17 +258,19 @@ class OutboxRelay:
         topic_prefix: str = "",
     ) -> None:
         self._store = store
-        self._collections = list(collections)
+        self._collections = {c.name: c for c in collections}
         self._producer = producer
         self._lease = lease
         self._service = service
         self._wakeup = wakeup
         self._poll = poll_interval_s
         self._max_idle = max(max_idle_s, poll_interval_s)
+        # On MongoDB the search is cheap and other replicas may have written: searched at least
+        # this often even while busy. FerretDB runs one replica per service.
+        self._search_every: float | None = self._max_idle
         if store.ferretdb:
-            # One replica per service on FerretDB (see connect_store): every write wakes this
-            # relay, polling is only a safety net, and each poll scans the whole collection.
-            self._max_idle = max(self._max_idle, FERRETDB_MAX_IDLE_S)
+            self._poll = self._max_idle = max(self._max_idle, FERRETDB_SEARCH_EVERY_S)
+            self._search_every = None
         self._batch = batch_size
         self._topic_prefix = topic_prefix
         self._stopping = False
@@ -187,9 +280,9 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self._service}")
 
     async def stop(self) -> None:
-        """Finishes the pass in progress (published events get pulled), then lets the lease go."""
+        """Publishes what this process wrote (if it holds the lease), then lets the lease go."""
         self._stopping = True
-        self._wakeup.notify()
+        self._wakeup.wake()
         if self._task is not None:
             await self._task
         with contextlib.suppress(PyMongoError):
@@ -197,51 +290,101 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         idle = self._poll
+        search = False
+        last_search = time.monotonic()
         while not self._stopping:
             self._wakeup.clear()  # a write during the pass below triggers another pass
-            published = 0
+            if self._search_every and time.monotonic() - last_search >= self._search_every:
+                search = True  # busy for long: other replicas' events are not left waiting
             try:
-                if await self._lease.acquire():
-                    for collection in self._collections:
-                        published += await self.relay_once(collection)
+                published, searched = await self._pass(search=search)
             except Exception as exc:
                 log.warning("outbox_relay_failed", error=repr(exc))
+                self._wakeup.notify()  # what was taken may be unpublished: search next time
                 await self._wakeup.wait(1.0)
                 continue
-            # Busy or woken: straight back to the short interval; idle: back off.
-            if published or await self._wakeup.wait(idle):
+            if searched:
+                last_search = time.monotonic()
+            search = False
+            if published:
                 idle = self._poll
-            else:
-                idle = min(idle * 2, self._max_idle)
+                continue
+            woken = await self._wakeup.wait(idle)
+            # Woken: straight back to the short interval; idle: search, and back off.
+            search = not woken
+            idle = self._poll if woken else min(idle * 2, self._max_idle)
+        with contextlib.suppress(Exception):
+            if await self._lease.acquire():
+                await self._publish_written()
+
+    async def _pass(self, *, search: bool) -> tuple[int, bool]:
+        """Returns how many events were published and whether the collections were searched."""
+        if not await self._lease.acquire():
+            # Another replica publishes: it finds this one's events by searching.
+            self._wakeup.take_written()
+            return 0, False
+        published = 0
+        search = self._wakeup.take_search() or search
+        if search:
+            for collection in self._collections.values():
+                published += await self.relay_once(collection)
+        return published + await self._publish_written(), search
+
+    async def _publish_written(self) -> int:
+        written = self._wakeup.take_written()
+        OUTBOX_BACKLOG.labels(self._service).set(len(written))
+        if not written:
+            return 0
+        records = [_record(self._topic_prefix, e) for events in written for e in events.entries]
+        crash_point("outbox.before_publish")
+        await self._producer.publish(records)
+        crash_point("outbox.after_publish")
+        for name, collection in self._collections.items():
+            mine = [w for w in written if w.collection == name]
+            await self._pull(collection, [(w.doc_id, w.entries, w.purge) for w in mine])
+        return len(records)
 
     async def relay_once(self, collection: AsyncCollection[Document]) -> int:
-        """One pass: publish up to a batch of documents' events; returns how many were published."""
+        """Searches one collection for events, publishes up to a batch of documents' events;
+        returns how many were published."""
         # One reply with the whole batch: no server cursor stays open between awaits.
         scanned = self._store.scanner[collection.database.name][collection.name]
         docs = await scanned.find(
             HAS_EVENTS, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
         ).to_list()
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
-        records = [
-            OutgoingRecord(
-                self._topic_prefix + e["topic"], e["key"], e["value"].encode(), e["id"], e["type"]
-            )
-            for doc in docs
-            for e in doc[OUTBOX]
-        ]
+        records = [_record(self._topic_prefix, e) for doc in docs for e in doc[OUTBOX]]
         if not records:
             return 0
         crash_point("outbox.before_publish")
         await self._producer.publish(records)
         crash_point("outbox.after_publish")
-        # $pullAll of the exact entries published (FerretDB ignores $pull with a condition):
-        # events appended meanwhile stay for the next pass.
-        pulls = [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX: d[OUTBOX]}}) for d in docs]
+        self._wakeup.forget({r.event_id for r in records})
+        await self._pull(collection, [(d["_id"], d[OUTBOX], bool(d.get(PURGE))) for d in docs])
+        return len(records)
+
+    async def _pull(
+        self, collection: AsyncCollection[Document], published: list[tuple[Any, list[Any], bool]]
+    ) -> None:
+        """$pullAll of the exact entries published (FerretDB ignores $pull with a condition):
+        events appended meanwhile stay for the next pass."""
+        pulls = [
+            UpdateOne({"_id": i}, {"$pullAll": {OUTBOX: entries}}) for i, entries, _ in published
+        ]
         await bulk_write_in_chunks(collection, pulls, self._store.write_batch)
         purges = [
-            DeleteOne({"_id": d["_id"], PURGE: True, OUTBOX: {"$size": 0}})
-            for d in docs
-            if d.get(PURGE)
+            DeleteOne({"_id": i, PURGE: True, OUTBOX: {"$size": 0}})
+            for i, _, purge in published
+            if purge
         ]
         await bulk_write_in_chunks(collection, purges, self._store.write_batch)
-        return len(records)
+
+
+def _record(topic_prefix: str, entry: Document) -> OutgoingRecord:
+    return OutgoingRecord(
+        topic_prefix + entry["topic"],
+        entry["key"],
+        entry["value"].encode(),
+        entry["id"],
+        entry["type"],
+    )

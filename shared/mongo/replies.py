@@ -36,4 +36,4 @@ class ReplyOutbox:
             await self.collection.insert_one({"_id": subject, OUTBOX: [entry], PURGE: True})
         except DuplicateKeyError:
             return  # stored by an earlier delivery of the same command
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, subject, [entry], purge=True)

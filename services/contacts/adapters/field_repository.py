@@ -45,15 +45,16 @@ class FieldRepository:
     ) -> None:
         """A new key is inserted; a key whose field was deleted takes over its tombstone."""
         field_id = _id(definition.org_id, definition.key)
+        entries = self._entries(definition)
         try:
             if replacing is None:
-                doc = {"_id": field_id, **_state(definition), OUTBOX: self._entries(definition)}
+                doc = {"_id": field_id, **_state(definition), OUTBOX: entries}
                 await self.collection.insert_one(doc)
             else:
                 state = {**_state(definition), "last_conversion": None}
                 result = await self.collection.update_one(
                     {"_id": field_id, "version": replacing.version, "deleted": True},
-                    outbox_update(self._entries(definition), state),
+                    outbox_update(entries, state),
                 )
                 if result.matched_count == 0:
                     raise DuplicateField("a field with this key exists", key=definition.key)
@@ -64,16 +65,18 @@ class FieldRepository:
                 "a field with this key or label exists", key=definition.key, label=definition.label
             ) from None
         definition.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, field_id, entries)
 
     async def save(self, definition: FieldDefinition, expected_version: int) -> None:
         if not definition.events:
             return
         state = _state(definition)
+        field_id = _id(definition.org_id, definition.key)
+        entries = self._entries(definition)
         try:
             result = await self.collection.update_one(
-                {"_id": _id(definition.org_id, definition.key), "version": expected_version},
-                outbox_update(self._entries(definition), state),
+                {"_id": field_id, "version": expected_version},
+                outbox_update(entries, state),
             )
         except OperationFailure as exc:
             if not is_duplicate_key(exc):
@@ -82,7 +85,7 @@ class FieldRepository:
         if result.matched_count == 0:
             raise VersionConflict("the field was changed by someone else")
         definition.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, field_id, entries)
 
     async def get(self, org_id: str, key: str, *, deleted: bool = False) -> FieldDefinition | None:
         """A live definition; with `deleted=True` also one whose values are being removed."""

@@ -159,8 +159,9 @@ class ContactRepository:
         return doc
 
     async def add(self, contact: Contact) -> None:
+        doc = self._new_document(contact)
         try:
-            await self.collection.insert_one(self._new_document(contact))
+            await self.collection.insert_one(doc)
         except OperationFailure as exc:
             if not is_duplicate_key(exc):
                 raise
@@ -171,7 +172,7 @@ class ContactRepository:
                 phone=contact.phone,
             ) from None
         contact.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, doc["_id"], doc[OUTBOX])
 
     async def add_many(
         self, contacts: Sequence[Contact], marks: Sequence[ImportMark] | None = None
@@ -189,7 +190,10 @@ class ContactRepository:
                 if error.get("code") != DUPLICATE_KEY:
                     raise
                 duplicates.append(error["index"])
-        self._wakeup.notify()
+        refused = set(duplicates)
+        for i, doc in enumerate(docs):
+            if i not in refused:
+                self._wakeup.written(self.collection, doc["_id"], doc[OUTBOX])
         if not duplicates:
             return {}
         org_id = contacts[0].org_id
@@ -226,10 +230,13 @@ class ContactRepository:
         there the write goes by `_id` alone right after the read."""
         ferretdb = self._store is not None and self._store.ferretdb
         ops = []
+        entries: dict[str, list[Document]] = {}
         for contact, read_version, mark in changes:
+            entries[contact.id] = _entries(
+                contact.events, contact.id, contact.org_id, contact.version
+            )
             update = outbox_update(
-                _entries(contact.events, contact.id, contact.org_id, contact.version),
-                {**contact_state(contact), LAST_IMPORT: mark},
+                entries[contact.id], {**contact_state(contact), LAST_IMPORT: mark}
             )
             guard: Document = (
                 {} if ferretdb else {"org_id": contact.org_id, "version": read_version}
@@ -240,12 +247,15 @@ class ContactRepository:
         written = await bulk_write_in_chunks(self.collection, ops, self._write_batch)
         for contact, _, _ in changes:
             contact.events.clear()
-        self._wakeup.notify()
-        if written == len(ops):
-            return set()
-        org_id = changes[0][0].org_id
-        now = await self.find_for_import(org_id, [c.id for c, _, _ in changes])
-        return {c.id for c, _, mark in changes if c.id not in now or now[c.id][1] != mark}
+        conflicts: set[str] = set()
+        if written != len(ops):
+            org_id = changes[0][0].org_id
+            now = await self.find_for_import(org_id, [c.id for c, _, _ in changes])
+            conflicts = {c.id for c, _, mark in changes if c.id not in now or now[c.id][1] != mark}
+        for contact_id, stored in entries.items():
+            if contact_id not in conflicts:
+                self._wakeup.written(self.collection, contact_id, stored)
+        return conflicts
 
     async def save(self, contact: Contact, expected_version: int) -> None:
         """Stores the change only if nobody saved the contact since it was read."""
@@ -255,9 +265,8 @@ class ContactRepository:
         if contact.deleted:
             # A tombstone: the relay deletes the document once ContactDeleted is published.
             state[PURGE] = True
-        update = outbox_update(
-            _entries(contact.events, contact.id, contact.org_id, contact.version), state
-        )
+        entries = _entries(contact.events, contact.id, contact.org_id, contact.version)
+        update = outbox_update(entries, state)
         try:
             result = await self.collection.update_one(
                 {"_id": contact.id, "org_id": contact.org_id, "version": expected_version}, update
@@ -276,7 +285,7 @@ class ContactRepository:
                 "the contact was changed by someone else", expected_version=expected_version
             )
         contact.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, contact.id, entries, purge=contact.deleted)
 
     async def list(
         self,
@@ -382,16 +391,15 @@ class OrganizationRepository:
     async def save(self, org: Organization, expected_version: int) -> None:
         if not org.events:
             return
-        update = outbox_update(
-            _entries(org.events, org.id, org.id, org.version), organization_state(org)
-        )
+        entries = _entries(org.events, org.id, org.id, org.version)
+        update = outbox_update(entries, organization_state(org))
         result = await self.collection.update_one(
             {"_id": org.id, "version": expected_version}, update
         )
         if result.matched_count == 0:
             raise VersionConflict("the organisation settings were changed by someone else")
         org.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, org.id, entries)
 
 
 def _filter_document(org_id: str, flt: ContactFilter) -> Document:

@@ -164,14 +164,15 @@ class GroupRepository:
             raise DuplicateGroupName("a group with this name exists", name=group.name) from None
         group.events.clear()
         self._smart.pop(group.org_id, None)
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, group.id, doc[OUTBOX])
 
     async def save(self, group: Group, expected_version: int) -> None:
         """Stores the change only if nobody saved the group since it was read."""
         state = _state(group)
         if group.query_changed:
             state |= _smart_state(group)
-        update = outbox_update(self._entries(group), state)
+        entries = self._entries(group)
+        update = outbox_update(entries, state)
         try:
             result = await self.collection.update_one(
                 {"_id": group.id, "version": expected_version}, update
@@ -186,7 +187,7 @@ class GroupRepository:
             )
         group.events.clear()
         self._smart.pop(group.org_id, None)
-        self._wakeup.notify()
+        self._wakeup.written(self.collection, group.id, entries)
 
     async def begin_apply(self, group_id: str, sequence: int) -> bool:
         """Marks the change as being applied; True if an earlier attempt at this same change

@@ -84,9 +84,10 @@ class ImportRepository:
     # The job
 
     async def add(self, job: ImportJob) -> None:
-        await self.jobs.insert_one({"_id": job.id, **_state(job), OUTBOX: self._entries(job)})
+        entries = self._entries(job)
+        await self.jobs.insert_one({"_id": job.id, **_state(job), OUTBOX: entries})
         job.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.jobs, job.id, entries)
 
     async def get(self, import_id: str, org_id: str | None = None) -> ImportJob | None:
         doc = await self.jobs.find_one({"_id": import_id}, {OUTBOX: 0})
@@ -97,13 +98,14 @@ class ImportRepository:
     async def save(self, job: ImportJob, expected_version: int) -> bool:
         """False when someone saved the job since it was read (nothing is stored)."""
         update: Document = {"$set": _state(job)}
-        if job.events:
-            update["$push"] = {OUTBOX: {"$each": self._entries(job)}}
+        entries = self._entries(job)
+        if entries:
+            update["$push"] = {OUTBOX: {"$each": entries}}
         result = await self.jobs.update_one({"_id": job.id, "version": expected_version}, update)
         if result.matched_count == 0:
             return False
         job.events.clear()
-        self._wakeup.notify()
+        self._wakeup.written(self.jobs, job.id, entries)
         return True
 
     async def unfinished(self) -> list[str]:
@@ -166,7 +168,7 @@ class ImportRepository:
             await self.batches.insert_one(doc)
         except DuplicateKeyError:
             return
-        self._wakeup.notify()
+        self._wakeup.written(self.batches, bid, doc[OUTBOX])
 
     async def batch(self, import_id: str, n: int) -> Document | None:
         return await self.batches.find_one({"_id": batch_id(import_id, n)}, {OUTBOX: 0})
@@ -200,7 +202,7 @@ class ImportRepository:
             update["$push"] = {OUTBOX: entry}
         await self.batches.update_one({"_id": bid}, update)
         if command is not None:
-            self._wakeup.notify()
+            self._wakeup.written(self.batches, bid, [entry])
         if state == "done":
             await self.batch_rows.delete_one({"_id": bid})
 
