@@ -75,11 +75,13 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     await replies.create_indexes()
     relay = await start_relay(
         plumbing,
+        # Replies first: an import's ContactCreated events travel in them, and a contact's
+        # later events must not overtake them when the relay searches.
         [
+            replies.collection,
             uow.contacts.collection,
             uow.organizations.collection,
             uow.fields.collection,
-            replies.collection,
         ],
         stack,
     )

@@ -1,11 +1,14 @@
 """Replies to commands, published through the outbox like any event.
 
-A reply is a document of its own holding one outbox entry and flagged for purging: the relay
-publishes it and then deletes it. Its `_id` is the reply's subject (say `<import id>:<batch>`),
+A reply is a document of its own holding its outbox entry (after the entries of events the
+command caused, if it brings them along) and flagged for purging: the relay publishes them and
+then deletes the document. Its `_id` is the reply's subject (say `<import id>:<batch>`),
 so storing the same reply twice (a redelivered command) keeps one.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -27,13 +30,22 @@ class ReplyOutbox:
         await ensure_indexes(self.collection, [OUTBOX_INDEX])
 
     async def send(
-        self, payload: EventPayload, *, subject: str, org_id: str, sequence: int | None
+        self,
+        payload: EventPayload,
+        *,
+        subject: str,
+        org_id: str,
+        sequence: int | None,
+        along: Sequence[Document] = (),
     ) -> None:
+        """`along`: outbox entries of events the command caused, published before the reply
+        (so whoever acts on the reply finds them already on their topics)."""
         entry = outbox_entry(
             payload, source=self._source, subject=subject, org_id=org_id, sequence=sequence
         )
+        entries = [*along, entry]
         try:
-            await self.collection.insert_one({"_id": subject, OUTBOX: [entry], PURGE: True})
+            await self.collection.insert_one({"_id": subject, OUTBOX: entries, PURGE: True})
         except DuplicateKeyError:
             return  # stored by an earlier delivery of the same command
-        self._wakeup.written(self.collection, subject, [entry], purge=True)
+        self._wakeup.written(self.collection, subject, entries, purge=True)

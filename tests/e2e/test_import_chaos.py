@@ -6,6 +6,8 @@ Size from ROSTER_IMPORT_CHAOS_ROWS (default 10,000 so the suite stays short; the
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import signal
 from typing import Any
@@ -113,3 +115,12 @@ async def test_import_survives_killed_importer_and_contacts_service(
         await eventually(
             chaos_members, lambda n: n == expected_created, timeout_s=600, interval_s=2
         )
+        # Every new contact was announced: the groups service knows each member by name and
+        # phone (a member it had not heard of yet would be a nameless placeholder).
+        group_id = (await grp.get("/v1/groups?name=Chaos")).json()["items"][0]["id"]
+        export = await grp.get(f"/v1/groups/{group_id}/export", params={"format": "csv"})
+        assert export.status_code == 200, export.text
+        members = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff"))))
+        assert len(members) == expected_created
+        nameless = [m for m in members if not m["name"].startswith("Person ") or not m["phone"]]
+        assert nameless == [], nameless[:5]

@@ -147,16 +147,30 @@ class ContactRepository:
         )
         return {doc["phone_key"]: doc["_id"] async for doc in cursor}
 
-    def _new_document(self, contact: Contact, mark: ImportMark | None = None) -> Document:
+    def _new_document(
+        self, contact: Contact, mark: ImportMark | None = None, *, with_events: bool = True
+    ) -> Document:
         doc = {
             "_id": contact.id,
             **contact_state(contact),
             "groups": [],
-            OUTBOX: _entries(contact.events, contact.id, contact.org_id, contact.version),
+            OUTBOX: self.created_entries([contact]) if with_events else [],
         }
         if mark is not None:
             doc[LAST_IMPORT] = mark
         return doc
+
+    @staticmethod
+    def created_entries(contacts: Sequence[Contact]) -> list[Document]:
+        """The outbox entries announcing new contacts: their pending events, or for a stored
+        contact its `ContactCreated` again (version 1)."""
+        entries: list[Document] = []
+        for c in contacts:
+            if c.events:
+                entries += _entries(c.events, c.id, c.org_id, c.version)
+            else:
+                entries += _entries([c.created_event()], c.id, c.org_id, 1)
+        return entries
 
     async def add(self, contact: Contact) -> None:
         doc = self._new_document(contact)
@@ -175,14 +189,23 @@ class ContactRepository:
         self._wakeup.written(self.collection, doc["_id"], doc[OUTBOX])
 
     async def add_many(
-        self, contacts: Sequence[Contact], marks: Sequence[ImportMark] | None = None
+        self,
+        contacts: Sequence[Contact],
+        marks: Sequence[ImportMark] | None = None,
+        *,
+        with_events: bool = True,
     ) -> dict[int, DuplicatePhone]:
         """Inserts in one round trip; returns positions refused as duplicates of stored phones.
-        An import marks each contact with the row that created it (see `LAST_IMPORT`)."""
+        An import marks each contact with the row that created it (see `LAST_IMPORT`) and stores
+        the new contacts' events itself (`with_events=False`, see `created_entries`): one
+        document for a batch's events instead of a pull from every new contact."""
         if not contacts:
             return {}
         duplicates: list[int] = []
-        docs = [self._new_document(c, marks[i] if marks else None) for i, c in enumerate(contacts)]
+        docs = [
+            self._new_document(c, marks[i] if marks else None, with_events=with_events)
+            for i, c in enumerate(contacts)
+        ]
         try:
             await self.collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:

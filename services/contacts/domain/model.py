@@ -108,22 +108,27 @@ class Contact:
             setattr(contact, key, value)
         if opt_in_method:
             contact.opt_in = contact.opt_in.opted_in(now, opt_in_method)
-        contact.events.append(
-            ContactCreated(
-                contact_id=contact.id,
-                name=contact.name,
-                phone=phone,
-                secondary_phone=contact.secondary_phone,
-                email=contact.email,
-                category=contact.category,
-                language=contact.language,
-                fields={key: value.record() for key, value in contact.fields.items()},
-                status=contact.status.value,
-                opt_in=contact.opt_in.record(),
-                created_at=now,
-            )
-        )
+        contact.events.append(contact.created_event())
         return contact
+
+    def created_event(self) -> ContactCreated:
+        """The contact as it came into being (an import re-announces a contact it created, if a
+        crash cut it off before the announcement was stored)."""
+        created_at = self.created_at or self.updated_at
+        assert created_at is not None, "a stored contact has its creation time"
+        return ContactCreated(
+            contact_id=self.id,
+            name=self.name,
+            phone=self.phone,
+            secondary_phone=self.secondary_phone,
+            email=self.email,
+            category=self.category,
+            language=self.language,
+            fields={key: value.record() for key, value in self.fields.items()},
+            status=self.status.value,
+            opt_in=self.opt_in.record(),
+            created_at=created_at,
+        )
 
     def check_version(self, expected: int | None) -> None:
         if expected is not None and expected != self.version:

@@ -23,15 +23,16 @@ def contacts_consumer(uow: ContactsUnitOfWork, replies: ReplyOutbox) -> EventHan
     async def handle(envelope: EventEnvelope) -> None:
         payload = parse_payload(envelope)
         if isinstance(payload, ImportContactRows):
-            outcomes = await import_contact_rows(payload, envelope.orgid, uow)
+            imported = await import_contact_rows(payload, envelope.orgid, uow)
             reply = ContactRowsImported(
-                import_id=payload.import_id, batch=payload.batch, rows=outcomes
+                import_id=payload.import_id, batch=payload.batch, rows=imported.outcomes
             )
             await replies.send(
                 reply,
                 subject=f"{payload.import_id}:{payload.batch}",
                 org_id=envelope.orgid,
                 sequence=payload.batch,
+                along=uow.contacts.created_entries(imported.created),
             )
             return
         if not isinstance(

@@ -4,6 +4,10 @@ round trips, with one outcome per row.
 Idempotent: each contact written by an import carries the mark of its row (`LAST_IMPORT`), so a
 redelivered batch (after a crash anywhere) finds its own earlier work and reports it as it was;
 a phone that an earlier row of the same file already wrote is a duplicate within the file.
+
+New contacts are inserted without their `ContactCreated` in their own outbox: the batch's
+announcements are stored with its reply, in one document, and a redelivered batch announces
+again the contacts its rows created (a crash between the insert and the reply loses nothing).
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ NOT_MEMBERS = {
 
 
 @dataclass
+class ImportedBatch:
+    """One outcome per row, and the contacts the batch created: their `ContactCreated` events
+    travel with the reply (see `ContactRepository.created_entries`)."""
+
+    outcomes: list[RowOutcome]
+    created: list[Contact]
+
+
+@dataclass
 class _Prepared:
     row: ImportedRow
     phone: str
@@ -47,7 +60,7 @@ class _Prepared:
 
 async def import_contact_rows(
     cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork
-) -> list[RowOutcome]:
+) -> ImportedBatch:
     org = await uow.organizations.get_or_create(org_id)
     types = await _define_missing_fields(cmd, org_id, uow)
     country = cmd.default_country or org.default_country
@@ -65,10 +78,11 @@ async def import_contact_rows(
             continue
         first_row_of[item.phone] = row.row
         prepared.append(item)
-    existing = await _create_new(cmd, org, prepared, uow, outcomes)
+    created: list[Contact] = []
+    existing = await _create_new(cmd, org, prepared, uow, outcomes, created)
     if existing:
-        await _apply_to_existing(cmd, org_id, existing, uow, outcomes)
-    return [outcomes[row.row] for row in cmd.rows]
+        await _apply_to_existing(cmd, org_id, existing, uow, outcomes, created)
+    return ImportedBatch([outcomes[row.row] for row in cmd.rows], created)
 
 
 async def _define_missing_fields(
@@ -141,6 +155,7 @@ async def _create_new(
     prepared: list[_Prepared],
     uow: ContactsUnitOfWork,
     outcomes: dict[int, RowOutcome],
+    created: list[Contact],
 ) -> list[_Prepared]:
     """Every row is first tried as a new contact (one insert for the batch); the unique phone
     index refuses those that exist, which are returned."""
@@ -168,10 +183,11 @@ async def _create_new(
             )
         )
     marks = [_mark(cmd, item.row.row, "created") for item in prepared]
-    refused = await uow.contacts.add_many(contacts, marks)
+    refused = await uow.contacts.add_many(contacts, marks, with_events=False)
     for position, (item, contact) in enumerate(zip(prepared, contacts, strict=True)):
         if position not in refused:
             outcomes[item.row.row] = _outcome(item.row, "created", contact)
+            created.append(contact)
     return [prepared[position] for position in sorted(refused)]
 
 
@@ -181,6 +197,7 @@ async def _apply_to_existing(
     items: list[_Prepared],
     uow: ContactsUnitOfWork,
     outcomes: dict[int, RowOutcome],
+    created: list[Contact],
 ) -> None:
     ids = await uow.contacts.ids_by_phone(org_id, [item.phone for item in items])
     found = await uow.contacts.find_for_import(org_id, list(ids.values()))
@@ -197,6 +214,8 @@ async def _apply_to_existing(
         if mark is not None and mark.get("import_id") == cmd.import_id:
             if mark.get("row") == row.row:  # this very row, delivered again
                 outcomes[row.row] = _outcome(row, mark["outcome"], contact)
+                if mark["outcome"] == "created":  # its announcement may not be stored yet
+                    created.append(contact)
                 continue
             if int(mark.get("row", 0)) < row.row:
                 outcomes[row.row] = _duplicate_in_file(row, item.phone, int(mark["row"]))
