@@ -4,13 +4,17 @@ Run with the local infrastructure up (`make up`, or it is started here like the 
 
     .venv/bin/python bench/import_rows.py [--rows 100000]
 
-The file has a name, a phone across 10 countries, 3 fields and 2 collections per row. The
+The file has a name, a phone across 10 countries, 3 fields and 2 collections per row
+(`--collections 0..4`). The
 contacts, groups and importer services run as their own processes. Prints, from one run:
 - rows/s from upload to `completed` (every batch answered by the contacts and groups services),
   and when the contacts part alone was done;
 - the importer's peak RSS (VmHWM), which must not grow with the file;
 - the raw `insert_many` rate of the same contact documents into the same store (batches of
-  1,000, same indexes): the ratio of the two is the figure to compare across changes.
+  1,000, same indexes): the ratio of the two is the figure to compare across changes;
+- the store's cost of one read and one update by `_id` of a contact document: on FerretDB each
+  membership is read and written by `_id` in both services (run with `--collections 0` to see
+  the import without them).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pymongo import UpdateOne
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,7 +38,7 @@ from services.contacts.adapters.repository import CONTACT_INDEXES, ContactReposi
 from services.contacts.domain.model import Contact
 from shared.auth import Role, TokenCodec
 from shared.contactql.values import FieldType, FieldValue
-from shared.mongo.client import connect_store, ensure_indexes
+from shared.mongo.client import bulk_write_in_chunks, connect_store, ensure_indexes
 from shared.phone import InvalidPhone, normalize_phone
 from shared.settings import ServiceSettings
 from tests.support.infra import drop_databases, real_infrastructure
@@ -65,17 +70,19 @@ def phone_numbers(count: int, offset: int = 0) -> list[str]:
     return found
 
 
-def write_csv(path: Path, phones: list[str]) -> None:
+def write_csv(path: Path, phones: list[str], collections: int) -> None:
     with path.open("w", encoding="utf-8") as out:
-        out.write("name,phone,district,age,registered,collection\n")
+        out.write("name,phone,district,age,registered" + (",collection\n" if collections else "\n"))
         for i, phone in enumerate(phones):
-            groups = f"{COLLECTIONS[i % 4]}, {COLLECTIONS[(i + 1) % 4]}"
+            groups = ", ".join(COLLECTIONS[(i + k) % 4] for k in range(collections))
             day = f"2024-0{1 + i % 9}-1{i % 10}"
-            out.write(f'Person {i},{phone},District {i % 47},{18 + i % 60},{day},"{groups}"\n')
+            line = f"Person {i},{phone},District {i % 47},{18 + i % 60},{day}"
+            out.write(line + (f',"{groups}"\n' if collections else "\n"))
 
 
-async def raw_insert(url: str, database: str, phones: list[str]) -> float:
-    """The same contact documents (fields, outbox) inserted directly, 1,000 at a time."""
+async def raw_insert(url: str, database: str, phones: list[str]) -> tuple[float, float, float]:
+    """The same contact documents (fields, outbox) inserted directly, 1,000 at a time; then the
+    cost of one read and of one update by `_id`, the units a membership costs."""
     store = await connect_store(url)
     try:
         repo = ContactRepository(store.client[database], store=store)
@@ -101,7 +108,17 @@ async def raw_insert(url: str, database: str, phones: list[str]) -> float:
         started = time.perf_counter()
         for start in range(0, len(docs), 1000):
             await repo.collection.insert_many(docs[start : start + 1000], ordered=False)
-        return time.perf_counter() - started
+        insert_s = time.perf_counter() - started
+        ids = [doc["_id"] for doc in docs[: min(len(docs), 2000)]]
+        started = time.perf_counter()
+        for i in ids:
+            await repo.collection.find_one({"_id": i}, {"outbox": 0})
+        read_s = (time.perf_counter() - started) / len(ids)
+        updates = [UpdateOne({"_id": i}, {"$addToSet": {"groups": "g"}}) for i in ids]
+        started = time.perf_counter()
+        await bulk_write_in_chunks(repo.collection, updates, store.write_batch)
+        update_s = (time.perf_counter() - started) / len(ids)
+        return insert_s, read_s, update_s
     finally:
         await store.close()
 
@@ -138,10 +155,10 @@ async def run(args: argparse.Namespace) -> None:
         ]
         phones = phone_numbers(args.rows)
         file = work / "bench.csv"
-        write_csv(file, phones)
+        write_csv(file, phones, args.collections)
         size_mb = file.stat().st_size / 1e6
         print(f"store: {endpoints.origin}; {args.rows:,} rows, {size_mb:.1f} MB")
-        raw_s = await raw_insert(
+        raw_s, read_s, update_s = await raw_insert(
             endpoints.mongodb_url, prefix + "raw", phone_numbers(args.rows, 10 * args.rows)
         )
         for service in services:
@@ -162,6 +179,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"raw insert_many    : {raw_s:10.1f} s ({raw_rate:,.0f} docs/s)")
     print(f"ratio import / raw : {rate / raw_rate:10.2f}")
     print(f"importer peak RSS  : {rss:10.0f} MB")
+    print(f"store read by _id  : {read_s * 1000:10.2f} ms")
+    print(f"store update by _id: {update_s * 1000:10.2f} ms")
 
 
 async def import_file(
@@ -194,6 +213,7 @@ async def import_file(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--collections", type=int, default=2, choices=range(5))
     asyncio.run(run(parser.parse_args()))
 
 
