@@ -9,8 +9,10 @@ event is out (tombstones).
 
 There is deliberately no "pending" flag: a flag cleared after the pull needs a guarded update
 (`_id` plus a condition), and FerretDB answers any filter beyond `_id` alone by scanning the whole
-collection. The array is the only truth; `outbox.id > ""` finds documents with events, through
-the `OUTBOX_INDEX` on MongoDB, and every relay write filters on `_id` alone.
+collection. The array is the only truth. Writers tell the relay in memory which documents got
+which events, so it normally publishes and pulls by `_id` alone; `outbox.id > ""` (through the
+`OUTBOX_INDEX` on MongoDB, a full scan on FerretDB) finds whatever no writer named: left by a
+crashed process, another replica, or a write that failed after perhaps being applied.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ PURGE = "outbox_purge"
 # Matches documents whose outbox holds at least one event (event ids are non-empty strings).
 HAS_EVENTS: Document = {f"{OUTBOX}.id": {"$gt": ""}}
 FERRETDB_SEARCH_EVERY_S = 120.0
+# Documents with named events held for the relay; beyond that it searches instead.
+MAX_NAMED_DOCUMENTS = 100_000
 OUTBOX_INDEX = IndexModel([(f"{OUTBOX}.id", ASCENDING)], name="outbox_events")
 
 
@@ -165,6 +169,9 @@ class OutboxWakeup:
         """`entries` were just appended to the outbox of document `doc_id`."""
         if not entries:
             return
+        if len(self._written) >= MAX_NAMED_DOCUMENTS:  # the relay is stuck (Kafka away)
+            self._written.clear()  # memory stays bounded: the events are found by a search
+            self._search = True
         key = (collection.name, doc_id)
         known = self._written.get(key)
         if known is None:
@@ -353,6 +360,8 @@ class OutboxRelay:
             HAS_EVENTS, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
         ).to_list()
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
+        if len(docs) >= self._batch:
+            self._wakeup.notify()  # more than one batch waits: search again next pass
         records = [_record(self._topic_prefix, e) for doc in docs for e in doc[OUTBOX]]
         if not records:
             return 0
