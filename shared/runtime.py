@@ -24,7 +24,8 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
 from shared.mongo.client import Document, Store, connect_store, ping
-from shared.mongo.outbox import FailedWriteListener, OutboxRelay, OutboxWakeup, RelayLease
+from shared.mongo.outbox import FailedWriteListener, OutboxWakeup
+from shared.mongo.relay import OutboxRelay, RelayLease
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)

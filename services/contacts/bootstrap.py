@@ -26,7 +26,7 @@ from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.mongo.client import Store
-from shared.mongo.outbox import OutboxRelay
+from shared.mongo.relay import OutboxRelay
 from shared.mongo.replies import ReplyOutbox
 from shared.runtime import (
     ServiceHandle,

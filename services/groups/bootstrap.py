@@ -22,7 +22,7 @@ from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.mongo.client import Store
-from shared.mongo.outbox import OutboxRelay
+from shared.mongo.relay import OutboxRelay
 from shared.mongo.replies import ReplyOutbox
 from shared.runtime import (
     ServiceHandle,

@@ -19,7 +19,7 @@ from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.mongo.client import Store
-from shared.mongo.outbox import OutboxRelay
+from shared.mongo.relay import OutboxRelay
 from shared.runtime import ServiceHandle, open_plumbing, service_app, start_consumer, start_relay
 from shared.settings import ServiceSettings
 

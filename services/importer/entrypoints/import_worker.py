@@ -15,7 +15,7 @@ from services.importer.service_layer.replies import settle
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 from shared.logging import get_logger
 from shared.mongo.client import Document
-from shared.mongo.outbox import RelayLease
+from shared.mongo.relay import RelayLease
 
 log = get_logger(__name__)
 LEASE_TTL = timedelta(seconds=15)
