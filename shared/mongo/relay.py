@@ -138,9 +138,11 @@ class OutboxRelay:
             # Woken: straight back to the short interval; idle: search, and back off.
             search = not woken
             idle = self._poll if woken else min(idle * 2, self._max_idle)
-        with contextlib.suppress(Exception):
+        try:
             if await self._lease.acquire():
                 await self._publish_written()
+        except Exception as exc:  # the next start searches for what is left
+            log.warning("outbox_relay_final_pass_failed", error=repr(exc))
 
     async def _pass(self, *, search: bool) -> tuple[int, bool]:
         """Returns how many events were published and whether the collections were searched."""
