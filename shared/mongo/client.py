@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient, DeleteOne, IndexModel, UpdateOne
+from pymongo import AsyncMongoClient, DeleteOne, IndexModel, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 from pymongo.monitoring import CommandListener
@@ -14,7 +14,7 @@ from pymongo.monitoring import CommandListener
 from shared.logging import get_logger
 
 Document = dict[str, Any]
-WriteOperation = UpdateOne | DeleteOne
+WriteOperation = UpdateOne | ReplaceOne | DeleteOne
 log = get_logger(__name__)
 
 DUPLICATE_KEY = 11000

@@ -27,11 +27,13 @@ from services.contacts.adapters.documents import (
     organization_state,
     phone_key,
 )
+from services.contacts.adapters.phone_directory import PhoneDirectory
 from services.contacts.domain.errors import DuplicatePhone, VersionConflict
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
+from shared.contracts.contacts import ContactUpdated
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import (
     DUPLICATE_KEY,
@@ -109,11 +111,20 @@ class ContactRepository:
         db: AsyncDatabase[Document],
         wakeup: OutboxWakeup | None = None,
         store: Store | None = None,
+        *,
+        phone_hints: bool | None = None,
     ) -> None:
+        """`phone_hints`: find contacts by phone through a `PhoneDirectory` (default: on
+        FerretDB, whose only index is `_id`)."""
         self.collection = db["contacts"]
         self._wakeup = wakeup or OutboxWakeup()
         self._store = store
         self._write_batch = store.write_batch if store else FERRETDB_WRITE_BATCH
+        if phone_hints is None:
+            phone_hints = store is not None and store.ferretdb
+        self._phones = (
+            PhoneDirectory(db["contact_phones"], store) if phone_hints and store else None
+        )
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, CONTACT_INDEXES)
@@ -127,25 +138,59 @@ class ContactRepository:
         return contact_from_document(doc)
 
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
-        if self._store is not None:
-            docs = await self._store.find_by_ids(self.collection, ids, {OUTBOX: 0})
-        else:
-            docs = await self.collection.find(
-                {"_id": {"$in": list(ids)}}, {OUTBOX: 0}, batch_size=len(ids) + 1
-            ).to_list()
+        docs = await self._find(ids, {OUTBOX: 0})
         return {
             doc["_id"]: contact_from_document(doc)
             for doc in docs
             if doc["org_id"] == org_id and not doc["deleted"]
         }
 
+    async def _find(self, ids: Sequence[str], projection: Document) -> builtins.list[Document]:
+        if self._store is not None:
+            return await self._store.find_by_ids(self.collection, ids, projection)
+        return await self.collection.find(
+            {"_id": {"$in": list(ids)}}, projection, batch_size=len(ids) + 1
+        ).to_list()
+
     async def ids_by_phone(self, org_id: str, phones: Sequence[str]) -> dict[str, str]:
-        cursor = self.collection.find(
-            {"org_id": org_id, "phone_key": {"$in": list(phones)}},
-            {"_id": 1, "phone_key": 1},
-            batch_size=len(phones) + 1,
-        )
-        return {doc["phone_key"]: doc["_id"] async for doc in cursor}
+        """Phone key → id of the contact holding it (a deleted contact's tombstone included)."""
+        docs = await self._by_phone(org_id, phones, {"_id": 1})
+        return {key: doc["_id"] for key, doc in docs.items()}
+
+    async def _by_phone(
+        self, org_id: str, phones: Sequence[str], projection: Document
+    ) -> dict[str, Document]:
+        """Phone key → stored document. With phone hints, each hint is checked against the
+        document it names; phones left over are searched by the `org_phone` index (a scan on
+        FerretDB) and their hints recorded, so the next lookup goes by `_id`."""
+        wanted = set(phones)
+        if all(projection.values()):  # an inclusion: add what the check needs
+            projection = {**projection, "org_id": 1, "phone_key": 1}
+        found: dict[str, Document] = {}
+        if self._phones is not None:
+            hints = await self._phones.hints(org_id, list(wanted))
+            for doc in await self._find(list(hints.values()), projection):
+                key = doc.get("phone_key")
+                if doc.get("org_id") == org_id and key in wanted and hints.get(key) == doc["_id"]:
+                    found[key] = doc
+        missing = [key for key in wanted if key not in found]
+        if not missing:
+            return found
+        searched = await self.collection.find(
+            {"org_id": org_id, "phone_key": {"$in": missing}},
+            projection,
+            batch_size=len(missing) + 1,
+        ).to_list()
+        for doc in searched:
+            found[doc["phone_key"]] = doc
+        if self._phones is not None:
+            await self._phones.record(org_id, [(d["phone_key"], d["_id"]) for d in searched])
+        return found
+
+    async def _record_phones(self, contacts: Sequence[Contact]) -> None:
+        if self._phones is not None and contacts:
+            holders = [(phone_key(c), c.id) for c in contacts]
+            await self._phones.record(contacts[0].org_id, holders)
 
     def _new_document(
         self, contact: Contact, mark: ImportMark | None = None, *, with_events: bool = True
@@ -187,6 +232,7 @@ class ContactRepository:
             ) from None
         contact.events.clear()
         self._wakeup.written(self.collection, doc["_id"], doc[OUTBOX])
+        await self._record_phones([contact])
 
     async def add_many(
         self,
@@ -194,11 +240,14 @@ class ContactRepository:
         marks: Sequence[ImportMark] | None = None,
         *,
         with_events: bool = True,
+        name_existing: bool = True,
     ) -> dict[int, DuplicatePhone]:
-        """Inserts in one round trip; returns positions refused as duplicates of stored phones.
-        An import marks each contact with the row that created it (see `LAST_IMPORT`) and stores
-        the new contacts' events itself (`with_events=False`, see `created_entries`): one
-        document for a batch's events instead of a pull from every new contact."""
+        """Inserts in one round trip; returns positions refused as duplicates of stored phones
+        (with the stored contact's id unless `name_existing=False`, for a caller that reads
+        those contacts next anyway). An import marks each contact with the row that created it
+        (see `LAST_IMPORT`) and stores the new contacts' events itself (`with_events=False`,
+        see `created_entries`): one document for a batch's events instead of a pull from every
+        new contact."""
         if not contacts:
             return {}
         duplicates: list[int] = []
@@ -217,8 +266,15 @@ class ContactRepository:
         for i, doc in enumerate(docs):
             if i not in refused:
                 self._wakeup.written(self.collection, doc["_id"], doc[OUTBOX])
+        await self._record_phones([c for i, c in enumerate(contacts) if i not in refused])
         if not duplicates:
             return {}
+        if not name_existing:
+            return {
+                i: DuplicatePhone("a contact with this phone already exists", phone=c.phone)
+                for i, c in enumerate(contacts)
+                if i in refused
+            }
         org_id = contacts[0].org_id
         existing = await self.ids_by_phone(org_id, [phone_key(contacts[i]) for i in duplicates])
         return {
@@ -231,19 +287,14 @@ class ContactRepository:
         }
 
     async def find_for_import(
-        self, org_id: str, ids: Sequence[str]
+        self, org_id: str, phones: Sequence[str]
     ) -> dict[str, tuple[Contact, ImportMark | None]]:
-        """Contacts with the mark of the import row that last wrote them."""
-        if self._store is not None:
-            docs = await self._store.find_by_ids(self.collection, ids, {OUTBOX: 0})
-        else:
-            docs = await self.collection.find(
-                {"_id": {"$in": list(ids)}}, {OUTBOX: 0}, batch_size=len(ids) + 1
-            ).to_list()
+        """Phone → the contact holding it, with the mark of the import row that last wrote it."""
+        docs = await self._by_phone(org_id, phones, {OUTBOX: 0})
         return {
-            doc["_id"]: (contact_from_document(doc), doc.get(LAST_IMPORT))
-            for doc in docs
-            if doc["org_id"] == org_id and not doc["deleted"]
+            key: (contact_from_document(doc), doc.get(LAST_IMPORT))
+            for key, doc in docs.items()
+            if not doc["deleted"]
         }
 
     async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
@@ -272,9 +323,16 @@ class ContactRepository:
             contact.events.clear()
         conflicts: set[str] = set()
         if written != len(ops):
+            stored = await self._find(
+                [c.id for c, _, _ in changes], {"org_id": 1, "deleted": 1, LAST_IMPORT: 1}
+            )
             org_id = changes[0][0].org_id
-            now = await self.find_for_import(org_id, [c.id for c, _, _ in changes])
-            conflicts = {c.id for c, _, mark in changes if c.id not in now or now[c.id][1] != mark}
+            marks = {
+                d["_id"]: d.get(LAST_IMPORT)
+                for d in stored
+                if d["org_id"] == org_id and not d["deleted"]
+            }
+            conflicts = {c.id for c, _, mark in changes if marks.get(c.id, {}) != mark}
         for contact_id, stored in entries.items():
             if contact_id not in conflicts:
                 self._wakeup.written(self.collection, contact_id, stored)
@@ -307,8 +365,11 @@ class ContactRepository:
             raise VersionConflict(
                 "the contact was changed by someone else", expected_version=expected_version
             )
+        renumbered = any(isinstance(e, ContactUpdated) and e.phone for e in contact.events)
         contact.events.clear()
         self._wakeup.written(self.collection, contact.id, entries, purge=contact.deleted)
+        if renumbered:
+            await self._record_phones([contact])
 
     async def list(
         self,

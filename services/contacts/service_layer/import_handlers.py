@@ -183,7 +183,7 @@ async def _create_new(
             )
         )
     marks = [_mark(cmd, item.row.row, "created") for item in prepared]
-    refused = await uow.contacts.add_many(contacts, marks, with_events=False)
+    refused = await uow.contacts.add_many(contacts, marks, with_events=False, name_existing=False)
     for position, (item, contact) in enumerate(zip(prepared, contacts, strict=True)):
         if position not in refused:
             outcomes[item.row.row] = _outcome(item.row, "created", contact)
@@ -199,14 +199,12 @@ async def _apply_to_existing(
     outcomes: dict[int, RowOutcome],
     created: list[Contact],
 ) -> None:
-    ids = await uow.contacts.ids_by_phone(org_id, [item.phone for item in items])
-    found = await uow.contacts.find_for_import(org_id, list(ids.values()))
+    found = await uow.contacts.find_for_import(org_id, [item.phone for item in items])
     now = uow.clock()
     changes: list[tuple[Contact, int, ImportMark, _Prepared]] = []
     for item in items:
         row = item.row
-        contact_id = ids.get(item.phone)
-        entry = found.get(contact_id) if contact_id else None
+        entry = found.get(item.phone)
         if entry is None:  # deleted between the insert and this read
             outcomes[row.row] = _failed(row, InvalidValue("the contact changed meanwhile; retry"))
             continue
