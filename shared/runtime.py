@@ -176,9 +176,9 @@ def service_app(
 
     async def mongo_ready() -> bool:
         running = running_of(app)
-        # On the scanning connection: on FerretDB the other one may be busy with a long run of
-        # writes, and readiness must not time out behind them.
-        return running is not None and await ping(running.store.scanner)
+        # On its own connection: on FerretDB the others may be busy with a long run of writes
+        # or a scan, and readiness must not time out behind them.
+        return running is not None and await ping(running.store.prober)
 
     async def kafka_ready() -> bool:
         running = running_of(app)

@@ -26,19 +26,36 @@ FERRETDB_WRITE_BATCH = 50
 MONGODB_WRITE_BATCH = 1000
 
 
+# How many ids one `_id: {$in: [...]}` carries (the patched FerretDB pushes down at most 10,000).
+IDS_PER_QUERY = 10_000
+# The project's FerretDB build names its patches in its version's build metadata
+# (deploy/local/ferretdb/patches): `_id` filters use the index whatever else they hold.
+ID_PUSHDOWN_MARK = "roster.idpushdown"
+
+
 @dataclass(frozen=True)
 class Store:
     """`client` does everything a request needs. `scanner` serves long read-only scans (the
     outbox relay's): on FerretDB it is a second connection, so a scan never holds up requests
-    behind the single writing connection; reads cannot lose updates. On MongoDB it is `client`."""
+    behind the single writing connection; reads cannot lose updates. On MongoDB it is `client`.
+
+    `prober` only pings, for readiness: on FerretDB both other connections may be busy for
+    long (a run of writes, a scan) while the store is fine.
+
+    `ids_indexed`: a filter on `_id` (equality or `$in`) is answered from the index whatever
+    else it holds. True on MongoDB and on the project's patched FerretDB; stock FerretDB v1
+    answers only a lone `_id` equality from its index and scans for anything else."""
 
     client: AsyncMongoClient[Document]
     ferretdb: bool
     scanner: AsyncMongoClient[Document]
+    prober: AsyncMongoClient[Document]
+    ids_indexed: bool = True
 
     async def close(self) -> None:
-        if self.scanner is not self.client:
-            await self.scanner.close()
+        for extra in (self.scanner, self.prober):
+            if extra is not self.client:
+                await extra.close()
         await self.client.close()
 
     async def find_by_ids(
@@ -47,16 +64,39 @@ class Store:
         ids: Sequence[str],
         projection: Document | None = None,
     ) -> list[Document]:
-        """Documents by `_id`. FerretDB answers `_id: {$in: ...}` by scanning the collection and
-        comparing each document with every listed id (10,000 ids over 10,000 documents keep it
-        busy for minutes), but a single `_id` from its index, so there it asks once per id."""
-        if not self.ferretdb:
-            found = collection.find(
-                {"_id": {"$in": list(ids)}}, projection, batch_size=len(ids) + 1
-            )
-            return await found.to_list()
-        docs = [await collection.find_one({"_id": i}, projection) for i in ids]
-        return [doc for doc in docs if doc is not None]
+        """Documents by `_id`, with `$in` where that uses the index; else once per id (stock
+        FerretDB compares every document with every listed id: 10,000 ids over 10,000
+        documents keep it busy for minutes)."""
+        if not self.ids_indexed:
+            docs = [await collection.find_one({"_id": i}, projection) for i in ids]
+            return [doc for doc in docs if doc is not None]
+        found: list[Document] = []
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = list(ids[start : start + IDS_PER_QUERY])
+            cursor = collection.find({"_id": {"$in": chunk}}, projection, batch_size=len(chunk) + 1)
+            found += await cursor.to_list()
+        return found
+
+    async def update_by_ids(
+        self,
+        collection: AsyncCollection[Document],
+        ids: Sequence[str],
+        update: Document,
+        guard: Document | None = None,
+    ) -> int:
+        """The same update on every listed document that also matches `guard`; returns how
+        many changed. One statement per chunk of ids where `_id: {$in}` uses the index, else one
+        statement per id (by `_id` alone: stock FerretDB scans for any filter beyond it, so
+        there the caller must have checked `guard` itself)."""
+        if not self.ids_indexed:
+            ops = [UpdateOne({"_id": i}, update) for i in ids]
+            return await bulk_write_in_chunks(collection, ops, self.write_batch)
+        changed = 0
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = list(ids[start : start + IDS_PER_QUERY])
+            result = await collection.update_many({"_id": {"$in": chunk}, **(guard or {})}, update)
+            changed += result.modified_count
+        return changed
 
     @property
     def write_batch(self) -> int:
@@ -70,10 +110,12 @@ def create_client(url: str, **options: Any) -> AsyncMongoClient[Document]:
     )
 
 
-async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
+async def ferretdb_version(client: AsyncMongoClient[Document]) -> str | None:
     """FerretDB names itself in buildInfo; real MongoDB never carries `ferretdbVersion`."""
     info = await client.admin.command("buildInfo")
-    return "ferretdbVersion" in info or "ferretdbFeatures" in info
+    if "ferretdbVersion" not in info and "ferretdbFeatures" not in info:
+        return None
+    return str(info.get("ferretdbVersion") or "unknown")
 
 
 async def connect_store(url: str, listeners: Sequence[CommandListener] = ()) -> Store:
@@ -86,20 +128,25 @@ async def connect_store(url: str, listeners: Sequence[CommandListener] = ()) -> 
     """
     probe = create_client(url)
     try:
-        ferretdb = await is_ferretdb(probe)
+        version = await ferretdb_version(probe)
     finally:
         await probe.close()
-    if not ferretdb:
+    if version is None:
         client = create_client(url, event_listeners=list(listeners))
-        return Store(client, ferretdb=False, scanner=client)
+        return Store(client, ferretdb=False, scanner=client, prober=client)
+    ids_indexed = ID_PUSHDOWN_MARK in version
     log.warning(
         "ferretdb_detected",
+        version=version,
+        ids_indexed=ids_indexed,
         detail="one store connection per process; run a single replica per service on FerretDB",
     )
     return Store(
         create_client(url, maxPoolSize=1, event_listeners=list(listeners)),
         ferretdb=True,
         scanner=create_client(url, maxPoolSize=1),
+        prober=create_client(url, maxPoolSize=1),
+        ids_indexed=ids_indexed,
     )
 
 

@@ -4,7 +4,7 @@
 # Usage: ferretdb.sh install|start|ready [timeout_s]|stop|status|uri
 #
 #   install  build $ROSTER_CACHE_DIR/bin/roster-ferretdb from this directory's
-#            Go module (rebuilt only when go.mod/go.sum/main.go/Go change)
+#            Go module and patches/ (rebuilt only when they or Go change)
 #   start    install if needed, then start in the background (idempotent)
 #   ready    poll until the server answers a MongoDB `hello` (default 60 s)
 #   stop     SIGTERM, up to 20 s grace, then SIGKILL; harmless if not running
@@ -43,13 +43,33 @@ GO_BUILD_FLAGS=(-trimpath -buildvcs=false -tags "$GO_TAGS" -ldflags "-s -w")
 log() { echo "ferretdb: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-# Hash of everything that affects the binary: sources, build flags, Go version.
+# Hash of everything that affects the binary: sources, patches, build flags, Go version.
 build_hash() {
     {
-        cat "$SCRIPT_DIR/go.mod" "$SCRIPT_DIR/go.sum" "$SCRIPT_DIR/main.go"
+        cat "$SCRIPT_DIR/go.mod" "$SCRIPT_DIR/go.sum" "$SCRIPT_DIR"/*.go "$SCRIPT_DIR"/patches/*.patch
         echo "${GO_BUILD_FLAGS[*]}"
         go version
     } | sha256sum | cut -d' ' -f1
+}
+
+# Our patches to FerretDB (patches/*.patch, paths relative to its module root; see
+# patches/README.md) are applied to a copy of the module (3.4 MB), and the build points the
+# module at that copy through a generated go.mod (`-modfile`): the module cache and this
+# directory's go.mod stay as they are. Prints the generated go.mod's path.
+patched_modfile() {
+    local module_dir out="$CACHE_DIR/ferretdb-src"
+    module_dir="$(cd "$SCRIPT_DIR" && GOFLAGS=-mod=readonly go mod download -json github.com/FerretDB/FerretDB \
+        | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [[ -d "$module_dir" ]] || die "FerretDB module not found in the Go module cache"
+    rm -rf "$out" && mkdir -p "$out"
+    cp -R "$module_dir" "$out/module" && chmod -R u+w "$out/module"
+    for patch_file in "$SCRIPT_DIR"/patches/*.patch; do
+        patch --quiet -p1 -d "$out/module" <"$patch_file" >&2 || die "patch failed: $patch_file"
+    done
+    cp "$SCRIPT_DIR/go.mod" "$out/go.mod"
+    cp "$SCRIPT_DIR/go.sum" "$out/go.sum"
+    printf '\nreplace github.com/FerretDB/FerretDB => %s\n' "$out/module" >>"$out/go.mod"
+    echo "$out/go.mod"
 }
 
 cmd_install() {
@@ -64,7 +84,10 @@ cmd_install() {
     log "building $BIN (first build compiles pure-Go SQLite: ~1 min on 2 cores)..."
     local start=$SECONDS tmp="$BIN.tmp.$$"
     # -mod=readonly: go.sum must already be complete; never edit the module here.
-    (cd "$SCRIPT_DIR" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build "${GO_BUILD_FLAGS[@]}" -o "$tmp" .) \
+    local modfile
+    modfile="$(patched_modfile)"
+    (cd "$SCRIPT_DIR" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+        go build "${GO_BUILD_FLAGS[@]}" -modfile "$modfile" -o "$tmp" .) \
         || { rm -f "$tmp"; die "go build failed"; }
     mv -f "$tmp" "$BIN"          # atomic: a running server keeps its old inode
     echo "$want" >"$HASH_FILE"

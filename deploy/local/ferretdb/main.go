@@ -90,7 +90,9 @@ func run(logger *slog.Logger, listen, dataDir string) error {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range bi.Deps {
 			if dep.Path == ferretModule {
-				version.Get().Version = dep.Version
+				// The build metadata names our patches (see patches/README.md): the
+				// services look for it before relying on `_id` pushdown.
+				version.Get().Version = dep.Version + "+roster.idpushdown"
 			}
 		}
 	}

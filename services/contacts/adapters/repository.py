@@ -300,9 +300,9 @@ class ContactRepository:
     async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
         """Stores imported changes with the row's mark, many per round trip; returns the ids
         that someone else changed since they were read (not stored). The version guard is in
-        the filter on MongoDB; FerretDB scans the collection for any filter beyond `_id`, so
-        there the write goes by `_id` alone right after the read."""
-        ferretdb = self._store is not None and self._store.ferretdb
+        the filter where `_id` filters are indexed; stock FerretDB scans the collection for any
+        filter beyond `_id`, so there the write goes by `_id` alone right after the read."""
+        unguarded = self._store is not None and not self._store.ids_indexed
         ops = []
         entries: dict[str, list[Document]] = {}
         for contact, read_version, mark in changes:
@@ -313,7 +313,7 @@ class ContactRepository:
                 entries[contact.id], {**contact_state(contact), LAST_IMPORT: mark}
             )
             guard: Document = (
-                {} if ferretdb else {"org_id": contact.org_id, "version": read_version}
+                {} if unguarded else {"org_id": contact.org_id, "version": read_version}
             )
             ops.append(UpdateOne({"_id": contact.id, **guard}, update))
         if not ops:
@@ -420,27 +420,38 @@ class ContactRepository:
     ) -> None:
         """Applied as announced: the groups service decides who may join (and announces a
         removal for a contact it refused). Version-guarded: a contact ignores a membership
-        event older than the last it applied for that group. The guard is checked in the
-        filter on MongoDB; FerretDB scans the collection for any filter beyond `_id`, so there
-        the contacts are read by id first (only this consumer writes `groups`)."""
+        event older than the last it applied for that group. The guard is in the filter where
+        `_id` filters are indexed; stock FerretDB scans the collection for any filter beyond
+        `_id`, so there the contacts are read by id first (only this consumer writes `groups`)."""
         seq_field = f"group_seq.{group_id}"
-        changes = [
-            (i, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}) for i in added
-        ] + [(i, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}) for i in removed]
-        if self._store is not None and self._store.ferretdb:
-            wanted = {"org_id": 1, f"group_seq.{group_id}": 1}
-            docs = await self._store.find_by_ids(self.collection, [i for i, _ in changes], wanted)
-            newer = {
-                d["_id"]
-                for d in docs
-                if d["org_id"] == org_id
-                and int((d.get("group_seq") or {}).get(group_id, 0)) < sequence
-            }
-            ops = [UpdateOne({"_id": i}, change) for i, change in changes if i in newer]
+        changes: list[tuple[Sequence[str], Document]] = [
+            (added, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}),
+            (removed, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}),
+        ]
+        guard: Document = {
+            "org_id": org_id,
+            "$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}],
+        }
+        if self._store is None or self._store.ids_indexed:
+            for ids, change in changes:
+                if ids:
+                    await self._update_by_ids(ids, change, guard)
+            return
+        wanted = {"org_id": 1, seq_field: 1}
+        docs = await self._store.find_by_ids(self.collection, [*added, *removed], wanted)
+        newer = {
+            d["_id"]
+            for d in docs
+            if d["org_id"] == org_id and int((d.get("group_seq") or {}).get(group_id, 0)) < sequence
+        }
+        for ids, change in changes:
+            await self._store.update_by_ids(self.collection, [i for i in ids if i in newer], change)
+
+    async def _update_by_ids(self, ids: Sequence[str], update: Document, guard: Document) -> None:
+        if self._store is not None:
+            await self._store.update_by_ids(self.collection, ids, update, guard)
         else:
-            guard = {"$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}]}
-            ops = [UpdateOne({"_id": i, "org_id": org_id, **guard}, c) for i, c in changes]
-        await bulk_write_in_chunks(self.collection, ops, self._write_batch)
+            await self.collection.update_many({"_id": {"$in": list(ids)}, **guard}, update)
 
     async def memberships(
         self, org_id: str, after: str | None, limit: int

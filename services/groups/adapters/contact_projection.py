@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -25,7 +25,6 @@ from shared.mongo.client import (
     DUPLICATE_KEY,
     Document,
     Store,
-    bulk_write_in_chunks,
     ensure_indexes,
     membership_page,
 )
@@ -136,25 +135,29 @@ class ContactProjection:
         self, org_id: str, group_id: str, ids: Sequence[str]
     ) -> tuple[int, list[str]]:
         """Adds the contacts that may be members right now; returns how many joined and the
-        ids refused (unknown, gone, or not active). Read first, then written by `_id` alone
-        (FerretDB scans the collection for any other filter): this consumer is the only
-        writer of `groups`, so nothing changes them in between."""
-        docs = await self._store.find_by_ids(self.collection, ids, {"fields": 0})
+        ids refused (unknown, gone, or not active). Read first, then written by `_id` (see
+        `Store.update_by_ids`): this consumer is the only writer of `groups`, so nothing
+        changes them in between."""
+        docs = await self._store.find_by_ids(
+            self.collection, ids, {"org_id": 1, "status": 1, "gone": 1, "groups": 1}
+        )
         found = {d["_id"]: _contact(d) for d in docs if d["org_id"] == org_id}
         refused = [i for i in ids if i not in found or not found[i].can_be_member]
-        joining = [i for i in ids if i in found and found[i].can_be_member]
-        ops = [
-            UpdateOne({"_id": i}, {"$addToSet": {"groups": group_id}})
-            for i in joining
-            if group_id not in found[i].groups
+        joining = [
+            i
+            for i in ids
+            if i in found and found[i].can_be_member and group_id not in found[i].groups
         ]
-        await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
-        return len(ops), refused
+        await self._store.update_by_ids(
+            self.collection, joining, {"$addToSet": {"groups": group_id}}
+        )
+        return len(joining), refused
 
     async def remove_from_group(self, group_id: str, ids: Sequence[str]) -> int:
-        """By `_id` alone; the ids come from the group's own events."""
-        ops = [UpdateOne({"_id": i}, {"$pull": {"groups": group_id}}) for i in ids]
-        return await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
+        """By `_id`; the ids come from the group's own events."""
+        return await self._store.update_by_ids(
+            self.collection, ids, {"$pull": {"groups": group_id}}
+        )
 
     async def remove_group(self, org_id: str, group_id: str) -> int:
         result = await self.collection.update_many(
