@@ -56,7 +56,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     db = plumbing.db
     uow = GroupsUnitOfWork(
-        groups=GroupRepository(db, plumbing.wakeup),
+        groups=GroupRepository(db, plumbing.wakeup, plumbing.store),
         contacts=ContactProjection(db, plumbing.store),
         organizations=OrganizationProjection(db),
         max_groups=settings.max_groups_per_org,

@@ -98,6 +98,17 @@ class Store:
             changed += result.modified_count
         return changed
 
+    async def delete_by_ids(self, collection: AsyncCollection[Document], ids: Sequence[str]) -> int:
+        """Deletes the listed documents (see `update_by_ids` for how); returns how many."""
+        if not self.ids_indexed:
+            ops = [DeleteOne({"_id": i}) for i in ids]
+            return await bulk_write_in_chunks(collection, ops, self.write_batch)
+        deleted = 0
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = list(ids[start : start + IDS_PER_QUERY])
+            deleted += (await collection.delete_many({"_id": {"$in": chunk}})).deleted_count
+        return deleted
+
     @property
     def write_batch(self) -> int:
         """How many statements one bulk write command may carry on this store."""

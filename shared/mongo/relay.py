@@ -21,6 +21,7 @@ from shared.logging import get_logger
 from shared.metrics import OUTBOX_BACKLOG
 from shared.mongo.client import Document, Store, bulk_write_in_chunks
 from shared.mongo.outbox import HAS_EVENTS, OUTBOX, PURGE, OutboxWakeup
+from shared.mongo.outbox_values import ASIDE, aside_values, drop_values
 
 log = get_logger(__name__)
 
@@ -162,7 +163,13 @@ class OutboxRelay:
         OUTBOX_BACKLOG.labels(self._service).set(len(written))
         if not written:
             return 0
-        records = [_record(self._topic_prefix, e) for events in written for e in events.entries]
+        values: dict[str, str] = {}
+        for name, collection in self._collections.items():
+            entries = [e for w in written if w.collection == name for e in w.entries]
+            values |= await aside_values(self._store, collection, entries)
+        records = [
+            _record(self._topic_prefix, e, values) for events in written for e in events.entries
+        ]
         crash_point("outbox.before_publish")
         await self._producer.publish(records)
         crash_point("outbox.after_publish")
@@ -182,7 +189,9 @@ class OutboxRelay:
         OUTBOX_BACKLOG.labels(self._service).set(len(docs))
         if len(docs) >= self._batch:
             self._wakeup.notify()  # more than one batch waits: search again next pass
-        records = [_record(self._topic_prefix, e) for doc in docs for e in doc[OUTBOX]]
+        entries = [e for doc in docs for e in doc[OUTBOX]]
+        values = await aside_values(self._store, collection, entries)
+        records = [_record(self._topic_prefix, e, values) for e in entries]
         if not records:
             return 0
         crash_point("outbox.before_publish")
@@ -207,13 +216,17 @@ class OutboxRelay:
             if purge
         ]
         await bulk_write_in_chunks(collection, purges, self._store.write_batch)
+        await drop_values(
+            self._store, collection, [e for _, entries, _ in published for e in entries]
+        )
 
 
-def _record(topic_prefix: str, entry: Document) -> OutgoingRecord:
+def _record(topic_prefix: str, entry: Document, aside: dict[str, str]) -> OutgoingRecord:
+    value = aside[entry["id"]] if entry.get(ASIDE) else entry["value"]
     return OutgoingRecord(
         topic_prefix + entry["topic"],
         entry["key"],
-        entry["value"].encode(),
+        value.encode(),
         entry["id"],
         entry["type"],
     )

@@ -17,8 +17,9 @@ from pymongo.errors import OperationFailure
 
 from services.groups.domain.errors import DuplicateGroupName, VersionConflict
 from services.groups.domain.model import Group, GroupType, SmartStatus, name_key
-from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
+from shared.mongo.client import Document, Store, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
+from shared.mongo.outbox_values import drop_values, set_values_aside
 
 SOURCE = "roster/groups"
 SMART_CACHE_S = 1.0
@@ -78,9 +79,10 @@ def _group(doc: Document) -> Group:
 
 
 class GroupRepository:
-    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup, store: Store) -> None:
         self.collection = db["groups"]
         self._wakeup = wakeup
+        self._store = store
         self._smart: dict[str, tuple[float, list[Group]]] = {}
 
     async def create_indexes(self) -> None:
@@ -154,7 +156,7 @@ class GroupRepository:
             **_smart_state(group),
             "member_count": 0,
             "applied_seq": 0,
-            OUTBOX: self._entries(group),
+            OUTBOX: await set_values_aside(self.collection, self._entries(group)),
         }
         try:
             await self.collection.insert_one(doc)
@@ -171,7 +173,8 @@ class GroupRepository:
         state = _state(group)
         if group.query_changed:
             state |= _smart_state(group)
-        entries = self._entries(group)
+        # Membership events are large: their values wait outside the group's document.
+        entries = await set_values_aside(self.collection, self._entries(group))
         update = outbox_update(entries, state)
         try:
             result = await self.collection.update_one(
@@ -182,6 +185,7 @@ class GroupRepository:
                 raise
             raise DuplicateGroupName("a group with this name exists", name=group.name) from None
         if result.matched_count == 0:
+            await drop_values(self._store, self.collection, entries)  # never committed
             raise VersionConflict(
                 "the group was changed by someone else", expected_version=expected_version
             )
