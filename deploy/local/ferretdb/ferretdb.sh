@@ -64,7 +64,11 @@ patched_modfile() {
     rm -rf "$out" && mkdir -p "$out"
     cp -R "$module_dir" "$out/module" && chmod -R u+w "$out/module"
     for patch_file in "$SCRIPT_DIR"/patches/*.patch; do
-        patch --quiet -p1 -d "$out/module" <"$patch_file" >&2 || die "patch failed: $patch_file"
+        if command -v patch >/dev/null; then
+            patch --quiet -p1 -d "$out/module" <"$patch_file" >&2
+        else
+            (cd "$out/module" && git apply -p1 "$patch_file") >&2
+        fi || die "patch failed: $patch_file"
     done
     cp "$SCRIPT_DIR/go.mod" "$out/go.mod"
     cp "$SCRIPT_DIR/go.sum" "$out/go.sum"
