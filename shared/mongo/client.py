@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,11 @@ IDS_PER_QUERY = 10_000
 # The project's FerretDB build names its patches in its version's build metadata
 # (deploy/local/ferretdb/patches): `_id` filters use the index whatever else they hold.
 ID_PUSHDOWN_MARK = "roster.idpushdown"
+
+
+def _id_chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        yield list(ids[start : start + IDS_PER_QUERY])
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,7 @@ class Store:
             docs = [await collection.find_one({"_id": i}, projection) for i in ids]
             return [doc for doc in docs if doc is not None]
         found: list[Document] = []
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            chunk = list(ids[start : start + IDS_PER_QUERY])
+        for chunk in _id_chunks(ids):
             cursor = collection.find({"_id": {"$in": chunk}}, projection, batch_size=len(chunk) + 1)
             found += await cursor.to_list()
         return found
@@ -92,8 +96,7 @@ class Store:
             ops = [UpdateOne({"_id": i}, update) for i in ids]
             return await bulk_write_in_chunks(collection, ops, self.write_batch)
         changed = 0
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            chunk = list(ids[start : start + IDS_PER_QUERY])
+        for chunk in _id_chunks(ids):
             result = await collection.update_many({"_id": {"$in": chunk}, **(guard or {})}, update)
             changed += result.modified_count
         return changed
@@ -104,8 +107,7 @@ class Store:
             ops = [DeleteOne({"_id": i}) for i in ids]
             return await bulk_write_in_chunks(collection, ops, self.write_batch)
         deleted = 0
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            chunk = list(ids[start : start + IDS_PER_QUERY])
+        for chunk in _id_chunks(ids):
             deleted += (await collection.delete_many({"_id": {"$in": chunk}})).deleted_count
         return deleted
 
