@@ -1,5 +1,6 @@
 """Wires the groups service: store, Kafka, projections, handlers, HTTP app, consumer, outbox
-relay and the smart-group worker. Nothing is created at import time."""
+relay and the background work (smart groups, members by query). Nothing is created at import
+time."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from fastapi import FastAPI
 
 from services.groups.adapters.contact_projection import ContactProjection
 from services.groups.adapters.group_repository import SOURCE, GroupRepository
+from services.groups.adapters.member_change_repository import MemberChangeRepository
 from services.groups.adapters.organization_projection import OrganizationProjection
+from services.groups.entrypoints.background import GroupsBackground
 from services.groups.entrypoints.consumers import (
     CONSUMED_TOPICS,
     bulk_handler,
     events_handler,
 )
 from services.groups.entrypoints.http.app import create_groups_app
-from services.groups.entrypoints.smart_group_worker import SmartGroupWorker
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
@@ -43,7 +45,7 @@ class Running:
     producer: EventProducer
     consumer: ConsumerRunner
     relay: OutboxRelay
-    smart_groups: SmartGroupWorker
+    background: GroupsBackground
 
 
 class GroupsService(ServiceHandle[Running]):
@@ -59,26 +61,28 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
         groups=GroupRepository(db, plumbing.wakeup, plumbing.store),
         contacts=ContactProjection(db, plumbing.store),
         organizations=OrganizationProjection(db),
+        member_changes=MemberChangeRepository(db),
         max_groups=settings.max_groups_per_org,
     )
     await uow.groups.create_indexes()
     await uow.contacts.create_indexes()
+    await uow.member_changes.create_indexes()
     replies = ReplyOutbox(db["import_replies"], SOURCE, plumbing.wakeup)
     await replies.create_indexes()
     relay = await start_relay(plumbing, [uow.groups.collection, replies.collection], stack)
     consumer = await start_consumer(
         plumbing, CONSUMED_TOPICS, events_handler(uow, replies), stack, bulk_handler(uow)
     )
-    smart_groups = SmartGroupWorker(uow)
-    await smart_groups.start()
-    stack.push_async_callback(smart_groups.stop)
+    background = GroupsBackground(uow)
+    await background.start()
+    stack.push_async_callback(background.stop)
     return Running(
         store=plumbing.store,
         uow=uow,
         producer=plumbing.producer,
         consumer=consumer,
         relay=relay,
-        smart_groups=smart_groups,
+        background=background,
     )
 
 

@@ -14,7 +14,13 @@ from services.groups.entrypoints.reconcile import reconcile
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, phones
 from tests.support.eventually import eventually
-from tests.support.groups_api import add_members, create_group, known_to_groups, member_ids
+from tests.support.groups_api import (
+    add_members,
+    change_by_query,
+    create_group,
+    known_to_groups,
+    member_ids,
+)
 
 
 @pytest.fixture
@@ -96,30 +102,29 @@ async def test_members_by_query_added_and_removed(
     other = (await create(client, headers, phone=phones(1)[0], category="Lagos"))["id"]
     await known_to_groups(groups_client, headers, [*kano, other])
     group = await create_group(groups_client, headers, "Kano people")
-    added = await groups_client.post(
-        f"/v1/groups/{group['id']}/members", json={"query": "category = kano"}, headers=headers
-    )
-    assert added.status_code == 200, added.text
-    assert added.json() == {"added": 3, "matched": 3}
+    added = await change_by_query(groups_client, headers, group["id"], "category = kano", add=True)
+    assert (added["status"], added["matched"], added["changed"]) == ("completed", 3, 3)
+    assert added["query"] == "category = kano" and added["error"] is None
     await eventually(
         lambda: member_ids(groups_client, headers, group["id"]), lambda m: m == set(kano)
     )
-    again = await groups_client.post(
-        f"/v1/groups/{group['id']}/members", json={"query": "category = kano"}, headers=headers
-    )
-    assert again.json() == {"added": 0, "matched": 3}
+    again = await change_by_query(groups_client, headers, group["id"], "category = kano", add=True)
+    assert (again["status"], again["matched"], again["changed"]) == ("completed", 3, 0)
 
-    removed = await groups_client.request(
-        "DELETE",
-        f"/v1/groups/{group['id']}/members",
-        json={"query": f"id = {kano[0]} OR category = lagos"},
-        headers=headers,
+    removed = await change_by_query(
+        groups_client, headers, group["id"], f"id = {kano[0]} OR category = lagos", add=False
     )
-    assert removed.status_code == 200, removed.text
-    assert removed.json() == {"removed": 1, "matched": 2}
+    assert (removed["action"], removed["matched"], removed["changed"]) == ("remove", 2, 1)
     await eventually(
         lambda: member_ids(groups_client, headers, group["id"]), lambda m: m == set(kano[1:])
     )
+    elsewhere = await create_group(groups_client, headers, "Elsewhere")
+    for path in (
+        f"/v1/groups/{elsewhere['id']}/member-changes/{removed['id']}",
+        f"/v1/groups/{group['id']}/member-changes/no-such-change",
+    ):
+        missing = await groups_client.get(path, headers=headers)
+        assert missing.status_code == 404, missing.text
 
     bad = await groups_client.post(
         f"/v1/groups/{group['id']}/members", json={"query": "age >"}, headers=headers

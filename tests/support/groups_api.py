@@ -60,3 +60,28 @@ async def known_to_groups(
         ]
 
     await eventually(known, lambda codes: all(code == 200 for code in codes))
+
+
+async def change_by_query(
+    client: httpx.AsyncClient, headers: dict[str, str], group_id: str, query: str, *, add: bool
+) -> dict[str, Any]:
+    """Starts a change of members by query (202) and follows it until it finished."""
+    response = await client.request(
+        "POST" if add else "DELETE",
+        f"/v1/groups/{group_id}/members",
+        json={"query": query},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    started = response.json()
+    assert started["action"] == ("add" if add else "remove")
+    location = response.headers["location"]
+    assert location == f"/v1/groups/{group_id}/member-changes/{started['id']}"
+
+    async def change() -> dict[str, Any]:
+        found = await client.get(location, headers=headers)
+        assert found.status_code == 200, found.text
+        body: dict[str, Any] = found.json()
+        return body
+
+    return await eventually(change, lambda c: c["status"] != "running")

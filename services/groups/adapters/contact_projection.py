@@ -194,7 +194,12 @@ class ContactProjection:
         return None if contact is None or contact.gone else contact.groups
 
     async def pages(
-        self, org_id: str, *, group_id: str | None = None, predicate: Predicate | None = None
+        self,
+        org_id: str,
+        *,
+        group_id: str | None = None,
+        predicate: Predicate | None = None,
+        after: str | None = None,
     ) -> AsyncIterator[list[MemberContact]]:
         """Every matching contact, a page at a time, in id order, from one scan on the store's
         scanning connection: no page waits behind this process's writes, and on FerretDB
@@ -202,6 +207,8 @@ class ContactProjection:
         query: Document = (
             self._in_group(org_id, group_id) if group_id else {"org_id": org_id, "gone": False}
         )
+        if after is not None:
+            query = {**query, "_id": {"$gt": after}}
         if predicate is not None:
             query = {"$and": [query, query_filter(predicate)]}
         scanned = self._store.scanner[self.collection.database.name][self.collection.name]

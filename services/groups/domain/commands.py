@@ -36,13 +36,28 @@ class DeleteGroup:
 
 @dataclass(frozen=True)
 class ChangeMembers:
-    """Add (or remove) the listed contacts, or every contact matching `query` right now."""
+    """Add (or remove) the listed contacts."""
 
     by: Principal
     group_id: str
     add: bool
-    contact_ids: list[str] | None = None
-    query: str | None = None
+    contact_ids: list[str]
+
+
+@dataclass(frozen=True)
+class ChangeMembersByQuery:
+    """Add (or remove) every contact matching `query` right now: recorded, then run."""
+
+    by: Principal
+    group_id: str
+    add: bool
+    query: str
+
+
+@dataclass(frozen=True)
+class RunMemberChange:
+    org_id: str
+    change_id: str
 
 
 @dataclass(frozen=True)

@@ -98,24 +98,12 @@ class MembershipOutcome:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
-    matched: int | None = None  # by query: how many contacts the query selected
 
 
 async def change_members(cmd: ChangeMembers, uow: GroupsUnitOfWork) -> MembershipOutcome:
     group = await load_visible(uow, cmd.by, cmd.group_id)
     group.check_manual_membership()
-    if (cmd.contact_ids is None) == (cmd.query is None):
-        raise InvalidGroup("give either contact_ids or query")
-    if cmd.contact_ids is not None:
-        return await _change_listed(cmd, cmd.contact_ids, uow)
-    assert cmd.query is not None
-    return await _change_matching(cmd, cmd.query, uow)
-
-
-async def _change_listed(
-    cmd: ChangeMembers, contact_ids: Sequence[str], uow: GroupsUnitOfWork
-) -> MembershipOutcome:
-    ids = list(dict.fromkeys(contact_ids))
+    ids = list(dict.fromkeys(cmd.contact_ids))
     if len(ids) > MAX_IDS_PER_CALL:
         raise InvalidGroup(f"at most {MAX_IDS_PER_CALL} contact ids per call")
     contacts = await uow.contacts.get_many(cmd.by.org_id, ids)
@@ -135,34 +123,6 @@ async def _change_listed(
     await record_membership(
         uow, cmd.by.org_id, cmd.group_id, cmd.add, outcome.changed, "manual", cmd.by.actor
     )
-    return outcome
-
-
-async def _change_matching(
-    cmd: ChangeMembers, text: str, uow: GroupsUnitOfWork
-) -> MembershipOutcome:
-    """Every contact matching the query now: added if it may be a member, or removed."""
-    query = await queries.parse(uow, cmd.by.org_id, text)
-    outcome = MembershipOutcome(matched=0)
-    pending: list[str] = []
-    async for page in uow.contacts.pages(cmd.by.org_id, predicate=query.predicate):
-        for contact in page:
-            outcome.matched = (outcome.matched or 0) + 1
-            is_member = cmd.group_id in contact.groups
-            if cmd.add and not contact.can_be_member:
-                continue
-            if is_member != cmd.add:
-                pending.append(contact.id)
-        if len(pending) >= QUERY_CHUNK:
-            await record_membership(
-                uow, cmd.by.org_id, cmd.group_id, cmd.add, pending, "query", cmd.by.actor
-            )
-            outcome.changed.extend(pending)
-            pending = []
-    await record_membership(
-        uow, cmd.by.org_id, cmd.group_id, cmd.add, pending, "query", cmd.by.actor
-    )
-    outcome.changed.extend(pending)
     return outcome
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from services.groups.adapters.contact_projection import ContactProjection
 from services.groups.adapters.group_repository import GroupRepository
+from services.groups.adapters.member_change_repository import MemberChangeRepository
 from services.groups.adapters.organization_projection import OrganizationProjection
 from shared.clock import utc_now
 
@@ -22,6 +23,7 @@ class GroupsUnitOfWork:
     groups: GroupRepository
     contacts: ContactProjection
     organizations: OrganizationProjection
+    member_changes: MemberChangeRepository
     max_groups: int = 250
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from services.groups.entrypoints.smart_group_worker import SmartGroupWorker
+from services.groups.entrypoints.background import GroupsBackground
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 
 
@@ -13,6 +13,6 @@ def get_uow(request: Request) -> GroupsUnitOfWork:
     return uow
 
 
-def get_smart_groups(request: Request) -> SmartGroupWorker:
-    worker: SmartGroupWorker = request.app.state.running.smart_groups
-    return worker
+def get_background(request: Request) -> GroupsBackground:
+    background: GroupsBackground = request.app.state.running.background
+    return background

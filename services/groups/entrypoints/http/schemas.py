@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.groups.domain.commands import MAX_IDS_PER_CALL
 from services.groups.domain.errors import InvalidGroup
 from services.groups.domain.member import MemberContact
+from services.groups.domain.member_change import MemberChange
 from services.groups.domain.model import MAX_DESCRIPTION, Group
 
 
@@ -79,12 +80,52 @@ class GroupView(BaseModel):
 
 
 class MembersBody(BaseModel):
-    """Either the contacts by id, or every contact matching a query now."""
+    """Either the contacts by id (answered at once, per id), or every contact matching a query
+    now (run in the background: the answer is the change to follow)."""
 
     model_config = ConfigDict(extra="forbid")
 
     contact_ids: list[str] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
     query: str | None = Field(default=None, max_length=5000)
+
+    def chosen(self) -> list[str] | str:
+        """The ids, or the query."""
+        if self.contact_ids is not None and self.query is None:
+            return self.contact_ids
+        if self.query is not None and self.contact_ids is None:
+            return self.query
+        raise InvalidGroup("give either contact_ids or query")
+
+
+class MemberChangeView(BaseModel):
+    """A change of members by query. `matched` and `added`/`removed` grow while it runs;
+    members follow its events shortly after (see the group's `member_count`)."""
+
+    id: str
+    group_id: str
+    action: Literal["add", "remove"]
+    query: str
+    status: str
+    matched: int
+    changed: int
+    error: dict[str, Any] | None
+    created_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, c: MemberChange) -> MemberChangeView:
+        return cls(
+            id=c.id,
+            group_id=c.group_id,
+            action="add" if c.add else "remove",
+            query=c.query,
+            status=c.status.value,
+            matched=c.matched,
+            changed=c.changed,
+            error=c.error,
+            created_at=c.created_at,
+            finished_at=c.finished_at,
+        )
 
 
 class MemberView(BaseModel):
