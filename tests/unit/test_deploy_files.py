@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.cli import BUILT_SERVICES
+from services.cli import BUILT_SERVICES
 from shared.settings import DEFAULT_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,5 @@
-"""The `roster` command: serve a service, issue a token, publish the event schemas."""
+"""The `roster` command: serve a service, issue a token, publish the event schemas, reconcile
+the groups, import a file. It knows every service, so it lives beside them, not in `shared`."""
 
 from __future__ import annotations
 
