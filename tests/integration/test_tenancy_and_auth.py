@@ -7,6 +7,7 @@ remembering to add it here.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from services.contacts.bootstrap import ContactsService
+from services.groups.bootstrap import GroupsService
+from services.importer.bootstrap import ImporterService
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
 from tests.support.contacts_api import create, define_field
@@ -301,3 +304,44 @@ async def test_another_organisation_never_sees_or_changes_a_contact(
     assert (await client.get("/v1/organization", headers=a)).json()["default_country"] is None
     a_list = await client.get("/v1/contacts", params={"status": "any"}, headers=a)
     assert [c["id"] for c in a_list.json()["items"]] == [contact_id]
+
+
+async def test_every_route_of_the_groups_and_importer_services_refuses_missing_tokens(
+    groups_service: GroupsService,
+    groups_client: httpx.AsyncClient,
+    importer_service: ImporterService,
+    importer_client: httpx.AsyncClient,
+    settings: ServiceSettings,
+    org: str,
+) -> None:
+    """The same guard as above for the other built services: a route added to either is probed
+    without anyone listing it."""
+    other_key = TokenCodec("another-signing-key-" * 3, settings.jwt_issuer, settings.jwt_audience)
+    credentials: dict[str, dict[str, str]] = {
+        "none": {},
+        "other key": {"Authorization": "Bearer " + other_key.issue(org, Role.ADMIN, "x")},
+    }
+    failures: list[str] = []
+    probed: dict[str, int] = {}
+    for name, app, http in (
+        ("groups", groups_service.app, groups_client),
+        ("importer", importer_service.app, importer_client),
+    ):
+        routes = sorted(
+            (method, path)
+            for path, methods in _api_routes(app)
+            if path not in PUBLIC | {app.openapi_url, app.docs_url, app.redoc_url}
+            and path != app.swagger_ui_oauth2_redirect_url
+            for method in methods
+        )
+        probed[name] = len(routes)
+        for method, template in routes:
+            path = re.sub(r"\{[a-z_]+\}", "probe", template)
+            for label, headers in credentials.items():
+                response = await http.request(method, path, headers=headers)
+                if response.status_code != 401 or error_code(response) != "unauthorized":
+                    failures.append(
+                        f"{name}: {method} {template} [{label}] → {response.status_code}"
+                    )
+    assert failures == []
+    assert probed["groups"] >= 10 and probed["importer"] >= 5, probed
