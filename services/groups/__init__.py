@@ -1,0 +1,1 @@
+"""The groups service: groups ("collections"), their members, smart groups, staff access, export."""
