@@ -10,21 +10,13 @@ from services.groups.domain.member_change import MemberChange
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, phones
 from tests.support.eventually import eventually
-from tests.support.groups_api import change_by_query, create_group, known_to_groups, member_ids
-
-
-async def followed(
-    client: httpx.AsyncClient, headers: dict[str, str], group_id: str, change_id: str
-) -> dict[str, object]:
-    async def change() -> dict[str, object]:
-        found = await client.get(
-            f"/v1/groups/{group_id}/member-changes/{change_id}", headers=headers
-        )
-        assert found.status_code == 200, found.text
-        body: dict[str, object] = found.json()
-        return body
-
-    return await eventually(change, lambda c: c["status"] != "running")
+from tests.support.groups_api import (
+    change_by_query,
+    create_group,
+    finished_change,
+    known_to_groups,
+    member_ids,
+)
 
 
 async def test_a_running_change_resumes_after_its_last_contact(
@@ -56,7 +48,7 @@ async def test_a_running_change_resumes_after_its_last_contact(
     await groups_service.uow.member_changes.add(stopped)
     await groups_service.running.background.start()
 
-    done = await followed(groups_client, headers, group["id"], stopped.id)
+    done = await finished_change(groups_client, headers, group["id"], stopped.id)
     assert (done["status"], done["matched"], done["changed"]) == ("completed", 4, 4)
     await eventually(
         lambda: member_ids(groups_client, headers, group["id"]), lambda m: m == set(ids[1:])
@@ -79,7 +71,7 @@ async def test_a_change_whose_query_no_longer_runs_fails_with_the_reason(
     await groups_service.uow.member_changes.add(change)
     groups_service.running.background.change_members(org, change.id)
 
-    done = await followed(groups_client, headers, group["id"], change.id)
+    done = await finished_change(groups_client, headers, group["id"], change.id)
     assert done["status"] == "failed" and done["finished_at"] is not None
     assert isinstance(done["error"], dict) and done["error"]["code"] == "unknown_property"
 

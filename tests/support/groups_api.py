@@ -77,9 +77,18 @@ async def change_by_query(
     assert started["action"] == ("add" if add else "remove")
     location = response.headers["location"]
     assert location == f"/v1/groups/{group_id}/member-changes/{started['id']}"
+    return await finished_change(client, headers, group_id, started["id"])
+
+
+async def finished_change(
+    client: httpx.AsyncClient, headers: dict[str, str], group_id: str, change_id: str
+) -> dict[str, Any]:
+    """The change of members once it is no longer running."""
 
     async def change() -> dict[str, Any]:
-        found = await client.get(location, headers=headers)
+        found = await client.get(
+            f"/v1/groups/{group_id}/member-changes/{change_id}", headers=headers
+        )
         assert found.status_code == 200, found.text
         body: dict[str, Any] = found.json()
         return body

@@ -98,8 +98,9 @@ class MembersBody(BaseModel):
 
 
 class MemberChangeView(BaseModel):
-    """A change of members by query. `matched` and `added`/`removed` grow while it runs;
-    members follow its events shortly after (see the group's `member_count`)."""
+    """A change of members by query. `matched` (contacts selected) and `changed` (those that
+    joined or left) grow while it runs; members follow its events shortly after (see the
+    group's `member_count`)."""
 
     id: str
     group_id: str
