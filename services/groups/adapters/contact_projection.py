@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -25,6 +25,7 @@ from shared.mongo.client import (
     DUPLICATE_KEY,
     Document,
     Store,
+    bulk_write_in_chunks,
     ensure_indexes,
     membership_page,
 )
@@ -101,6 +102,16 @@ class ContactProjection:
             {"$set": _state(contact), "$setOnInsert": {"groups": []}},
             upsert=True,
         )
+
+    async def save_many(self, contacts: Sequence[MemberContact]) -> None:
+        """`save` for many, in one round trip."""
+        ops = [
+            UpdateOne(
+                {"_id": c.id}, {"$set": _state(c), "$setOnInsert": {"groups": []}}, upsert=True
+            )
+            for c in contacts
+        ]
+        await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
 
     async def add_many(self, contacts: Sequence[MemberContact]) -> set[str]:
         """New contacts in one round trip; returns the ids that were already there."""

@@ -52,22 +52,33 @@ async def apply_contact_event(
 async def apply_contacts_created(
     uow: GroupsUnitOfWork, created: Sequence[tuple[str, int, ContactCreated]]
 ) -> None:
-    """Many new contacts at once (a bulk import): one insert, then the smart-group rules."""
+    """Many new contacts at once (a bulk import): one insert; those projected before (a
+    redelivery, or an import's placeholders) read and updated in one round trip each; then the
+    smart-group rules."""
     contacts = [follow(None, event, org_id, sequence) for org_id, sequence, event in created]
     new = [c for c in contacts if c is not None]
     known = await uow.contacts.add_many(new)
+    current: dict[str, MemberContact] = {}
+    for org_id in {c.org_id for c in new if c.id in known}:
+        ids = [c.id for c in new if c.id in known and c.org_id == org_id]
+        current |= await uow.contacts.get_many(org_id, ids)
+    newer: list[MemberContact] = []
+    settled: list[MemberContact] = []
     for contact in new:
-        if contact.id in known:  # projected before: a redelivery, or an import's placeholder
-            current = await uow.contacts.get(contact.org_id, contact.id)
-            if current is None:
+        if contact.id in known:
+            before = current.get(contact.id)
+            if before is None:
                 continue
-            if current.version < contact.version:
-                contact.groups = current.groups
-                await uow.contacts.save(contact)
+            if before.version < contact.version:
+                contact.groups = before.groups
+                newer.append(contact)
             else:
-                contact = current
+                contact = before
         if contact.can_be_member:
-            await settle_smart_groups(uow, contact)
+            settled.append(contact)
+    await uow.contacts.save_many(newer)
+    for contact in settled:
+        await settle_smart_groups(uow, contact)
 
 
 async def apply_membership_change(

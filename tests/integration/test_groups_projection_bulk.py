@@ -1,0 +1,64 @@
+"""The groups service's contact projection under a bulk import: ContactCreated events for
+contacts it entered as placeholders fill them in (keeping their memberships), new ones are
+inserted, and an event older than what is projected changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from services.groups.bootstrap import GroupsService
+from services.groups.service_layer.membership_handlers import apply_contacts_created
+from shared.contracts.contacts import ContactCreated, OptInRecord
+
+
+def created(contact_id: str, name: str) -> ContactCreated:
+    return ContactCreated(
+        contact_id=contact_id,
+        name=name,
+        phone="+254700000001",
+        secondary_phone=None,
+        email=None,
+        category=None,
+        language="eng",
+        fields={},
+        status="active",
+        opt_in=OptInRecord(),
+        created_at=datetime.now(UTC),
+    )
+
+
+async def test_created_events_fill_placeholders_in_and_keep_their_groups(
+    groups_service: GroupsService, org: str
+) -> None:
+    uow = groups_service.uow
+    placeholder, renamed, fresh = (str(uuid.uuid4()) for _ in range(3))
+    group_id = str(uuid.uuid4())
+    await uow.contacts.add_placeholders(org, [placeholder, renamed])
+    joined, refused = await uow.contacts.add_to_group(org, group_id, [placeholder])
+    assert (joined, refused) == (1, [])
+    # `renamed` is already projected at version 3 (a later change came first).
+    newer = (await uow.contacts.get_many(org, [renamed]))[renamed]
+    newer.name, newer.version = "Renamed Later", 3
+    await uow.contacts.save(newer)
+
+    await apply_contacts_created(
+        uow,
+        [
+            (org, 1, created(placeholder, "Placeholder Filled")),
+            (org, 1, created(renamed, "Stale Name")),
+            (org, 1, created(fresh, "Fresh Contact")),
+        ],
+    )
+
+    found = await uow.contacts.get_many(org, [placeholder, renamed, fresh])
+    assert (found[placeholder].name, found[placeholder].version) == ("Placeholder Filled", 1)
+    assert found[placeholder].groups == [group_id]
+    assert (found[renamed].name, found[renamed].version) == ("Renamed Later", 3)
+    assert (found[fresh].name, found[fresh].groups) == ("Fresh Contact", [])
+    assert await uow.contacts.get(org + "-other", fresh) is None
+
+    # Redelivered: nothing changes.
+    await apply_contacts_created(uow, [(org, 1, created(placeholder, "Redelivered"))])
+    again = await uow.contacts.get_many(org, [placeholder])
+    assert again[placeholder].name == "Placeholder Filled"
