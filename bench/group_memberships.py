@@ -33,12 +33,13 @@ from aiokafka import AIOKafkaProducer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.auth import Role, TokenCodec
-from shared.contracts.contacts import ContactCreated, ContactStatusChanged, OptInRecord
+from shared.contracts.contacts import ContactStatusChanged, OptInRecord
 from shared.contracts.envelope import EventPayload, wrap
 from shared.contracts.topics import TopicSpec
 from shared.kafka.topics import ensure_topics
 from shared.mongo.client import connect_store
 from shared.settings import ServiceSettings
+from tests.support.contact_events import contact_created
 from tests.support.infra import drop_databases, real_infrastructure
 from tests.support.process import ServiceProcess
 
@@ -53,19 +54,7 @@ def envelope(payload: EventPayload, org: str, subject: str, sequence: int) -> by
 
 
 def created(org: str, contact_id: str, i: int) -> bytes:
-    payload = ContactCreated(
-        contact_id=contact_id,
-        name=f"Bench Person {i}",
-        phone=f"+2547{10_000_000 + i:08d}"[:13],
-        secondary_phone=None,
-        email=None,
-        category=None,
-        language="eng",
-        fields={},
-        status="active",
-        opt_in=OptInRecord(),
-        created_at=datetime.now(UTC),
-    )
+    payload = contact_created(contact_id, f"Bench Person {i}", f"+2547{10_000_000 + i:08d}"[:13])
     return envelope(payload, org, contact_id, 1)
 
 

@@ -5,27 +5,15 @@ inserted, and an event older than what is projected changes nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from services.groups.bootstrap import GroupsService
 from services.groups.service_layer.membership_handlers import apply_contacts_created
-from shared.contracts.contacts import ContactCreated, OptInRecord
+from shared.contracts.contacts import ContactCreated
+from tests.support.contact_events import contact_created
 
 
 def created(contact_id: str, name: str) -> ContactCreated:
-    return ContactCreated(
-        contact_id=contact_id,
-        name=name,
-        phone="+254700000001",
-        secondary_phone=None,
-        email=None,
-        category=None,
-        language="eng",
-        fields={},
-        status="active",
-        opt_in=OptInRecord(),
-        created_at=datetime.now(UTC),
-    )
+    return contact_created(contact_id, name, "+254700000001")
 
 
 async def test_created_events_fill_placeholders_in_and_keep_their_groups(
