@@ -102,9 +102,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from services.importer.entrypoints.cli import run
+    from services.importer.entrypoints.cli import import_file
 
     token = args.token or os.environ.get("ROSTER_TOKEN")
     if not token:
@@ -120,7 +118,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         form["default_country"] = args.default_country
     if args.mapping:
         form["mapping"] = args.mapping
-    return asyncio.run(run(args.url, token, Path(args.file), form))
+    return import_file(args.url, token, Path(args.file), form)
 
 
 def parser() -> argparse.ArgumentParser:

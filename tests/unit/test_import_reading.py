@@ -5,6 +5,7 @@ explicit mappings, one row read into what it asks of the contacts service, new f
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from collections.abc import Sequence
@@ -151,6 +152,9 @@ def test_split_names(text: str, names: list[str]) -> None:
 # CSV files
 # ---------------------------------------------------------------------------------------------
 
+WESTERN = "name,phone\nJosé Peña,+254712345678\nJoão Simões,+254700000001\nFrançois,+254700000002\n"
+CYRILLIC = "имя,телефон\nИван Петров,+79161234567\nМария Иванова,+79161234568\n"  # noqa: RUF001
+
 CSV_FILES = [
     pytest.param(
         "\ufeffname,phone\nZoë,+254712345678\n".encode(),
@@ -184,6 +188,37 @@ CSV_FILES = [
             ["José", "+254712345678", "\u201csmart\u201d quotes \u2013 and € sign"],
         ],
         id="cp1252-windows-only-characters",
+    ),
+    pytest.param(
+        WESTERN.encode("cp1252"),
+        "cp1252",
+        ",",
+        [line.split(",") for line in WESTERN.splitlines()],
+        id="cp1252-not-mistaken-for-central-european",
+    ),
+    pytest.param(
+        CYRILLIC.encode("cp1251"),
+        "cp1251",
+        ",",
+        [line.split(",") for line in CYRILLIC.splitlines()],
+        id="cp1251-cyrillic",
+    ),
+    *(
+        pytest.param(
+            bom + "name\tphone\nZoë\t+254712345678\nअमित\t+919876543210\n".encode(codec),
+            encoding,
+            "\t",
+            [["name", "phone"], ["Zoë", "+254712345678"], ["अमित", "+919876543210"]],
+            id=name,
+        )
+        for name, bom, codec, encoding in [
+            # What Excel saves as "Unicode Text": UTF-16 LE with a BOM, tab-separated.
+            ("utf16-le-bom-excel-unicode-text", codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+            ("utf16-be-bom", codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+            ("utf16-le-no-bom", b"", "utf-16-le", "utf-16-le"),
+            ("utf16-be-no-bom", b"", "utf-16-be", "utf-16-be"),
+            ("utf32-bom", codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+        ]
     ),
     pytest.param(
         b"name;phone;score\r\nAmina;254712345678;3,5\r\nBob;254700000000;4,25\r\n",
@@ -321,11 +356,13 @@ def test_a_character_cut_by_the_sample_boundary_is_still_utf8(tmp_path: Path) ->
     head = b"name,phone\n"
     path = tmp_path / "upload"
     # "é" is two bytes: the first is the last byte of the sample, the second lies after it.
-    filler = "x" * (SAMPLE_BYTES - len(head) - 1)
+    lines, rest = divmod(SAMPLE_BYTES - len(head) - 1, len("Amina,1\n"))
+    filler = "Amina,1\n" * lines + "x" * rest
     path.write_bytes(head + filler.encode() + "é,1\n".encode())
     fmt = sniff(path)
     assert fmt == FileFormat("csv", "utf-8", ",")
-    assert list(read_rows(path, fmt)) == [["name", "phone"], [filler + "é", "1"]]
+    rows = list(read_rows(path, fmt))
+    assert (rows[0], rows[-1], len(rows)) == (["name", "phone"], ["x" * rest + "é", "1"], lines + 2)
 
 
 def _real_workbook_bytes(tmp_path: Path) -> bytes:
@@ -357,15 +394,16 @@ def test_unreadable_files_are_refused_by_sniff(tmp_path: Path, content: bytes | 
     assert refused.value.code == "unreadable_file"
 
 
-def test_a_zip_that_is_no_workbook_is_refused_when_read(tmp_path: Path) -> None:
+def test_a_zip_that_is_no_workbook_is_refused_by_sniff(tmp_path: Path) -> None:
+    """Sniffing reads the whole file, so a bad one is refused before it becomes a job."""
     path = tmp_path / "upload"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "not a spreadsheet")
-    fmt = sniff(path)
-    assert fmt == FileFormat("xlsx")
     with pytest.raises(UnreadableFile) as refused:
-        list(read_rows(path, fmt))
+        sniff(path)
     assert refused.value.code == "unreadable_file"
+    with pytest.raises(UnreadableFile):
+        list(read_rows(path, FileFormat("xlsx")))
 
 
 # ---------------------------------------------------------------------------------------------

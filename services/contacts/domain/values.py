@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from services.contacts.domain.errors import InvalidValue
+from shared.languages import MAX_TEXT as MAX_LANGUAGE
+from shared.languages import iso639_3
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_LANGUAGE = re.compile(r"^[a-z]{3}$")
 MAX_NAME = 128
 MAX_CATEGORY = 64
 MAX_FIELD_VALUE = 640
@@ -35,10 +36,13 @@ def clean_email(value: str | None) -> str | None:
 
 
 def clean_language(value: str | None) -> str | None:
-    text = clean_text(value, field="language", max_length=3)
+    """The ISO 639-3 code of a language code or name (`swa`, `sw`, `pt-BR`, `Kiswahili`)."""
+    text = clean_text(value, field="language", max_length=MAX_LANGUAGE)
     if text is None:
         return None
-    text = text.lower()
-    if not _LANGUAGE.match(text):
-        raise InvalidValue("language must be an ISO 639-3 code", field="language", value=value)
-    return text
+    code = iso639_3(text)
+    if code is None:
+        raise InvalidValue(
+            "language must be an ISO 639 code or a language name", field="language", value=value
+        )
+    return code

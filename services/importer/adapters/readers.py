@@ -1,61 +1,51 @@
-"""Reading uploaded files a row at a time, whatever their size: CSV through the standard
-library's csv module (quoted newlines, any common delimiter; UTF-8 with or without BOM, or
-Windows-1252), XLSX through openpyxl in read-only mode with formulas' cached values."""
+"""Reading uploaded files a row at a time, whatever their size and whatever they contain: CSV
+through the standard library's csv module (quoted newlines, any common delimiter, the encoding
+found by `encodings`), XLSX through the bounded stream reader of `xlsx` (formulas' cached
+values). Both refuse, with a code naming it, a file over any of its `FileLimits`.
+
+`sniff` reads the whole file once through those bounds, so that a file that cannot be imported
+is refused when it is uploaded, before it becomes a job (and counts its rows on the way)."""
 
 from __future__ import annotations
 
-import codecs
 import csv
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
-from openpyxl import load_workbook
-
+from services.importer.adapters.csv_rows import csv_rows
+from services.importer.adapters.encodings import detect_encoding
+from services.importer.adapters.xlsx import xlsx_rows
 from services.importer.domain.errors import UnreadableFile
+from services.importer.domain.files import DEFAULT_LIMITS, FileFormat, FileLimits
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
-_CHUNK = 1 << 20
-csv.field_size_limit(1 << 20)
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and every password-protected workbook
 
 
-@dataclass(frozen=True)
-class FileFormat:
-    kind: str  # csv | xlsx
-    encoding: str | None = None
-    delimiter: str | None = None
+def sniff(path: Path, limits: FileLimits = DEFAULT_LIMITS) -> FileFormat:
+    fmt = _format(path, limits)
+    return replace(fmt, data_rows=_data_rows(path, fmt))
 
 
-def sniff(path: Path) -> FileFormat:
+def _format(path: Path, limits: FileLimits) -> FileFormat:
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
-    if head.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(path):
-            raise UnreadableFile("the file looks like XLSX but is not a readable workbook")
-        return FileFormat("xlsx")
+    if head.startswith(_ZIP):
+        return FileFormat("xlsx", limits=limits)
+    if head.startswith(_OLE2):
+        raise UnreadableFile(
+            "Excel 97-2003 (.xls) and password-protected workbooks cannot be read: "
+            "save the file as XLSX (without a password) or CSV"
+        )
     if not head.strip():
         raise UnreadableFile("the file is empty")
-    encoding = _encoding(path, head)
+    encoding = detect_encoding(path, head)
     sample = head.decode(encoding, errors="ignore")
-    return FileFormat("csv", encoding, _delimiter(sample))
-
-
-def _encoding(path: Path, head: bytes) -> str:
-    """UTF-8 if the whole file decodes as UTF-8 (checked as a stream), else Windows-1252,
-    which also reads every Latin-1 file."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as raw:
-            while chunk := raw.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+    return FileFormat("csv", encoding, _delimiter(sample), limits)
 
 
 def _delimiter(sample: str) -> str:
@@ -72,32 +62,17 @@ def _delimiter(sample: str) -> str:
 def read_rows(path: Path, fmt: FileFormat) -> Iterator[list[object]]:
     """Every row, the header first; cells as the format gives them (text, numbers, dates)."""
     if fmt.kind == "xlsx":
-        yield from _xlsx_rows(path)
+        yield from xlsx_rows(path, fmt.limits)
         return
     assert fmt.encoding is not None
-    try:
-        with path.open(encoding=fmt.encoding, errors="replace", newline="") as text:
-            for record in csv.reader(text, delimiter=fmt.delimiter or ","):
-                yield list(record)
-    except csv.Error as exc:
-        raise UnreadableFile(f"the CSV cannot be read: {exc}") from None
-
-
-def _xlsx_rows(path: Path) -> Iterator[list[object]]:
-    """Opened as a stream: openpyxl would judge a path by its extension."""
-    with path.open("rb") as stream:
-        try:
-            workbook = load_workbook(stream, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-            raise UnreadableFile(f"the workbook cannot be read: {exc}") from None
-        try:
-            sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
-                yield list(values)
-        finally:
-            workbook.close()
+    records = csv_rows(path, fmt.encoding, fmt.delimiter or ",", fmt.limits)
+    yield from cast(Iterator[list[object]], records)  # lists of text, only ever read
 
 
 def count_rows(path: Path, fmt: FileFormat) -> int:
     """Data rows (after the header), for progress and ETA."""
+    return fmt.data_rows if fmt.data_rows is not None else _data_rows(path, fmt)
+
+
+def _data_rows(path: Path, fmt: FileFormat) -> int:
     return max(0, sum(1 for _ in read_rows(path, fmt)) - 1)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.importer.domain.cells import CLEAR, cell_text, parse_flag, recover_number, split_names
-from services.importer.domain.languages import language_code
 from services.importer.domain.mapping import Column, ColumnMapping
 from shared.contracts.imports import ImportedRow, RowOutcome
+from shared.languages import iso639_3
 
 _URN_PREFIXES = ("tel:", "whatsapp:")
 
@@ -60,7 +60,10 @@ def read_row(cells: Sequence[object], mapping: ColumnMapping, row: int) -> Impor
             phone = _phone(value, column)
             columns["phone"] = column.header
         elif column.target == "language":
-            attributes["language"] = language_code(value) if value is not None else None
+            language = iso639_3(value) if value is not None else None
+            if value is not None and language is None:
+                return _not_a_language(row, column, text)
+            attributes["language"] = language
             columns["language"] = column.header
         elif column.target in ("name", "email", "category"):
             attributes[column.target] = value
@@ -123,4 +126,14 @@ def _phone(value: str | None, column: Column) -> str | None:
 def _not_a_flag(row: int, column: Column, text: str) -> RowFailure:
     return RowFailure(
         row, column.header, text, "invalid_value", f"{column.header} must be yes/no or true/false"
+    )
+
+
+def _not_a_language(row: int, column: Column, text: str) -> RowFailure:
+    return RowFailure(
+        row,
+        column.header,
+        text,
+        "invalid_language",
+        f"{column.header} must be a language: a name (English, Kiswahili) or a code (en, swa)",
     )
