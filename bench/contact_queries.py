@@ -7,7 +7,9 @@ writes), then for each query measures, in the same run and on the same store:
 - ours: the query text parsed, resolved and translated (`parse_query` + the repository's
   `list` (first page of 50, newest first) and `count`);
 - raw: `find` and `count_documents` with the equivalent filter written by hand.
-Prints p50/p95 of each and the ratio ours/raw (p50): the translation's cost, the figure to watch.
+Prints p50/p95 of each and the ratio ours/raw (p50): the translation's cost, the figure to watch;
+then the CPU time per query (page and count) of this process (where ours runs) and of the store,
+for ours and for raw.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -28,13 +29,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import DESCENDING
 
-from services.contacts.adapters.repository import ContactFilter, ContactRepository
+from bench.support import (
+    CpuMeter,
+    bench_run,
+    cpu_labels,
+    figure,
+    metered_processes,
+    parse_args,
+    percentile,
+)
+from services.contacts.adapters.contact_collection import ContactCollection, new_document
+from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.fields import coerce_value
+from services.contacts.domain.listing import ContactFilter
 from services.contacts.domain.model import Contact, ContactStatus
 from shared.contactql.resolve import QueryContext, parse_query
 from shared.contactql.values import FieldType
 from shared.mongo.client import connect_store
-from tests.support.infra import drop_databases, real_infrastructure
+from shared.mongo.outbox import OutboxWakeup
 
 ORG = "bench-org"
 TZ = "Africa/Lagos"
@@ -84,6 +96,12 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
 ]
+FIGURES = (
+    "seeded",
+    *(text for text, _ in QUERIES),
+    *cpu_labels("query ours", metered_processes()),
+    *cpu_labels("query raw", metered_processes()),
+)
 
 
 def contact(i: int, rng: random.Random) -> Contact:
@@ -112,39 +130,43 @@ def contact(i: int, rng: random.Random) -> Contact:
     return c
 
 
-async def seed(repo: ContactRepository, count: int) -> float:
+async def seed(contacts: ContactCollection, count: int) -> float:
+    """The documents the service writes, without events: these never went through it."""
     rng = random.Random(7)
     started = time.perf_counter()
     for start in range(0, count, 2000):
-        docs = [repo._new_document(contact(i, rng)) for i in range(start, min(count, start + 2000))]
-        for d in docs:
-            d["outbox"] = []  # nothing to publish: these never went through the service
-        await repo.collection.insert_many(docs, ordered=False)
+        docs = [
+            new_document(contact(i, rng), with_events=False)
+            for i in range(start, min(count, start + 2000))
+        ]
+        await contacts.collection.insert_many(docs, ordered=False)
     return time.perf_counter() - started
 
 
-async def timed(call: Callable[[], Awaitable[Any]], repeats: int) -> tuple[list[float], Any]:
+async def timed(
+    call: Callable[[], Awaitable[Any]], repeats: int, meter: CpuMeter
+) -> tuple[list[float], Any]:
     samples, result = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = await call()
-        samples.append(time.perf_counter() - t0)
+    async with meter.measure():
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            result = await call()
+            samples.append(time.perf_counter() - t0)
     return samples, result
 
 
-def p(samples: list[float], q: int) -> float:
-    if len(samples) == 1:
-        return samples[0] * 1000
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1] * 1000
+def ms(samples: list[float], q: int) -> float:
+    return percentile(samples, q) * 1000
 
 
 async def measure(
-    repo: ContactRepository,
+    repo: MongoContactRepository,
     context: QueryContext,
-    text: str,
-    raw_filter: dict[str, Any],
+    query: tuple[str, dict[str, Any]],
     repeats: int,
+    meters: tuple[CpuMeter, CpuMeter],
 ) -> None:
+    text, raw_filter = query
     scoped = {"$and": [{"org_id": ORG, "deleted": False, "status": "active"}, raw_filter]}
 
     async def ours() -> tuple[int, int]:
@@ -163,41 +185,47 @@ async def measure(
         ).to_list()
         return len(page), await repo.collection.count_documents(scoped)
 
-    ours_s, ours_result = await timed(ours, repeats)
-    raw_s, raw_result = await timed(raw, repeats)
+    ours_s, ours_result = await timed(ours, repeats, meters[0])
+    raw_s, raw_result = await timed(raw, repeats, meters[1])
     if ours_result != raw_result:
         raise SystemExit(f"{text}: ours {ours_result} != raw {raw_result}")
-    print(
-        f"{text:48} {p(ours_s, 50):8.0f}/{p(ours_s, 95):<9.0f} "
-        f"{p(raw_s, 50):8.0f}/{p(raw_s, 95):<9.0f} "
-        f"{p(ours_s, 50) / p(raw_s, 50):6.2f} {ours_result[1]:8d}"
+    figure(
+        text,
+        f"{ms(ours_s, 50):8.0f}/{ms(ours_s, 95):<9.0f} {ms(raw_s, 50):8.0f}/{ms(raw_s, 95):<9.0f} "
+        f"{ms(ours_s, 50) / ms(raw_s, 50):6.2f} {ours_result[1]:8d}",
+        width=48,
     )
 
 
 async def run(args: argparse.Namespace) -> None:
-    with real_infrastructure() as endpoints:
-        prefix = f"qbench{uuid.uuid4().hex[:8]}_"
-        store = await connect_store(endpoints.mongodb_url)
-        repo = ContactRepository(store.client[prefix + "contacts"])
+    async with bench_run() as bench:
+        store = await connect_store(bench.endpoints.mongodb_url)
+        meters = (bench.meter(), bench.meter())
         try:
-            await repo.create_indexes()
-            seeded = await seed(repo, args.contacts)
-            print(f"store: {endpoints.origin}; seeded {args.contacts} contacts in {seeded:.0f} s")
+            contacts = ContactCollection(
+                store.client[bench.prefix + "contacts"], store, OutboxWakeup()
+            )
+            repo = MongoContactRepository(contacts)
+            await contacts.create_indexes()
+            seeded = await seed(contacts, args.contacts)
+            figure("seeded", f"{args.contacts:,} contacts in {seeded:.1f} s")
             context = QueryContext(timezone=TZ, default_country="NG", fields=FIELDS)
             header = ("query", "ours p50/p95 ms", "raw p50/p95 ms", "ratio", "count")
-            print(f"{header[0]:48} {header[1]:>18} {header[2]:>18} {header[3]:>6} {header[4]:>8}")
-            for text, raw_filter in QUERIES:
-                await measure(repo, context, text, raw_filter, args.repeats)
+            print(f"{header[0]:50}{header[1]:>18} {header[2]:>18} {header[3]:>6} {header[4]:>8}")
+            for query in QUERIES:
+                await measure(repo, context, query, args.repeats, meters)
         finally:
             await store.close()
-            await drop_databases(endpoints.mongodb_url, prefix)
+    calls = len(QUERIES) * args.repeats
+    meters[0].report("query ours", calls)
+    meters[1].report("query raw", calls)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(parse_args(parser, {"contacts": 50, "repeats": 1})))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ Prints, from one run on this machine:
 - the raw `insert_many` rate of the same documents into the same store (same indexes, batches of
   1,000): the ratio of the two is the figure to compare across changes;
 - how long until every ContactCreated was read back from Kafka (outbox relay backlog);
-- GET /v1/contacts/{id} p50/p99 under concurrent load.
+- GET /v1/contacts/{id} p50/p99 from 16 clients once the batches are done (bench/read_latency.py
+  measures it under an import);
+- the CPU time each process spent per contact (batch calls until the last event is on Kafka)
+  and per GET.
 """
 
 from __future__ import annotations
@@ -17,46 +20,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
-import statistics
 import sys
-import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.contacts.adapters.repository import CONTACT_INDEXES, ContactRepository
-from services.contacts.domain.model import Contact
-from shared.auth import Role, TokenCodec
-from shared.mongo.client import connect_store, ensure_indexes
-from shared.phone import InvalidPhone, normalize_phone
-from shared.settings import ServiceSettings
-from tests.support.infra import drop_databases, real_infrastructure
+from bench.support import (
+    bench_run,
+    contact_documents,
+    cpu_labels,
+    create_contacts,
+    figure,
+    get_latencies,
+    latency,
+    metered_processes,
+    parse_args,
+    phone_numbers,
+    raw_insert,
+)
+from shared.contactql.values import FieldType, FieldValue
 from tests.support.kafka import TopicTail
-from tests.support.process import ServiceProcess
 
-# Mobile prefixes and how many subscriber digits follow them.
-PREFIXES = [("+2547", 8), ("+23480", 8), ("+9198", 8), ("+447", 9), ("+55119", 8), ("+2557", 8)]
-
-
-def phones(count: int, offset: int = 0) -> list[str]:
-    """Distinct valid mobile numbers across several countries (checked by the real parser)."""
-    result: list[str] = []
-    i = offset
-    while len(result) < count:
-        prefix, digits = PREFIXES[i % len(PREFIXES)]
-        candidate = prefix + str(10_000_000 + i * 7919 % 89_999_999).zfill(digits)[-digits:]
-        i += 1
-        try:
-            result.append(normalize_phone(candidate))
-        except InvalidPhone:
-            continue
-    return list(dict.fromkeys(result))
+FIGURES = (
+    "batch API",
+    "raw insert_many",
+    "ratio API / raw",
+    "all events on Kafka",
+    "GET by id",
+    *cpu_labels("contact", metered_processes("contacts")),
+    *cpu_labels("GET", metered_processes("contacts")),
+)
 
 
 def entries(numbers: list[str]) -> list[dict[str, object]]:
@@ -64,67 +60,6 @@ def entries(numbers: list[str]) -> list[dict[str, object]]:
         {"name": f"Person {i}", "phone": p, "language": "eng", "fields": {"district": "Kano"}}
         for i, p in enumerate(numbers)
     ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-
-
-async def api_create(
-    url: str, headers: dict[str, str], batches: list[list[dict[str, object]]], concurrency: int
-) -> tuple[float, list[str]]:
-    queue: asyncio.Queue[list[dict[str, object]]] = asyncio.Queue()
-    for batch in batches:
-        queue.put_nowait(batch)
-    ids: list[str] = []
-
-    async def worker() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
-            while not queue.empty():
-                batch = queue.get_nowait()
-                response = await http.post(
-                    "/v1/contacts/batch", json={"contacts": batch}, headers=headers
-                )
-                response.raise_for_status()
-                body = response.json()
-                if body["failed"]:
-                    raise RuntimeError(f"{body['failed']} entries failed: {body['results'][:2]}")
-                ids.extend(r["contact"]["id"] for r in body["results"])
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started, ids
-
-
-async def raw_insert(mongodb_url: str, db_name: str, numbers: list[str]) -> float:
-    """The same documents the service writes (state + outbox entry), straight into the store."""
-    store = await connect_store(mongodb_url)
-    db = store.client[db_name]
-    repo = ContactRepository(db)
-    await ensure_indexes(repo.collection, CONTACT_INDEXES)
-    org, now = "bench-raw", datetime.now(UTC)
-    docs = [
-        repo._new_document(
-            Contact.create(
-                id=str(uuid.uuid4()),
-                org_id=org,
-                phone=p,
-                now=now,
-                attributes={
-                    "name": f"Person {i}",
-                    "language": "eng",
-                    "fields": {"district": "Kano"},
-                },
-            )
-        )
-        for i, p in enumerate(numbers)
-    ]
-    started = time.perf_counter()
-    for i in range(0, len(docs), 1000):
-        await repo.collection.insert_many(docs[i : i + 1000], ordered=False)
-    elapsed = time.perf_counter() - started
-    await store.close()
-    return elapsed
 
 
 async def events_published(tail: TopicTail, org: str, count: int, timeout_s: float) -> float:
@@ -143,71 +78,42 @@ async def events_published(tail: TopicTail, org: str, count: int, timeout_s: flo
     return float("nan")
 
 
-async def get_latency(
-    url: str, headers: dict[str, str], ids: list[str], requests: int, concurrency: int
-) -> list[float]:
-    samples: list[float] = []
-    picks = [random.choice(ids) for _ in range(requests)]
-
-    async def worker(chunk: list[str]) -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            for contact_id in chunk:
-                t0 = time.perf_counter()
-                response = await http.get(f"/v1/contacts/{contact_id}", headers=headers)
-                samples.append(time.perf_counter() - t0)
-                response.raise_for_status()
-
-    await asyncio.gather(*(worker(picks[i::concurrency]) for i in range(concurrency)))
-    return samples
-
-
 async def run(args: argparse.Namespace) -> None:
-    with real_infrastructure() as endpoints:
-        run_id = uuid.uuid4().hex[:8]
-        settings = ServiceSettings()
-        codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
-        org = f"bench-{run_id}"
-        headers = {"Authorization": "Bearer " + codec.issue(org, Role.ADMIN, "b")}
-        prefix = f"bench{run_id}_"
-        log = Path(tempfile.mkdtemp()) / "contacts.log"
-        service = ServiceProcess(
-            "contacts",
-            {
-                "ROSTER_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-                "ROSTER_MONGODB_URL": endpoints.mongodb_url,
-                "ROSTER_MONGODB_DB_PREFIX": prefix,
-                "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"bench-{run_id}.",
-                "ROSTER_LOG_LEVEL": "WARNING",
-            },
-            log,
-        )
-        numbers = phones(args.contacts)
-        raw_numbers = phones(args.contacts, offset=10 * args.contacts)
-        batches = [entries(numbers[i : i + 1000]) for i in range(0, len(numbers), 1000)]
-        print(
-            f"store: {endpoints.origin} ({endpoints.mongodb_url}); "
-            f"{args.contacts} contacts, {args.concurrency} concurrent batch calls"
-        )
+    async with bench_run() as bench:
+        print(f"{args.contacts:,} contacts, {args.concurrency} concurrent batch calls")
         # The baseline runs alone: the store is not shared with the service while it is measured.
-        raw_s = await raw_insert(endpoints.mongodb_url, prefix + "raw", raw_numbers)
-        service.start()
-        try:
-            async with TopicTail(endpoints.kafka_bootstrap, "roster.contacts") as tail:
-                api_s, ids = await api_create(service.url, headers, batches, args.concurrency)
-                drain_s = await events_published(tail, org, len(ids), 900)
-            latencies = await get_latency(service.url, headers, ids, args.gets, 16)
-        finally:
-            service.stop()
-        await drop_databases(endpoints.mongodb_url, prefix)
+        district = {"district": FieldValue("Kano", FieldType.TEXT)}
+        raw_docs = contact_documents(
+            "bench-raw", phone_numbers(args.contacts, offset=10 * args.contacts), lambda i: district
+        )
+        raw_s = await raw_insert(bench.endpoints.mongodb_url, bench.prefix + "raw", raw_docs)
+        (service,) = await bench.start("contacts")
+        async with httpx.AsyncClient(base_url=service.url, headers=bench.headers) as http:
+            defined = await http.post("/v1/fields", json={"label": "District", "type": "text"})
+            defined.raise_for_status()
+        batch_meter = bench.meter([service])
+        topic = bench.topic_prefix + "roster.contacts"
+        batch = entries(phone_numbers(args.contacts))
+        async with (
+            TopicTail(bench.endpoints.kafka_bootstrap, topic) as tail,
+            batch_meter.measure(),
+        ):
+            started = time.perf_counter()
+            ids = await create_contacts(service.url, bench.headers, batch, args.concurrency)
+            api_s = time.perf_counter() - started
+            drain_s = await events_published(tail, bench.org, len(ids), 900)
+        get_meter = bench.meter([service])
+        async with get_meter.measure():
+            latencies = await get_latencies(service.url, bench.headers, ids, requests=args.gets)
+
     api_rate, raw_rate = args.contacts / api_s, args.contacts / raw_s
-    print(f"batch API          : {api_rate:10.0f} contacts/s ({api_s:.1f} s)")
-    print(f"raw insert_many    : {raw_rate:10.0f} docs/s     ({raw_s:.1f} s)")
-    print(f"ratio API / raw    : {api_rate / raw_rate:10.2f}")
-    print(f"all events on Kafka: {drain_s:10.1f} s after the last batch returned")
-    print(
-        f"GET by id (16 conc): p50 {percentile(latencies, 50) * 1000:.1f} ms, "
-        f"p99 {percentile(latencies, 99) * 1000:.1f} ms over {len(latencies)} requests"
-    )
+    figure("batch API", f"{api_rate:10,.0f} contacts/s ({api_s:.1f} s)")
+    figure("raw insert_many", f"{raw_rate:10,.0f} docs/s     ({raw_s:.1f} s)")
+    figure("ratio API / raw", f"{api_rate / raw_rate:10.2f}")
+    figure("all events on Kafka", f"{drain_s:10.1f} s after the last batch returned")
+    figure("GET by id", f"{latency(latencies)} (16 clients)")
+    batch_meter.report("contact", args.contacts)
+    get_meter.report("GET", len(latencies))
 
 
 def main() -> None:
@@ -215,7 +121,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--gets", type=int, default=2000)
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(parse_args(parser, {"contacts": 200, "gets": 100})))
 
 
 if __name__ == "__main__":

@@ -11,19 +11,18 @@ Prints, from one run on this machine:
   of 10,000: from the request until the group's `member_count` (applied from the group's own
   events) reaches the total;
 - the time from a ContactStatusChanged(blocked) on Kafka until the groups service shows the
-  contact in no group (p50/p99 over `--samples` contacts, each in two groups).
+  contact in no group (p50/p99 over `--samples` contacts, each in two groups);
+- the CPU time each process spent per contact projected and per membership added.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,18 +31,35 @@ from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.auth import Role, TokenCodec
+from bench.support import (
+    bench_run,
+    cpu_labels,
+    figure,
+    metered_processes,
+    parse_args,
+    percentile,
+    until,
+)
 from shared.contracts.contacts import ContactStatusChanged, OptInRecord
 from shared.contracts.envelope import EventPayload, wrap
 from shared.contracts.topics import TopicSpec
 from shared.kafka.topics import ensure_topics
 from shared.mongo.client import connect_store
-from shared.settings import ServiceSettings
 from tests.support.contact_events import contact_created
-from tests.support.infra import drop_databases, real_infrastructure
-from tests.support.process import ServiceProcess
 
 CHUNK = 10_000
+FIGURES = (
+    "raw Kafka produce",
+    "raw store insert_many",
+    "contacts projected",
+    "add by query",
+    "add by id lists",
+    "memberships by ids / raw",
+    "blocked -> out of groups",
+    *cpu_labels("contact projected", metered_processes("groups")),
+    *cpu_labels("member by query", metered_processes("groups")),
+    *cpu_labels("member by ids", metered_processes("groups")),
+)
 
 
 def envelope(payload: EventPayload, org: str, subject: str, sequence: int) -> bytes:
@@ -104,15 +120,6 @@ async def raw_insert(mongodb_url: str, db_name: str, count: int) -> float:
         await store.close()
 
 
-async def until(probe: Callable[[], Awaitable[bool]], timeout_s: float, every_s: float) -> float:
-    started = time.perf_counter()
-    while not await probe():
-        if time.perf_counter() - started > timeout_s:
-            raise TimeoutError(f"not reached within {timeout_s:.0f} s")
-        await asyncio.sleep(every_s)
-    return time.perf_counter() - started
-
-
 async def projected(
     mongodb_url: str, db_name: str, org: str, count: int, timeout_s: float
 ) -> float:
@@ -125,129 +132,111 @@ async def projected(
 
         # Each count reads the projection (a scan on FerretDB): rarer polls for larger runs,
         # so the measurement does not slow down what it measures.
-        return await until(done, timeout_s, max(2.0, count / 50_000))
+        return await until(done, timeout_s, max(0.2, count / 50_000))
     finally:
         await store.close()
 
 
 async def run(args: argparse.Namespace) -> None:
-    with real_infrastructure() as endpoints:
-        run_id = uuid.uuid4().hex[:8]
-        settings = ServiceSettings()
-        codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
-        org = f"bench-{run_id}"
-        headers = {"Authorization": "Bearer " + codec.issue(org, Role.ADMIN, "b")}
-        prefix, topics = f"bench{run_id}_", f"bench{run_id}."
-        service = ServiceProcess(
-            "groups",
-            {
-                "ROSTER_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-                "ROSTER_MONGODB_URL": endpoints.mongodb_url,
-                "ROSTER_MONGODB_DB_PREFIX": prefix,
-                "ROSTER_KAFKA_CONSUMER_GROUP_PREFIX": f"bench-{run_id}.",
-                "ROSTER_KAFKA_TOPIC_PREFIX": topics,
-                "ROSTER_LOG_LEVEL": "WARNING",
-            },
-            Path(tempfile.mkdtemp()) / "groups.log",
-        )
+    async with bench_run() as bench:
+        kafka, topics, org = bench.endpoints.kafka_bootstrap, bench.topic_prefix, bench.org
         n = args.contacts
         ids = [str(uuid.uuid4()) for _ in range(n)]
-        print(f"store: {endpoints.origin} ({endpoints.mongodb_url}); {n} contacts")
-        raw_topic = TopicSpec(f"bench{run_id}.raw", "contact id", "bench", "raw produce rate")
-        await ensure_topics(
-            endpoints.kafka_bootstrap, [raw_topic], partitions=6, replication_factor=1
-        )
+        print(f"{n:,} contacts")
+        raw_topic = TopicSpec(topics + "raw", "contact id", "bench", "raw produce rate")
+        await ensure_topics(kafka, [raw_topic], partitions=6, replication_factor=1)
         raw_kafka_s = await produce(
-            endpoints.kafka_bootstrap,
-            raw_topic.name,
-            [(i, created("raw", i, k)) for k, i in enumerate(ids)],
+            kafka, raw_topic.name, [(i, created("raw", i, k)) for k, i in enumerate(ids)]
         )
-        raw_store_s = await raw_insert(endpoints.mongodb_url, prefix + "raw", n)
-        service.start()
-        try:
-            async with httpx.AsyncClient(base_url=service.url, timeout=120) as http:
+        raw_store_s = await raw_insert(bench.endpoints.mongodb_url, bench.prefix + "raw", n)
+        (service,) = await bench.start("groups")
+        projection_meter, query_meter, ids_meter = (bench.meter([service]) for _ in range(3))
+        async with httpx.AsyncClient(
+            base_url=service.url, headers=bench.headers, timeout=120
+        ) as http:
+            async with projection_meter.measure():
                 await produce(
-                    endpoints.kafka_bootstrap,
+                    kafka,
                     topics + "roster.contacts",
                     [(i, created(org, i, k)) for k, i in enumerate(ids)],
                 )
-                seed_s = await projected(endpoints.mongodb_url, prefix + "groups", org, n, 36_000)
+                seed_s = await projected(
+                    bench.endpoints.mongodb_url, bench.prefix + "groups", org, n, 36_000
+                )
 
-                async def new_group(name: str) -> str:
-                    response = await http.post("/v1/groups", json={"name": name}, headers=headers)
-                    response.raise_for_status()
-                    return str(response.json()["id"])
+            async def new_group(name: str) -> str:
+                response = await http.post("/v1/groups", json={"name": name})
+                response.raise_for_status()
+                return str(response.json()["id"])
 
-                async def members(group_id: str) -> int:
-                    got = await http.get(f"/v1/groups/{group_id}", headers=headers)
-                    return int(got.json()["member_count"])
+            async def members(group_id: str) -> int:
+                got = await http.get(f"/v1/groups/{group_id}")
+                return int(got.json()["member_count"])
 
-                by_query = await new_group("By query")
+            by_query = await new_group("By query")
+            async with query_meter.measure():
                 started = time.perf_counter()
                 answer = await http.post(
-                    f"/v1/groups/{by_query}/members",
-                    json={"query": "name ~ bench"},
-                    headers=headers,
+                    f"/v1/groups/{by_query}/members", json={"query": "name ~ bench"}
                 )
                 answer.raise_for_status()
                 change_url = answer.headers["location"]
 
                 async def change_finished() -> bool:
-                    got = (await http.get(change_url, headers=headers)).json()
+                    got = (await http.get(change_url)).json()
                     if got["status"] == "failed":
                         raise RuntimeError(f"the change failed: {got['error']}")
                     return got["status"] == "completed"
 
-                await until(change_finished, 36_000, 1)
+                await until(change_finished, 36_000, 0.5 if n < 50_000 else 1)
                 change_s = time.perf_counter() - started
                 query_s = change_s + await until(
                     lambda: _reached(members(by_query), n), 36_000, 0.5
                 )
 
-                by_ids = await new_group("By ids")
+            by_ids = await new_group("By ids")
+            async with ids_meter.measure():
                 started = time.perf_counter()
                 for start in range(0, n, CHUNK):
                     chunk = ids[start : start + CHUNK]
                     answer = await http.post(
-                        f"/v1/groups/{by_ids}/members", json={"contact_ids": chunk}, headers=headers
+                        f"/v1/groups/{by_ids}/members", json={"contact_ids": chunk}
                     )
                     answer.raise_for_status()
                 ids_call_s = time.perf_counter() - started
                 ids_s = ids_call_s + await until(lambda: _reached(members(by_ids), n), 36_000, 0.5)
 
-                latencies: list[float] = []
-                for contact_id in ids[: args.samples]:
-                    sent = time.perf_counter()
-                    await produce(
-                        endpoints.kafka_bootstrap,
-                        topics + "roster.contacts",
-                        [(contact_id, blocked(org, contact_id))],
-                    )
+            latencies: list[float] = []
+            for contact_id in ids[: args.samples]:
+                sent = time.perf_counter()
+                await produce(
+                    kafka, topics + "roster.contacts", [(contact_id, blocked(org, contact_id))]
+                )
 
-                    async def left(contact_id: str = contact_id) -> bool:
-                        got = await http.get(f"/v1/contacts/{contact_id}/groups", headers=headers)
-                        return got.json() == {"items": []}
+                async def left(contact_id: str = contact_id) -> bool:
+                    got = await http.get(f"/v1/contacts/{contact_id}/groups")
+                    return got.json() == {"items": []}
 
-                    await until(left, 120, 0.01)
-                    latencies.append(time.perf_counter() - sent)
-        finally:
-            service.stop()
-        await drop_databases(endpoints.mongodb_url, prefix)
+                await until(left, 120, 0.01)
+                latencies.append(time.perf_counter() - sent)
 
     def rate(seconds: float) -> str:
-        return f"{n / seconds:10.0f} /s ({seconds:.1f} s)"
+        return f"{n / seconds:10,.0f} /s ({seconds:.1f} s)"
 
-    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
-    print(f"raw Kafka produce       : {rate(raw_kafka_s)}")
-    print(f"raw store insert_many   : {rate(raw_store_s)}")
-    print(f"contacts projected      : {rate(seed_s)}")
-    print(f"add by query            : {rate(query_s)}  (change done {change_s:.1f} s)")
-    print(f"add by id lists (10k)   : {rate(ids_s)}  (requests {ids_call_s:.1f} s)")
-    print(f"memberships by ids / raw insert ratio: {(n / ids_s) / (n / raw_store_s):.2f}")
-    print(
-        f"blocked -> out of groups: p50 {quantiles[49] * 1000:.0f} ms, "
-        f"p99 {quantiles[98] * 1000:.0f} ms over {len(latencies)} contacts"
+    figure("raw Kafka produce", rate(raw_kafka_s))
+    figure("raw store insert_many", rate(raw_store_s))
+    figure("contacts projected", rate(seed_s))
+    figure("add by query", f"{rate(query_s)}  (change done {change_s:.1f} s)")
+    figure("add by id lists", f"{rate(ids_s)}  (calls of {CHUNK:,}: {ids_call_s:.1f} s)")
+    figure("memberships by ids / raw", f"{(n / ids_s) / (n / raw_store_s):10.2f}")
+    figure(
+        "blocked -> out of groups",
+        f"p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.0f} ms over {len(latencies)} contacts",
     )
+    projection_meter.report("contact projected", n)
+    query_meter.report("member by query", n)
+    ids_meter.report("member by ids", n)
 
 
 async def _reached(count: Awaitable[int], total: int) -> bool:
@@ -258,7 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=50)
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(parse_args(parser, {"contacts": 200, "samples": 3})))
 
 
 if __name__ == "__main__":
