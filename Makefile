@@ -4,20 +4,32 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Every dependency pinned, with its hashes (pip-tools): `make lock` after changing pyproject.toml.
+LOCK := requirements/dev.txt
+RUNTIME_LOCK := requirements/runtime.txt
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-find-links
 
-.PHONY: help up down clean test lint typecheck schemas infra-up infra-down bench
+.PHONY: help up down clean test lint typecheck schemas infra-up infra-down bench lock
 
 help:
 	@echo "make up      start Kafka, FerretDB and every built service in the background"
 	@echo "make down    stop everything the project started (data stays in .state/)"
 	@echo "make clean   stop and delete .state/ (local data)"
 	@echo "make test    lint, type-check and run the whole test suite"
+	@echo "make lock    pin the dependencies again after pyproject.toml changed"
 
-$(STAMP): pyproject.toml
+# The lock file installs everything (hashes checked); the project itself goes in editable,
+# built with the locked setuptools.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[dev]'
+	$(VENV)/bin/python -m pip install -q --require-hashes -r $(LOCK)
+	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file $(RUNTIME_LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev --output-file $(LOCK) pyproject.toml
 
 up: $(STAMP)
 	@if [ -z "$$ROSTER_KAFKA_BOOTSTRAP$$ROSTER_MONGODB_URL" ]; then bash deploy/local/infra.sh up; fi
@@ -49,8 +61,9 @@ schemas: $(STAMP)
 test: lint typecheck
 	$(VENV)/bin/pytest
 
+# Every bench at its default sizes; `make bench BENCH_ARGS=--smoke` for the quick check.
 bench: $(STAMP)
-	$(VENV)/bin/python bench/contacts_batch.py
-	$(VENV)/bin/python bench/contact_queries.py
-	$(VENV)/bin/python bench/group_memberships.py
-	$(VENV)/bin/python bench/import_rows.py
+	@for script in bench/*.py; do \
+	  [ "$$script" = bench/support.py ] && continue; \
+	  echo "== $$script"; $(VENV)/bin/python "$$script" $(BENCH_ARGS) || exit 1; \
+	done

@@ -4,6 +4,13 @@ the document written with it carry equal times."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What handlers ask for the time (the unit tests give a fixed one)."""
+
+    def __call__(self) -> datetime: ...
 
 
 def utc_now() -> datetime:

@@ -21,3 +21,11 @@ OUTBOX_BACKLOG = Gauge(
     "Documents with unpublished events, last relay pass",
     ["service"],
 )
+CONSUMER_RESTARTS = Counter(
+    "roster_consumer_restarts_total", "Consuming loops restarted after a crash", ["group"]
+)
+CONSUMER_COMMIT_FAILURES = Counter(
+    "roster_consumer_commit_failures_total",
+    "Offset commits that failed (the records are redelivered)",
+    ["group"],
+)

@@ -6,23 +6,27 @@ Each service's `bootstrap.py` says only what is its own: repositories, handlers,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.auth import TokenCodec
+from shared.catch_up import CatchUp, ProjectionCatchUp
 from shared.contracts.topics import ALL_TOPICS
-from shared.http.app import ReadinessCheck
-from shared.kafka.consumer import BulkHandler, ConsumerRunner, EventHandler
+from shared.http.app import create_app
+from shared.kafka.consumer import ConsumerRunner, MessageSink
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.logging import get_logger
+from shared.messagebus import MessageBus
 from shared.mongo.client import Document, Store, connect_store, ping
 from shared.mongo.outbox import FailedWriteListener, OutboxWakeup
 from shared.mongo.relay import OutboxRelay, RelayLease
@@ -39,8 +43,12 @@ class Plumbing:
     settings: ServiceSettings
     store: Store
     db: AsyncDatabase[Document]
+    # The same database through the API's reading connections (see `Store`).
+    reading_db: AsyncDatabase[Document]
     producer: EventProducer
     wakeup: OutboxWakeup
+    # Told by the consumer how far it got; requests wait on it for other services' news.
+    catch_up: ProjectionCatchUp
 
 
 async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExitStack) -> Plumbing:
@@ -62,8 +70,12 @@ async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExi
         settings=settings,
         store=store,
         db=store.client[settings.database_name(service)],
+        reading_db=store.reading(settings.database_name(service)),
         producer=producer,
         wakeup=wakeup,
+        catch_up=ProjectionCatchUp(
+            grace_s=settings.catch_up_grace_s, max_wait_s=settings.catch_up_max_s
+        ),
     )
 
 
@@ -89,23 +101,19 @@ async def start_relay(
 
 
 async def start_consumer(
-    plumbing: Plumbing,
-    topics: Sequence[str],
-    handler: EventHandler,
-    stack: AsyncExitStack,
-    bulk_handler: BulkHandler | None = None,
-    accepts: Callable[[str], bool] | None = None,
+    plumbing: Plumbing, topics: Sequence[str], bus: MessageSink, stack: AsyncExitStack
 ) -> ConsumerRunner:
+    """Consumes `topics` into the service's bus (records of types it does not handle are
+    skipped unread), telling `plumbing.catch_up` how far it got."""
     settings = plumbing.settings
     consumer = ConsumerRunner(
         bootstrap=settings.kafka_bootstrap,
         group_id=settings.consumer_group(plumbing.service),
         topics=tuple(settings.kafka_topic_prefix + t for t in topics),
-        handler=handler,
+        bus=bus,
         producer=plumbing.producer,
         max_attempts=settings.consumer_max_attempts,
-        bulk_handler=bulk_handler,
-        accepts=accepts,
+        progress=plumbing.catch_up,
     )
     await consumer.start()
     stack.push_async_callback(consumer.stop)
@@ -123,6 +131,12 @@ class RunningService(Protocol):
     def consumer(self) -> ConsumerRunner: ...
     @property
     def uow(self) -> Any: ...
+    @property
+    def views(self) -> Any: ...
+    @property
+    def bus(self) -> MessageBus: ...
+    @property
+    def catch_up(self) -> CatchUp: ...
 
 
 Running = TypeVar("Running", bound=RunningService)
@@ -140,30 +154,64 @@ class ServiceHandle(Generic[Running]):
         return cast(Running, self.app.state.running)
 
 
-class AppFactory(Protocol):
-    def __call__(
-        self,
-        *,
-        token_codec: TokenCodec,
-        readiness: Mapping[str, ReadinessCheck],
-        lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
-    ) -> FastAPI: ...
+def await_chain(task: asyncio.Task[Any]) -> list[str]:
+    """`file:line function` of each coroutine the task is suspended in, outermost first."""
+    chain: list[str] = []
+    step: Any = task.get_coro()
+    while step is not None:
+        frame = getattr(step, "cr_frame", None) or getattr(step, "ag_frame", None)
+        frame = frame or getattr(step, "gi_frame", None)
+        if frame is not None:
+            chain.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        step = (
+            getattr(step, "cr_await", None)
+            or getattr(step, "ag_await", None)
+            or getattr(step, "gi_yieldfrom", None)
+        )
+    return chain
+
+
+@contextmanager
+def task_dumps_on_signal(signum: int = signal.SIGUSR1) -> Iterator[None]:
+    """`kill -USR1 <pid>` logs where every task of the process is waiting: what a stuck
+    consumer, relay or request is blocked on, without stopping anything."""
+    loop = asyncio.get_running_loop()
+
+    def dump() -> None:
+        for task in asyncio.all_tasks(loop):
+            log.info("task_stack", task=task.get_name(), awaiting=await_chain(task))
+
+    try:
+        loop.add_signal_handler(signum, dump)
+    except (NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signum)
 
 
 def service_app(
     settings: ServiceSettings,
-    create_app: AppFactory,
+    service: str,
+    routers: Sequence[APIRouter],
     start: Callable[[ServiceSettings, AsyncExitStack], Awaitable[RunningService]],
 ) -> FastAPI:
     """The app: `start` runs in its lifespan (connections depend on what the store turns out
-    to be), and its result is `app.state.running`."""
+    to be), and its result is `app.state.running`; routes send their commands to the service's
+    bus (`app.state.bus`) and read through the unit of work over the reading connections
+    (`app.state.uow`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.enter_context(task_dumps_on_signal())
             running = await start(settings, stack)
             app.state.running = running
-            app.state.uow = running.uow
+            app.state.uow = running.views
+            app.state.bus = running.bus
+            app.state.catch_up = running.catch_up
             log.info("service_started", ferretdb=running.store.ferretdb)
             yield
             # In-flight requests are finished by the server before this point; the stack then
@@ -180,6 +228,10 @@ def service_app(
         # or a scan, and readiness must not time out behind them.
         return running is not None and await ping(running.store.prober)
 
+    def consumer_alive() -> bool:
+        running = running_of(app)
+        return running is None or running.consumer.alive
+
     async def kafka_ready() -> bool:
         running = running_of(app)
         return (
@@ -189,10 +241,13 @@ def service_app(
         )
 
     app = create_app(
+        service=service,
+        routers=routers,
         token_codec=TokenCodec(
             settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience
         ),
         readiness={"mongodb": mongo_ready, "kafka": kafka_ready},
+        liveness={"consumer": consumer_alive},
         lifespan=lifespan,
     )
     return app

@@ -44,10 +44,28 @@ class ServiceSettings(BaseSettings):
     max_fields_per_org: int = Field(default=250, ge=1)
     max_groups_per_org: int = Field(default=250, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
+    # Reading your writes across services (shared/catch_up.py): how long at most a request
+    # waits for something another service just created, and how long at least an idle
+    # consumer must stay idle to mean "unknown" (more when events have been arriving late).
+    catch_up_max_s: float = Field(default=10.0, ge=0)
+    catch_up_grace_s: float = Field(default=1.0, ge=0)
     # The importer: where uploads are kept (a volume shared by its replicas), and its limits.
     import_dir: str = ".state/imports"
     import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     import_max_rows: int = Field(default=1_000_000, ge=1)
+    # Bounds on what an upload may unpack to or parse into, checked before a file becomes a
+    # job, so that no file within `import_max_bytes` can exhaust the importer's memory.
+    import_max_columns: int = Field(default=1_000, ge=1)
+    # The importer holds 1,000 rows at a time (a preview, a batch): these two bound that to
+    # some 64 MB even in 4-byte characters. The csv module refuses fields over 1 MiB anyway.
+    import_max_cell_chars: int = Field(default=8_192, ge=1, le=1 << 20)
+    import_max_row_chars: int = Field(default=16_384, ge=1)
+    import_max_unzipped_bytes: int = Field(default=1 << 30, ge=1)
+    import_max_compression_ratio: float = Field(default=100.0, gt=1)
+    import_max_zip_entries: int = Field(default=10_000, ge=1)
+    import_max_shared_strings_bytes: int = Field(default=256 << 20, ge=1, lt=1 << 32)
+    import_max_shared_strings: int = Field(default=8_000_000, ge=1)
+    import_max_xml_depth: int = Field(default=64, ge=8)
     import_batch_rows: int = Field(default=1000, ge=1, le=2000)
 
     @model_validator(mode="after")

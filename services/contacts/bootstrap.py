@@ -1,8 +1,11 @@
-"""Wires the contacts service: store, Kafka, handlers, HTTP app, consumer and outbox relay.
+"""Wires the contacts service: store, Kafka, adapters, the message bus, HTTP app, consumer, outbox
+relay and the field-values worker.
 
 Nothing is created at import time; `build_contacts_service` returns a fresh, independent instance,
 so tests can run several side by side. Connections are opened when the app starts (lifespan),
 because how the store is used depends on what it turns out to be (MongoDB or FerretDB).
+`build_bus` is the one place that knows which adapter serves which port: the unit tests call it
+with fakes.
 """
 
 from __future__ import annotations
@@ -11,21 +14,28 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
-from services.contacts.adapters.field_repository import FieldRepository
-from services.contacts.adapters.group_directory import GroupDirectory
-from services.contacts.adapters.repository import (
-    SOURCE,
-    ContactRepository,
-    OrganizationRepository,
-)
-from services.contacts.entrypoints.consumers import CONSUMED_TOPICS, contacts_consumer
+from services.contacts.adapters.contact_collection import SOURCE, ContactCollection
+from services.contacts.adapters.contact_imports import MongoContactImports
+from services.contacts.adapters.contact_memberships import MongoContactMemberships
+from services.contacts.adapters.contact_repository import MongoContactRepository
+from services.contacts.adapters.field_repository import MongoFieldRepository
+from services.contacts.adapters.group_directory import MongoGroupDirectory
+from services.contacts.adapters.import_replies import MongoImportReplies
+from services.contacts.adapters.organization_repository import MongoOrganizationRepository
+from services.contacts.entrypoints.consumers import CONSUMED_TOPICS
 from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
-from services.contacts.entrypoints.http.app import create_contacts_app
+from services.contacts.entrypoints.http.app import ROUTERS
+from services.contacts.service_layer.ports import FieldValuesJobs, ImportReplies
+from services.contacts.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from shared.catch_up import CatchUp
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
-from shared.mongo.client import Store
+from shared.messagebus import MessageBus
+from shared.mongo.client import Document, Store
+from shared.mongo.outbox import OutboxWakeup
 from shared.mongo.relay import OutboxRelay
 from shared.mongo.replies import ReplyOutbox
 from shared.runtime import (
@@ -40,12 +50,40 @@ from shared.settings import ServiceSettings
 SERVICE = "contacts"
 
 
+def build_bus(
+    uow: ContactsUnitOfWork, replies: ImportReplies, field_values: FieldValuesJobs
+) -> MessageBus:
+    return MessageBus(
+        commands=COMMAND_HANDLERS,
+        events=EVENT_HANDLERS,
+        dependencies={"uow": uow, "replies": replies, "field_values": field_values},
+    )
+
+
+def unit_of_work(
+    db: AsyncDatabase[Document], store: Store, wakeup: OutboxWakeup, settings: ServiceSettings
+) -> ContactsUnitOfWork:
+    contacts = ContactCollection(db, store, wakeup)
+    return ContactsUnitOfWork(
+        contacts=MongoContactRepository(contacts),
+        imports=MongoContactImports(contacts),
+        memberships=MongoContactMemberships(contacts),
+        organizations=MongoOrganizationRepository(db, wakeup),
+        fields=MongoFieldRepository(db, wakeup),
+        groups=MongoGroupDirectory(db),
+        max_fields=settings.max_fields_per_org,
+    )
+
+
 @dataclass
 class Running:
     """What exists while the service runs."""
 
     store: Store
-    uow: ContactsUnitOfWork
+    uow: ContactsUnitOfWork  # commands, consumers and workers (the writing connection)
+    views: ContactsUnitOfWork  # the API's reads (the reading connections)
+    bus: MessageBus
+    catch_up: CatchUp
     producer: EventProducer
     consumer: ConsumerRunner
     relay: OutboxRelay
@@ -60,40 +98,35 @@ class ContactsService(ServiceHandle[Running]):
 
 async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
-    db, wakeup = plumbing.db, plumbing.wakeup
-    uow = ContactsUnitOfWork(
-        contacts=ContactRepository(db, wakeup, plumbing.store),
-        organizations=OrganizationRepository(db, wakeup),
-        fields=FieldRepository(db, wakeup),
-        groups=GroupDirectory(db),
-        max_fields=settings.max_fields_per_org,
-    )
-    await uow.contacts.create_indexes()
-    await uow.fields.create_indexes()
-    await uow.groups.create_indexes()
+    db, store, wakeup = plumbing.db, plumbing.store, plumbing.wakeup
+    uow = unit_of_work(db, store, wakeup, settings)
     replies = ReplyOutbox(db["import_replies"], SOURCE, wakeup)
-    await replies.create_indexes()
+    indexed = (
+        ContactCollection(db, store, wakeup),
+        MongoFieldRepository(db, wakeup),
+        MongoGroupDirectory(db),
+        replies,
+    )
+    for adapter in indexed:
+        await adapter.create_indexes()
+    field_values = FieldValuesWorker(uow.fields, lambda command: bus.handle(command))
+    bus = build_bus(uow, MongoImportReplies(replies), field_values)
     relay = await start_relay(
         plumbing,
         # Replies first: an import's ContactCreated events travel in them, and a contact's
         # later events must not overtake them when the relay searches.
-        [
-            replies.collection,
-            uow.contacts.collection,
-            uow.organizations.collection,
-            uow.fields.collection,
-        ],
+        [replies.collection, db["contacts"], db["fields"], db["organizations"]],
         stack,
     )
-    consumer = await start_consumer(
-        plumbing, CONSUMED_TOPICS, contacts_consumer(uow, replies), stack
-    )
-    field_values = FieldValuesWorker(uow)
+    consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     await field_values.start()
     stack.push_async_callback(field_values.stop)
     return Running(
-        store=plumbing.store,
+        store=store,
         uow=uow,
+        views=unit_of_work(plumbing.reading_db, store, wakeup, settings),
+        bus=bus,
+        catch_up=plumbing.catch_up,
         producer=plumbing.producer,
         consumer=consumer,
         relay=relay,
@@ -102,9 +135,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
 
 
 def build_contacts_service(settings: ServiceSettings) -> ContactsService:
-    return ContactsService(
-        app=service_app(settings, create_contacts_app, _start), settings=settings
-    )
+    return ContactsService(app=service_app(settings, SERVICE, ROUTERS, _start), settings=settings)
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:

@@ -1,6 +1,7 @@
-"""Wires the groups service: store, Kafka, projections, handlers, HTTP app, consumer, outbox
+"""Wires the groups service: store, Kafka, adapters, the message bus, HTTP app, consumer, outbox
 relay and the background work (smart groups, members by query). Nothing is created at import
-time."""
+time; `build_bus` is the one place that knows which adapter serves which port (the unit tests
+call it with fakes)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,24 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
-from services.groups.adapters.contact_projection import ContactProjection
-from services.groups.adapters.group_repository import SOURCE, GroupRepository
-from services.groups.adapters.member_change_repository import MemberChangeRepository
-from services.groups.adapters.organization_projection import OrganizationProjection
+from services.groups.adapters.contact_projection import MongoContactProjection
+from services.groups.adapters.group_repository import SOURCE, MongoGroupRepository
+from services.groups.adapters.member_change_repository import MongoMemberChangeRepository
+from services.groups.adapters.organization_projection import MongoOrganizationProjection
 from services.groups.entrypoints.background import GroupsBackground
-from services.groups.entrypoints.consumers import (
-    CONSUMED_TOPICS,
-    bulk_handler,
-    events_handler,
-)
-from services.groups.entrypoints.http.app import create_groups_app
+from services.groups.entrypoints.consumers import CONSUMED_TOPICS
+from services.groups.entrypoints.http.app import ROUTERS
+from services.groups.service_layer.ports import BackgroundWork, ImportReplies
+from services.groups.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
+from shared.catch_up import ASK_ONCE, CatchUp
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
-from shared.mongo.client import Store
+from shared.messagebus import MessageBus
+from shared.mongo.client import Document, Store
+from shared.mongo.outbox import OutboxWakeup
 from shared.mongo.relay import OutboxRelay
 from shared.mongo.replies import ReplyOutbox
 from shared.runtime import (
@@ -38,10 +41,43 @@ from shared.settings import ServiceSettings
 SERVICE = "groups"
 
 
+def build_bus(
+    uow: GroupsUnitOfWork,
+    replies: ImportReplies,
+    background: BackgroundWork,
+    catch_up: CatchUp = ASK_ONCE,
+) -> MessageBus:
+    return MessageBus(
+        commands=COMMAND_HANDLERS,
+        events=EVENT_HANDLERS,
+        dependencies={
+            "uow": uow,
+            "replies": replies,
+            "background": background,
+            "catch_up": catch_up,
+        },
+    )
+
+
+def unit_of_work(
+    db: AsyncDatabase[Document], store: Store, wakeup: OutboxWakeup, settings: ServiceSettings
+) -> GroupsUnitOfWork:
+    return GroupsUnitOfWork(
+        groups=MongoGroupRepository(db, wakeup, store),
+        contacts=MongoContactProjection(db, store),
+        organizations=MongoOrganizationProjection(db),
+        member_changes=MongoMemberChangeRepository(db),
+        max_groups=settings.max_groups_per_org,
+    )
+
+
 @dataclass
 class Running:
     store: Store
-    uow: GroupsUnitOfWork
+    uow: GroupsUnitOfWork  # commands, consumers and workers (the writing connection)
+    views: GroupsUnitOfWork  # the API's reads (the reading connections)
+    bus: MessageBus
+    catch_up: CatchUp
     producer: EventProducer
     consumer: ConsumerRunner
     relay: OutboxRelay
@@ -56,29 +92,31 @@ class GroupsService(ServiceHandle[Running]):
 
 async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
-    db = plumbing.db
-    uow = GroupsUnitOfWork(
-        groups=GroupRepository(db, plumbing.wakeup, plumbing.store),
-        contacts=ContactProjection(db, plumbing.store),
-        organizations=OrganizationProjection(db),
-        member_changes=MemberChangeRepository(db),
-        max_groups=settings.max_groups_per_org,
+    db, store, wakeup = plumbing.db, plumbing.store, plumbing.wakeup
+    uow = unit_of_work(db, store, wakeup, settings)
+    replies = ReplyOutbox(db["import_replies"], SOURCE, wakeup)
+    indexed = (
+        MongoGroupRepository(db, wakeup, store),
+        MongoContactProjection(db, store),
+        MongoMemberChangeRepository(db),
+        replies,
     )
-    await uow.groups.create_indexes()
-    await uow.contacts.create_indexes()
-    await uow.member_changes.create_indexes()
-    replies = ReplyOutbox(db["import_replies"], SOURCE, plumbing.wakeup)
-    await replies.create_indexes()
-    relay = await start_relay(plumbing, [uow.groups.collection, replies.collection], stack)
-    consumer = await start_consumer(
-        plumbing, CONSUMED_TOPICS, events_handler(uow, replies), stack, bulk_handler(uow)
+    for adapter in indexed:
+        await adapter.create_indexes()
+    background = GroupsBackground(
+        uow.groups, uow.member_changes, lambda command: bus.handle(command)
     )
-    background = GroupsBackground(uow)
+    bus = build_bus(uow, replies, background, plumbing.catch_up)
+    relay = await start_relay(plumbing, [db["groups"], replies.collection], stack)
+    consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     await background.start()
     stack.push_async_callback(background.stop)
     return Running(
-        store=plumbing.store,
+        store=store,
         uow=uow,
+        views=unit_of_work(plumbing.reading_db, store, wakeup, settings),
+        bus=bus,
+        catch_up=plumbing.catch_up,
         producer=plumbing.producer,
         consumer=consumer,
         relay=relay,
@@ -87,7 +125,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
 
 
 def build_groups_service(settings: ServiceSettings) -> GroupsService:
-    return GroupsService(app=service_app(settings, create_groups_app, _start), settings=settings)
+    return GroupsService(app=service_app(settings, SERVICE, ROUTERS, _start), settings=settings)
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:

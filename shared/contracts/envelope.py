@@ -1,20 +1,33 @@
-"""The one envelope every Roster event travels in (CloudEvents 1.0, structured JSON mode).
+"""The one envelope every Roster event travels in: CloudEvents 1.0, structured JSON mode, as the
+Kafka protocol binding defines it (the record's `content-type` header names the event format, no
+`ce_` headers, so tools read the value and nothing else).
 
-Extension attributes (lowercase, per the CloudEvents naming rules):
+Roster's extension attributes (lowercase, per the CloudEvents naming rules):
 - `orgid`: the organisation (tenant) the event belongs to;
 - `schemaversion`: the version of the payload schema named by `type`;
 - `sequence`: the aggregate's version after the change, so projections can drop stale events.
+Other extension attributes (`traceparent`, `tracestate`, ...) are accepted and carried along.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TYPE_PREFIX = "org.roster."
+# Where the JSON Schemas of `docs/events` are published: `dataschema` is this plus the file name.
+SCHEMA_BASE_URI = "https://roster.example.org/events/"
+# The Kafka record headers: the event format (structured mode), and the type again so that a
+# consumer can skip what it does not handle without parsing the value.
+CONTENT_TYPE_HEADER = "content-type"
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+TYPE_HEADER = "roster-type"
+# CloudEvents attribute names: lower-case ASCII letters and digits.
+ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]{1,64}$")
 
 
 class EventPayload(BaseModel):
@@ -32,7 +45,9 @@ class EventPayload(BaseModel):
 
 
 class EventEnvelope(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Extension attributes beyond Roster's are kept as extra fields (`model_extra`)."""
+
+    model_config = ConfigDict(extra="allow")
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1)
@@ -47,6 +62,15 @@ class EventEnvelope(BaseModel):
     sequence: int | None = Field(default=None, ge=0)
     data: dict[str, Any]
 
+    @model_validator(mode="after")
+    def _extension_names(self) -> EventEnvelope:
+        for name, value in (self.model_extra or {}).items():
+            if not ATTRIBUTE_NAME.match(name):
+                raise ValueError(f"{name!r} is not a CloudEvents attribute name")
+            if not isinstance(value, str | int | bool):
+                raise ValueError(f"extension attribute {name!r} must be a string, integer or bool")
+        return self
+
     @property
     def event_type(self) -> str:
         return self.type.removeprefix(TYPE_PREFIX)
@@ -55,6 +79,11 @@ class EventEnvelope(BaseModel):
 def schema_path(event_type: str, version: int) -> str:
     """Where the JSON Schema of one event type and version is published, relative to docs/events."""
     return f"{event_type}.v{version}.schema.json"
+
+
+def schema_uri(event_type: str, version: int) -> str:
+    """The schema's absolute URI: `dataschema`, and the schema's own `$id`."""
+    return SCHEMA_BASE_URI + schema_path(event_type, version)
 
 
 def wrap(
@@ -71,7 +100,7 @@ def wrap(
         type=TYPE_PREFIX + payload.event_type,
         subject=subject,
         time=time or datetime.now(UTC),
-        dataschema=schema_path(payload.event_type, payload.schema_version),
+        dataschema=schema_uri(payload.event_type, payload.schema_version),
         orgid=org_id,
         schemaversion=payload.schema_version,
         sequence=sequence,

@@ -127,13 +127,19 @@ class RowOutcome(_Part):
     message: str | None = None
 
 
-class ContactRowsImported(_ImportKeyed):
-    """Reply of the contacts service: one outcome per row of the batch."""
+class BatchReply(_ImportKeyed):
+    """What every reply to one batch of an import's commands carries."""
 
-    event_type: ClassVar[str] = "ContactRowsImported"
     topic: ClassVar[str] = IMPORT_REPLIES.name
 
     batch: int
+
+
+class ContactRowsImported(BatchReply):
+    """Reply of the contacts service: one outcome per row of the batch."""
+
+    event_type: ClassVar[str] = "ContactRowsImported"
+
     rows: list[RowOutcome]
 
 
@@ -161,12 +167,10 @@ class MemberRefusal(_Part):
     message: str
 
 
-class GroupMembersImported(_ImportKeyed):
+class GroupMembersImported(BatchReply):
     """Reply of the groups service: the groups used (name: id) and the refused memberships."""
 
     event_type: ClassVar[str] = "GroupMembersImported"
-    topic: ClassVar[str] = IMPORT_REPLIES.name
 
-    batch: int
     groups: dict[str, str]
     refused: list[MemberRefusal] = Field(default_factory=list)

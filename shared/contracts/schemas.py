@@ -8,11 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.contracts.envelope import TYPE_PREFIX, EventEnvelope, EventPayload, schema_path
+from shared.contracts.envelope import (
+    CONTENT_TYPE,
+    TYPE_PREFIX,
+    EventEnvelope,
+    EventPayload,
+    schema_path,
+    schema_uri,
+)
 from shared.contracts.registry import EVENT_TYPES
 from shared.contracts.topics import ALL_TOPICS
 
-SCHEMA_ID_BASE = "https://roster.example.org/events/"
+# Always present in a Roster event: the CloudEvents context attributes, and Roster's own.
+REQUIRED = {"specversion", "id", "source", "type", "subject", "time", "dataschema", "orgid"}
 
 
 def event_schema(cls: type[EventPayload]) -> dict[str, Any]:
@@ -24,7 +32,17 @@ def event_schema(cls: type[EventPayload]) -> dict[str, Any]:
     props["type"] = {"const": TYPE_PREFIX + cls.event_type, "type": "string"}
     props["schemaversion"] = {"const": cls.schema_version, "type": "integer"}
     props["data"] = payload
-    schema["required"] = sorted(set(schema.get("required", [])) | {"type", "schemaversion"})
+    props["dataschema"] = {
+        "const": schema_uri(cls.event_type, cls.schema_version),
+        "type": "string",
+        "format": "uri",
+    }
+    schema["required"] = sorted(
+        set(schema.get("required", [])) | REQUIRED | {"schemaversion", "data"}
+    )
+    # Extension attributes (traceparent, tracestate, ...): lower-case names, scalar values.
+    schema["propertyNames"] = {"pattern": "^[a-z0-9]{1,64}$"}
+    schema["additionalProperties"] = {"type": ["string", "integer", "boolean"]}
     schema["title"] = f"{cls.event_type} v{cls.schema_version}"
     schema["description"] = (payload.get("description") or "").strip() or cls.event_type
     schema["x-topic"] = cls.topic
@@ -32,7 +50,7 @@ def event_schema(cls: type[EventPayload]) -> dict[str, Any]:
         schema["$defs"] = defs
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID_BASE + schema_path(cls.event_type, cls.schema_version),
+        "$id": schema_uri(cls.event_type, cls.schema_version),
         **schema,
     }
 
@@ -44,7 +62,7 @@ def asyncapi_document() -> dict[str, Any]:
     for cls in EVENT_TYPES:
         messages_by_topic[cls.topic][cls.event_type] = {
             "name": cls.event_type,
-            "contentType": "application/json",
+            "contentType": CONTENT_TYPE.split(";")[0],
             "payload": {"$ref": "./" + schema_path(cls.event_type, cls.schema_version)},
         }
     for topic in ALL_TOPICS:
@@ -67,7 +85,8 @@ def asyncapi_document() -> dict[str, Any]:
         "info": {
             "title": "Roster events",
             "version": "1.0.0",
-            "description": "CloudEvents 1.0 envelopes (structured JSON) on Apache Kafka. "
+            "description": "CloudEvents 1.0 envelopes on Apache Kafka, structured content mode "
+            "(record header content-type: application/cloudevents+json). "
             "Delivery is at least once: deduplicate on the envelope `id`; "
             "order holds per record key.",
         },

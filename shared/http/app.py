@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.auth import TokenCodec
-from shared.http.errors import install_error_handlers
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.http.errors import ERROR_STATUSES, ErrorResponse, install_error_handlers
+from shared.http.request_context import RequestContext
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in ERROR_STATUSES.items()
+}
+LivenessCheck = Callable[[], bool]
 
 # The only routes served without a token: probes and the Prometheus scrape (no tenant data).
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -25,35 +29,36 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 def create_app(
     *,
     service: str,
+    routers: Sequence[APIRouter],
     token_codec: TokenCodec,
     readiness: Mapping[str, ReadinessCheck],
+    liveness: Mapping[str, LivenessCheck] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
-    app = FastAPI(title=f"Roster {service}", version="0.1.0", lifespan=lifespan)
+    """`liveness`: what must hold for the process to be worth keeping (say, its consumer's
+    supervision runs); `readiness`: what must hold for it to serve now."""
+    app = FastAPI(
+        title=f"Roster {service}",
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: operation_id(service, route),
+    )
     app.state.token_codec = token_codec
     app.state.service = service
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(service=service, request_id=request_id)
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-        response.headers["x-request-id"] = request_id
-        return response
+    app.add_middleware(RequestContext, service=service)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers. Dependencies are readiness's business."""
-        return {"status": "ok", "service": service}
+    async def healthz() -> JSONResponse:
+        """Liveness: the process answers and its own machinery runs. Dependencies (store,
+        broker) are readiness's business: their outage must not get the pod restarted."""
+        results = {name: check() for name, check in (liveness or {}).items()}
+        alive = all(results.values())
+        return JSONResponse(
+            {"status": "ok" if alive else "failing", "service": service, "checks": results},
+            200 if alive else 503,
+        )
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
@@ -68,4 +73,15 @@ def create_app(
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    for router in routers:
+        # Every business route documents the error answers it can give, with their real body
+        # (not FastAPI's default validation error, which no route of ours returns).
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app
+
+
+def operation_id(service: str, route: APIRoute) -> str:
+    """`<service>-<verb>-<noun>` from the route function's name (`create_contact` in the
+    contacts service: `contacts-create-contact`): stable, unique across services, and what
+    generated clients name their methods after."""
+    return f"{service}-{route.name.replace('_', '-')}"

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
@@ -27,6 +28,29 @@ _STATUS_CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable, e.g. `duplicate_phone`, `not_found`")
+    message: str = Field(description="For people")
+    details: dict[str, Any] = Field(description="What the code is about (ids, fields, limits)")
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer of every service."""
+
+    error: ErrorDetail
+
+
+# What each documented error status means, for the OpenAPI documents.
+ERROR_STATUSES: dict[int, str] = {
+    400: "The request is malformed (a bad cursor, say)",
+    401: "No valid bearer token",
+    403: "The caller's role may not do this",
+    404: "Not found in the caller's organisation (or not visible to the caller)",
+    409: "Conflicts with the current state (a duplicate, a stale version)",
+    422: "The request breaks a rule: the code says which",
 }
 
 

@@ -35,7 +35,7 @@ def memberships_router(read: MembershipReader) -> APIRouter:
     router = APIRouter(tags=["admin"])
 
     @router.get(PATH, response_model=MembershipPage)
-    async def memberships(
+    async def list_memberships(
         request: Request,
         by: Annotated[Principal, Depends(authenticate)],
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,

@@ -8,6 +8,7 @@ import csv
 import io
 import tempfile
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 from openpyxl import Workbook
@@ -16,6 +17,16 @@ CHUNK = 1 << 16
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# How routes that answer a file document it (OpenAPI `responses`).
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MEDIA_TYPES["csv"]: {}}, "description": "A CSV file"}
+}
+SPREADSHEET_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {MEDIA_TYPES["csv"]: {}, MEDIA_TYPES["xlsx"]: {}},
+        "description": "A CSV or XLSX file, as `format` asks",
+    }
 }
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,38 +1,51 @@
 """Consumer runner: at-least-once delivery made safe by idempotent handlers.
 
-Offsets are committed only after every record before them was handled (or dead-lettered), so a crash
-means redelivery, never loss. An event that cannot be parsed, or that its handler rejects after
-bounded retries, goes to the topic's dead-letter twin and consumption continues. Infrastructure
-outages (store or broker unreachable) are retried without limit instead: dead-lettering everything
-during an outage would lose the order of events.
+A record is decoded and validated once (`decode_record`), then handed to the service's message
+bus; records of types the bus does not handle are skipped by their type header, unread.
+
+Offsets are committed only after every record before them was handled (or dead-lettered), so a
+crash means redelivery, never loss. A record that cannot be decoded, or that its handler rejects
+after bounded retries, goes to the topic's dead-letter twin and consumption continues.
+Infrastructure outages (store or broker unreachable) are retried without limit instead:
+dead-lettering everything during an outage would lose the order of events.
+
+What Kafka does to a consumer is part of the job:
+- A rebalance (`_RebalanceListener`): the run of records in hand is finished, what was handled
+  is committed, and the rest of the batch is dropped (its partitions' positions are reset to
+  the committed offsets, so records still owned come again). A commit that fails, for a
+  partition no longer owned or otherwise, is logged and consumption goes on: the partition's
+  next owner redelivers from the last committed offset, which idempotent handlers absorb.
+- A crash of the consuming loop: the runner restarts it on a new Kafka consumer (with a growing
+  pause), so a service never sits alive but deaf. `alive` stays true while the supervision
+  runs; a service's `/healthz` fails when it does not, so the orchestrator restarts the pod.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout
 
-from shared.contracts.envelope import TYPE_PREFIX, EventEnvelope
-from shared.contracts.registry import UnknownEventType, parse_payload
+from shared.contracts.envelope import TYPE_HEADER, TYPE_PREFIX, EventEnvelope
+from shared.contracts.registry import UnknownEventType, payload_class
 from shared.contracts.topics import dead_letter_topic
 from shared.kafka.producer import EventProducer
 from shared.logging import get_logger
-from shared.metrics import EVENTS_CONSUMED
+from shared.messagebus import Received, UnprocessableMessage
+from shared.metrics import CONSUMER_COMMIT_FAILURES, CONSUMER_RESTARTS, EVENTS_CONSUMED
 
 log = get_logger(__name__)
-
-EventHandler = Callable[[EventEnvelope], Awaitable[None]]
-# Handles a run of events at once where it can (say, many ContactCreated of a bulk import) and
-# returns how many of the leading events it handled; the rest go one by one through the handler.
-BulkHandler = Callable[[list[EventEnvelope]], Awaitable[int]]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionFailure,
@@ -41,28 +54,92 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     KafkaConnectionError,
     TimeoutError,
 )
+MAX_RESTART_PAUSE_S = 30.0
 
 
-class PoisonEvent(Exception):
-    """The record can never be handled: malformed JSON, unknown type, or invalid payload."""
+class MessageSink(Protocol):
+    """What the runner hands decoded records to: a service's message bus."""
+
+    @property
+    def handled_types(self) -> frozenset[type]: ...
+
+    async def handle(self, message: object) -> object: ...
+
+    async def handle_many(self, messages: Sequence[object]) -> None: ...
 
 
-def decode_record(value: bytes | None) -> EventEnvelope:
+class ConsumerProgress(Protocol):
+    """Told when records were handled (and how long after it was written the oldest was), and
+    when a poll found nothing new while this consumer owns every partition it reads (caught
+    up with everything published so far)."""
+
+    def handled(self, lag_s: float = 0.0) -> None: ...
+
+    def caught_up(self) -> None: ...
+
+
+def decode_record(value: bytes | None) -> Received[object]:
+    """The record's envelope, parsed once, and its payload validated against the contract."""
     if value is None:
-        raise PoisonEvent("record has no value")
+        raise UnprocessableMessage("record has no value")
     try:
-        envelope = EventEnvelope.model_validate(json.loads(value))
-        parse_payload(envelope)
+        envelope = EventEnvelope.model_validate_json(value)
+        cls = payload_class(envelope.event_type, envelope.schemaversion)
+        payload = cls.model_validate(envelope.data)
     except (ValueError, ValidationError, UnknownEventType) as exc:
-        raise PoisonEvent(str(exc)[:500]) from exc
-    return envelope
+        raise UnprocessableMessage(str(exc)[:500]) from exc
+    return Received(
+        payload=payload,
+        org_id=envelope.orgid,
+        id=envelope.id,
+        subject=envelope.subject,
+        sequence=envelope.sequence,
+        time=envelope.time,
+    )
 
 
-def _event_type(record: ConsumerRecord) -> str:
+def _event_type(record: ConsumerRecord) -> str | None:
     for name, value in record.headers or ():
-        if name == "ce_type":
+        if name == TYPE_HEADER:
             return bytes(value).decode(errors="replace").removeprefix(TYPE_PREFIX)
-    return ""
+    return None
+
+
+@dataclass
+class _Decoded:
+    """A partition's records, in order: those to handle with their messages; the others are
+    skipped (not for this service) or unreadable (dead-lettered)."""
+
+    record: ConsumerRecord
+    message: Received[object] | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Partitions:
+    """Offsets handled but not committed yet, per partition."""
+
+    pending: dict[TopicPartition, int] = field(default_factory=dict)
+
+    def handled(self, record: ConsumerRecord) -> None:
+        self.pending[TopicPartition(record.topic, record.partition)] = record.offset + 1
+
+    def take(self, only: Collection[TopicPartition] | None = None) -> dict[TopicPartition, int]:
+        taken = {tp: o for tp, o in self.pending.items() if only is None or tp in only}
+        for tp in taken:
+            del self.pending[tp]
+        return taken
+
+
+class _RebalanceListener(ConsumerRebalanceListener):
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._runner.partitions_revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("consumer_partitions_assigned", partitions=len(assigned))
 
 
 class ConsumerRunner:
@@ -72,126 +149,241 @@ class ConsumerRunner:
         bootstrap: str,
         group_id: str,
         topics: Sequence[str],
-        handler: EventHandler,
+        bus: MessageSink,
         producer: EventProducer,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
-        bulk_handler: BulkHandler | None = None,
-        accepts: Callable[[str], bool] | None = None,
+        max_poll_records: int = 500,
+        progress: ConsumerProgress | None = None,
+        consumer_factory: Callable[[], AIOKafkaConsumer] | None = None,
     ) -> None:
-        self._accepts = accepts
         self._bootstrap = bootstrap
         self._group_id = group_id
         self._topics = list(topics)
-        self._handler = handler
-        self._bulk = bulk_handler
+        self._bus = bus
+        self._handled_types = bus.handled_types
+        self._handled_names = frozenset(
+            name for t in self._handled_types if (name := getattr(t, "event_type", None))
+        )
         self._producer = producer
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
+        self._max_poll_records = max_poll_records
+        self._progress = progress
+        self._make_consumer = consumer_factory or self._default_consumer
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._partitions = _Partitions()
+        # Cleared while a run of records is in hand; a revocation waits for it.
+        self._idle = asyncio.Event()
+        self._idle.set()
+        # Bumped by every revocation: a batch fetched before it is not handled further.
+        self._generation = 0
+        self._serving = False
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """Consuming now (readiness): started, and not pausing after a crash."""
+        return self.alive and self._serving
 
-    async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            *self._topics,
+    @property
+    def alive(self) -> bool:
+        """The supervision runs (liveness): false only if it ended while not asked to stop."""
+        if self._task is None:
+            return True
+        return not self._task.done() or self._stopping.is_set()
+
+    def _default_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
-            max_poll_records=500,
+            max_poll_records=self._max_poll_records,
         )
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name=f"consumer:{self._group_id}")
+
+    async def start(self) -> None:
+        await self._open()
+        self._task = asyncio.create_task(self._supervise(), name=f"consumer:{self._group_id}")
 
     async def stop(self) -> None:
-        """Finishes the batch in hand, commits what was handled, then leaves the group."""
+        """Finishes the run in hand, commits what was handled, then leaves the group."""
         self._stopping.set()
         if self._task is not None:
             await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await self._close()
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        consumer = self._consumer
+    async def _open(self) -> None:
+        consumer = self._make_consumer()
+        consumer.subscribe(self._topics, listener=_RebalanceListener(self))
+        await consumer.start()
+        self._consumer = consumer
+        self._serving = True
+
+    async def _close(self) -> None:
+        """Offsets handled and not committed are dropped: those records come again."""
+        consumer, self._consumer = self._consumer, None
+        self._serving = False
+        self._partitions = _Partitions()
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    async def _supervise(self) -> None:
+        pause = 1.0
         while not self._stopping.is_set():
             try:
-                batch = await consumer.getmany(timeout_ms=300, max_records=500)
+                if self._consumer is None:
+                    await self._open()
+                await self._consume()
+            except Exception as exc:
+                CONSUMER_RESTARTS.labels(self._group_id).inc()
+                log.error("consumer_crashed", error=repr(exc), restart_in_s=pause, exc_info=exc)
+                await self._close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=pause)
+                pause = min(pause * 2, MAX_RESTART_PAUSE_S)
+            else:
+                pause = 1.0
+
+    async def _consume(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        while not self._stopping.is_set():
+            try:
+                batch = await consumer.getmany(timeout_ms=300, max_records=self._max_poll_records)
             except KafkaError as exc:
                 log.warning("consumer_poll_failed", error=str(exc))
                 await asyncio.sleep(1)
                 continue
-            for tp, records in batch.items():
-                handled = await self._handle_partition(records)
-                if handled is not None:
-                    await self._commit(consumer, tp, handled.offset + 1)
+            if not batch:
+                if self._progress is not None and self._owns_every_partition(consumer):
+                    self._progress.caught_up()
+                continue
+            generation = self._generation
+            for records in batch.values():
+                if self._generation != generation or self._stopping.is_set():
+                    break  # revoked meanwhile: positions were reset to what was committed
+                await self._handle_partition(records, generation)
+            await self._commit(self._partitions.take())
 
-    async def _handle_partition(self, records: list[ConsumerRecord]) -> ConsumerRecord | None:
-        """Handles records in order; returns the last one handled (its offset can be committed)."""
-        last: ConsumerRecord | None = None
-        done = await self._handle_in_bulk(records)
-        if done:
-            last, records = records[done - 1], records[done:]
-        for record in records:
-            if not await self._handle_record(record):
-                break
-            last = record
-        return last
+    def _owns_every_partition(self, consumer: AIOKafkaConsumer) -> bool:
+        """Only then does "nothing new to read" mean nothing new for this service at all;
+        with other members in the group, their partitions may still bring it."""
+        total = sum(len(consumer.partitions_for_topic(t) or ()) for t in self._topics)
+        return total > 0 and len(consumer.assignment()) >= total
 
-    async def _handle_in_bulk(self, records: list[ConsumerRecord]) -> int:
-        """How many leading records the bulk handler took; on any failure none, and every record
-        goes through the one-by-one path with its retries and dead letters."""
-        if self._bulk is None or self._accepts is not None or len(records) < 2:
-            return 0
-        envelopes: list[EventEnvelope] = []
-        for record in records:
-            try:
-                envelopes.append(decode_record(record.value))
-            except PoisonEvent:
-                break
+    async def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Waits for the run in hand, commits what was handled of the revoked partitions, and
+        makes the loop drop the rest of its batch."""
+        self._generation += 1
+        await self._idle.wait()
+        await self._commit(self._partitions.take(revoked))
+        log.info("consumer_partitions_revoked", partitions=len(revoked))
+
+    def _interrupted(self, generation: int) -> bool:
+        return self._stopping.is_set() or self._generation != generation
+
+    async def _handle_partition(self, records: list[ConsumerRecord], generation: int) -> None:
+        items = [self._decode(record) for record in records]
+        start = 0
+        while start < len(items) and not self._interrupted(generation):
+            end = start
+            while end < len(items) and items[end].error is None:
+                end += 1
+            if end > start and not await self._handle_run(items[start:end], generation):
+                return
+            if end < len(items):  # unreadable: dead-lettered where it stands
+                item = items[end]
+                self._idle.clear()
+                try:
+                    await self._dead_letter(item.record, f"poison: {item.error}", attempts=1)
+                finally:
+                    self._idle.set()
+                self._partitions.handled(item.record)
+                end += 1
+            start = end
+
+    def _decode(self, record: ConsumerRecord) -> _Decoded:
+        event_type = _event_type(record)
+        if event_type is not None and event_type not in self._handled_names:
+            return _Decoded(record)  # not for this service: skipped unread
         try:
-            done = await self._bulk(envelopes) if len(envelopes) > 1 else 0
+            message = decode_record(record.value)
+        except UnprocessableMessage as exc:
+            return _Decoded(record, error=str(exc))
+        if type(message.payload) not in self._handled_types:
+            return _Decoded(record)
+        return _Decoded(record, message)
+
+    async def _handle_run(self, items: list[_Decoded], generation: int) -> bool:
+        """Handles a run of readable records in one go, or, if that fails, one by one with
+        retries and dead letters. False when interrupted before the end (stopping, revoked)."""
+        messages = [i.message for i in items if i.message is not None]
+        self._idle.clear()
+        try:
+            if messages:
+                await self._bus.handle_many(messages)
         except Exception as exc:
-            log.warning("consumer_bulk_failed", error=repr(exc), records=len(envelopes))
-            return 0
-        for record in records[:done]:
-            EVENTS_CONSUMED.labels(self._group_id, record.topic, "handled").inc()
-        return done
-
-    async def _handle_record(self, record: ConsumerRecord) -> bool:
-        """True once the record is handled or dead-lettered; False only when stopping mid-outage."""
-        if self._accepts is not None and not self._accepts(_event_type(record)):
-            return True  # not for this consumer: skipped without decoding
-        try:
-            envelope = decode_record(record.value)
-        except PoisonEvent as exc:
-            await self._dead_letter(record, f"poison: {exc}", attempts=1)
+            log.warning("consumer_run_failed", error=repr(exc), records=len(messages))
+        else:
+            for item in items:
+                self._partitions.handled(item.record)
+            self._count_handled(items)
             return True
+        finally:
+            self._idle.set()
+        for item in items:
+            if self._interrupted(generation):
+                return False
+            self._idle.clear()
+            try:
+                if not await self._handle_one(item, generation):
+                    return False
+            finally:
+                self._idle.set()
+            self._partitions.handled(item.record)
+        return True
+
+    def _count_handled(self, items: list[_Decoded]) -> None:
+        written = [i.message.time for i in items if i.message is not None and i.message.time]
+        for item in items:
+            if item.message is not None:
+                EVENTS_CONSUMED.labels(self._group_id, item.record.topic, "handled").inc()
+        if self._progress is not None:
+            lag = (datetime.now(UTC) - min(written)).total_seconds() if written else 0.0
+            self._progress.handled(max(0.0, lag))
+
+    async def _handle_one(self, item: _Decoded, generation: int) -> bool:
+        """True once the record is handled or dead-lettered; False when interrupted during an
+        outage (the record stays uncommitted and comes again)."""
+        if item.message is None:
+            return True
+        envelope = item.message
         attempt = 0
         with structlog.contextvars.bound_contextvars(
-            event_id=envelope.id, event_type=envelope.event_type, org_id=envelope.orgid
+            event_id=envelope.id, event_type=type(envelope.payload).__name__, org_id=envelope.org_id
         ):
             while True:
                 attempt += 1
                 try:
-                    await self._handler(envelope)
-                    EVENTS_CONSUMED.labels(self._group_id, record.topic, "handled").inc()
+                    await self._bus.handle(envelope)
+                    self._count_handled([item])
+                    return True
+                except UnprocessableMessage as exc:
+                    await self._dead_letter(item.record, f"poison: {exc}", attempts=attempt)
                     return True
                 except TRANSIENT_ERRORS as exc:
                     log.warning("consumer_transient_failure", error=str(exc), attempt=attempt)
-                    if self._stopping.is_set():
+                    if self._interrupted(generation):
                         return False
                     await asyncio.sleep(min(5.0, self._backoff * attempt))
                 except Exception as exc:
                     if attempt >= self._max_attempts:
                         log.error("consumer_handler_failed", error=repr(exc), attempts=attempt)
-                        await self._dead_letter(record, repr(exc), attempts=attempt)
+                        await self._dead_letter(item.record, repr(exc), attempts=attempt)
                         return True
                     await asyncio.sleep(self._backoff * attempt * (1 + random.random()))
 
@@ -210,10 +402,14 @@ class ConsumerRunner:
         EVENTS_CONSUMED.labels(self._group_id, record.topic, "dead_lettered").inc()
         log.warning("event_dead_lettered", topic=record.topic, offset=record.offset, error=error)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Any failure is logged, never raised: the offsets stay uncommitted, and whoever owns
+        the partitions next redelivers from the last commit (idempotent handlers)."""
+        consumer = self._consumer
+        if not offsets or consumer is None:
+            return
         try:
-            await consumer.commit({tp: offset})
-        except CommitFailedError as exc:
-            # The partition moved to another member during a rebalance; it will redeliver from the
-            # last committed offset and idempotent handlers make that harmless.
-            log.info("consumer_commit_skipped", partition=str(tp), error=str(exc))
+            await consumer.commit(offsets)
+        except (KafkaError, ValueError) as exc:
+            CONSUMER_COMMIT_FAILURES.labels(self._group_id).inc()
+            log.info("consumer_commit_skipped", partitions=len(offsets), error=repr(exc))

@@ -1,4 +1,5 @@
-"""The one producer configuration events are published with: acks=all, idempotence on."""
+"""The one producer configuration events are published with: acks=all, idempotence on; records
+in CloudEvents' structured content mode (see `shared.contracts.envelope`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
+from shared.contracts.envelope import CONTENT_TYPE, CONTENT_TYPE_HEADER, TYPE_HEADER
 from shared.metrics import EVENTS_PUBLISHED
+
+
+def record_headers(event_type: str) -> list[tuple[str, bytes]]:
+    """An event record's headers: structured content mode, and the type for routers."""
+    return [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode()), (TYPE_HEADER, event_type.encode())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +52,7 @@ class EventProducer:
                 r.topic,
                 value=r.value,
                 key=r.key.encode(),
-                headers=[("ce_id", r.event_id.encode()), ("ce_type", r.event_type.encode())],
+                headers=record_headers(r.event_type),
             )
             for r in records
         ]

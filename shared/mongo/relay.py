@@ -182,7 +182,7 @@ class OutboxRelay:
         """Searches one collection for events, publishes up to a batch of documents' events;
         returns how many were published."""
         # One reply with the whole batch: no server cursor stays open between awaits.
-        scanned = self._store.scanner[collection.database.name][collection.name]
+        scanned = self._store.for_scans(collection)
         docs = await scanned.find(
             HAS_EVENTS, {OUTBOX: 1, PURGE: 1}, limit=self._batch, batch_size=self._batch
         ).to_list()

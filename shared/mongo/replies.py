@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.contracts.envelope import EventPayload
+from shared.contracts.imports import BatchReply
 from shared.mongo.client import Document, ensure_indexes
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, PURGE, OutboxWakeup, outbox_entry
 
@@ -49,3 +50,8 @@ class ReplyOutbox:
         except DuplicateKeyError:
             return  # stored by an earlier delivery of the same command
         self._wakeup.written(self.collection, subject, entries, purge=True)
+
+    async def answer(self, reply: BatchReply, org_id: str, along: Sequence[Document] = ()) -> None:
+        """The answer to an import's batch: one per batch, its number as the sequence."""
+        subject = f"{reply.import_id}:{reply.batch}"
+        await self.send(reply, subject=subject, org_id=org_id, sequence=reply.batch, along=along)

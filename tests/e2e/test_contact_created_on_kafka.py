@@ -43,4 +43,7 @@ async def test_created_contact_is_published_and_valid(
     assert event["data"]["phone"] == "+254722000111"
     assert event["data"]["name"] == "Wanjiru"
     assert event["data"]["opt_in"]["status"] == "opted_in"
-    assert dict(record.headers)["ce_id"] == event["id"].encode()
+    headers = dict(record.headers)
+    assert headers["content-type"] == b"application/cloudevents+json; charset=utf-8"
+    assert headers["roster-type"] == b"org.roster.ContactCreated"
+    assert not [name for name in headers if name.startswith("ce_")]  # structured mode only

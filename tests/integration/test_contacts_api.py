@@ -797,7 +797,7 @@ async def test_organization_refuses_invalid_values(
         {"default_country": "Kenya"},
         {"timezone": "Mars/Olympus_Mons"},
         {"timezone": None},
-        {"default_language": "english"},
+        {"default_language": "Blorgish"},
         {"default_language": "e1"},
     ]
     for body in invalid:

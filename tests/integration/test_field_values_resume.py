@@ -34,7 +34,8 @@ async def test_a_restarted_worker_finishes_an_interrupted_type_change(
     before = (await client.get(f"/v1/contacts/{numeric['id']}", headers=headers)).json()
     assert before["fields"]["score"]["type"] == "text"
 
-    restarted = FieldValuesWorker(uow)  # what the next process builds at start
+    # What the next process builds at start.
+    restarted = FieldValuesWorker(uow.fields, contacts_service.running.bus.handle)
     await restarted.start()
     await restarted.idle()
     await restarted.stop()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 
 from services.groups.bootstrap import GroupsService
-from services.groups.service_layer.membership_handlers import apply_contacts_created
 from shared.contracts.contacts import ContactCreated
 from tests.support.contact_events import contact_created
+from tests.support.messages import received
 
 
 def created(contact_id: str, name: str) -> ContactCreated:
@@ -19,7 +19,7 @@ def created(contact_id: str, name: str) -> ContactCreated:
 async def test_created_events_fill_placeholders_in_and_keep_their_groups(
     groups_service: GroupsService, org: str
 ) -> None:
-    uow = groups_service.uow
+    uow, bus = groups_service.uow, groups_service.running.bus
     placeholder, renamed, fresh = (str(uuid.uuid4()) for _ in range(3))
     group_id = str(uuid.uuid4())
     await uow.contacts.add_placeholders(org, [placeholder, renamed])
@@ -30,13 +30,12 @@ async def test_created_events_fill_placeholders_in_and_keep_their_groups(
     newer.name, newer.version = "Renamed Later", 3
     await uow.contacts.save(newer)
 
-    await apply_contacts_created(
-        uow,
+    await bus.handle_many(
         [
-            (org, 1, created(placeholder, "Placeholder Filled")),
-            (org, 1, created(renamed, "Stale Name")),
-            (org, 1, created(fresh, "Fresh Contact")),
-        ],
+            received(created(placeholder, "Placeholder Filled"), org),
+            received(created(renamed, "Stale Name"), org),
+            received(created(fresh, "Fresh Contact"), org),
+        ]
     )
 
     found = await uow.contacts.get_many(org, [placeholder, renamed, fresh])
@@ -47,6 +46,6 @@ async def test_created_events_fill_placeholders_in_and_keep_their_groups(
     assert await uow.contacts.get(org + "-other", fresh) is None
 
     # Redelivered: nothing changes.
-    await apply_contacts_created(uow, [(org, 1, created(placeholder, "Redelivered"))])
+    await bus.handle(received(created(placeholder, "Redelivered"), org))
     again = await uow.contacts.get_many(org, [placeholder])
     assert again[placeholder].name == "Placeholder Filled"

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from pymongo.asynchronous.database import AsyncDatabase
 
+from services.contacts.adapters.contact_collection import ContactCollection, new_document
+from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.adapters.documents import contact_from_document
-from services.contacts.adapters.repository import ContactRepository
 from services.contacts.domain.errors import InvalidFieldValue
 from services.contacts.domain.fields import coerce_value
 from services.contacts.domain.model import Contact, ContactStatus
@@ -42,6 +42,7 @@ from shared.contactql.mongo_filter import query_filter
 from shared.contactql.resolve import QueryContext, parse_query
 from shared.contactql.values import FieldType, FieldValue
 from shared.mongo.client import Document, connect_store
+from shared.mongo.outbox import OutboxWakeup
 from shared.phone import normalize_phone
 from shared.settings import ServiceSettings
 
@@ -490,13 +491,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 @pytest.fixture(scope="module")
-async def database(settings: ServiceSettings) -> AsyncIterator[AsyncDatabase[Document]]:
+async def database(settings: ServiceSettings) -> AsyncIterator[ContactCollection]:
+    """The contacts collection, indexed as the service indexes it."""
     store = await connect_store(settings.mongodb_url)
     name = settings.database_name("querycheck")
-    db = store.client[name]
-    await ContactRepository(db).create_indexes()
+    contacts = ContactCollection(store.client[name], store, OutboxWakeup())
+    await contacts.create_indexes()
     try:
-        yield db
+        yield contacts
     finally:
         await store.client.drop_database(name)
         await store.close()
@@ -534,7 +536,7 @@ def _difference(
 )
 @given(scenario=scenarios())
 async def test_store_filter_and_evaluator_return_the_same_contacts(
-    database: AsyncDatabase[Document], tally: Tally, scenario: Scenario
+    database: ContactCollection, tally: Tally, scenario: Scenario
 ) -> None:
     org_id = f"org-{uuid.uuid4().hex}"
     context = QueryContext(
@@ -543,13 +545,12 @@ async def test_store_filter_and_evaluator_return_the_same_contacts(
         fields=FIELD_TYPES,
         groups=GROUP_NAMES,
     )
-    repository = ContactRepository(database)
-    collection = repository.collection
+    collection = database.collection
     originals = {s.id: build_contact(s, org_id, scenario.timezone) for s in scenario.contacts}
     try:
         documents = []
         for contact in originals.values():
-            doc = repository._new_document(contact)
+            doc = new_document(contact)
             doc["groups"] = list(contact.groups)  # written by the membership consumer
             documents.append(doc)
         if documents:
@@ -602,7 +603,7 @@ async def test_store_filter_and_evaluator_return_the_same_contacts(
 
 
 async def test_numbers_beyond_a_double_are_refused_and_large_ones_are_found(
-    database: AsyncDatabase[Document],
+    database: ContactCollection,
 ) -> None:
     """Numbers are stored as doubles (FerretDB has no decimal128): `1e400` would become
     infinity, which FerretDB refuses, so it is refused up front; `1e300` is stored and found."""
@@ -626,7 +627,7 @@ async def test_numbers_beyond_a_double_are_refused_and_large_ones_are_found(
     )
     org_id = f"org-{uuid.uuid4().hex}"
     contact = build_contact(spec, org_id, context.timezone)
-    repository = ContactRepository(database)
+    repository = MongoContactRepository(database)
     try:
         await repository.add(contact)
         query = parse_query("age > 1000", context)

@@ -14,9 +14,12 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 import shared.mongo.client as mongo_client
-from services.contacts.adapters.repository import ContactRepository
+from services.contacts.adapters.contact_collection import ContactCollection
+from services.contacts.adapters.contact_memberships import MongoContactMemberships
+from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.model import Contact
 from shared.mongo.client import Document, Store, connect_store
+from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -66,20 +69,21 @@ async def test_find_and_update_by_ids_in_chunks(
 async def test_membership_events_apply_in_order_and_older_ones_are_ignored(
     store: Store, db: AsyncDatabase[Document], org: str
 ) -> None:
-    repo = ContactRepository(db, store=store)
-    contacts = [
+    contacts = ContactCollection(db, store, OutboxWakeup())
+    repo, memberships = MongoContactRepository(contacts), MongoContactMemberships(contacts)
+    new = [
         Contact.create(id=str(uuid.uuid4()), org_id=org, phone=f"+23480400000{i}", now=NOW,
                        attributes={})
         for i in range(3)
     ]  # fmt: skip
-    assert await repo.add_many(contacts) == {}
-    a, b, c = (contact.id for contact in contacts)
+    assert await repo.add_many(new) == {}
+    a, b, c = (contact.id for contact in new)
 
-    await repo.apply_membership(org, "g1", 2, added=[a, b, c], removed=[])
-    await repo.apply_membership(org, "g1", 1, added=[], removed=[a, b])  # older: ignored
-    await repo.apply_membership(org, "g1", 3, added=[], removed=[b])
-    await repo.apply_membership(org, "g2", 1, added=[a], removed=[])
-    await repo.apply_membership(f"{org}-other", "g3", 1, added=[c], removed=[])  # not ours
+    await memberships.apply(org, "g1", 2, added=[a, b, c], removed=[])
+    await memberships.apply(org, "g1", 1, added=[], removed=[a, b])  # older: ignored
+    await memberships.apply(org, "g1", 3, added=[], removed=[b])
+    await memberships.apply(org, "g2", 1, added=[a], removed=[])
+    await memberships.apply(f"{org}-other", "g3", 1, added=[c], removed=[])  # not ours
 
     stored = await repo.get_many(org, [a, b, c])
     assert stored[a].groups == ["g1", "g2"]

@@ -169,7 +169,7 @@ async def test_probes_and_metrics_answer_without_a_token(client: httpx.AsyncClie
     """Orchestrators and Prometheus have no tenant token; these routes carry no tenant data."""
     health = await client.get("/healthz")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "service": "contacts"}
+    assert health.json() == {"status": "ok", "service": "contacts", "checks": {"consumer": True}}
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"status": "ready", "checks": {"mongodb": True, "kafka": True}}

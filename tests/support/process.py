@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ROSTER = Path(sys.executable).with_name("roster")
+# The `roster` command the services run as: this checkout's, unless ROSTER_SERVE_COMMAND names
+# another build's (a bench comparing before and after a change runs the same load against both).
+ROSTER = Path(os.environ.get("ROSTER_SERVE_COMMAND") or Path(sys.executable).with_name("roster"))
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from services.contacts.adapters.repository import SOURCE
+from services.contacts.adapters.contact_collection import SOURCE
 from services.contacts.domain.errors import DuplicateField, VersionConflict
 from services.contacts.domain.fields import FieldDefinition
 from shared.contactql.values import FieldType
@@ -32,10 +32,10 @@ def _id(org_id: str, key: str) -> str:
     return f"{org_id}:{key}"
 
 
-class FieldRepository:
-    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup | None = None) -> None:
+class MongoFieldRepository:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
         self.collection = db["fields"]
-        self._wakeup = wakeup or OutboxWakeup()
+        self._wakeup = wakeup
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, FIELD_INDEXES)

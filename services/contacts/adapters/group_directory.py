@@ -4,27 +4,16 @@ smart group uses is not changed or deleted under it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.contacts.domain.groups import GroupEntry
 from shared.mongo.client import Document, ensure_indexes
 
 DIRECTORY_INDEXES = [IndexModel([("org_id", ASCENDING)], name="org")]
 
 
-@dataclass(frozen=True)
-class GroupEntry:
-    id: str
-    org_id: str
-    name: str
-    type: str
-    query: str | None
-    staff: tuple[str, ...]
-
-
-class GroupDirectory:
+class MongoGroupDirectory:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["group_directory"]
 

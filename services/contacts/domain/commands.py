@@ -79,17 +79,6 @@ class UpdateOrganization:
 
 
 @dataclass(frozen=True)
-class ApplyGroupMembership:
-    """Project a GroupMembershipChanged event onto `contact.groups`."""
-
-    org_id: str
-    group_id: str
-    sequence: int
-    added: list[str]
-    removed: list[str]
-
-
-@dataclass(frozen=True)
 class DefineField:
     by: Principal
     label: str

@@ -1,4 +1,4 @@
-"""Runs `reconcile_field_values` in the background after a field's type changed or it was deleted.
+"""Runs `ReconcileFieldValues` in the background after a field's type changed or it was deleted.
 
 One run per field at a time; a change during a run triggers another. At start it picks up what
 a previous process left unfinished (the definition says `values_pending` until done), so a crash
@@ -7,22 +7,24 @@ only delays the work.
 
 from __future__ import annotations
 
-from services.contacts.domain.commands import ReconcileFieldValues
-from services.contacts.service_layer.field_handlers import reconcile_field_values
-from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
-from shared.background import KeyedJobs
-from shared.logging import get_logger
+from collections.abc import Awaitable, Callable
 
-log = get_logger(__name__)
+from services.contacts.domain.commands import ReconcileFieldValues
+from services.contacts.service_layer.ports import FieldRepository
+from shared.background import KeyedJobs
 
 
 class FieldValuesWorker:
-    def __init__(self, uow: ContactsUnitOfWork) -> None:
-        self._uow = uow
+    def __init__(
+        self, fields: FieldRepository, handle: Callable[[ReconcileFieldValues], Awaitable[object]]
+    ) -> None:
+        """`handle`: the service's bus, which the command goes through."""
+        self._fields = fields
+        self._handle = handle
         self._jobs: KeyedJobs[tuple[str, str]] = KeyedJobs("field_values", self._follow)
 
     async def start(self) -> None:
-        for org_id, key in await self._uow.fields.pending():
+        for org_id, key in await self._fields.pending():
             self.schedule(org_id, key)
 
     def schedule(self, org_id: str, key: str) -> None:
@@ -36,16 +38,8 @@ class FieldValuesWorker:
 
     async def _follow(self, job: tuple[str, str]) -> bool:
         org_id, key = job
-        report = await reconcile_field_values(ReconcileFieldValues(org_id, key), self._uow)
-        if report is not None:
-            log.info(
-                "field_values_followed",
-                org_id=org_id,
-                key=key,
-                converted=report.converted,
-                cleared=report.cleared,
-            )
+        await self._handle(ReconcileFieldValues(org_id, key))
         # Not finished while the definition still says so (changed meanwhile, or the event
         # is not yet published).
-        definition = await self._uow.fields.get(org_id, key, deleted=True)
+        definition = await self._fields.get(org_id, key, deleted=True)
         return definition is None or not definition.values_pending

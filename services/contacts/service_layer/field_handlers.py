@@ -27,8 +27,12 @@ from services.contacts.domain.fields import (
     key_for,
 )
 from services.contacts.service_layer import queries
+from services.contacts.service_layer.ports import FieldValuesJobs
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.contactql.values import FieldValue
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 CONTACTS_PER_PASS = 500
 
@@ -63,7 +67,9 @@ async def load_field(uow: ContactsUnitOfWork, org_id: str, key: str) -> FieldDef
     return definition
 
 
-async def change_field(cmd: ChangeField, uow: ContactsUnitOfWork) -> FieldDefinition:
+async def change_field(
+    cmd: ChangeField, uow: ContactsUnitOfWork, field_values: FieldValuesJobs
+) -> FieldDefinition:
     """A type change is recorded at once; contacts' values follow in the background."""
     definition = await load_field(uow, cmd.by.org_id, cmd.key)
     changes: dict[str, Any] = dict(cmd.changes)
@@ -79,16 +85,21 @@ async def change_field(cmd: ChangeField, uow: ContactsUnitOfWork) -> FieldDefini
     read_version = definition.version
     definition.change(changes, uow.clock())
     await uow.fields.save(definition, read_version)
+    if definition.values_pending:
+        field_values.schedule(definition.org_id, definition.key)
     return definition
 
 
-async def delete_field(cmd: DeleteField, uow: ContactsUnitOfWork) -> FieldDefinition:
+async def delete_field(
+    cmd: DeleteField, uow: ContactsUnitOfWork, field_values: FieldValuesJobs
+) -> FieldDefinition:
     """The definition goes at once; every contact's value is removed in the background."""
     definition = await load_field(uow, cmd.by.org_id, cmd.key)
     await _refuse_if_used(uow, definition, "it cannot be deleted")
     read_version = definition.version
     definition.delete(uow.clock())
     await uow.fields.save(definition, read_version)
+    field_values.schedule(definition.org_id, definition.key)
     return definition
 
 
@@ -130,22 +141,35 @@ async def reconcile_field_values(
             break
         for contact in contacts:
             value: FieldValue | None = None
+            converted = False
             if not definition.deleted:
                 try:
                     value = coerce_value(
                         cmd.key, contact.fields[cmd.key].text, definition.type, org.timezone
                     )
+                    converted = True
                 except DomainError:  # not readable as the new type (or no longer valid at all)
-                    report.record_cleared(contact.id)
-                else:
-                    report.converted += 1
+                    pass
             read_version = contact.version
             contact.update({"fields": {cmd.key: value}}, uow.clock())
             try:
                 await uow.contacts.save(contact, read_version)
             except VersionConflict:
-                continue  # changed meanwhile: read again in the next pass
+                continue  # changed meanwhile: read again (and counted) in the next pass
+            if converted:
+                report.converted += 1
+            elif not definition.deleted:
+                report.record_cleared(contact.id)
     finished = await uow.fields.values_followed(
         definition, None if definition.deleted else report.as_dict(uow.clock())
     )
-    return report if finished else None
+    if not finished:
+        return None
+    log.info(
+        "field_values_followed",
+        org_id=cmd.org_id,
+        key=cmd.key,
+        converted=report.converted,
+        cleared=report.cleared,
+    )
+    return report

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from services.contacts.domain.commands import (
     AnonymizeContact,
     ApplyContactAction,
-    ApplyGroupMembership,
     ChangeContactStatus,
     ContactInput,
     CreateContact,
@@ -27,22 +25,13 @@ from services.contacts.domain.errors import (
 from services.contacts.domain.model import Contact, ContactStatus, status_for_action
 from services.contacts.domain.organization import Organization
 from services.contacts.service_layer import queries
+from services.contacts.service_layer.results import EntryResult
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
-from shared.auth import Principal
 from shared.contactql.values import FieldType
 from shared.phone import InvalidPhone, normalize_phone
 
 MAX_UPDATE_RETRIES = 3
-
-
-@dataclass(frozen=True)
-class EntryResult:
-    """The outcome of one entry of a bulk request: a contact, or the error that refused it."""
-
-    index: int
-    contact: Contact | None = None
-    error: DomainError | None = None
 
 
 async def _field_types(
@@ -119,14 +108,6 @@ async def create_contacts(cmd: CreateContacts, uow: ContactsUnitOfWork) -> list[
     return [results[i] for i in range(len(cmd.contacts))]
 
 
-async def load_visible(uow: ContactsUnitOfWork, by: Principal, contact_id: str) -> Contact:
-    """A contact the caller may see; any other answers not found, as if it did not exist."""
-    contact = await uow.contacts.get(by.org_id, contact_id)
-    if contact is None or not queries.is_visible(contact, await queries.visible_groups(uow, by)):
-        raise ContactNotFound("contact not found", id=contact_id)
-    return contact
-
-
 async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact:
     """A stale `expected_version` is refused; without one, a concurrent write is retried."""
     org = await uow.organizations.get_or_create(cmd.by.org_id)
@@ -137,7 +118,7 @@ async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact
             raise InvalidPhone("phone cannot be removed", reason="missing", value=None)
         changes["phone"] = normalize_phone(cmd.changes.phone, org.default_country)
     for attempt in range(1, MAX_UPDATE_RETRIES + 1):
-        contact = await load_visible(uow, cmd.by, cmd.contact_id)
+        contact = await queries.load_visible(uow, cmd.by, cmd.contact_id)
         contact.check_version(cmd.expected_version)
         read_version = contact.version
         contact.update(changes, uow.clock())
@@ -161,7 +142,7 @@ def _parse_status(value: str) -> ContactStatus:
 
 async def change_contact_status(cmd: ChangeContactStatus, uow: ContactsUnitOfWork) -> Contact:
     target = _parse_status(cmd.status)
-    contact = await load_visible(uow, cmd.by, cmd.contact_id)
+    contact = await queries.load_visible(uow, cmd.by, cmd.contact_id)
     read_version = contact.version
     if contact.change_status(target, reason=cmd.reason, actor=cmd.by.actor, now=uow.clock()):
         await uow.contacts.save(contact, read_version)
@@ -199,22 +180,18 @@ async def apply_contact_action(
 
 
 async def delete_contact(cmd: DeleteContact, uow: ContactsUnitOfWork) -> None:
-    contact = await load_visible(uow, cmd.by, cmd.contact_id)
+    contact = await queries.load_visible(uow, cmd.by, cmd.contact_id)
     read_version = contact.version
     contact.delete(actor=cmd.by.actor, now=uow.clock())
     await uow.contacts.save(contact, read_version)
 
 
 async def anonymize_contact(cmd: AnonymizeContact, uow: ContactsUnitOfWork) -> Contact:
-    contact = await load_visible(uow, cmd.by, cmd.contact_id)
+    contact = await queries.load_visible(uow, cmd.by, cmd.contact_id)
     read_version = contact.version
     contact.anonymize(actor=cmd.by.actor, now=uow.clock())
     await uow.contacts.save(contact, read_version)
     return contact
-
-
-async def get_organization(org_id: str, uow: ContactsUnitOfWork) -> Organization:
-    return await uow.organizations.get_or_create(org_id)
 
 
 async def update_organization(cmd: UpdateOrganization, uow: ContactsUnitOfWork) -> Organization:
@@ -223,12 +200,3 @@ async def update_organization(cmd: UpdateOrganization, uow: ContactsUnitOfWork) 
     org.update(cmd.changes, uow.clock())
     await uow.organizations.save(org, read_version)
     return org
-
-
-async def apply_group_membership(cmd: ApplyGroupMembership, uow: ContactsUnitOfWork) -> None:
-    """Events of a deleted group are late redeliveries: its members are gone with it."""
-    if await uow.groups.is_deleted(cmd.group_id):
-        return
-    await uow.contacts.apply_membership(
-        cmd.org_id, cmd.group_id, cmd.sequence, cmd.added, cmd.removed
-    )

@@ -16,17 +16,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from services.contacts.adapters.repository import ImportMark
 from services.contacts.domain.commands import ContactInput, DefineField
 from services.contacts.domain.errors import DomainError, InvalidValue
 from services.contacts.domain.model import Contact, ContactStatus, OptIn
 from services.contacts.domain.organization import Organization
 from services.contacts.service_layer.field_handlers import define_field
+from services.contacts.service_layer.ports import ImportMark, ImportReplies
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
 from shared.auth import Principal, Role
 from shared.contactql.values import FieldType
-from shared.contracts.imports import ImportContactRows, ImportedRow, RowOutcome
+from shared.contracts.imports import (
+    ContactRowsImported,
+    ImportContactRows,
+    ImportedRow,
+    RowOutcome,
+)
+from shared.messagebus import Received
 from shared.phone import InvalidPhone, normalize_phone
 
 IMPORT_METHOD = "import"
@@ -43,7 +49,7 @@ NOT_MEMBERS = {
 @dataclass
 class ImportedBatch:
     """One outcome per row, and the contacts the batch created: their `ContactCreated` events
-    travel with the reply (see `ContactRepository.created_entries`)."""
+    travel with the reply."""
 
     outcomes: list[RowOutcome]
     created: list[Contact]
@@ -59,8 +65,17 @@ class _Prepared:
 
 
 async def import_contact_rows(
-    cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork
-) -> ImportedBatch:
+    command: Received[ImportContactRows], uow: ContactsUnitOfWork, replies: ImportReplies
+) -> None:
+    """Applies the batch and answers it: one outcome per row, and the batch's new contacts
+    announced before the answer."""
+    cmd, org_id = command.payload, command.org_id
+    imported = await apply_rows(cmd, org_id, uow)
+    reply = ContactRowsImported(import_id=cmd.import_id, batch=cmd.batch, rows=imported.outcomes)
+    await replies.answer(reply, org_id, imported.created)
+
+
+async def apply_rows(cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWork) -> ImportedBatch:
     org = await uow.organizations.get_or_create(org_id)
     types = await _define_missing_fields(cmd, org_id, uow)
     country = cmd.default_country or org.default_country
@@ -183,7 +198,7 @@ async def _create_new(
             )
         )
     marks = [_mark(cmd, item.row.row, "created") for item in prepared]
-    refused = await uow.contacts.add_many(contacts, marks, with_events=False, name_existing=False)
+    refused = await uow.imports.add_many(contacts, marks)
     for position, (item, contact) in enumerate(zip(prepared, contacts, strict=True)):
         if position not in refused:
             outcomes[item.row.row] = _outcome(item.row, "created", contact)
@@ -199,9 +214,10 @@ async def _apply_to_existing(
     outcomes: dict[int, RowOutcome],
     created: list[Contact],
 ) -> None:
-    found = await uow.contacts.find_for_import(org_id, [item.phone for item in items])
+    found = await uow.imports.find_for_import(org_id, [item.phone for item in items])
     now = uow.clock()
     changes: list[tuple[Contact, int, ImportMark, _Prepared]] = []
+    seen: list[tuple[str, ImportMark]] = []
     for item in items:
         row = item.row
         entry = found.get(item.phone)
@@ -211,7 +227,7 @@ async def _apply_to_existing(
         contact, mark = entry
         if mark is not None and mark.get("import_id") == cmd.import_id:
             if mark.get("row") == row.row:  # this very row, delivered again
-                outcomes[row.row] = _outcome(row, mark["outcome"], contact)
+                outcomes[row.row] = _as_before(row, mark, contact)
                 if mark["outcome"] == "created":  # its announcement may not be stored yet
                     created.append(contact)
                 continue
@@ -219,16 +235,8 @@ async def _apply_to_existing(
                 outcomes[row.row] = _duplicate_in_file(row, item.phone, int(mark["row"]))
                 continue
         if cmd.mode == "create":
-            outcomes[row.row] = RowOutcome(
-                row=row.row,
-                outcome="skipped",
-                contact_id=contact.id,
-                status=contact.status.value,
-                code="contact_exists",
-                column=row.columns.get("phone"),
-                value=row.phone,
-                message="a contact with this phone exists (mode create skips it)",
-            )
+            outcomes[row.row] = _skipped(row, contact)
+            seen.append((contact.id, _mark(cmd, row.row, "skipped")))
             continue
         read_version = contact.version
         try:
@@ -237,11 +245,16 @@ async def _apply_to_existing(
             outcomes[row.row] = _failed(row, exc)
             continue
         outcome = "updated" if contact.events else "unchanged"
-        mark = _mark(cmd, row.row, outcome)
+        mark = _mark(cmd, row.row, outcome, note)
         outcomes[row.row] = _outcome(row, outcome, contact, note)
         if contact.events:
             changes.append((contact, read_version, mark, item))
-    conflicts = await uow.contacts.save_imported([(c, v, m) for c, v, m, _ in changes])
+        else:
+            seen.append((contact.id, mark))
+    # Rows that changed nothing leave their mark too: a later row of the file with the same
+    # phone is then a duplicate, as it is within one batch, and a redelivery answers the same.
+    await uow.imports.mark(org_id, seen)
+    conflicts = await uow.imports.save_imported([(c, v, m) for c, v, m, _ in changes])
     for contact, _, _, item in changes:
         if contact.id in conflicts:
             outcomes[item.row.row] = _failed(
@@ -264,8 +277,31 @@ def _update(contact: Contact, item: _Prepared, now: Any) -> str | None:
     return note
 
 
-def _mark(cmd: ImportContactRows, row: int, outcome: str) -> ImportMark:
-    return {"import_id": cmd.import_id, "row": row, "outcome": outcome}
+def _mark(cmd: ImportContactRows, row: int, outcome: str, note: str | None = None) -> ImportMark:
+    mark: ImportMark = {"import_id": cmd.import_id, "row": row, "outcome": outcome}
+    if note is not None:
+        mark["note"] = note
+    return mark
+
+
+def _as_before(row: ImportedRow, mark: ImportMark, contact: Contact) -> RowOutcome:
+    """A redelivered row's outcome, as its mark recorded it the first time."""
+    if mark["outcome"] == "skipped":
+        return _skipped(row, contact)
+    return _outcome(row, mark["outcome"], contact, mark.get("note"))
+
+
+def _skipped(row: ImportedRow, contact: Contact) -> RowOutcome:
+    return RowOutcome(
+        row=row.row,
+        outcome="skipped",
+        contact_id=contact.id,
+        status=contact.status.value,
+        code="contact_exists",
+        column=row.columns.get("phone"),
+        value=row.phone,
+        message="a contact with this phone exists (mode create skips it)",
+    )
 
 
 _NOTES = {

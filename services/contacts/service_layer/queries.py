@@ -1,12 +1,16 @@
-"""Reading contacts by query: the organisation's context for the query language, and filters."""
+"""Reads (no message goes through the bus for them): a contact as the caller may see it, the
+organisation's context for the query language, and list filters."""
 
 from __future__ import annotations
 
-from services.contacts.adapters.group_directory import GroupEntry
-from services.contacts.adapters.repository import ContactFilter
+from services.contacts.domain.errors import ContactNotFound
+from services.contacts.domain.groups import GroupEntry
+from services.contacts.domain.listing import ContactFilter
 from services.contacts.domain.model import Contact
+from services.contacts.domain.organization import Organization
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
+from shared.catch_up import ASK_ONCE, CatchUp, once_known
 from shared.contactql.errors import QueryError
 from shared.contactql.predicates import Attribute
 from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
@@ -35,8 +39,31 @@ def is_visible(contact: Contact, groups: tuple[str, ...] | None) -> bool:
     return groups is None or any(g in groups for g in contact.groups)
 
 
-async def parse_contact_query(uow: ContactsUnitOfWork, org_id: str, text: str) -> ContactQuery:
-    return parse_query(text, await query_context(uow, org_id))
+async def load_visible(uow: ContactsUnitOfWork, by: Principal, contact_id: str) -> Contact:
+    """A contact the caller may see; any other answers not found, as if it did not exist."""
+    contact = await uow.contacts.get(by.org_id, contact_id)
+    if contact is None or not is_visible(contact, await visible_groups(uow, by)):
+        raise ContactNotFound("contact not found", id=contact_id)
+    return contact
+
+
+async def organization(uow: ContactsUnitOfWork, org_id: str) -> Organization:
+    return await uow.organizations.get_or_create(org_id)
+
+
+# What a query may name that this service learns of from others (a group just created).
+NOT_HEARD_OF_YET = ("invalid_group",)
+
+
+async def parse_contact_query(
+    uow: ContactsUnitOfWork, org_id: str, text: str, catch_up: CatchUp = ASK_ONCE
+) -> ContactQuery:
+    """A group the query names that was created a moment ago is waited for (`catch_up`)."""
+
+    async def attempt() -> ContactQuery:
+        return parse_query(text, await query_context(uow, org_id))
+
+    return await once_known(attempt, catch_up, NOT_HEARD_OF_YET)
 
 
 def contact_filter(

@@ -1,28 +1,34 @@
-"""What a handler works with: the repositories and the clock.
+"""What a handler works with: the repositories and projections (as ports), the clock and ids.
 
 There are no multi-document transactions (FerretDB has none): the unit of work is one aggregate,
-whose new state and events are written by a single atomic document update.
+whose new state and events are written by a single atomic document update. This object only
+gathers the ports, so that the bus injects one dependency instead of six.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from services.contacts.adapters.field_repository import FieldRepository
-from services.contacts.adapters.group_directory import GroupDirectory
-from services.contacts.adapters.repository import ContactRepository, OrganizationRepository
-from shared.clock import utc_now
+from services.contacts.service_layer.ports import (
+    ContactImports,
+    ContactMemberships,
+    ContactRepository,
+    FieldRepository,
+    GroupDirectory,
+    OrganizationRepository,
+)
+from shared.clock import Clock, utc_now
+from shared.ids import IdFactory, new_uuid
 
 
 @dataclass
 class ContactsUnitOfWork:
     contacts: ContactRepository
+    imports: ContactImports
+    memberships: ContactMemberships
     organizations: OrganizationRepository
     fields: FieldRepository
     groups: GroupDirectory
     max_fields: int = 250
-    clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    clock: Clock = utc_now
+    new_id: IdFactory = field(default=new_uuid)

@@ -77,7 +77,7 @@ def _contact(doc: Document) -> MemberContact:
     )
 
 
-class ContactProjection:
+class MongoContactProjection:
     def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
         self.collection = db["contacts"]
         self._store = store
@@ -222,7 +222,7 @@ class ContactProjection:
             query = {**query, "_id": {"$gt": after}}
         if predicate is not None:
             query = {"$and": [query, query_filter(predicate)]}
-        scanned = self._store.scanner[self.collection.database.name][self.collection.name]
+        scanned = self._store.for_scans(self.collection)
         page: list[MemberContact] = []
         async for doc in scanned.find(query, sort=[("_id", ASCENDING)], batch_size=PAGE):
             page.append(_contact(doc))

@@ -78,7 +78,7 @@ def _group(doc: Document) -> Group:
     )
 
 
-class GroupRepository:
+class MongoGroupRepository:
     def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup, store: Store) -> None:
         self.collection = db["groups"]
         self._wakeup = wakeup

@@ -48,7 +48,7 @@ def _change(doc: Document) -> MemberChange:
     )
 
 
-class MemberChangeRepository:
+class MongoMemberChangeRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["member_changes"]
 

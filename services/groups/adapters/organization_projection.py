@@ -1,22 +1,16 @@
-"""What the groups service knows of each organisation, to read its queries: timezone, default
-country and the custom fields' types (from `roster.organizations` and the field events)."""
+"""The groups service's projection of organisations (`OrganizationSettings`), from
+`roster.organizations` and the field events on `roster.contacts`."""
 
 from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.groups.domain.organization import OrganizationSettings
 from shared.contactql.values import FieldType
 from shared.mongo.client import Document
 
 
-class OrganizationSettings:
-    def __init__(self, timezone: str, default_country: str | None, fields: dict[str, FieldType]):
-        self.timezone = timezone
-        self.default_country = default_country
-        self.fields = fields
-
-
-class OrganizationProjection:
+class MongoOrganizationProjection:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["organizations"]
 

@@ -64,3 +64,22 @@ class RunMemberChange:
 class EvaluateSmartGroup:
     org_id: str
     group_id: str
+
+
+@dataclass(frozen=True)
+class RecountMembers:
+    """Take the group's member count again from its members (a repair)."""
+
+    by: Principal
+    group_id: str
+
+
+@dataclass(frozen=True)
+class RepublishMemberships:
+    """Announce these memberships again, as they stand (a repair: the contacts service's
+    projection follows the events)."""
+
+    by: Principal
+    group_id: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)

@@ -13,15 +13,25 @@ from collections import defaultdict
 from services.groups.domain.commands import CreateGroup
 from services.groups.domain.errors import DomainError, DuplicateGroupName
 from services.groups.domain.model import Group
-from services.groups.service_layer.handlers import create_group, record_membership
+from services.groups.service_layer.handlers import new_group, record_membership
+from services.groups.service_layer.ports import ImportReplies
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal, Role
 from shared.contracts.imports import GroupMembersImported, ImportGroupMembers, MemberRefusal
+from shared.messagebus import Received
 
 ACTOR = "system:importer"
 
 
 async def import_group_members(
+    command: Received[ImportGroupMembers], uow: GroupsUnitOfWork, replies: ImportReplies
+) -> None:
+    """Adds the batch's contacts to their groups and answers with the refusals."""
+    reply = await add_members(command.payload, command.org_id, uow)
+    await replies.answer(reply, command.org_id)
+
+
+async def add_members(
     cmd: ImportGroupMembers, org_id: str, uow: GroupsUnitOfWork
 ) -> GroupMembersImported:
     wanted: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -66,7 +76,7 @@ async def _group_named(uow: GroupsUnitOfWork, org_id: str, name: str) -> Group:
         return group
     by = Principal(org_id=org_id, role=Role.ADMIN, subject=ACTOR)
     try:
-        return await create_group(CreateGroup(by=by, name=name), uow)
+        return await new_group(CreateGroup(by=by, name=name), uow)
     except DuplicateGroupName:  # created meanwhile (a concurrent batch)
         group = await uow.groups.by_name(org_id, name)
         if group is None:

@@ -13,18 +13,23 @@ from typing import Any
 from services.groups.domain.commands import ChangeMembersByQuery, RunMemberChange
 from services.groups.domain.member_change import MemberChange
 from services.groups.service_layer import queries
-from services.groups.service_layer.handlers import QUERY_CHUNK, load_visible, record_membership
+from services.groups.service_layer.handlers import QUERY_CHUNK, record_membership
+from services.groups.service_layer.ports import BackgroundWork
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
+from shared.catch_up import CatchUp
 from shared.errors import DomainError
 
 GROUP_GONE = {"code": "not_found", "message": "the group was deleted during the change"}
 
 
-async def start_member_change(cmd: ChangeMembersByQuery, uow: GroupsUnitOfWork) -> MemberChange:
-    """Refuses at once what can be known at once: an unseen group, a smart group, a bad query."""
-    group = await load_visible(uow, cmd.by, cmd.group_id)
+async def start_member_change(
+    cmd: ChangeMembersByQuery, uow: GroupsUnitOfWork, background: BackgroundWork, catch_up: CatchUp
+) -> MemberChange:
+    """Refuses at once what can be known at once: an unseen group, a smart group, a bad query;
+    the change itself runs in the background."""
+    group = await queries.load_visible(uow, cmd.by, cmd.group_id)
     group.check_manual_membership()
-    query = await queries.parse(uow, group.org_id, cmd.query)
+    query = await queries.parse(uow, group.org_id, cmd.query, catch_up)
     change = MemberChange(
         id=uow.new_id(),
         org_id=group.org_id,
@@ -35,6 +40,7 @@ async def start_member_change(cmd: ChangeMembersByQuery, uow: GroupsUnitOfWork) 
         created_at=uow.clock(),
     )
     await uow.member_changes.add(change)
+    background.change_members(change.org_id, change.id)
     return change
 
 

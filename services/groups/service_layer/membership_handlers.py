@@ -1,5 +1,5 @@
 """How the groups service follows events: contacts into its projection, the group's own
-membership events into members, and the rules that follow from both.
+membership events into members, organisations' settings and fields, and the rules that follow.
 
 - A contact that is blocked, stopped, archived, deleted or anonymized leaves every group.
 - A smart group's members are the active contacts matching its query, re-checked whenever the
@@ -11,6 +11,7 @@ nothing (at most it repeats a change that the projections then ignore).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from services.groups.domain.member import MemberContact, follow
@@ -20,27 +21,44 @@ from services.groups.service_layer.handlers import record_membership
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.contactql.errors import QueryError
 from shared.contactql.evaluate import matches
-from shared.contactql.resolve import ContactQuery, parse_query
-from shared.contracts.contacts import ContactCreated
-from shared.contracts.envelope import EventPayload
-from shared.contracts.groups import MembershipReason
+from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
+from shared.contactql.values import FieldType
+from shared.contracts.contacts import (
+    ContactAnonymized,
+    ContactCreated,
+    ContactDeleted,
+    ContactStatusChanged,
+    ContactUpdated,
+    FieldChanged,
+    FieldDefined,
+    FieldDeleted,
+)
+from shared.contracts.groups import GroupDeleted, GroupMembershipChanged, MembershipReason
+from shared.contracts.organizations import OrganizationUpdated
+from shared.messagebus import Received
+
+ContactChange = (
+    Received[ContactUpdated]
+    | Received[ContactStatusChanged]
+    | Received[ContactAnonymized]
+    | Received[ContactDeleted]
+)
 
 SYSTEM_ACTOR = "system:groups"
 
 
-async def apply_contact_event(
-    uow: GroupsUnitOfWork, org_id: str, contact_id: str, sequence: int, event: EventPayload
-) -> None:
-    current = await uow.contacts.get(org_id, contact_id)
+async def apply_contact_event(event: ContactChange, uow: GroupsUnitOfWork) -> None:
+    org_id, sequence = event.org_id, event.ordered_sequence
+    current = await uow.contacts.get(org_id, event.payload.contact_id)
     contact = current
     if current is None or current.version < sequence:
-        contact = follow(current, event, org_id, sequence)
+        contact = follow(current, event.payload, org_id, sequence)
         if contact is None:
             return
         await uow.contacts.save(contact)
     assert contact is not None
     if contact.can_be_member:
-        await settle_smart_groups(uow, contact)
+        await settle_smart_groups(uow, [contact])
     else:
         reason: MembershipReason = "contact_deleted" if contact.gone else "contact_status"
         for group_id in contact.groups:
@@ -50,12 +68,12 @@ async def apply_contact_event(
 
 
 async def apply_contacts_created(
-    uow: GroupsUnitOfWork, created: Sequence[tuple[str, int, ContactCreated]]
+    events: Sequence[Received[ContactCreated]], uow: GroupsUnitOfWork
 ) -> None:
-    """Many new contacts at once (a bulk import): one insert; those projected before (a
-    redelivery, or an import's placeholders) read and updated in one round trip each; then the
-    smart-group rules."""
-    contacts = [follow(None, event, org_id, sequence) for org_id, sequence, event in created]
+    """New contacts, many at once where they come in a run (a bulk import): one insert; those
+    projected before (a redelivery, or an import's placeholders) read and updated in one round
+    trip each; then the smart-group rules."""
+    contacts = [follow(None, e.payload, e.org_id, e.ordered_sequence) for e in events]
     new = [c for c in contacts if c is not None]
     known = await uow.contacts.add_many(new)
     current: dict[str, MemberContact] = {}
@@ -77,22 +95,18 @@ async def apply_contacts_created(
         if contact.can_be_member:
             settled.append(contact)
     await uow.contacts.save_many(newer)
-    for contact in settled:
-        await settle_smart_groups(uow, contact)
+    await settle_smart_groups(uow, settled)
 
 
 async def apply_membership_change(
-    uow: GroupsUnitOfWork,
-    org_id: str,
-    group_id: str,
-    sequence: int,
-    added: Sequence[str],
-    removed: Sequence[str],
+    event: Received[GroupMembershipChanged], uow: GroupsUnitOfWork
 ) -> None:
     """Members follow the group's own events in order. This service alone decides who may
     join: a contact blocked (or gone) since the change was recorded is refused here, and a
     removal is announced for it, so the contacts service (which applies events as they come)
     ends up agreeing."""
+    org_id, sequence = event.org_id, event.ordered_sequence
+    group_id, added, removed = event.payload.group_id, event.payload.added, event.payload.removed
     group = await uow.groups.get(org_id, group_id)
     if group is None or sequence <= await uow.groups.applied_seq(group_id):
         return  # deleted (GroupDeleted takes the members out), or already applied
@@ -102,7 +116,8 @@ async def apply_membership_change(
     await record_membership(uow, org_id, group_id, False, refused, "contact_status", SYSTEM_ACTOR)
     if group.is_smart:  # before recording: a failure here gets the event redelivered
         contacts = await uow.contacts.get_many(org_id, [*added, *removed])
-        query = await _smart_query(uow, group)
+        context = await queries.query_context(uow, org_id)
+        query = _smart_query(group, context)
         if query is not None:
             await _settle(uow, group, query, list(contacts.values()))
     if interrupted:  # part of this change may have been counted by nobody
@@ -112,15 +127,43 @@ async def apply_membership_change(
         await uow.groups.record_applied(group_id, sequence, delta=joined - left)
 
 
-async def apply_group_deleted(uow: GroupsUnitOfWork, org_id: str, group_id: str) -> None:
-    await uow.contacts.remove_group(org_id, group_id)
+async def apply_group_deleted(event: Received[GroupDeleted], uow: GroupsUnitOfWork) -> None:
+    await uow.contacts.remove_group(event.org_id, event.payload.group_id)
 
 
-async def settle_smart_groups(uow: GroupsUnitOfWork, contact: MemberContact) -> None:
-    for group in await uow.groups.smart_groups(contact.org_id):
-        query = await _smart_query(uow, group)
-        if query is not None:
-            await _settle(uow, group, query, [contact])
+async def apply_organization_settings(
+    event: Received[OrganizationUpdated], uow: GroupsUnitOfWork
+) -> None:
+    settings = event.payload
+    await uow.organizations.apply_settings(
+        event.org_id, event.ordered_sequence, settings.timezone, settings.default_country
+    )
+
+
+async def apply_field(
+    event: Received[FieldDefined] | Received[FieldChanged] | Received[FieldDeleted],
+    uow: GroupsUnitOfWork,
+) -> None:
+    field = event.payload
+    kind = None if isinstance(field, FieldDeleted) else FieldType(field.type)
+    await uow.organizations.apply_field(event.org_id, field.key, event.ordered_sequence, kind)
+
+
+async def settle_smart_groups(uow: GroupsUnitOfWork, contacts: Sequence[MemberContact]) -> None:
+    """Each organisation's smart groups and query context read once, each query parsed once,
+    and each group's changes recorded together, however many contacts (an import's batch)."""
+    by_org: dict[str, list[MemberContact]] = defaultdict(list)
+    for contact in contacts:
+        by_org[contact.org_id].append(contact)
+    for org_id, members in by_org.items():
+        groups = await uow.groups.smart_groups(org_id)
+        if not groups:
+            continue
+        context = await queries.query_context(uow, org_id)
+        for group in groups:
+            query = _smart_query(group, context)
+            if query is not None:
+                await _settle(uow, group, query, members)
 
 
 async def _settle(
@@ -139,10 +182,10 @@ async def _settle(
         await record_membership(uow, group.org_id, group.id, add, ids, "smart_group", SYSTEM_ACTOR)
 
 
-async def _smart_query(uow: GroupsUnitOfWork, group: Group) -> ContactQuery | None:
+def _smart_query(group: Group, context: QueryContext) -> ContactQuery | None:
     if group.query is None or group.smart_status is SmartStatus.INVALID:
         return None
     try:
-        return parse_query(group.query, await queries.query_context(uow, group.org_id))
+        return parse_query(group.query, context)
     except QueryError:
         return None  # the evaluation worker marks the group invalid

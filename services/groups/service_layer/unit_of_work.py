@@ -1,4 +1,5 @@
-"""What a handler works with: the group repository, the projections and the clock.
+"""What a handler works with: the group repository and the projections (as ports), the clock
+and ids.
 
 No multi-document transactions: a group's change and its events are one document update; the
 members follow from those events (see `membership_handlers`).
@@ -6,16 +7,16 @@ members follow from those events (see `membership_handlers`).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from services.groups.adapters.contact_projection import ContactProjection
-from services.groups.adapters.group_repository import GroupRepository
-from services.groups.adapters.member_change_repository import MemberChangeRepository
-from services.groups.adapters.organization_projection import OrganizationProjection
-from shared.clock import utc_now
+from services.groups.service_layer.ports import (
+    ContactProjection,
+    GroupRepository,
+    MemberChangeRepository,
+    OrganizationProjection,
+)
+from shared.clock import Clock, utc_now
+from shared.ids import IdFactory, new_uuid
 
 
 @dataclass
@@ -25,5 +26,5 @@ class GroupsUnitOfWork:
     organizations: OrganizationProjection
     member_changes: MemberChangeRepository
     max_groups: int = 250
-    clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    clock: Clock = utc_now
+    new_id: IdFactory = field(default=new_uuid)

@@ -1,19 +1,24 @@
 """Uploaded files, kept on a volume (a directory; in Kubernetes a persistent volume shared by
-the importer's replicas) from upload until the job ends plus the retention period."""
+the importer's replicas) from upload until the job has read them, and read back through the
+bounded readers (`readers`)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from services.importer.adapters.readers import read_rows, sniff
 from services.importer.domain.errors import FileTooLarge
+from services.importer.domain.files import DEFAULT_LIMITS, FileFormat, FileLimits
 
 
-class FileStore:
-    def __init__(self, root: Path, max_bytes: int) -> None:
+class LocalFileStore:
+    def __init__(self, root: Path, max_bytes: int, limits: FileLimits = DEFAULT_LIMITS) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.limits = limits
 
     def path(self, import_id: str) -> Path:
         return self.root / f"{import_id}.upload"
@@ -43,3 +48,9 @@ class FileStore:
 
     def delete(self, import_id: str) -> None:
         self.path(import_id).unlink(missing_ok=True)
+
+    def sniff(self, import_id: str) -> FileFormat:
+        return sniff(self.path(import_id), self.limits)
+
+    def rows(self, import_id: str, fmt: FileFormat) -> Iterator[list[object]]:
+        return read_rows(self.path(import_id), replace(fmt, limits=self.limits))

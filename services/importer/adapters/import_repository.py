@@ -38,11 +38,6 @@ def batch_id(import_id: str, batch: int) -> str:
     return f"{import_id}:{batch:07d}"
 
 
-def report_id(import_id: str, row: int, part: str) -> str:
-    """A row may have several entries (failed in the file, refused by a group): one each."""
-    return f"{import_id}:{row:09d}:{part}"
-
-
 def _state(job: ImportJob) -> Document:
     state = asdict(job)
     state.pop("events")
@@ -57,7 +52,7 @@ def _job(doc: Document) -> ImportJob:
     return ImportJob(id=doc["_id"], **data)
 
 
-class ImportRepository:
+class MongoImportRepository:
     def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
         self.jobs = db["imports"]
         self.batches = db["import_batches"]
@@ -174,8 +169,12 @@ class ImportRepository:
         return await self.batches.find_one({"_id": batch_id(import_id, n)}, {OUTBOX: 0})
 
     async def batch_cells(self, import_id: str, n: int) -> Document:
-        doc = await self.batch_rows.find_one({"_id": batch_id(import_id, n)})
-        return doc or {"originals": {}, "groups": {}}
+        """Stored under text keys (document keys are strings), answered by row number."""
+        doc = await self.batch_rows.find_one({"_id": batch_id(import_id, n)}) or {}
+        return {
+            part: {int(row): value for row, value in (doc.get(part) or {}).items()}
+            for part in ("originals", "groups")
+        }
 
     async def last_batch(self, import_id: str) -> Document | None:
         docs = await self.batches.find(

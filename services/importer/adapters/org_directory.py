@@ -1,23 +1,15 @@
-"""The importer's projection of each organisation: its default country and its fields' types
-(from `roster.organizations` and the field events on `roster.contacts`), for previews and for
-telling which of a file's columns are new fields. The contacts service still decides."""
+"""The importer's projection of organisations (`OrgView`), from `roster.organizations` and the
+field events on `roster.contacts`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.importer.domain.organization import OrgView
 from shared.mongo.client import Document
 
 
-@dataclass(frozen=True)
-class OrgView:
-    default_country: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)  # key → type
-
-
-class OrgDirectory:
+class MongoOrgDirectory:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["org_directory"]
 

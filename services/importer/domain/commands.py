@@ -31,3 +31,17 @@ class PreviewImport:
     by: Principal
     import_id: str  # the stored sample file
     options: ImportOptions
+
+
+@dataclass(frozen=True)
+class RunImport:
+    """Validate a queued job's file, then read the rest of it into batches (resumable)."""
+
+    import_id: str
+
+
+@dataclass(frozen=True)
+class SettleImport:
+    """End the job once read and every batch answered; else report its progress."""
+
+    import_id: str

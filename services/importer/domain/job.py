@@ -84,6 +84,9 @@ class ImportJob:
             self._touch(now)
 
     def start_importing(self, detected: Detected, now: datetime) -> None:
+        """Nothing once finished: a job cancelled while its file was validated stays so."""
+        if self.finished:
+            return
         self.detected = detected
         self.status = "importing"
         self.started_at = now

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.importer.service_layer.pipeline import run_import
-from services.importer.service_layer.replies import settle
-from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
+from services.importer.domain.commands import RunImport, SettleImport
+from services.importer.service_layer.ports import ImportRepository
 from shared.logging import get_logger
 from shared.mongo.client import Document
 from shared.mongo.relay import RelayLease
@@ -23,8 +23,15 @@ SCAN_EVERY_S = 2.0
 
 
 class ImportWorker:
-    def __init__(self, uow: ImportsUnitOfWork, leases: AsyncCollection[Document]) -> None:
-        self._uow = uow
+    def __init__(
+        self,
+        imports: ImportRepository,
+        leases: AsyncCollection[Document],
+        handle: Callable[[object], Awaitable[object]],
+    ) -> None:
+        """`handle`: the service's bus, which each job's commands go through."""
+        self._imports = imports
+        self._handle = handle
         self._leases = leases
         self._wake = asyncio.Event()
         self._replies = asyncio.Event()
@@ -36,6 +43,11 @@ class ImportWorker:
 
     def reply_arrived(self) -> None:
         self._replies.set()
+
+    async def wait_for_reply(self, timeout_s: float) -> None:
+        self._replies.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._replies.wait(), timeout=timeout_s)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="import-worker")
@@ -59,14 +71,14 @@ class ImportWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout=SCAN_EVERY_S)
 
     async def _scan(self) -> None:
-        for job_id in await self._uow.imports.unfinished():
+        for job_id in await self._imports.unfinished():
             if job_id in self._running:
                 continue
-            job = await self._uow.imports.get(job_id)
+            job = await self._imports.get(job_id)
             if job is None:
                 continue
             if job.reading_done:
-                await settle(job_id, self._uow)
+                await self._handle(SettleImport(job_id))
                 continue
             lease = RelayLease(self._leases, f"import:{job_id}", ttl=LEASE_TTL)
             if await lease.acquire():
@@ -76,8 +88,7 @@ class ImportWorker:
     async def _run(self, job_id: str, lease: RelayLease) -> None:
         renew = asyncio.create_task(self._keep(lease))
         try:
-            await run_import(job_id, self._uow, self._replies)
-            await settle(job_id, self._uow)
+            await self._handle(RunImport(job_id))
         except Exception as exc:
             log.error("import_run_failed", import_id=job_id, error=repr(exc))
         finally:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import PurePath
 from typing import Any
 
-from services.importer.adapters.readers import sniff
 from services.importer.domain.commands import CancelImport, PreviewImport, StartImport
-from services.importer.domain.errors import ImportNotFound
 from services.importer.domain.job import ImportJob, ImportOptions
 from services.importer.domain.mapping import detect_mapping
 from services.importer.domain.rows import RowFailure, is_blank, read_row
+from services.importer.service_layer import queries
 from services.importer.service_layer.jobs import mutate_job
-from services.importer.service_layer.pipeline import SAMPLE_ROWS, head, new_fields
+from services.importer.service_layer.pipeline import SAMPLE_ROWS, new_fields, read_head
+from services.importer.service_layer.ports import ImportRunner
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
-from shared.auth import Principal
-from shared.contracts.imports import ImportCounters
 from shared.errors import DomainError
 from shared.phone import normalize_phone
 
@@ -31,12 +28,10 @@ def file_group(file_name: str) -> str:
     return stem[:MAX_GROUP_NAME]
 
 
-async def start_import(cmd: StartImport, uow: ImportsUnitOfWork) -> ImportJob:
+async def start_import(cmd: StartImport, uow: ImportsUnitOfWork, runner: ImportRunner) -> ImportJob:
     """Checks what can be checked at once (readable, a phone column, the mapping), so a bad
-    file is refused before it becomes a job."""
-    path = uow.files.path(cmd.import_id)
-    fmt = await asyncio.to_thread(sniff, path)
-    header, _ = await asyncio.to_thread(head, path, fmt, 0)
+    file is refused before it becomes a job; the job then runs in the background."""
+    fmt, header, _ = await read_head(uow, cmd.import_id, 0)
     detect_mapping(header, cmd.options.mapping)
     options = cmd.options
     if options.group is None and options.mode == "create" and cmd.add_to_file_group:
@@ -52,38 +47,24 @@ async def start_import(cmd: StartImport, uow: ImportsUnitOfWork) -> ImportJob:
         created_at=uow.clock(),
     )
     await uow.imports.add(job)
+    runner.wake()
     return job
-
-
-async def load(uow: ImportsUnitOfWork, by: Principal, import_id: str) -> ImportJob:
-    job = await uow.imports.get(import_id, by.org_id)
-    if job is None:
-        raise ImportNotFound("import not found", id=import_id)
-    return job
-
-
-async def with_counters(
-    uow: ImportsUnitOfWork, by: Principal, import_id: str
-) -> tuple[ImportJob, ImportCounters]:
-    job = await load(uow, by, import_id)
-    return job, await uow.imports.counters(job.id)
 
 
 async def cancel_import(cmd: CancelImport, uow: ImportsUnitOfWork) -> ImportJob:
     """Stops reading at the next batch; batches already sent are still answered and counted."""
-    await load(uow, cmd.by, cmd.import_id)
+    await queries.load(uow, cmd.by, cmd.import_id)
     counters = await uow.imports.counters(cmd.import_id)
     job = await mutate_job(uow, cmd.import_id, lambda j: j.cancel(counters, uow.clock()))
     assert job is not None
+    uow.files.delete(cmd.import_id)  # a reader still holding it open reads on, then stops
     return job
 
 
 async def preview_import(cmd: PreviewImport, uow: ImportsUnitOfWork) -> dict[str, Any]:
     """The mapping as detected, the first rows as they would be sent (phones normalized), the
     fields that would be created, and the problems found in the first rows."""
-    path = uow.files.path(cmd.import_id)
-    fmt = await asyncio.to_thread(sniff, path)
-    header, sample = await asyncio.to_thread(head, path, fmt, SAMPLE_ROWS)
+    fmt, header, sample = await read_head(uow, cmd.import_id, SAMPLE_ROWS)
     mapping = detect_mapping(header, cmd.options.mapping)
     org = await uow.directory.get(cmd.by.org_id)
     country = cmd.options.default_country or org.default_country

@@ -1,4 +1,5 @@
-"""Changing a job safely while the worker, the reply consumer and the API all touch it."""
+"""Changing a job safely while the worker, the reply consumer and the API all touch it, and
+settling it: ending it once every batch is answered, or reporting its progress."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import asyncio
 import random
 from collections.abc import Callable
 
-from services.importer.domain.job import ImportJob
+from services.importer.domain.commands import SettleImport
+from services.importer.domain.job import PROGRESS_EVERY, ImportJob
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 
 MAX_ATTEMPTS = 20
@@ -26,3 +28,22 @@ async def mutate_job(
             return job
         await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
     raise RuntimeError(f"import {job_id} kept changing under a write")
+
+
+async def settle_import(cmd: SettleImport, uow: ImportsUnitOfWork) -> None:
+    await settle(cmd.import_id, uow)
+
+
+async def settle(import_id: str, uow: ImportsUnitOfWork) -> None:
+    """Ends the job once it is read and every batch is answered; else publishes progress
+    (at most about once a second)."""
+    job = await uow.imports.get(import_id)
+    if job is None or job.finished:
+        return
+    states = await uow.imports.batch_states(import_id)
+    counters = await uow.imports.counters(import_id, states)
+    now = uow.clock()
+    if job.reading_done and all(s.get("state") == "done" for s in states):
+        await mutate_job(uow, import_id, lambda j: j.complete(counters, now))
+    elif job.progress_at is None or now - job.progress_at >= PROGRESS_EVERY:
+        await mutate_job(uow, import_id, lambda j: j.progressed(counters, now))

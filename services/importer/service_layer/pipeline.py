@@ -9,21 +9,21 @@ was and never sends a row twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from pathlib import Path
 
-from services.importer.adapters.import_repository import report_id
-from services.importer.adapters.readers import FileFormat, count_rows, read_rows, sniff
 from services.importer.domain.cells import cell_text
+from services.importer.domain.commands import RunImport
 from services.importer.domain.errors import InvalidImport
 from services.importer.domain.field_types import guess_type
+from services.importer.domain.files import FileFormat
 from services.importer.domain.job import Detected, ImportJob
 from services.importer.domain.mapping import ColumnMapping, detect_mapping
+from services.importer.domain.report import report_id
 from services.importer.domain.rows import RowFailure, is_blank, read_row
-from services.importer.service_layer.jobs import mutate_job
+from services.importer.service_layer.jobs import mutate_job, settle
+from services.importer.service_layer.ports import ImportRunner
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 from shared.contracts.imports import ImportContactRows, ImportedRow, NewField
 from shared.errors import DomainError
@@ -34,13 +34,25 @@ SAMPLE_ROWS = 1000
 MAX_BATCH_BYTES = 512 * 1024
 
 
-def head(path: Path, fmt: FileFormat, rows: int) -> tuple[list[str], list[list[object]]]:
+def head(lines: Iterator[list[object]], rows: int) -> tuple[list[str], list[list[object]]]:
     """The header and up to `rows` rows after it."""
-    lines = read_rows(path, fmt)
     header = next(lines, None)
     if header is None:
         raise InvalidImport("the file has no header row")
     return [cell_text(h) for h in header], list(islice(lines, rows))
+
+
+async def read_head(
+    uow: ImportsUnitOfWork, import_id: str, rows: int
+) -> tuple[FileFormat, list[str], list[list[object]]]:
+    """The file's format (read through once: a file that cannot be imported is refused here),
+    its header, and up to `rows` rows after it."""
+
+    def read() -> tuple[FileFormat, list[str], list[list[object]]]:
+        fmt = uow.files.sniff(import_id)
+        return fmt, *head(uow.files.rows(import_id, fmt), rows)
+
+    return await asyncio.to_thread(read)
 
 
 def new_fields(
@@ -61,11 +73,9 @@ def new_fields(
 
 async def validate(job: ImportJob, uow: ImportsUnitOfWork) -> Detected:
     """Raises DomainError when the file cannot be imported at all."""
-    path = uow.files.path(job.id)
-    fmt = await asyncio.to_thread(sniff, path)
-    header, sample = await asyncio.to_thread(head, path, fmt, SAMPLE_ROWS)
+    fmt, header, sample = await read_head(uow, job.id, SAMPLE_ROWS)
     mapping = detect_mapping(header, job.options.mapping)
-    total = await asyncio.to_thread(count_rows, path, fmt)
+    total = fmt.data_rows or 0
     if total > uow.max_rows:
         raise InvalidImport(f"a file has at most {uow.max_rows:,} rows", rows=total)
     org = await uow.directory.get(job.org_id)
@@ -73,7 +83,9 @@ async def validate(job: ImportJob, uow: ImportsUnitOfWork) -> Detected:
     if not job.options.create_fields:  # columns of unknown fields are left out
         mapping = ColumnMapping(
             tuple(
-                c if c.target != "field" or c.key in org.fields else replace(c, target="ignore")
+                c
+                if c.target != "field" or c.key in org.fields
+                else replace(c, target="ignore", key=None)
                 for c in mapping.columns
             )
         )
@@ -115,13 +127,12 @@ async def read_into_batches(
     last = await uow.imports.last_batch(job.id)
     n = int(last["n"]) if last else 0
     resume_after = int(last["last_row"]) if last else 1
-    path = uow.files.path(job.id)
     fmt = FileFormat(
         "xlsx" if job.file_format == "xlsx" else "csv",
         job.detected.encoding,
         job.detected.delimiter,
     )
-    lines: Iterator[list[object]] = read_rows(path, fmt)
+    lines = uow.files.rows(job.id, fmt)
     row = 0
     batch = _Batch()
     while True:
@@ -212,8 +223,17 @@ def report_entry(
     }
 
 
-async def run_import(job_id: str, uow: ImportsUnitOfWork, wake: asyncio.Event) -> None:
-    """Validates a queued job, then reads the rest of the file into batches."""
+async def run_import(cmd: RunImport, uow: ImportsUnitOfWork, runner: ImportRunner) -> None:
+    """Validates a queued job, then reads the rest of the file into batches, then settles it.
+    The upload goes once it is read (each batch keeps its rows' cells) or the job ended."""
+    await read_job(cmd.import_id, uow, runner)
+    job = await uow.imports.get(cmd.import_id)
+    if job is None or job.finished or job.reading_done:
+        uow.files.delete(cmd.import_id)
+    await settle(cmd.import_id, uow)
+
+
+async def read_job(job_id: str, uow: ImportsUnitOfWork, runner: ImportRunner) -> None:
     job = await uow.imports.get(job_id)
     if job is None or job.finished or job.reading_done:
         return
@@ -237,8 +257,6 @@ async def run_import(job_id: str, uow: ImportsUnitOfWork, wake: asyncio.Event) -
             states = await uow.imports.batch_states(job_id)
             if sum(1 for s in states if s.get("state") == "sent") < uow.max_in_flight:
                 return True
-            wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=1.0)
+            await runner.wait_for_reply(timeout_s=1.0)
 
     await read_into_batches(job, uow, may_send)

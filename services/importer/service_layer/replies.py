@@ -1,26 +1,38 @@
-"""What the importer does with the contacts and groups services' answers: count each batch
-once, report its rows, send the contacts to their groups, and end the job when every batch
-is answered. A redelivered answer finds its batch already moved on and changes nothing."""
+"""What the importer does with what it consumes: the contacts and groups services' answers
+(count each batch once, report its rows, send the contacts to their groups, and end the job
+when every batch is answered; a redelivered answer finds its batch already moved on and
+changes nothing), and organisations' settings and fields into its directory."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from services.importer.domain.job import PROGRESS_EVERY
-from services.importer.service_layer.jobs import mutate_job
+from services.importer.service_layer.jobs import settle
 from services.importer.service_layer.pipeline import report_entry
+from services.importer.service_layer.ports import ImportRunner
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
+from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.imports import (
     ContactRowsImported,
     GroupMembersImported,
     ImportedMember,
     ImportGroupMembers,
 )
+from shared.contracts.organizations import OrganizationUpdated
+from shared.messagebus import Received
 
 JOINS_GROUPS = ("created", "updated", "unchanged")
 
 
-async def on_contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsUnitOfWork) -> None:
+async def on_contact_rows(
+    event: Received[ContactRowsImported], uow: ImportsUnitOfWork, runner: ImportRunner
+) -> None:
+    reply, org_id = event.payload, event.org_id
+    await _contact_rows(reply, org_id, uow)
+    runner.reply_arrived()
+
+
+async def _contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsUnitOfWork) -> None:
     batch = await uow.imports.batch(reply.import_id, reply.batch)
     if batch is None or batch.get("state") != "sent":
         await settle(reply.import_id, uow)
@@ -30,18 +42,18 @@ async def on_contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsU
     counters = Counter(batch.get("counters") or {})
     counters.update(row.outcome for row in reply.rows)
     report = [
-        report_entry(reply.import_id, row.row, "c", row.model_dump(), originals.get(str(row.row)))
+        report_entry(reply.import_id, row.row, "c", row.model_dump(), originals.get(row.row))
         for row in reply.rows
         if row.outcome in ("failed", "skipped") or row.code
     ]
     await uow.imports.add_report(report)
     members = [
-        ImportedMember(row=row.row, contact_id=row.contact_id, groups=groups[str(row.row)])
+        ImportedMember(row=row.row, contact_id=row.contact_id, groups=groups[row.row])
         for row in reply.rows
         if row.outcome in JOINS_GROUPS
         and row.status == "active"
         and row.contact_id
-        and groups.get(str(row.row))
+        and groups.get(row.row)
     ]
     command = None
     if members:
@@ -58,8 +70,13 @@ async def on_contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsU
 
 
 async def on_group_members(
-    reply: GroupMembersImported, org_id: str, uow: ImportsUnitOfWork
+    event: Received[GroupMembersImported], uow: ImportsUnitOfWork, runner: ImportRunner
 ) -> None:
+    await _group_members(event.payload, uow)
+    runner.reply_arrived()
+
+
+async def _group_members(reply: GroupMembersImported, uow: ImportsUnitOfWork) -> None:
     batch = await uow.imports.batch(reply.import_id, reply.batch)
     if batch is None or batch.get("state") != "groups":
         await settle(reply.import_id, uow)
@@ -78,7 +95,7 @@ async def on_group_members(
                 "code": refusal.code,
                 "message": f"not added to {refusal.group}: {refusal.message}",
             },
-            cells["originals"].get(str(refusal.row)),
+            cells["originals"].get(refusal.row),
         )
         for refusal in reply.refused
     ]
@@ -87,16 +104,17 @@ async def on_group_members(
     await settle(reply.import_id, uow)
 
 
-async def settle(import_id: str, uow: ImportsUnitOfWork) -> None:
-    """Ends the job once it is read and every batch is answered; else publishes progress
-    (at most about once a second)."""
-    job = await uow.imports.get(import_id)
-    if job is None or job.finished:
-        return
-    states = await uow.imports.batch_states(import_id)
-    counters = await uow.imports.counters(import_id, states)
-    now = uow.clock()
-    if job.reading_done and all(s.get("state") == "done" for s in states):
-        await mutate_job(uow, import_id, lambda j: j.complete(counters, now))
-    elif job.progress_at is None or now - job.progress_at >= PROGRESS_EVERY:
-        await mutate_job(uow, import_id, lambda j: j.progressed(counters, now))
+async def apply_organization_settings(
+    event: Received[OrganizationUpdated], uow: ImportsUnitOfWork
+) -> None:
+    country = event.payload.default_country
+    await uow.directory.apply_settings(event.org_id, event.ordered_sequence, country)
+
+
+async def apply_field(
+    event: Received[FieldDefined] | Received[FieldChanged] | Received[FieldDeleted],
+    uow: ImportsUnitOfWork,
+) -> None:
+    field = event.payload
+    kind = None if isinstance(field, FieldDeleted) else field.type
+    await uow.directory.apply_field(event.org_id, field.key, event.ordered_sequence, kind)

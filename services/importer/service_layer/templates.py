@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.importer.adapters.org_directory import OrgView
+from services.importer.domain.organization import OrgView
 
 STANDARD = ["name", "phone", "secondary_phone", "email", "category", "language", "opt_in",
             "collection", "status"]  # fmt: skip

@@ -1,17 +1,17 @@
 """What the importer's handlers work with: its own storage, the uploaded files, its projection
-of organisations, the clock, and the limits."""
+of organisations (as ports), the clock, ids and the limits."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from services.importer.adapters.file_store import FileStore
-from services.importer.adapters.import_repository import ImportRepository
-from services.importer.adapters.org_directory import OrgDirectory
-from shared.clock import utc_now
+from services.importer.service_layer.ports import (
+    FileStore,
+    ImportRepository,
+    OrgDirectory,
+)
+from shared.clock import Clock, utc_now
+from shared.ids import IdFactory, new_uuid
 
 
 @dataclass
@@ -22,5 +22,5 @@ class ImportsUnitOfWork:
     batch_rows: int = 1000
     max_rows: int = 1_000_000
     max_in_flight: int = 4  # batches sent and not yet answered by the contacts service
-    clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    clock: Clock = utc_now
+    new_id: IdFactory = field(default=new_uuid)

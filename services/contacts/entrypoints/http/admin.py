@@ -12,7 +12,7 @@ async def _memberships(
     request: Request, org_id: str, after: str | None, limit: int
 ) -> list[tuple[str, list[str]]]:
     uow: ContactsUnitOfWork = request.app.state.uow
-    return await uow.contacts.memberships(org_id, after, limit)
+    return await uow.memberships.memberships(org_id, after, limit)
 
 
 memberships = memberships_router(_memberships)

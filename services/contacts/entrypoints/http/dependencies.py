@@ -1,18 +1,17 @@
-"""Per-request access to the service's wiring."""
+"""Per-request access to the service's wiring: its unit of work, for reads."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
 
-from services.contacts.entrypoints.field_values_worker import FieldValuesWorker
+from fastapi import Depends, Request
+
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 
 
-def get_uow(request: Request) -> ContactsUnitOfWork:
+async def get_uow(request: Request) -> ContactsUnitOfWork:
     uow: ContactsUnitOfWork = request.app.state.uow
     return uow
 
 
-def get_field_values(request: Request) -> FieldValuesWorker:
-    worker: FieldValuesWorker = request.app.state.running.field_values
-    return worker
+Uow = Annotated[ContactsUnitOfWork, Depends(get_uow)]

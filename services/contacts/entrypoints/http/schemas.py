@@ -11,6 +11,7 @@ from services.contacts.domain.commands import ContactInput
 from services.contacts.domain.fields import FieldDefinition
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
+from shared.http.errors import ErrorDetail
 
 MAX_BATCH = 1000
 
@@ -219,3 +220,43 @@ class QueryParseView(BaseModel):
     groups: list[str]
     attributes: list[str]
     allowed_in_smart_group: bool
+
+
+class BatchEntryResult(BaseModel):
+    index: int
+    status: Literal["created", "error"]
+    contact: ContactView | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchCreateResult(BaseModel):
+    created: int
+    failed: int
+    results: list[BatchEntryResult] = Field(description="One per entry, in order")
+
+
+class ContactCount(BaseModel):
+    count: int
+
+
+class ActionResult(BaseModel):
+    id: str
+    status: Literal["ok", "deleted", "error"]
+    contact_status: str | None = None
+    error: ErrorDetail | None = None
+
+
+class ActionOutcome(BaseModel):
+    action: str
+    succeeded: int
+    failed: int
+    results: list[ActionResult] = Field(description="One per distinct id")
+
+
+class GroupRef(BaseModel):
+    id: str
+    name: str
+
+
+class FieldUsage(BaseModel):
+    smart_groups: list[GroupRef]

@@ -4,23 +4,20 @@ database)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from services.groups.domain.errors import VersionConflict
-from services.groups.entrypoints.http.dependencies import get_uow
-from services.groups.service_layer import handlers
+from services.groups.domain import commands
+from services.groups.entrypoints.http.schemas import RecountView, RepublishView
+from services.groups.service_layer.results import Recount
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
-from shared.auth import Principal, Role
+from shared.auth import Role
 from shared.contracts.groups import MAX_MEMBERSHIP_BATCH
+from shared.http.dependencies import Bus, Caller
 from shared.http.memberships import memberships_router
-from shared.http.security import authenticate, require_role
+from shared.http.security import require_role
 
 router = APIRouter(prefix="/v1/admin/groups", tags=["admin"])
-Caller = Annotated[Principal, Depends(authenticate)]
-Uow = Annotated[GroupsUnitOfWork, Depends(get_uow)]
 
 
 class RepublishBody(BaseModel):
@@ -28,26 +25,25 @@ class RepublishBody(BaseModel):
     removed: list[str] = Field(default_factory=list, max_length=100 * MAX_MEMBERSHIP_BATCH)
 
 
-@router.post("/{group_id}/recount")
-async def recount(group_id: str, by: Caller, uow: Uow) -> dict[str, Any]:
+@router.post("/{group_id}/recount", response_model=RecountView)
+async def recount_members(group_id: str, by: Caller, bus: Bus) -> RecountView:
     require_role(by, (Role.ADMIN,), "recount members")
-    group = await handlers.load_visible(uow, by, group_id)
-    for _ in range(10):  # changes applied while counting: count again
-        applied = await uow.groups.applied_seq(group.id)
-        count = await uow.contacts.count_members(by.org_id, group.id)
-        if await uow.groups.set_member_count(group.id, count, applied):
-            return {"id": group.id, "before": group.member_count, "after": count}
-    raise VersionConflict("members keep changing; recount later", id=group.id)
+    done: Recount = await bus.handle(commands.RecountMembers(by=by, group_id=group_id))
+    return RecountView(id=done.group_id, before=done.before, after=done.after)
 
 
-@router.post("/{group_id}/republish")
-async def republish(group_id: str, body: RepublishBody, by: Caller, uow: Uow) -> dict[str, Any]:
+@router.post("/{group_id}/republish", response_model=RepublishView)
+async def republish_memberships(
+    group_id: str, body: RepublishBody, by: Caller, bus: Bus
+) -> RepublishView:
     """Announces these memberships again, as they stand in this service."""
     require_role(by, (Role.ADMIN,), "republish memberships")
-    group = await handlers.load_visible(uow, by, group_id)
-    for add, ids in ((True, body.added), (False, body.removed)):
-        await handlers.record_membership(uow, by.org_id, group.id, add, ids, "reconcile", by.actor)
-    return {"id": group.id, "added": len(body.added), "removed": len(body.removed)}
+    await bus.handle(
+        commands.RepublishMemberships(
+            by=by, group_id=group_id, added=body.added, removed=body.removed
+        )
+    )
+    return RepublishView(id=group_id, added=len(body.added), removed=len(body.removed))
 
 
 async def _memberships(

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from services.groups.domain.errors import GroupNotFound
-from services.groups.entrypoints.http.dependencies import get_uow
-from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
-from shared.auth import Principal, Role
-from shared.http.security import authenticate
+from services.groups.entrypoints.http.dependencies import Uow
+from services.groups.entrypoints.http.schemas import ContactGroups, GroupRef
+from shared.auth import Role
+from shared.http.dependencies import Caller
 
 router = APIRouter(prefix="/v1/contacts", tags=["groups"])
 
 
-@router.get("/{contact_id}/groups")
-async def contact_groups(
+@router.get("/{contact_id}/groups", response_model=ContactGroups)
+async def list_contact_groups(
     contact_id: str,
-    by: Annotated[Principal, Depends(authenticate)],
-    uow: Annotated[GroupsUnitOfWork, Depends(get_uow)],
-) -> dict[str, Any]:
+    by: Caller,
+    uow: Uow,
+) -> ContactGroups:
     """Staff see the contact only through the groups assigned to them."""
     group_ids = await uow.contacts.groups_of(by.org_id, contact_id)
     groups = [
@@ -30,4 +28,4 @@ async def contact_groups(
     ]
     if group_ids is None or (not groups and by.role is Role.STAFF):
         raise GroupNotFound("contact not found", id=contact_id)
-    return {"items": [{"id": g.id, "name": g.name} for g in groups]}
+    return ContactGroups(items=[GroupRef(id=g.id, name=g.name) for g in groups])

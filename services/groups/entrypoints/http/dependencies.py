@@ -1,18 +1,17 @@
-"""Per-request access to the service's wiring."""
+"""Per-request access to the service's wiring: its unit of work, for reads."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
 
-from services.groups.entrypoints.background import GroupsBackground
+from fastapi import Depends, Request
+
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 
 
-def get_uow(request: Request) -> GroupsUnitOfWork:
+async def get_uow(request: Request) -> GroupsUnitOfWork:
     uow: GroupsUnitOfWork = request.app.state.uow
     return uow
 
 
-def get_background(request: Request) -> GroupsBackground:
-    background: GroupsBackground = request.app.state.running.background
-    return background
+Uow = Annotated[GroupsUnitOfWork, Depends(get_uow)]

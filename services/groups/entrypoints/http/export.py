@@ -7,31 +7,37 @@ file, not memory) and the finished file is streamed; memory stays bounded either
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from services.groups.domain.export import header, row
 from services.groups.domain.model import Group
-from services.groups.entrypoints.http.dependencies import get_uow
-from services.groups.service_layer import handlers
+from services.groups.entrypoints.http.dependencies import Uow
+from services.groups.service_layer import queries
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal
-from shared.http.security import authenticate
-from shared.http.spreadsheets import MEDIA_TYPES, attachment, csv_stream, xlsx_stream
+from shared.http.dependencies import Caller
+from shared.http.spreadsheets import (
+    MEDIA_TYPES,
+    SPREADSHEET_RESPONSES,
+    attachment,
+    csv_stream,
+    xlsx_stream,
+)
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
 
 
-@router.get("/{group_id}/export")
+@router.get("/{group_id}/export", response_class=StreamingResponse, responses=SPREADSHEET_RESPONSES)
 async def export_members(
     group_id: str,
-    by: Annotated[Principal, Depends(authenticate)],
-    uow: Annotated[GroupsUnitOfWork, Depends(get_uow)],
+    by: Caller,
+    uow: Uow,
     format: Literal["csv", "xlsx"] = "csv",
 ) -> StreamingResponse:
-    group = await handlers.load_visible(uow, by, group_id)
+    group = await queries.load_visible(uow, by, group_id)
     rows = _rows(uow, by, group)
     body = csv_stream(rows) if format == "csv" else xlsx_stream(rows, "members")
     return StreamingResponse(

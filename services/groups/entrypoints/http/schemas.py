@@ -154,3 +154,53 @@ class MemberView(BaseModel):
 class MemberPage(BaseModel):
     items: list[MemberView]
     next_cursor: str | None
+
+
+class GroupList(BaseModel):
+    items: list[GroupView]
+    count: int
+
+
+class MemberResult(BaseModel):
+    id: str
+    status: Literal["added", "already_member", "removed", "not_member", "refused"]
+    reason: str | None = Field(
+        default=None,
+        description="Why refused: unknown_contact, contact_blocked, contact_stopped, "
+        "contact_archived",
+    )
+
+
+class MembersAdded(BaseModel):
+    added: int
+    unchanged: int
+    refused: int
+    results: list[MemberResult]
+
+
+class MembersRemoved(BaseModel):
+    removed: int
+    unchanged: int
+    refused: int
+    results: list[MemberResult]
+
+
+class GroupRef(BaseModel):
+    id: str
+    name: str
+
+
+class ContactGroups(BaseModel):
+    items: list[GroupRef]
+
+
+class RecountView(BaseModel):
+    id: str
+    before: int
+    after: int
+
+
+class RepublishView(BaseModel):
+    id: str
+    added: int
+    removed: int

@@ -1,18 +1,17 @@
-"""Per-request access to the service's wiring."""
+"""Per-request access to the service's wiring: its unit of work, for reads and uploads."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
 
-from services.importer.entrypoints.import_worker import ImportWorker
+from fastapi import Depends, Request
+
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 
 
-def get_uow(request: Request) -> ImportsUnitOfWork:
+async def get_uow(request: Request) -> ImportsUnitOfWork:
     uow: ImportsUnitOfWork = request.app.state.uow
     return uow
 
 
-def get_worker(request: Request) -> ImportWorker:
-    worker: ImportWorker = request.app.state.running.worker
-    return worker
+Uow = Annotated[ImportsUnitOfWork, Depends(get_uow)]

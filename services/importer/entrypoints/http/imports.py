@@ -7,55 +7,61 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
 from services.importer.domain.commands import CancelImport, PreviewImport, StartImport
 from services.importer.domain.errors import InvalidImport
 from services.importer.domain.job import ImportJob, ImportOptions
-from services.importer.entrypoints.http.dependencies import get_uow, get_worker
-from services.importer.entrypoints.import_worker import ImportWorker
-from services.importer.service_layer import handlers
+from services.importer.entrypoints.http.dependencies import Uow
+from services.importer.entrypoints.http.schemas import (
+    ImportList,
+    ImportOptionsView,
+    ImportView,
+    PreviewView,
+)
+from services.importer.service_layer import queries
 from services.importer.service_layer.templates import template_rows
-from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
-from shared.auth import Principal, Role
+from shared.auth import Role
 from shared.contracts.imports import ImportCounters
-from shared.http.security import authenticate, require_role
-from shared.http.spreadsheets import MEDIA_TYPES, attachment, csv_stream, neutralize, xlsx_stream
+from shared.http.dependencies import Bus, Caller
+from shared.http.security import require_role
+from shared.http.spreadsheets import (
+    CSV_RESPONSES,
+    MEDIA_TYPES,
+    SPREADSHEET_RESPONSES,
+    attachment,
+    csv_stream,
+    neutralize,
+    xlsx_stream,
+)
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
-Caller = Annotated[Principal, Depends(authenticate)]
-Uow = Annotated[ImportsUnitOfWork, Depends(get_uow)]
-Worker = Annotated[ImportWorker, Depends(get_worker)]
 EDITORS = (Role.ADMIN, Role.MANAGER)
 UPLOAD_CHUNK = 1 << 20
 REPORT_PAGE = 1000
 REPORT_COLUMNS = ["row", "outcome", "column", "value", "code", "message"]
 
 
-def _view(job: ImportJob, counters: ImportCounters) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "status": job.status,
-        "file_name": job.file_name,
-        "format": job.file_format,
-        "size_bytes": job.file_size,
-        "options": {k: v for k, v in job.options.__dict__.items()},
-        "total_rows": job.total_rows,
-        "counters": counters.model_dump(),
-        "mapping": job.detected.mapping if job.detected else None,
-        "new_fields": job.detected.new_fields if job.detected else None,
-        "error": job.error,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "errors_url": f"/v1/imports/{job.id}/errors?format=csv",
-    }
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
+def _view(job: ImportJob, counters: ImportCounters) -> ImportView:
+    return ImportView(
+        id=job.id,
+        status=job.status,
+        file_name=job.file_name,
+        format=job.file_format,
+        size_bytes=job.file_size,
+        options=ImportOptionsView(**job.options.__dict__),
+        total_rows=job.total_rows,
+        counters=counters,
+        mapping=job.detected.mapping if job.detected else None,
+        new_fields=job.detected.new_fields if job.detected else None,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        errors_url=f"/v1/imports/{job.id}/errors?format=csv",
+    )
 
 
 def _options(
@@ -96,11 +102,11 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=ImportView)
 async def start_import(
     by: Caller,
     uow: Uow,
-    worker: Worker,
+    bus: Bus,
     file: Annotated[UploadFile, File(description="CSV or XLSX; the first row names the columns")],
     mode: Annotated[str, Form()] = "create",
     group: Annotated[
@@ -111,13 +117,13 @@ async def start_import(
     default_country: Annotated[str | None, Form()] = None,
     create_fields: Annotated[bool, Form()] = True,
     mapping: Annotated[str | None, Form(description='JSON: {"Mobile": "phone", ...}')] = None,
-) -> dict[str, Any]:
+) -> ImportView:
     require_role(by, EDITORS, "import contacts")
     options = _options(mode, group, opt_in, default_country, create_fields, mapping)
     import_id = str(uuid.uuid4())
     size = await uow.files.save(import_id, _chunks(file))
     try:
-        job = await handlers.start_import(
+        job: ImportJob = await bus.handle(
             StartImport(
                 by=by,
                 import_id=import_id,
@@ -125,38 +131,38 @@ async def start_import(
                 file_size=size,
                 options=options,
                 add_to_file_group=not no_group,
-            ),
-            uow,
+            )
         )
     except BaseException:
         uow.files.delete(import_id)
         raise
-    worker.wake()
     return _view(job, ImportCounters())
 
 
-@router.post("/preview")
+@router.post("/preview", response_model=PreviewView)
 async def preview_import(
     by: Caller,
     uow: Uow,
+    bus: Bus,
     file: Annotated[UploadFile, File()],
     default_country: Annotated[str | None, Form()] = None,
     mapping: Annotated[str | None, Form()] = None,
-) -> dict[str, Any]:
+) -> PreviewView:
     require_role(by, EDITORS, "import contacts")
     options = _options("create", None, False, default_country, True, mapping)
     preview_id = f"preview-{uuid.uuid4()}"
     await uow.files.save(preview_id, _chunks(file))
     try:
-        return await handlers.preview_import(
-            PreviewImport(by=by, import_id=preview_id, options=options), uow
+        preview: dict[str, Any] = await bus.handle(
+            PreviewImport(by=by, import_id=preview_id, options=options)
         )
+        return PreviewView.model_validate(preview)
     finally:
         uow.files.delete(preview_id)
 
 
-@router.get("/template")
-async def template(
+@router.get("/template", response_class=StreamingResponse, responses=SPREADSHEET_RESPONSES)
+async def get_import_template(
     by: Caller, uow: Uow, format: Literal["csv", "xlsx"] = "csv"
 ) -> StreamingResponse:
     rows = template_rows(await uow.directory.get(by.org_id))
@@ -173,34 +179,34 @@ async def template(
     )
 
 
-@router.get("")
+@router.get("", response_model=ImportList)
 async def list_imports(
     by: Caller, uow: Uow, limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> dict[str, Any]:
+) -> ImportList:
     jobs = await uow.imports.recent(by.org_id, limit)
-    return {"items": [_view(job, await uow.imports.counters(job.id)) for job in jobs]}
+    return ImportList(items=[_view(job, await uow.imports.counters(job.id)) for job in jobs])
 
 
-@router.get("/{import_id}")
-async def get_import(import_id: str, by: Caller, uow: Uow) -> dict[str, Any]:
-    job, counters = await handlers.with_counters(uow, by, import_id)
+@router.get("/{import_id}", response_model=ImportView)
+async def get_import(import_id: str, by: Caller, uow: Uow) -> ImportView:
+    job, counters = await queries.with_counters(uow, by, import_id)
     return _view(job, counters)
 
 
-@router.post("/{import_id}/cancel")
-async def cancel_import(import_id: str, by: Caller, uow: Uow) -> dict[str, Any]:
+@router.post("/{import_id}/cancel", response_model=ImportView)
+async def cancel_import(import_id: str, by: Caller, uow: Uow, bus: Bus) -> ImportView:
     require_role(by, EDITORS, "cancel imports")
-    job = await handlers.cancel_import(CancelImport(by=by, import_id=import_id), uow)
+    job: ImportJob = await bus.handle(CancelImport(by=by, import_id=import_id))
     return _view(job, await uow.imports.counters(job.id))
 
 
-@router.get("/{import_id}/errors")
-async def import_errors(
+@router.get("/{import_id}/errors", response_class=StreamingResponse, responses=CSV_RESPONSES)
+async def get_import_errors(
     import_id: str, by: Caller, uow: Uow, format: Literal["csv"] = "csv"
 ) -> StreamingResponse:
     """Every failed or skipped row, and rows that could not do all they asked (a blocked
     contact not opted in, a group refused): why, and the row as it was in the file."""
-    job = await handlers.load(uow, by, import_id)
+    job = await queries.load(uow, by, import_id)
     header = job.detected.header if job.detected else []
 
     async def lines() -> AsyncIterator[list[str]]:

@@ -1,0 +1,155 @@
+"""The Contact aggregate in MongoDB: each write stores the contact's new state together with its
+events in the document's outbox, in one single-document update (the only atomicity every
+supported store offers)."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.errors import OperationFailure
+
+from services.contacts.adapters.contact_collection import (
+    ContactCollection,
+    new_document,
+    tenant_document,
+    versioned,
+)
+from services.contacts.adapters.documents import contact_from_document, contact_state
+from services.contacts.domain.errors import DuplicatePhone, VersionConflict
+from services.contacts.domain.listing import SORTS, ContactFilter
+from services.contacts.domain.model import Contact
+from shared.contactql.mongo_filter import query_filter
+from shared.contracts.contacts import ContactUpdated
+from shared.mongo.client import Document, is_duplicate_key
+from shared.mongo.outbox import OUTBOX, PURGE, outbox_update
+
+
+class MongoContactRepository:
+    def __init__(self, contacts: ContactCollection) -> None:
+        self._contacts = contacts
+        self.collection = contacts.collection
+
+    async def get(self, org_id: str, contact_id: str) -> Contact | None:
+        doc = await self._contacts.collection.find_one({"_id": contact_id}, {OUTBOX: 0})
+        found = tenant_document(doc, org_id)
+        return contact_from_document(found) if found else None
+
+    async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
+        docs = await self._contacts.find_by_ids(ids, {OUTBOX: 0})
+        return {
+            doc["_id"]: contact_from_document(doc)
+            for doc in docs
+            if tenant_document(doc, org_id) is not None
+        }
+
+    async def add(self, contact: Contact) -> None:
+        doc = new_document(contact)
+        try:
+            await self.collection.insert_one(doc)
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise (await self._contacts.duplicates_of([contact]))[0] from None
+        contact.events.clear()
+        self._contacts.wakeup.written(self.collection, doc["_id"], doc[OUTBOX])
+        await self._contacts.record_phones([contact])
+
+    async def add_many(self, contacts: Sequence[Contact]) -> dict[int, DuplicatePhone]:
+        if not contacts:
+            return {}
+        docs = [new_document(c) for c in contacts]
+        refused = await self._contacts.insert_new(contacts, docs)
+        for i, contact in enumerate(contacts):
+            if i not in refused:
+                contact.events.clear()
+        positions = sorted(refused)
+        duplicates = await self._contacts.duplicates_of([contacts[i] for i in positions])
+        return dict(zip(positions, duplicates, strict=True))
+
+    async def save(self, contact: Contact, expected_version: int) -> None:
+        """Stores the change only if nobody saved the contact since it was read."""
+        if not contact.events:
+            return
+        state = contact_state(contact)
+        if contact.deleted:
+            # A tombstone: the relay deletes the document once ContactDeleted is published.
+            state[PURGE] = True
+        entries = versioned(contact.events, contact.id, contact.org_id, contact.version)
+        try:
+            result = await self.collection.update_one(
+                {"_id": contact.id, "org_id": contact.org_id, "version": expected_version},
+                outbox_update(entries, state),
+            )
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise (await self._contacts.duplicates_of([contact]))[0] from None
+        if result.matched_count == 0:
+            raise VersionConflict(
+                "the contact was changed by someone else", expected_version=expected_version
+            )
+        renumbered = any(isinstance(e, ContactUpdated) and e.phone for e in contact.events)
+        contact.events.clear()
+        self._contacts.wakeup.written(self.collection, contact.id, entries, purge=contact.deleted)
+        if renumbered:
+            await self._contacts.record_phones([contact])
+
+    async def list(
+        self,
+        org_id: str,
+        flt: ContactFilter,
+        *,
+        sort: str,
+        after: tuple[Any, str] | None,
+        limit: int,
+    ) -> builtins.list[Contact]:
+        field, direction = SORTS[sort]
+        query = filter_document(org_id, flt)
+        if after is not None:
+            op = "$gt" if direction > 0 else "$lt"
+            keyset = {"$or": [{field: {op: after[0]}}, {field: after[0], "_id": {op: after[1]}}]}
+            query = {"$and": [query, keyset]}
+        cursor = self._contacts.collection.find(
+            query,
+            {OUTBOX: 0},
+            sort=[(field, direction), ("_id", direction)],
+            limit=limit,
+            batch_size=limit,
+        )
+        return [contact_from_document(doc) async for doc in cursor]
+
+    async def count(self, org_id: str, flt: ContactFilter) -> int:
+        return await self._contacts.collection.count_documents(filter_document(org_id, flt))
+
+    async def with_field_value(
+        self, org_id: str, key: str, *, other_than_type: str | None, limit: int
+    ) -> Sequence[Contact]:
+        query: Document = {"org_id": org_id, "deleted": False, f"fields.{key}": {"$exists": True}}
+        if other_than_type is not None:
+            query[f"fields.{key}.type"] = {"$ne": other_than_type}
+        docs = await self._contacts.collection.find(
+            query, {OUTBOX: 0}, limit=limit, batch_size=limit
+        ).to_list()
+        return [contact_from_document(doc) for doc in docs]
+
+
+def filter_document(org_id: str, flt: ContactFilter) -> Document:
+    """Always scoped to the organisation and never a deleted contact's tombstone."""
+    query: Document = {"org_id": org_id, "deleted": False}
+    if flt.status:
+        query["status"] = flt.status
+    if flt.category:
+        query["category"] = flt.category
+    if flt.group:
+        query["groups"] = flt.group
+    if flt.q:
+        pattern = {"$regex": re.escape(flt.q.strip()), "$options": "i"}
+        query["$or"] = [{"name": pattern}, {"phone": pattern}, {"email": pattern}]
+    if flt.query is not None:
+        query = {"$and": [query, query_filter(flt.query)]}
+    if flt.within_groups is not None:
+        query = {"$and": [query, {"groups": {"$in": list(flt.within_groups)}}]}
+    return query

@@ -1,0 +1,165 @@
+"""What the contacts service's handlers need from the outside world, as `Protocol`s.
+
+The MongoDB adapters implement them in production; the in-memory fakes under `tests/fakes/`
+implement them for the unit tests. Every write of an aggregate stores its pending events with
+it (the outbox), so no port publishes events on its own: `ImportReplies` answers the importer,
+through the same outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from services.contacts.domain.errors import DuplicatePhone
+from services.contacts.domain.fields import FieldDefinition
+from services.contacts.domain.groups import GroupEntry
+from services.contacts.domain.listing import ContactFilter
+from services.contacts.domain.model import Contact
+from services.contacts.domain.organization import Organization
+from shared.contactql.values import FieldType
+from shared.contracts.imports import ContactRowsImported
+
+# Which import row last saw a contact: `{"import_id", "row", "outcome", "note"?}`. It makes a
+# redelivered batch report what it did the first time, and finds a phone repeated in a file.
+ImportMark = dict[str, Any]
+
+
+class ContactRepository(Protocol):
+    """The Contact aggregate: read, created, changed (each change with its events)."""
+
+    async def get(self, org_id: str, contact_id: str) -> Contact | None: ...
+
+    async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]: ...
+
+    async def add(self, contact: Contact) -> None:
+        """Raises `DuplicatePhone` (naming the holder) when the phone is taken."""
+
+    async def add_many(self, contacts: Sequence[Contact]) -> dict[int, DuplicatePhone]:
+        """Positions refused because their phone is taken (each naming the holder)."""
+
+    async def save(self, contact: Contact, expected_version: int) -> None:
+        """Raises `VersionConflict` if someone saved it since `expected_version` was read."""
+
+    async def list(
+        self,
+        org_id: str,
+        flt: ContactFilter,
+        *,
+        sort: str,
+        after: tuple[Any, str] | None,
+        limit: int,
+    ) -> list[Contact]: ...
+
+    async def count(self, org_id: str, flt: ContactFilter) -> int: ...
+
+    async def with_field_value(
+        self, org_id: str, key: str, *, other_than_type: str | None, limit: int
+    ) -> Sequence[Contact]:
+        """Contacts holding a value for `key` (stored as another type than `other_than_type`)."""
+
+
+class ContactImports(Protocol):
+    """An import's writes: many contacts per round trip, each marked with its row."""
+
+    async def add_many(self, contacts: Sequence[Contact], marks: Sequence[ImportMark]) -> set[int]:
+        """Inserts the new contacts without their events (they travel with the batch's reply);
+        returns the positions refused because their phone is taken."""
+
+    async def find_for_import(
+        self, org_id: str, phones: Sequence[str]
+    ) -> dict[str, tuple[Contact, ImportMark | None]]:
+        """Phone → the contact holding it, and the mark of the import row that last wrote it."""
+
+    async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
+        """Stores (contact, version read, mark); returns the ids changed by someone else since
+        they were read (not stored)."""
+
+    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark]]) -> None:
+        """Records the row that last saw each contact without changing it (the contact's
+        version and events stay as they are)."""
+
+
+class ContactMemberships(Protocol):
+    """`contact.groups`: the projection of the groups service's membership events."""
+
+    async def apply(
+        self,
+        org_id: str,
+        group_id: str,
+        sequence: int,
+        added: Sequence[str],
+        removed: Sequence[str],
+    ) -> None:
+        """Ignored per contact where an event of that group as new or newer was applied."""
+
+    async def remove_group(self, org_id: str, group_id: str) -> None: ...
+
+    async def memberships(
+        self, org_id: str, after: str | None, limit: int
+    ) -> list[tuple[str, list[str]]]:
+        """Contacts in at least one group, with their groups, in id order."""
+
+
+class OrganizationRepository(Protocol):
+    async def get_or_create(self, org_id: str) -> Organization:
+        """An organisation exists from its first request, with default settings."""
+
+    async def save(self, org: Organization, expected_version: int) -> None: ...
+
+
+class FieldRepository(Protocol):
+    async def add(
+        self, definition: FieldDefinition, replacing: FieldDefinition | None = None
+    ) -> None:
+        """Raises `DuplicateField` when the key or the label is taken."""
+
+    async def save(self, definition: FieldDefinition, expected_version: int) -> None: ...
+
+    async def get(
+        self, org_id: str, key: str, *, deleted: bool = False
+    ) -> FieldDefinition | None: ...
+
+    async def pending(self) -> list[tuple[str, str]]:
+        """(org, key) of every field whose contacts' values still have to follow it."""
+
+    async def values_followed(
+        self, definition: FieldDefinition, report: dict[str, Any] | None
+    ) -> bool:
+        """Records that values follow `definition` as read; False if it changed since."""
+
+    async def all(self, org_id: str) -> list[FieldDefinition]: ...
+
+    async def types(self, org_id: str) -> dict[str, FieldType]: ...
+
+    async def count(self, org_id: str) -> int: ...
+
+
+class GroupDirectory(Protocol):
+    """The groups service's groups as this service knows them (from `roster.groups`)."""
+
+    async def apply(
+        self, org_id: str, group_id: str, sequence: int, state: dict[str, Any] | None
+    ) -> None:
+        """`state` None: deleted. Stale and repeated events change nothing."""
+
+    async def is_deleted(self, group_id: str) -> bool: ...
+
+    async def entries(self, org_id: str) -> Sequence[GroupEntry]: ...
+
+    async def names(self, org_id: str) -> dict[str, str]:
+        """Names (casefolded) and ids, both to the group id."""
+
+    async def assigned_to(self, org_id: str, staff: str) -> list[str]: ...
+
+
+class ImportReplies(Protocol):
+    async def answer(
+        self, reply: ContactRowsImported, org_id: str, created: Sequence[Contact]
+    ) -> None:
+        """Answers the importer; the `ContactCreated` of the batch's new contacts go first."""
+
+
+class FieldValuesJobs(Protocol):
+    def schedule(self, org_id: str, key: str) -> None:
+        """Contacts' values of this field follow its definition, in the background."""

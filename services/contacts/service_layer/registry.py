@@ -1,0 +1,39 @@
+"""The contacts service's registry: which handler each message goes to (see `shared.messagebus`).
+
+Commands come from the HTTP API, from the field-values worker, and from the importer over Kafka
+(`ImportContactRows`); events come from the groups service over Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from services.contacts.domain import commands
+from services.contacts.service_layer import field_handlers, group_events, handlers
+from services.contacts.service_layer.import_handlers import import_contact_rows
+from shared.contracts.groups import GroupCreated, GroupDeleted, GroupMembershipChanged, GroupUpdated
+from shared.contracts.imports import ImportContactRows
+from shared.messagebus import Registration
+
+COMMAND_HANDLERS: Mapping[type, Registration] = {
+    commands.CreateContact: handlers.create_contact,
+    commands.CreateContacts: handlers.create_contacts,
+    commands.UpdateContact: handlers.update_contact,
+    commands.ChangeContactStatus: handlers.change_contact_status,
+    commands.ApplyContactAction: handlers.apply_contact_action,
+    commands.DeleteContact: handlers.delete_contact,
+    commands.AnonymizeContact: handlers.anonymize_contact,
+    commands.UpdateOrganization: handlers.update_organization,
+    commands.DefineField: field_handlers.define_field,
+    commands.ChangeField: field_handlers.change_field,
+    commands.DeleteField: field_handlers.delete_field,
+    commands.ReconcileFieldValues: field_handlers.reconcile_field_values,
+    ImportContactRows: import_contact_rows,
+}
+
+EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
+    GroupCreated: [group_events.apply_group_saved],
+    GroupUpdated: [group_events.apply_group_saved],
+    GroupDeleted: [group_events.apply_group_deleted],
+    GroupMembershipChanged: [group_events.apply_group_membership],
+}

@@ -1,0 +1,58 @@
+"""The groups service's registry: which handler each message goes to (see `shared.messagebus`).
+
+Commands come from the HTTP API, from the background work, and from the importer over Kafka
+(`ImportGroupMembers`); events come over Kafka from the contacts service (contacts, settings,
+fields) and from this service itself (a group's membership changes and its deletion, applied to
+its members in order). `GroupCreated` and `GroupUpdated` are this service's own state already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from services.groups.domain import commands
+from services.groups.service_layer import handlers, member_changes, membership_handlers
+from services.groups.service_layer.import_handlers import import_group_members
+from services.groups.service_layer.smart_groups import evaluate_smart_group
+from shared.contracts.contacts import (
+    ContactAnonymized,
+    ContactCreated,
+    ContactDeleted,
+    ContactStatusChanged,
+    ContactUpdated,
+    FieldChanged,
+    FieldDefined,
+    FieldDeleted,
+)
+from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
+from shared.contracts.imports import ImportGroupMembers
+from shared.contracts.organizations import OrganizationUpdated
+from shared.messagebus import Batched, Registration
+
+COMMAND_HANDLERS: Mapping[type, Registration] = {
+    commands.CreateGroup: handlers.create_group,
+    commands.UpdateGroup: handlers.update_group,
+    commands.DeleteGroup: handlers.delete_group,
+    commands.ChangeMembers: handlers.change_members,
+    commands.ChangeMembersByQuery: member_changes.start_member_change,
+    commands.RunMemberChange: member_changes.run_member_change,
+    commands.EvaluateSmartGroup: evaluate_smart_group,
+    commands.RecountMembers: handlers.recount_members,
+    commands.RepublishMemberships: handlers.republish_memberships,
+    ImportGroupMembers: import_group_members,
+}
+
+EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
+    # A bulk import's run of ContactCreated is projected in one insert.
+    ContactCreated: [Batched(membership_handlers.apply_contacts_created)],
+    ContactUpdated: [membership_handlers.apply_contact_event],
+    ContactStatusChanged: [membership_handlers.apply_contact_event],
+    ContactAnonymized: [membership_handlers.apply_contact_event],
+    ContactDeleted: [membership_handlers.apply_contact_event],
+    GroupMembershipChanged: [membership_handlers.apply_membership_change],
+    GroupDeleted: [membership_handlers.apply_group_deleted],
+    OrganizationUpdated: [membership_handlers.apply_organization_settings],
+    FieldDefined: [membership_handlers.apply_field],
+    FieldChanged: [membership_handlers.apply_field],
+    FieldDeleted: [membership_handlers.apply_field],
+}

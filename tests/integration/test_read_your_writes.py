@@ -1,0 +1,104 @@
+"""A script (or the console) that does the obvious thing, create and then use at once, never
+fails at random: each service learns of the other's news through Kafka a moment later, and a
+request that names what it has not heard of yet waits for it (`shared.catch_up`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from tests.conftest import TokenFactory
+from tests.support.contacts_api import create, define_field, phones
+from tests.support.groups_api import create_group
+
+ROUNDS = 200
+# A fresh organisation every few rounds: each smart group re-checks every new contact of its
+# organisation, and an organisation keeps at most 250 groups and 250 fields.
+ROUNDS_PER_ORG = 10
+
+
+@dataclass
+class Round:
+    """One round of creating something in one service and using it at once in the other."""
+
+    contacts: httpx.AsyncClient
+    groups: httpx.AsyncClient
+    headers: dict[str, str]
+    members_group: str
+    tag: str
+    refusals: list[str]
+
+    async def contact_joins_a_group(self, phone: str) -> None:
+        contact = await create(self.contacts, self.headers, phone=phone)
+        response = await self.groups.post(
+            f"/v1/groups/{self.members_group}/members",
+            json={"contact_ids": [contact["id"]]},
+            headers=self.headers,
+        )
+        body = response.json()
+        if response.status_code != 200 or body["added"] != 1:
+            self.refusals.append(f"{self.tag} member: {response.status_code} {body}")
+
+    async def field_feeds_a_smart_group(self) -> None:
+        field = await define_field(self.contacts, self.headers, f"Score {self.tag}", "number")
+        response = await self.groups.post(
+            "/v1/groups",
+            json={"name": f"High {self.tag}", "query": f"{field['key']} > 10"},
+            headers=self.headers,
+        )
+        if response.status_code != 201:
+            self.refusals.append(f"{self.tag} smart group: {response.status_code} {response.text}")
+
+    async def group_is_queried_by_name(self) -> None:
+        await create_group(self.groups, self.headers, f"Cohort {self.tag}")
+        response = await self.contacts.post(
+            "/v1/contacts/query/parse",
+            json={"query": f'group = "Cohort {self.tag}"'},
+            headers=self.headers,
+        )
+        if response.status_code != 200:
+            self.refusals.append(f"{self.tag} query: {response.status_code} {response.text}")
+
+
+async def test_what_was_just_created_is_usable_at_once_in_the_other_service(
+    client: httpx.AsyncClient, groups_client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    numbers = phones(ROUNDS)
+    refusals: list[str] = []
+    started = time.monotonic()
+    for number in range(ROUNDS):
+        if number % ROUNDS_PER_ORG == 0:
+            headers = auth(f"ryw-{uuid.uuid4().hex[:10]}")
+            members = await create_group(groups_client, headers, "Members")
+        round_ = Round(client, groups_client, headers, members["id"], f"r{number}", refusals)
+        await asyncio.gather(
+            round_.contact_joins_a_group(numbers[number]),
+            round_.field_feeds_a_smart_group(),
+            round_.group_is_queried_by_name(),
+        )
+    assert refusals == [], f"{len(refusals)} spurious refusals: {refusals[:5]}"
+    print(f"{ROUNDS} rounds in {time.monotonic() - started:.1f}s")
+
+
+async def test_what_does_not_exist_is_still_refused_after_a_bounded_wait(
+    client: httpx.AsyncClient, groups_client: httpx.AsyncClient, auth: TokenFactory, org: str
+) -> None:
+    headers = auth(org)
+    group = await create_group(groups_client, headers, "Only real members")
+    started = time.monotonic()
+    response = await groups_client.post(
+        f"/v1/groups/{group['id']}/members",
+        json={"contact_ids": [str(uuid.uuid4())]},
+        headers=headers,
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["reason"] == "unknown_contact"
+    unknown = await client.get(
+        "/v1/contacts", params={"query": 'group = "Never made"'}, headers=headers
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "invalid_group"
+    assert time.monotonic() - started < 25  # bounded: ROSTER_CATCH_UP_MAX_S (10 s) each

@@ -1,0 +1,115 @@
+"""Outside tools accept our events: a record of every event type, as the producer writes it, is
+read by the CloudEvents SDK's Kafka binding (structured mode), validates against its published
+schema, and still does with extension attributes (trace context) that our consumers carry."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import jsonschema
+import pytest
+from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka
+from cloudevents.core.formats.json import JSONFormat
+from pydantic import BaseModel
+
+from shared.contracts.envelope import SCHEMA_BASE_URI, EventPayload, schema_path, wrap
+from shared.contracts.registry import EVENT_TYPES
+from shared.kafka.consumer import decode_record
+from shared.kafka.producer import record_headers
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def example_value(annotation: Any) -> Any:
+    """A minimal valid value of a payload field's type (required fields only are filled)."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return get_args(annotation)[0]
+    if origin in (types.UnionType, typing.Union):
+        return (
+            None if type(None) in get_args(annotation) else example_value(get_args(annotation)[0])
+        )
+    if origin is list:
+        return []
+    if origin is dict:
+        return {}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return example(annotation)
+    return {str: "x-1", int: 1, bool: True, datetime: NOW}[annotation]
+
+
+def example(cls: type[BaseModel]) -> dict[str, Any]:
+    return {
+        name: example_value(field.annotation)
+        for name, field in cls.model_fields.items()
+        if field.is_required()
+    }
+
+
+def record_of(payload: EventPayload) -> KafkaMessage:
+    """The record exactly as the relay publishes it (value and headers)."""
+    envelope = wrap(payload, source="roster/test", subject="s-1", org_id="org-1", sequence=3)
+    headers = dict(record_headers(envelope.type))
+    return KafkaMessage(headers=headers, key=b"s-1", value=envelope.model_dump_json().encode())
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.event_type)
+def test_the_cloudevents_sdk_reads_a_record_of_every_event_type(cls: type[EventPayload]) -> None:
+    payload = cls.model_validate(example(cls))
+    message = record_of(payload)
+
+    event = from_kafka(message, JSONFormat())
+
+    attributes = event.get_attributes()
+    assert attributes["specversion"] == "1.0"
+    assert attributes["type"] == f"org.roster.{cls.event_type}"
+    assert attributes["source"] == "roster/test"
+    assert attributes["subject"] == "s-1"
+    assert attributes["dataschema"] == SCHEMA_BASE_URI + schema_path(
+        cls.event_type, cls.schema_version
+    )
+    assert attributes["orgid"] == "org-1" and attributes["sequence"] == 3
+    assert event.get_data() == json.loads(message.value)["data"]
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.event_type)
+def test_every_record_validates_against_its_published_schema_with_trace_context(
+    cls: type[EventPayload],
+) -> None:
+    document = json.loads(record_of(cls.model_validate(example(cls))).value)
+    schema = json.loads((DOCS / schema_path(cls.event_type, cls.schema_version)).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+    jsonschema.validate(document, schema)
+    traced = {**document, "traceparent": TRACEPARENT, "tracestate": "roster=1"}
+    jsonschema.validate(traced, schema)
+    for required in ("id", "specversion", "source", "type"):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({k: v for k, v in document.items() if k != required}, schema)
+    with pytest.raises(jsonschema.ValidationError):  # not a CloudEvents attribute name
+        jsonschema.validate({**document, "Trace-Parent": TRACEPARENT}, schema)
+
+
+def test_our_consumers_accept_extension_attributes_and_refuse_bad_names() -> None:
+    cls = EVENT_TYPES[0]
+    document = json.loads(record_of(cls.model_validate(example(cls))).value)
+
+    received = decode_record(json.dumps({**document, "traceparent": TRACEPARENT}).encode())
+    assert received.org_id == "org-1" and received.sequence == 3
+
+    with pytest.raises(Exception, match="attribute name"):
+        decode_record(json.dumps({**document, "Trace-Parent": TRACEPARENT}).encode())
+
+
+def test_structured_records_carry_no_binary_mode_headers() -> None:
+    """A `ce_` header would make CloudEvents tools read the record in binary mode."""
+    headers = dict(record_headers("org.roster.ContactCreated"))
+    assert headers["content-type"].startswith(b"application/cloudevents+json")
+    assert not [name for name in headers if name.startswith("ce_")]
