@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import get_args
 from zoneinfo import ZoneInfo
 
+from shared.catch_up import CatchUp, once_known
 from shared.contactql.errors import QueryError
 from shared.contactql.predicates import (
     AllOf,
@@ -324,3 +325,20 @@ def _day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
     return start, end
+
+
+# What a query may name that a service learns of from another one (a field just defined in the
+# contacts service, a group just created in the groups service).
+NOT_HEARD_OF_YET = ("unknown_property", "invalid_group")
+
+
+async def parse_when_known(
+    text: str, context: Callable[[], Awaitable[QueryContext]], catch_up: CatchUp
+) -> ContactQuery:
+    """`parse_query`, waiting (`catch_up`) while the query names a field or group this service
+    has not heard of yet, with the context read again each time."""
+
+    async def attempt() -> ContactQuery:
+        return parse_query(text, await context())
+
+    return await once_known(attempt, catch_up, NOT_HEARD_OF_YET)

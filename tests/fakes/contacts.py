@@ -44,14 +44,14 @@ from shared.auth import Principal, Role
 from shared.contactql.evaluate import matches
 from shared.contactql.values import FieldType
 from shared.contracts.envelope import EventPayload
-from shared.contracts.groups import (
-    GroupCreated,
-    GroupDeleted,
-    GroupMembershipChanged,
-    GroupUpdated,
-)
 from shared.contracts.imports import ContactRowsImported, ImportContactRows, ImportedRow
 from shared.messagebus import MessageBus
+from tests.support.events import (  # noqa: F401 (re-exported for the unit tests)
+    group_created,
+    group_deleted,
+    group_updated,
+    membership_changed,
+)
 from tests.support.messages import received
 
 E = TypeVar("E", bound=EventPayload)
@@ -832,63 +832,6 @@ def principal(org_id: str = ORG, role: Role = Role.ADMIN, user: str = "tester") 
 def contact_input(**given: Any) -> ContactInput:
     """Input as a client sends it: every attribute given is present (None too: it clears)."""
     return ContactInput(**given, present=frozenset(given) - {"opt_in", "opt_in_method"})
-
-
-def group_created(
-    group_id: str,
-    name: str,
-    *,
-    query: str | None = None,
-    staff: Sequence[str] = (),
-) -> GroupCreated:
-    """A manual group, or a smart one when it has a query."""
-    return GroupCreated(
-        group_id=group_id,
-        name=name,
-        description=None,
-        type="smart" if query else "manual",
-        query=query,
-        blacklisted=False,
-        staff=list(staff),
-        created_at=T0,
-    )
-
-
-def group_updated(
-    group_id: str,
-    name: str,
-    *,
-    query: str | None = None,
-    staff: Sequence[str] = (),
-) -> GroupUpdated:
-    return GroupUpdated(
-        group_id=group_id,
-        name=name,
-        description=None,
-        type="smart" if query else "manual",
-        query=query,
-        blacklisted=False,
-        staff=list(staff),
-        changed=["name"],
-        updated_at=T0,
-    )
-
-
-def group_deleted(group_id: str) -> GroupDeleted:
-    return GroupDeleted(group_id=group_id, deleted_at=T0)
-
-
-def membership_changed(
-    group_id: str, *, added: Sequence[str] = (), removed: Sequence[str] = ()
-) -> GroupMembershipChanged:
-    return GroupMembershipChanged(
-        group_id=group_id,
-        added=list(added),
-        removed=list(removed),
-        reason="manual",
-        actor="admin:tester",
-        changed_at=T0,
-    )
 
 
 def phone(n: int) -> str:

@@ -53,18 +53,20 @@ from shared.contracts.contacts import (
     ContactStatusChanged,
     ContactStatusName,
     ContactUpdated,
-    FieldChanged,
-    FieldDefined,
-    FieldDeleted,
-    FieldTypeName,
     FieldValueRecord,
     OptInRecord,
 )
 from shared.contracts.envelope import EventPayload
-from shared.contracts.groups import GroupMembershipChanged
 from shared.contracts.imports import GroupMembersImported, ImportedMember, ImportGroupMembers
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import MessageBus
+from tests.support import events
+from tests.support.events import (  # noqa: F401 (re-exported for the unit tests)
+    field_changed,
+    field_defined,
+    field_deleted,
+    membership_changed,
+)
 from tests.support.messages import received
 
 E = TypeVar("E", bound=EventPayload)
@@ -721,51 +723,8 @@ def number(value: int) -> FieldValueRecord:
     return FieldValueRecord(text=str(value), type="number", value=value)
 
 
-def field_defined(key: str, type: FieldTypeName) -> FieldDefined:
-    return FieldDefined(key=key, label=key, type=type, featured=False, order=0, updated_at=T0)
-
-
-def field_changed(key: str, type: FieldTypeName, previous_type: FieldTypeName) -> FieldChanged:
-    return FieldChanged(
-        key=key,
-        label=key,
-        type=type,
-        featured=False,
-        order=0,
-        changed=["type"],
-        previous_type=previous_type,
-        updated_at=T0,
-    )
-
-
-def field_deleted(key: str) -> FieldDeleted:
-    return FieldDeleted(key=key, deleted_at=T0)
-
-
 def organization_updated(timezone: str, default_country: str | None) -> OrganizationUpdated:
-    return OrganizationUpdated(
-        org_id=ORG,
-        name="Demo",
-        default_country=default_country,
-        default_language="eng",
-        timezone=timezone,
-        changed=["timezone", "default_country"],
-        updated_at=T0,
-    )
-
-
-def membership_changed(
-    group_id: str, *, added: Sequence[str] = (), removed: Sequence[str] = ()
-) -> GroupMembershipChanged:
-    """A change as the group itself would have recorded it (to redeliver or hand-craft one)."""
-    return GroupMembershipChanged(
-        group_id=group_id,
-        added=list(added),
-        removed=list(removed),
-        reason="manual",
-        actor="admin:ada",
-        changed_at=T0,
-    )
+    return events.organization_updated(ORG, timezone=timezone, default_country=default_country)
 
 
 def import_members(batch: int, *members: tuple[int, str, Sequence[str]]) -> ImportGroupMembers:

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -180,6 +180,17 @@ async def test_a_member_joining_and_leaving_mid_stream_loses_and_repeats_nothing
     assert first.alive and first_bus.handled + second_bus.handled >= EVENTS
 
 
+def consumer_options(settings: ServiceSettings, group: str) -> dict[str, Any]:
+    """What the runner's own consumer is configured with, for a test's stand-in."""
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "group_id": group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": 200,
+    }
+
+
 class FailingCommits(AIOKafkaConsumer):
     """A consumer whose commits fail for a while, as they do for partitions no longer owned."""
 
@@ -202,14 +213,7 @@ async def test_a_failed_commit_does_not_stop_consumption(
     group = f"{settings.kafka_consumer_group_prefix}commits-{uuid.uuid4().hex[:6]}"
 
     def failing() -> AIOKafkaConsumer:
-        return FailingCommits(
-            3,
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=200,
-        )
+        return FailingCommits(3, **consumer_options(settings, group))
 
     consumer = runner(settings, topic, group, bus, producer, consumer_factory=failing)
     await consumer.start()
@@ -239,13 +243,7 @@ async def test_a_crashed_consuming_loop_is_restarted_and_the_process_stays_alive
             return await super().getmany(*partitions, **options)
 
     def crashing() -> AIOKafkaConsumer:
-        return CrashingOnce(
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=200,
-        )
+        return CrashingOnce(**consumer_options(settings, group))
 
     consumer = runner(settings, topic, group, bus, producer, consumer_factory=crashing)
     await consumer.start()

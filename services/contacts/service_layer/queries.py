@@ -10,10 +10,10 @@ from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
-from shared.catch_up import ASK_ONCE, CatchUp, once_known
+from shared.catch_up import ASK_ONCE, CatchUp
 from shared.contactql.errors import QueryError
 from shared.contactql.predicates import Attribute
-from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
+from shared.contactql.resolve import ContactQuery, QueryContext, parse_query, parse_when_known
 
 DEFAULT_STATUS = "active"
 
@@ -51,19 +51,11 @@ async def organization(uow: ContactsUnitOfWork, org_id: str) -> Organization:
     return await uow.organizations.get_or_create(org_id)
 
 
-# What a query may name that this service learns of from others (a group just created).
-NOT_HEARD_OF_YET = ("invalid_group",)
-
-
 async def parse_contact_query(
     uow: ContactsUnitOfWork, org_id: str, text: str, catch_up: CatchUp = ASK_ONCE
 ) -> ContactQuery:
     """A group the query names that was created a moment ago is waited for (`catch_up`)."""
-
-    async def attempt() -> ContactQuery:
-        return parse_query(text, await query_context(uow, org_id))
-
-    return await once_known(attempt, catch_up, NOT_HEARD_OF_YET)
+    return await parse_when_known(text, lambda: query_context(uow, org_id), catch_up)
 
 
 def contact_filter(

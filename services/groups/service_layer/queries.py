@@ -7,8 +7,8 @@ from services.groups.domain.errors import GroupNotFound, InvalidSmartQuery
 from services.groups.domain.model import Group
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal
-from shared.catch_up import ASK_ONCE, CatchUp, once_known
-from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
+from shared.catch_up import ASK_ONCE, CatchUp
+from shared.contactql.resolve import ContactQuery, QueryContext, parse_when_known
 
 
 async def load_visible(uow: GroupsUnitOfWork, by: Principal, group_id: str) -> Group:
@@ -31,19 +31,11 @@ async def query_context(uow: GroupsUnitOfWork, org_id: str) -> QueryContext:
     )
 
 
-# What a query may name that this service learns of from others (a field just defined).
-NOT_HEARD_OF_YET = ("unknown_property", "invalid_group")
-
-
 async def parse(
     uow: GroupsUnitOfWork, org_id: str, text: str, catch_up: CatchUp = ASK_ONCE
 ) -> ContactQuery:
     """A field the query names that was defined a moment ago is waited for (`catch_up`)."""
-
-    async def attempt() -> ContactQuery:
-        return parse_query(text, await query_context(uow, org_id))
-
-    return await once_known(attempt, catch_up, NOT_HEARD_OF_YET)
+    return await parse_when_known(text, lambda: query_context(uow, org_id), catch_up)
 
 
 async def smart_query(

@@ -4,18 +4,16 @@ new fields from known ones. Events are applied by sequence, so a late, stale one
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from services.importer.domain.commands import PreviewImport
 from services.importer.domain.job import ImportOptions
 from services.importer.domain.organization import OrgView
-from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted, FieldTypeName
 from shared.contracts.envelope import EventPayload
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import UnprocessableMessage
 from tests.fakes.importer import ADMIN, ORG, T0, FakeImporter, csv_file
+from tests.support.events import field_changed, field_defined, field_deleted
 from tests.support.messages import received
 
 
@@ -29,27 +27,6 @@ def settings(default_country: str | None) -> OrganizationUpdated:
         changed=["default_country"],
         updated_at=T0,
     )
-
-
-def defined(key: str, kind: FieldTypeName) -> FieldDefined:
-    return FieldDefined(key=key, label=key, type=kind, featured=False, order=0, updated_at=T0)
-
-
-def changed(key: str, kind: FieldTypeName, previous: FieldTypeName) -> FieldChanged:
-    return FieldChanged(
-        key=key,
-        label=key,
-        type=kind,
-        featured=False,
-        order=0,
-        changed=["type"],
-        previous_type=previous,
-        updated_at=T0,
-    )
-
-
-def deleted(key: str) -> FieldDeleted:
-    return FieldDeleted(key=key, deleted_at=datetime(2025, 3, 2, tzinfo=T0.tzinfo))
 
 
 async def deliver(importer: FakeImporter, *events: tuple[EventPayload, int]) -> None:
@@ -82,10 +59,10 @@ async def test_a_cleared_default_country_is_cleared(importer: FakeImporter) -> N
 async def test_fields_are_defined_changed_and_deleted(importer: FakeImporter) -> None:
     await deliver(
         importer,
-        (defined("age", "text"), 1),
-        (defined("district", "district"), 1),
-        (changed("age", "number", "text"), 2),
-        (deleted("district"), 2),
+        (field_defined("age", "text"), 1),
+        (field_defined("district", "district"), 1),
+        (field_changed("age", "number", "text"), 2),
+        (field_deleted("district"), 2),
     )
 
     assert (await directory(importer)).fields == {"age": "number"}
@@ -94,10 +71,10 @@ async def test_fields_are_defined_changed_and_deleted(importer: FakeImporter) ->
 async def test_stale_field_events_are_ignored_per_field(importer: FakeImporter) -> None:
     await deliver(
         importer,
-        (changed("age", "number", "text"), 3),
-        (defined("age", "text"), 1),
-        (deleted("age"), 2),
-        (defined("ward", "ward"), 1),
+        (field_changed("age", "number", "text"), 3),
+        (field_defined("age", "text"), 1),
+        (field_deleted("age"), 2),
+        (field_defined("ward", "ward"), 1),
     )
 
     assert (await directory(importer)).fields == {"age": "number", "ward": "ward"}
@@ -108,19 +85,19 @@ async def test_an_event_without_its_sequence_cannot_be_ordered(importer: FakeImp
     with pytest.raises(UnprocessableMessage):
         await importer.bus.handle(received(settings("KE"), ORG, sequence=None))
     with pytest.raises(UnprocessableMessage):
-        await importer.bus.handle(received(defined("age", "text"), ORG, sequence=None))
+        await importer.bus.handle(received(field_defined("age", "text"), ORG, sequence=None))
 
     assert await directory(importer) == OrgView()
 
 
 async def test_previews_follow_the_directory(importer: FakeImporter) -> None:
     """A deleted field is new again; the organisation's country reads national numbers."""
-    await deliver(importer, (settings("KE"), 1), (defined("age", "number"), 1))
+    await deliver(importer, (settings("KE"), 1), (field_defined("age", "number"), 1))
     file = importer.upload(csv_file(("phone", "age"), ("0712 345 678", "30")))
     preview = PreviewImport(by=ADMIN, import_id=file, options=ImportOptions())
     before = await importer.bus.handle(preview)
 
-    await deliver(importer, (deleted("age"), 2))
+    await deliver(importer, (field_deleted("age"), 2))
     after = await importer.bus.handle(preview)
 
     assert [r["phone"] for r in before["rows"]] == ["+254712345678"]
