@@ -17,6 +17,7 @@ under load is not mistaken for silence, and an idle system answers "unknown" in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
@@ -48,22 +49,29 @@ class ProjectionCatchUp:
         grace_s: float = 1.0,
         max_wait_s: float = 10.0,
         recheck_s: float = 0.05,
+        fallback_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._grace = grace_s
         self._max_wait = max_wait_s
         self._recheck = recheck_s
+        self._fallback = fallback_s
         self._clock = clock
         self._idle_since: float | None = None
+        self._handled_at = float("-inf")
+        self._moved = asyncio.Event()
         self._lags: deque[tuple[float, float]] = deque()  # (when seen, delay in seconds)
 
     def handled(self, lag_s: float = 0.0) -> None:
         """Records were handled, the oldest `lag_s` after it was written."""
         self._idle_since = None
-        now = self._clock()
+        now = self._handled_at = self._clock()
         self._lags.append((now, lag_s))
         while self._lags and now - self._lags[0][0] > self.LAG_MEMORY_S:
             self._lags.popleft()
+        # Every waiter holds the event it waits on; the next change gets a new one.
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
 
     @property
     def grace_s(self) -> float:
@@ -75,10 +83,16 @@ class ProjectionCatchUp:
         if self._idle_since is None:
             self._idle_since = self._clock()
 
+    def lost(self) -> None:
+        """The consumer cannot tell any more (partitions revoked, a restart): not idle."""
+        self._idle_since = None
+
     async def until(self, ready: Ready) -> bool:
-        """Checks again every `recheck_s`, or twice as long as the last check took: a check of
-        thousands of ids runs on the connection the consumer writes through, and must not
-        slow down the very consumer it waits for."""
+        """Checks again once the consumer has handled something since the last check (or, in
+        case the news comes through another replica, every `fallback_s`), and never sooner
+        than `recheck_s` or twice as long as the last check took: checks run on the store the
+        consumer writes to, and many requests waiting at once must not slow down the very
+        consumer they wait for."""
         started = self._clock()
         while True:
             checked = self._clock()
@@ -88,9 +102,17 @@ class ProjectionCatchUp:
             idle = self._idle_since is not None and now - max(self._idle_since, started) >= (
                 self.grace_s
             )
-            if idle or now - started >= self._max_wait:
+            left = self._max_wait - (now - started)
+            if idle or left <= 0:
                 return False
-            await asyncio.sleep(max(self._recheck, 2 * (now - checked)))
+            await asyncio.sleep(min(left, max(self._recheck, 2 * (now - checked))))
+            if self._handled_at <= checked:  # nothing new yet: wait for it, or the fallback
+                moved = self._moved
+                remaining = self._max_wait - (self._clock() - started)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        moved.wait(), timeout=max(0.0, min(remaining, self._fallback))
+                    )
 
 
 class NoCatchUp:

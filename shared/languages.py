@@ -21,8 +21,8 @@ MAX_TEXT = 64  # longer than any language name
 def iso639_3(text: str) -> str | None:
     """The ISO 639-3 code of a language code or name; None when it names no language."""
     candidate = text.strip()
-    if not candidate or len(candidate) > MAX_TEXT:
-        return None
+    if not candidate or len(candidate) > MAX_TEXT or not candidate.isprintable():
+        return None  # no language's name holds a control character (langcodes chokes on NUL)
     language = _by_code(candidate) or _by_name(candidate) or _by_name(_unaccented(candidate))
     if language is None or language.language is None:
         return None
@@ -36,7 +36,7 @@ def iso639_3(text: str) -> str | None:
 def _by_code(text: str) -> Language | None:
     try:
         language = Language.get(text)
-    except (LanguageTagError, ValueError):
+    except (LanguageTagError, ValueError):  # UnicodeError is a ValueError
         return None
     return language if language.is_valid() else None
 
@@ -44,7 +44,7 @@ def _by_code(text: str) -> Language | None:
 def _by_name(text: str) -> Language | None:
     try:
         return find(text)
-    except LookupError:
+    except (LookupError, ValueError):
         return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import get_args
@@ -41,6 +41,7 @@ from shared.contactql.values import (
     parse_number,
 )
 from shared.contracts.contacts import ContactStatusName
+from shared.languages import iso639_3
 from shared.phone import InvalidPhone, normalize_phone
 
 ALIASES = {"phone": Attribute.PHONE, "uuid": Attribute.ID}
@@ -177,11 +178,11 @@ class _Resolver:
                 )
             return Equals(target, status, op is Operator.NE), status
         if attribute is Attribute.LANGUAGE:
-            code = value.lower()
-            if not _LANGUAGE.match(code):
-                raise QueryError(
-                    "invalid_language", f"{value!r} is not an ISO 639-3 code", value=value
-                )
+            # A code as stored, or a language as people write it (`English`, `fr`), read as
+            # contacts' languages are read when they are stored.
+            code = value.lower() if _LANGUAGE.match(value.lower()) else iso639_3(value)
+            if code is None:
+                raise QueryError("invalid_language", f"{value!r} is not a language", value=value)
             return Equals(target, code, op is Operator.NE), code
         if attribute is Attribute.GROUP:
             group_id = self.context.groups.get(value.casefold()) or self.context.groups.get(value)
@@ -327,18 +328,25 @@ def _day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-# What a query may name that a service learns of from another one (a field just defined in the
-# contacts service, a group just created in the groups service).
-NOT_HEARD_OF_YET = ("unknown_property", "invalid_group")
+# Why a query is refused when it names what another service owns: a field (the contacts
+# service's, as the groups service knows them) or a group (the groups service's, as the contacts
+# service knows them).
+UNKNOWN_FIELD = "unknown_property"
+UNKNOWN_GROUP = "invalid_group"
 
 
 async def parse_when_known(
-    text: str, context: Callable[[], Awaitable[QueryContext]], catch_up: CatchUp
+    text: str,
+    context: Callable[[], Awaitable[QueryContext]],
+    catch_up: CatchUp,
+    news_from_others: Collection[str],
 ) -> ContactQuery:
-    """`parse_query`, waiting (`catch_up`) while the query names a field or group this service
-    has not heard of yet, with the context read again each time."""
+    """`parse_query`, waiting (`catch_up`) while the query is refused for naming what only
+    another service could have told this one (`news_from_others`: `UNKNOWN_FIELD`,
+    `UNKNOWN_GROUP`), the context read again each time. What the service owns itself is
+    refused at once: a typo in a query answers without a wait."""
 
     async def attempt() -> ContactQuery:
         return parse_query(text, await context())
 
-    return await once_known(attempt, catch_up, NOT_HEARD_OF_YET)
+    return await once_known(attempt, catch_up, news_from_others)

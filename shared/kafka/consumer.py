@@ -54,6 +54,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     KafkaConnectionError,
     TimeoutError,
 )
+MIN_RESTART_PAUSE_S = 1.0
 MAX_RESTART_PAUSE_S = 30.0
 
 
@@ -69,13 +70,16 @@ class MessageSink(Protocol):
 
 
 class ConsumerProgress(Protocol):
-    """Told when records were handled (and how long after it was written the oldest was), and
+    """Told when records were handled (and how long after it was written the oldest was),
     when a poll found nothing new while this consumer owns every partition it reads (caught
-    up with everything published so far)."""
+    up with everything published so far), and when it can no longer tell (a rebalance, a
+    restart, partitions owned by another member)."""
 
     def handled(self, lag_s: float = 0.0) -> None: ...
 
     def caught_up(self) -> None: ...
+
+    def lost(self) -> None: ...
 
 
 def decode_record(value: bytes | None) -> Received[object]:
@@ -139,7 +143,7 @@ class _RebalanceListener(ConsumerRebalanceListener):
         await self._runner.partitions_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("consumer_partitions_assigned", partitions=len(assigned))
+        self._runner.partitions_assigned(set(assigned))
 
 
 class ConsumerRunner:
@@ -180,7 +184,9 @@ class ConsumerRunner:
         self._idle.set()
         # Bumped by every revocation: a batch fetched before it is not handled further.
         self._generation = 0
+        self._rebalancing = False
         self._serving = False
+        self._pause = MIN_RESTART_PAUSE_S
 
     @property
     def running(self) -> bool:
@@ -227,12 +233,15 @@ class ConsumerRunner:
         consumer, self._consumer = self._consumer, None
         self._serving = False
         self._partitions = _Partitions()
+        if self._progress is not None:
+            self._progress.lost()
         if consumer is not None:
             with contextlib.suppress(Exception):
                 await consumer.stop()
 
     async def _supervise(self) -> None:
-        pause = 1.0
+        """Restarts a crashed loop on a new consumer, after a pause that grows while crashes
+        follow each other and starts afresh once the consumer polls again."""
         while not self._stopping.is_set():
             try:
                 if self._consumer is None:
@@ -240,13 +249,12 @@ class ConsumerRunner:
                 await self._consume()
             except Exception as exc:
                 CONSUMER_RESTARTS.labels(self._group_id).inc()
+                pause = self._pause
                 log.error("consumer_crashed", error=repr(exc), restart_in_s=pause, exc_info=exc)
                 await self._close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=pause)
-                pause = min(pause * 2, MAX_RESTART_PAUSE_S)
-            else:
-                pause = 1.0
+                self._pause = min(pause * 2, MAX_RESTART_PAUSE_S)
 
     async def _consume(self) -> None:
         consumer = self._consumer
@@ -258,9 +266,13 @@ class ConsumerRunner:
                 log.warning("consumer_poll_failed", error=str(exc))
                 await asyncio.sleep(1)
                 continue
+            self._pause = MIN_RESTART_PAUSE_S  # polling again: a later crash starts afresh
             if not batch:
-                if self._progress is not None and self._owns_every_partition(consumer):
-                    self._progress.caught_up()
+                if self._progress is not None:
+                    if await self._caught_up(consumer):
+                        self._progress.caught_up()
+                    else:
+                        self._progress.lost()
                 continue
             generation = self._generation
             for records in batch.values():
@@ -269,19 +281,38 @@ class ConsumerRunner:
                 await self._handle_partition(records, generation)
             await self._commit(self._partitions.take())
 
-    def _owns_every_partition(self, consumer: AIOKafkaConsumer) -> bool:
-        """Only then does "nothing new to read" mean nothing new for this service at all;
-        with other members in the group, their partitions may still bring it."""
+    async def _caught_up(self, consumer: AIOKafkaConsumer) -> bool:
+        """An empty poll means nothing new for this service at all only when this consumer
+        owns every partition it reads (other members' partitions may still bring news), no
+        rebalance is under way (the assignment is then still the old one), and it has read
+        each partition to its end as the broker last reported it (an empty poll also comes
+        from fetches that fail, say on a topic whose leaders are still being elected)."""
+        if self._rebalancing:
+            return False
+        assigned = consumer.assignment()
         total = sum(len(consumer.partitions_for_topic(t) or ()) for t in self._topics)
-        return total > 0 and len(consumer.assignment()) >= total
+        if total == 0 or len(assigned) < total:
+            return False
+        for tp in assigned:
+            end = consumer.highwater(tp)
+            if end is None or await consumer.position(tp) < end:
+                return False
+        return True
 
     async def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Waits for the run in hand, commits what was handled of the revoked partitions, and
         makes the loop drop the rest of its batch."""
         self._generation += 1
+        self._rebalancing = True
+        if self._progress is not None:
+            self._progress.lost()
         await self._idle.wait()
         await self._commit(self._partitions.take(revoked))
         log.info("consumer_partitions_revoked", partitions=len(revoked))
+
+    def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._rebalancing = False
+        log.info("consumer_partitions_assigned", partitions=len(assigned))
 
     def _interrupted(self, generation: int) -> bool:
         return self._stopping.is_set() or self._generation != generation
@@ -388,7 +419,10 @@ class ConsumerRunner:
                     await asyncio.sleep(self._backoff * attempt * (1 + random.random()))
 
     async def _dead_letter(self, record: ConsumerRecord, error: str, attempts: int) -> None:
+        """The record as it was (its own headers kept: still a CloudEvent in structured mode),
+        with where it came from and why it was set aside."""
         headers = [
+            *[(name, bytes(value)) for name, value in record.headers or ()],
             ("dlq_original_topic", record.topic.encode()),
             ("dlq_original_partition", str(record.partition).encode()),
             ("dlq_original_offset", str(record.offset).encode()),

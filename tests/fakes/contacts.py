@@ -467,6 +467,9 @@ class FakeOrganizationRepository:
         self.stored: dict[str, Organization] = {}
         self._outbox = outbox
 
+    async def get(self, org_id: str) -> Organization:
+        return copy.deepcopy(self.stored.get(org_id) or Organization(id=org_id))
+
     async def get_or_create(self, org_id: str) -> Organization:
         org = self.stored.setdefault(org_id, Organization(id=org_id))
         return copy.deepcopy(org)

@@ -113,3 +113,31 @@ def test_the_grace_follows_how_late_events_have_been_arriving() -> None:
     assert catch_up.grace_s == 10.0
     catch_up.handled(lag_s=0.1)  # at t=50: the slow moments are forgotten
     assert catch_up.grace_s == 1.0
+
+
+async def test_a_consumer_that_can_no_longer_tell_is_not_taken_for_idle() -> None:
+    """Caught up, then a rebalance (or a restart): no early "unknown" on stale silence."""
+    catch_up = ProjectionCatchUp(grace_s=0.02, max_wait_s=0.3, recheck_s=0.01)
+    catch_up.caught_up()
+    catch_up.lost()
+    loop = asyncio.get_running_loop()
+
+    async def never() -> bool:
+        return False
+
+    started = loop.time()
+    assert await catch_up.until(never) is False
+    assert loop.time() - started >= 0.25  # waited for the maximum, not the grace
+
+
+async def test_the_wait_never_runs_past_the_maximum_however_slow_the_check() -> None:
+    catch_up = ProjectionCatchUp(grace_s=10, max_wait_s=0.3, recheck_s=0.01)
+    loop = asyncio.get_running_loop()
+
+    async def slow_and_never() -> bool:
+        await asyncio.sleep(0.12)  # a check of thousands of ids
+        return False
+
+    started = loop.time()
+    assert await catch_up.until(slow_and_never) is False
+    assert loop.time() - started < 0.3 + 0.12 + 0.1  # at most one check past the deadline

@@ -136,8 +136,8 @@ ERRORS = [
     ("vip = maybe", "invalid_boolean"),
     ("group = Fishers", "invalid_group"),
     ("status = deleted", "invalid_status"),
-    ("language = en", "invalid_language"),
-    ("language = english", "invalid_language"),
+    ("language = blorgish", "invalid_language"),
+    ("language = 12", "invalid_language"),
     ("age ~ 3", "unsupported_contains"),
     ("district ~ Ka", "unsupported_contains"),
     ("email ~ example", "unsupported_contains"),
@@ -212,3 +212,9 @@ def test_a_date_and_time_means_its_day_in_the_organisation_timezone() -> None:
     assert isinstance(predicate, TimeRange)
     assert predicate.start == datetime(2001, 2, 3, 23, tzinfo=UTC)
     assert predicate.end == datetime(2001, 2, 4, 23, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("written", ["eng", "en", "English", "english", "en-GB"])
+def test_a_language_is_read_as_contacts_languages_are_stored(written: str) -> None:
+    query = parse_query(f"language = {written}", CONTEXT)
+    assert query.text == "language = eng"

@@ -125,3 +125,8 @@ def test_the_contacts_api_refuses_what_is_no_language(text: str) -> None:
 def test_an_empty_language_is_not_set() -> None:
     assert clean_language(None) is None
     assert clean_language("  ") is None
+
+
+@pytest.mark.parametrize("text", ["fr\x00", "\x00", "Fran\x07çais"])
+def test_text_with_control_characters_names_no_language(text: str) -> None:
+    assert iso639_3(text) is None  # and never raises: it comes from files and API bodies

@@ -18,6 +18,10 @@ class MongoOrganizationRepository:
         self.collection = db["organizations"]
         self._wakeup = wakeup
 
+    async def get(self, org_id: str) -> Organization:
+        doc = await self.collection.find_one({"_id": org_id})
+        return organization_from_document(doc) if doc else Organization(id=org_id)
+
     async def get_or_create(self, org_id: str) -> Organization:
         """Read first: the organisation exists on every request but its first."""
         doc = await self.collection.find_one({"_id": org_id})

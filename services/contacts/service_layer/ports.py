@@ -102,8 +102,12 @@ class ContactMemberships(Protocol):
 
 
 class OrganizationRepository(Protocol):
+    async def get(self, org_id: str) -> Organization:
+        """The settings, or the defaults of an organisation nothing was stored for yet (a read:
+        the API's reads go through connections that must not write)."""
+
     async def get_or_create(self, org_id: str) -> Organization:
-        """An organisation exists from its first request, with default settings."""
+        """An organisation exists from its first command, with default settings."""
 
     async def save(self, org: Organization, expected_version: int) -> None: ...
 

@@ -13,13 +13,19 @@ from shared.auth import Principal, Role
 from shared.catch_up import ASK_ONCE, CatchUp
 from shared.contactql.errors import QueryError
 from shared.contactql.predicates import Attribute
-from shared.contactql.resolve import ContactQuery, QueryContext, parse_query, parse_when_known
+from shared.contactql.resolve import (
+    UNKNOWN_GROUP,
+    ContactQuery,
+    QueryContext,
+    parse_query,
+    parse_when_known,
+)
 
 DEFAULT_STATUS = "active"
 
 
 async def query_context(uow: ContactsUnitOfWork, org_id: str) -> QueryContext:
-    org = await uow.organizations.get_or_create(org_id)
+    org = await uow.organizations.get(org_id)
     return QueryContext(
         timezone=org.timezone,
         default_country=org.default_country,
@@ -48,14 +54,16 @@ async def load_visible(uow: ContactsUnitOfWork, by: Principal, contact_id: str) 
 
 
 async def organization(uow: ContactsUnitOfWork, org_id: str) -> Organization:
-    return await uow.organizations.get_or_create(org_id)
+    return await uow.organizations.get(org_id)
 
 
 async def parse_contact_query(
     uow: ContactsUnitOfWork, org_id: str, text: str, catch_up: CatchUp = ASK_ONCE
 ) -> ContactQuery:
     """A group the query names that was created a moment ago is waited for (`catch_up`)."""
-    return await parse_when_known(text, lambda: query_context(uow, org_id), catch_up)
+    return await parse_when_known(
+        text, lambda: query_context(uow, org_id), catch_up, (UNKNOWN_GROUP,)
+    )
 
 
 def contact_filter(

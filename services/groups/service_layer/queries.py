@@ -8,7 +8,12 @@ from services.groups.domain.model import Group
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal
 from shared.catch_up import ASK_ONCE, CatchUp
-from shared.contactql.resolve import ContactQuery, QueryContext, parse_when_known
+from shared.contactql.resolve import (
+    UNKNOWN_FIELD,
+    ContactQuery,
+    QueryContext,
+    parse_when_known,
+)
 
 
 async def load_visible(uow: GroupsUnitOfWork, by: Principal, group_id: str) -> Group:
@@ -35,7 +40,9 @@ async def parse(
     uow: GroupsUnitOfWork, org_id: str, text: str, catch_up: CatchUp = ASK_ONCE
 ) -> ContactQuery:
     """A field the query names that was defined a moment ago is waited for (`catch_up`)."""
-    return await parse_when_known(text, lambda: query_context(uow, org_id), catch_up)
+    return await parse_when_known(
+        text, lambda: query_context(uow, org_id), catch_up, (UNKNOWN_FIELD,)
+    )
 
 
 async def smart_query(

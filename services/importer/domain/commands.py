@@ -45,3 +45,11 @@ class SettleImport:
     """End the job once read and every batch answered; else report its progress."""
 
     import_id: str
+
+
+@dataclass(frozen=True)
+class FailImport:
+    """End a job that cannot go on, with the reason."""
+
+    import_id: str
+    reason: str

@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.importer.domain.commands import RunImport, SettleImport
+from services.importer.domain.commands import FailImport, RunImport, SettleImport
 from services.importer.service_layer.ports import ImportRepository
+from shared.kafka.consumer import TRANSIENT_ERRORS
 from shared.logging import get_logger
 from shared.mongo.client import Document
 from shared.mongo.relay import RelayLease
@@ -20,6 +21,9 @@ from shared.mongo.relay import RelayLease
 log = get_logger(__name__)
 LEASE_TTL = timedelta(seconds=15)
 SCAN_EVERY_S = 2.0
+# Runs of one job in a row that end in an unexpected error (not the file's fault: that fails
+# the job at once) before the job is failed rather than retried again.
+MAX_CRASHES = 5
 
 
 class ImportWorker:
@@ -36,6 +40,7 @@ class ImportWorker:
         self._wake = asyncio.Event()
         self._replies = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._crashes: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -89,8 +94,18 @@ class ImportWorker:
         renew = asyncio.create_task(self._keep(lease))
         try:
             await self._handle(RunImport(job_id))
+            self._crashes.pop(job_id, None)
+        except TRANSIENT_ERRORS as exc:  # the store or broker away for a while: just later
+            log.warning("import_run_interrupted", import_id=job_id, error=repr(exc))
         except Exception as exc:
-            log.error("import_run_failed", import_id=job_id, error=repr(exc))
+            crashes = self._crashes.get(job_id, 0) + 1
+            self._crashes[job_id] = crashes
+            log.error("import_run_failed", import_id=job_id, error=repr(exc), crashes=crashes)
+            if crashes >= MAX_CRASHES:
+                self._crashes.pop(job_id, None)
+                reason = f"the import stopped on an unexpected error: {type(exc).__name__}"
+                with contextlib.suppress(Exception):
+                    await self._handle(FailImport(job_id, reason))
         finally:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -7,7 +7,7 @@ import asyncio
 import random
 from collections.abc import Callable
 
-from services.importer.domain.commands import SettleImport
+from services.importer.domain.commands import FailImport, SettleImport
 from services.importer.domain.job import PROGRESS_EVERY, ImportJob
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 
@@ -34,10 +34,22 @@ async def settle_import(cmd: SettleImport, uow: ImportsUnitOfWork) -> None:
     await settle(cmd.import_id, uow)
 
 
+async def fail_import(cmd: FailImport, uow: ImportsUnitOfWork) -> None:
+    """Ends a job its run keeps crashing on (a bug, not the file): it fails with the reason
+    instead of being retried for ever, and its upload goes."""
+    counters = await uow.imports.counters(cmd.import_id)
+    await mutate_job(uow, cmd.import_id, lambda j: j.fail(cmd.reason, counters, uow.clock()))
+    uow.files.delete(cmd.import_id)
+
+
 async def settle(import_id: str, uow: ImportsUnitOfWork) -> None:
     """Ends the job once it is read and every batch is answered; else publishes progress
-    (at most about once a second)."""
+    (at most about once a second). The upload goes once the job is read (each batch keeps its
+    rows' cells) or has ended, whoever settles it: a crash between reading and letting the
+    file go leaves nothing behind for long."""
     job = await uow.imports.get(import_id)
+    if job is None or job.finished or job.reading_done:
+        uow.files.delete(import_id)
     if job is None or job.finished:
         return
     states = await uow.imports.batch_states(import_id)

@@ -224,12 +224,15 @@ def report_entry(
 
 
 async def run_import(cmd: RunImport, uow: ImportsUnitOfWork, runner: ImportRunner) -> None:
-    """Validates a queued job, then reads the rest of the file into batches, then settles it.
-    The upload goes once it is read (each batch keeps its rows' cells) or the job ended."""
-    await read_job(cmd.import_id, uow, runner)
-    job = await uow.imports.get(cmd.import_id)
-    if job is None or job.finished or job.reading_done:
-        uow.files.delete(cmd.import_id)
+    """Validates a queued job, then reads the rest of the file into batches, then settles it
+    (which lets the upload go)."""
+    try:
+        await read_job(cmd.import_id, uow, runner)
+    except FileNotFoundError:
+        job = await uow.imports.get(cmd.import_id)
+        if job is None or not job.finished:
+            raise
+        # Cancelled while it was read: the cancel let the upload go under the reader.
     await settle(cmd.import_id, uow)
 
 

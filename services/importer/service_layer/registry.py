@@ -21,6 +21,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.CancelImport: handlers.cancel_import,
     commands.RunImport: pipeline.run_import,
     commands.SettleImport: jobs.settle_import,
+    commands.FailImport: jobs.fail_import,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

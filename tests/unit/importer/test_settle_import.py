@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.importer.domain.commands import SettleImport
+from services.importer.domain.commands import FailImport, SettleImport
 from services.importer.domain.job import PROGRESS_EVERY, ImportOptions
 from shared.contracts.imports import (
     ImportCompleted,
@@ -112,3 +112,26 @@ async def test_a_finished_job_is_left_as_it_is(importer: FakeImporter) -> None:
 
     assert importer.imports.outbox == outbox
     assert importer.imports.job(job_id).version == version
+
+
+async def test_settling_a_job_read_to_the_end_lets_its_upload_go(importer: FakeImporter) -> None:
+    """The process died between reading the file and letting it go: the next settle does."""
+    job_id = await read_and_upserted(importer)
+    importer.files.put(job_id, "name,phone\n")  # as if the run had stopped before deleting it
+
+    await settle(importer, job_id)
+
+    assert not importer.files.path(job_id).exists()
+
+
+async def test_a_job_its_run_keeps_crashing_on_fails_with_the_reason(
+    importer: FakeImporter,
+) -> None:
+    job_id = await read_and_upserted(importer)
+
+    await importer.bus.handle(FailImport(job_id, "the import stopped on an unexpected error"))
+
+    job = importer.imports.job(job_id)
+    assert (job.status, job.error) == ("failed", "the import stopped on an unexpected error")
+    assert not importer.files.path(job_id).exists()
+    assert len(importer.imports.published(ImportCompleted, job_id)) == 1

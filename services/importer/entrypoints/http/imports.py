@@ -25,6 +25,7 @@ from services.importer.service_layer.templates import template_rows
 from shared.auth import Role
 from shared.contracts.imports import ImportCounters
 from shared.http.dependencies import Bus, Caller
+from shared.http.errors import ErrorResponse
 from shared.http.security import require_role
 from shared.http.spreadsheets import (
     CSV_RESPONSES,
@@ -102,7 +103,12 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@router.post("", status_code=202, response_model=ImportView)
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "The file is over the upload limit"}
+}
+
+
+@router.post("", status_code=202, response_model=ImportView, responses=TOO_LARGE)
 async def start_import(
     by: Caller,
     uow: Uow,
@@ -139,7 +145,7 @@ async def start_import(
     return _view(job, ImportCounters())
 
 
-@router.post("/preview", response_model=PreviewView)
+@router.post("/preview", response_model=PreviewView, responses=TOO_LARGE)
 async def preview_import(
     by: Caller,
     uow: Uow,
