@@ -27,9 +27,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# Build dependencies (setuptools) are pinned too: the project is installed without build
+# isolation, from the locks alone.
 lock: $(STAMP)
-	$(PIP_COMPILE) --output-file $(RUNTIME_LOCK) pyproject.toml
-	$(PIP_COMPILE) --extra dev --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --build-deps-for wheel --output-file $(RUNTIME_LOCK) pyproject.toml
+	$(PIP_COMPILE) --build-deps-for editable --extra dev --output-file $(LOCK) pyproject.toml
 
 up: $(STAMP)
 	@if [ -z "$$ROSTER_KAFKA_BOOTSTRAP$$ROSTER_MONGODB_URL" ]; then bash deploy/local/infra.sh up; fi

@@ -1,5 +1,6 @@
 """The lock files (`make lock`) are what `make up`, `make test` and the image install: every
-dependency of pyproject.toml is pinned there at a version its range allows, with hashes."""
+dependency of pyproject.toml, and what builds the project (it is installed without build
+isolation), is pinned there at a version its range allows, with hashes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", re.MULTILINE)
 
 
@@ -30,6 +32,7 @@ def test_every_dependency_is_pinned_within_its_range_with_hashes(
 ) -> None:
     pinned = pins(lock)
     wanted = [Requirement(r) for r in PROJECT["dependencies"]]
+    wanted += [Requirement(r) for r in PYPROJECT["build-system"]["requires"]]
     for group in groups:
         wanted += [Requirement(r) for r in PROJECT["optional-dependencies"][group]]
     for requirement in wanted:
