@@ -97,13 +97,14 @@ async def seed(
     services' databases, 1,000 at a time; returns the seconds it took."""
     contacts = store.client[settings.database_name("contacts")]["contacts"]
     projection = store.client[settings.database_name("groups")]["contacts"]
+    phones = phone_numbers(sum(sizes))
     started = time.perf_counter()
     offset = 0
     for index, size in enumerate(sizes):
         owner = org if index == 0 else f"{org}-other-{index}"
         for start in range(0, size, 1000):
             count = min(1000, size - start)
-            docs = contact_documents(owner, phone_numbers(count, offset=offset), lambda i: {})
+            docs = contact_documents(owner, phones[offset : offset + count], lambda i: {})
             offset += count
             for number, doc in enumerate(docs, start=start):
                 doc[OUTBOX] = []
@@ -152,6 +153,12 @@ async def api_page(
 
 
 async def run(args: argparse.Namespace) -> None:
+    tenth = TENTH * args.page_size
+    if args.big // 10 < tenth or args.members < tenth:
+        raise SystemExit(
+            f"a tenth page needs {tenth:,} archived contacts (one in ten of --big) and "
+            f"{tenth:,} --members"
+        )
     async with bench_run() as bench:
         settings = ServiceSettings(mongodb_db_prefix=bench.prefix)
         others = max(args.orgs - 1, 1)

@@ -15,6 +15,7 @@ from shared.messagebus import MessageBus, message_type
 UNIT = Path(__file__).resolve().parent
 SERVICES = ("contacts", "groups", "importer")
 SENT: set[type] = set()
+DESELECTED: list[pytest.Item] = []
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -41,7 +42,13 @@ def never_sent(service: str) -> list[str]:
     return sorted(t.__name__ for t in handled if t not in SENT)
 
 
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    DESELECTED.extend(items)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.option.collectonly or DESELECTED:
+        return
     ran = {Path(str(item.path)) for item in session.items}
     for service in SERVICES:
         files = set((UNIT / service).rglob("test_*.py"))
