@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
 from services.contacts.adapters.contact_collection import CONTACT_INDEXES, new_document
 from services.contacts.domain.model import Contact
@@ -36,7 +35,7 @@ from shared.contactql.values import FieldValue
 from shared.mongo.client import Document, connect_store, ensure_indexes
 from shared.phone import InvalidPhone, normalize_phone
 from shared.settings import ServiceSettings
-from tests.support.infra import Endpoints, drop_databases, real_infrastructure
+from tests.support.infra import Endpoints, delete_topics, drop_databases, real_infrastructure
 from tests.support.process import ServiceProcess
 
 # Ten countries: mobile prefix and how many subscriber digits follow it.
@@ -294,18 +293,6 @@ async def bench_run() -> AsyncIterator[BenchRun]:
             await drop_databases(endpoints.mongodb_url, run.prefix)
             await delete_topics(endpoints.kafka_bootstrap, run.topic_prefix)
             shutil.rmtree(run.work, ignore_errors=True)
-
-
-async def delete_topics(bootstrap: str, prefix: str) -> None:
-    """The run's topics (the services create theirs, prefixed, at start)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
-    await admin.start()
-    try:
-        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names, timeout_ms=30_000)
-    finally:
-        await admin.close()
 
 
 async def until(probe: Callable[[], Awaitable[bool]], timeout_s: float, every_s: float) -> float:

@@ -14,7 +14,7 @@ from services.groups.bootstrap import GroupsService, build_groups_service
 from services.importer.bootstrap import ImporterService, build_importer_service
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
-from tests.support.infra import Endpoints, drop_databases, real_infrastructure
+from tests.support.infra import Endpoints, delete_topics, drop_databases, real_infrastructure
 
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -26,9 +26,10 @@ def endpoints() -> Iterator[Endpoints]:
 
 
 @pytest.fixture(scope="session")
-def settings(endpoints: Endpoints) -> ServiceSettings:
-    """Isolated from any running stack: own databases and consumer groups per test run."""
-    return ServiceSettings(
+async def settings(endpoints: Endpoints) -> AsyncIterator[ServiceSettings]:
+    """Isolated from any running stack: own databases, consumer groups and topics per test
+    run; the run's topics are deleted once everything that used them has stopped."""
+    run_settings = ServiceSettings(
         env="test",
         kafka_bootstrap=endpoints.kafka_bootstrap,
         mongodb_url=endpoints.mongodb_url,
@@ -40,6 +41,8 @@ def settings(endpoints: Endpoints) -> ServiceSettings:
         log_json=True,
         import_dir=tempfile.mkdtemp(prefix=f"roster-imports-{RUN_ID}-"),
     )
+    yield run_settings
+    await delete_topics(endpoints.kafka_bootstrap, run_settings.kafka_topic_prefix)
 
 
 @pytest.fixture(scope="session")

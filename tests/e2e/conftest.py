@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.settings import ServiceSettings
-from tests.support.infra import drop_databases
+from tests.support.infra import delete_topics, drop_databases
 from tests.support.process import ServiceProcess
 
 
@@ -28,6 +28,7 @@ async def e2e_env(settings: ServiceSettings) -> AsyncIterator[dict[str, str]]:
         "ROSTER_LOG_JSON": "true",
     }
     await drop_databases(settings.mongodb_url, f"e2e{run}_")
+    await delete_topics(settings.kafka_bootstrap, f"e2e{run}.")
 
 
 def _process(service: str, env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:

@@ -19,7 +19,7 @@ from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, define_field, phones
 from tests.support.groups_api import create_group
-from tests.support.infra import drop_databases
+from tests.support.infra import delete_topics, drop_databases
 
 ROUNDS = 200
 # Rounds run in a few lanes side by side (each its own organisations), as several scripts or
@@ -62,6 +62,7 @@ async def stack(settings: ServiceSettings) -> AsyncIterator[Stack]:
     ):
         yield Stack(contacts_client, groups_client)
     await drop_databases(own.mongodb_url, own.mongodb_db_prefix)
+    await delete_topics(own.kafka_bootstrap, own.kafka_topic_prefix)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 from shared.mongo.client import connect_store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +92,17 @@ async def drop_databases(mongodb_url: str, prefix: str) -> None:
                 await store.client.drop_database(name)
     finally:
         await store.close()
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Deletes what a test run or bench created in Kafka (its own prefix only: the services
+    create every topic under their prefix at start), so that the broker does not collect
+    thousands of partitions across runs and slow down every topic created after them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names, timeout_ms=30_000)
+    finally:
+        await admin.close()
