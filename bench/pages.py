@@ -4,8 +4,9 @@
 
 `--contacts` contacts across `--orgs` organisations, `--big` of them in the bench's own, are
 written straight into both services' databases as the services store them (the contacts
-service's documents and the groups service's projection; one in ten archived; the first
-`--members` of the bench's organisation in a group created through the API), without events:
+service's documents and the groups service's projection, and both services' membership
+index; one in ten archived; the first `--members` of the bench's organisation in a group
+created through the API), without events:
 seeding half a million contacts through the API would take hours on the local store. Then,
 one request at a time, `--reads` times each:
 - the first and the tenth page (`--page-size` 50, the cursor followed) of `GET /v1/contacts` with no
@@ -54,6 +55,7 @@ from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.listing import SORTS, ContactFilter
 from services.groups.adapters.contact_projection import MongoContactProjection
 from shared.mongo.client import Document, Store, connect_store
+from shared.mongo.memberships import membership_id
 from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings
 
@@ -97,6 +99,9 @@ async def seed(
     services' databases, 1,000 at a time; returns the seconds it took."""
     contacts = store.client[settings.database_name("contacts")]["contacts"]
     projection = store.client[settings.database_name("groups")]["contacts"]
+    membership_collections = [
+        store.client[settings.database_name(service)]["memberships"] for service in SERVICES
+    ]
     phones = phone_numbers(sum(sizes))
     started = time.perf_counter()
     offset = 0
@@ -115,6 +120,18 @@ async def seed(
                     doc["groups"] = [group]
             await contacts.insert_many(docs, ordered=False)
             await projection.insert_many([projected(doc) for doc in docs], ordered=False)
+            joined = [
+                {
+                    "_id": membership_id(group, doc["_id"]),
+                    "group_id": group,
+                    "contact_id": doc["_id"],
+                }
+                for doc in docs
+                if doc.get("groups")
+            ]
+            if joined:
+                for memberships in membership_collections:
+                    await memberships.insert_many(joined, ordered=False)
     return time.perf_counter() - started
 
 

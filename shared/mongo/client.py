@@ -227,6 +227,13 @@ async def ensure_indexes(
         await collection.create_indexes(missing)
 
 
+async def count_matching(collection: AsyncCollection[Document], query: Document) -> int:
+    """The `count` command, where `count_documents` sends an aggregation: the local store
+    counts the command's query from an index when it can (MongoDB counts either way)."""
+    reply = await collection.database.command("count", collection.name, query=query)
+    return int(reply["n"])
+
+
 async def membership_page(
     collection: AsyncCollection[Document], org_id: str, after: str | None, limit: int
 ) -> list[tuple[str, list[str]]]:

@@ -1,13 +1,16 @@
-"""The local store hands equality conditions to SQLite's indexes (the project's FerretDB patch,
-`deploy/local/ferretdb/patches/pushdown.patch`), and that changes no result.
+"""The local store hands conditions, sorts and counts to SQLite's indexes (the project's FerretDB
+patch, `deploy/local/ferretdb/patches/typed-keys.patch`), and that changes no result.
 
 Hypothesis writes documents whose fields hold every kind of value (strings with quotes,
-backslashes and any character, numbers of each BSON type, booleans, null, ObjectIds, dates,
-arrays, embedded documents, or nothing at all) and filters of equalities, `$eq`, `$in` and
-`$and` over them. Each filter is run as it is, pushed down, and wrapped in a one-branch
-`$or`, which no store pushes down: FerretDB then evaluates it in memory, its unpatched path.
-Both must return the same documents in the same order. On MongoDB the test checks the same
-equality and costs nothing more.
+backslashes and any character, numbers of each BSON type on both sides of 2**53, booleans,
+null, ObjectIds, dates, arrays, embedded documents, or nothing at all) and queries over them:
+equalities, `$eq`, `$in`, ranges, `$and`, `$or` (among them the keyset shape of a next
+page), each with a sort ending in `_id` (which the patch pushes down), a skip and a limit,
+and counts. Each query is run as it is, pushed down, and again as `{$nor: [{$nor: [filter]}]}`
+sorted by the same keys and then a dotted path, which the patch pushes nothing of: FerretDB
+then evaluates and sorts in memory, its unpatched path. Both must return the same documents in
+the same order, and the count command the same number. On MongoDB the test checks the same
+equalities and costs nothing more.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from bson import Int64, ObjectId
 from hypothesis import HealthCheck, event, given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.mongo.client import Document, Store, connect_store
@@ -42,8 +45,8 @@ strings = st.sampled_from(["", "o1", "O1", "o1 ", 'q"uote', "back\\slash", "<tag
 scalars = st.one_of(
     strings,
     st.sampled_from([0, 1, -1, 2**40]),
-    st.sampled_from([Int64(1), Int64(2**40)]),
-    st.sampled_from([1.0, 0.5, -0.0, 1e300]),
+    st.sampled_from([Int64(1), Int64(2**40), Int64(2**53), Int64(2**53 + 1), Int64(-(2**62))]),
+    st.sampled_from([1.0, 0.5, -0.0, 1e300, float(2**53), -1.5]),
     st.booleans(),
     st.none(),
     st.sampled_from(OBJECT_IDS),
@@ -79,37 +82,64 @@ def documents(draw: st.DrawFn) -> list[Document]:
     return docs
 
 
+RANGES = ("$gt", "$gte", "$lt", "$lte")
+
+
 def condition(draw: st.DrawFn, anchor: Any) -> Any:
-    """A value to equal, `$eq` or `$in`: the anchor document's value (or one of its array's
-    elements) two times in three, so that conjunctions match too."""
+    """A value to equal, `$eq`, `$in` or bound: the anchor document's value (or one of its
+    array's elements) two times in three, so that conjunctions match too."""
     known = [anchor, *anchor] if isinstance(anchor, list) else [anchor]
     one = st.one_of(st.sampled_from(known), st.sampled_from(known), values)
     one = one if anchor is not MISSING else values
-    form = draw(st.sampled_from(["plain", "eq", "in"]))
+    form = draw(st.sampled_from(["plain", "eq", "in", "range", "interval"]))
     if form == "plain":
         return draw(one)
     if form == "eq":
         return {"$eq": draw(one)}
-    return {"$in": draw(st.lists(one, min_size=1, max_size=4))}
+    if form == "in":
+        return {"$in": draw(st.lists(one, min_size=1, max_size=4))}
+    if form == "range":
+        return {draw(st.sampled_from(RANGES)): draw(one)}
+    return {
+        draw(st.sampled_from(RANGES[:2])): draw(one),
+        draw(st.sampled_from(RANGES[2:])): draw(one),
+    }
+
+
+def keyset(draw: st.DrawFn, anchor: Document, field: str, direction: int) -> Document:
+    """The condition of the page after the anchor document in a sort by field then `_id`."""
+    op = "$gt" if direction > 0 else "$lt"
+    value = anchor.get(field)
+    return {"$or": [{field: {op: value}}, {field: value, "_id": {op: anchor["_id"]}}]}
 
 
 @st.composite
-def filters(draw: st.DrawFn, docs: list[Document]) -> Document:
-    """Conditions on `_id` and the fields, side by side or in a `$and`."""
-    anchor = draw(st.sampled_from(docs)) if docs else {}
-    keys = draw(st.lists(st.sampled_from(["_id", *FIELDS]), min_size=1, max_size=3, unique=True))
+def queries(draw: st.DrawFn, docs: list[Document]) -> tuple[Document, list[tuple[str, int]]]:
+    """Conditions on `_id` and the fields, side by side, in a `$and` or in a `$or`, with a
+    sort by the fields and `_id`."""
+    anchor = draw(st.sampled_from(docs)) if docs else {"_id": 0}
+    sort_fields = draw(st.lists(st.sampled_from(FIELDS), max_size=2, unique=True))
+    directions = draw(st.lists(st.sampled_from([ASCENDING, DESCENDING]), min_size=3, max_size=3))
+    sort = [*zip(sort_fields, directions, strict=False), ("_id", directions[-1])]
+    keys = draw(st.lists(st.sampled_from(["_id", *FIELDS]), max_size=3, unique=True))
     parts = [{key: condition(draw, anchor.get(key, MISSING))} for key in keys]
-    if len(parts) > 1 and draw(st.booleans()):
-        return {"$and": parts}
-    return {k: v for part in parts for k, v in part.items()}
+    shape = draw(st.sampled_from(["plain", "and", "or", "keyset"]))
+    if shape == "keyset":
+        parts.append(keyset(draw, anchor, sort[0][0], sort[0][1]))
+    if shape == "or" and parts:
+        return {"$or": parts}, sort
+    if shape in ("and", "keyset") and parts:
+        return {"$and": parts}, sort
+    return {k: v for part in parts for k, v in part.items()}, sort
 
 
 @dataclass
 class Tally:
     examples: int = 0
-    filters: int = 0
+    queries: int = 0
     pushed: int = 0
     matched: int = 0
+    limited: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +154,13 @@ async def store(settings: ServiceSettings) -> AsyncIterator[Store]:
 
 @pytest.fixture(scope="module")
 async def collection(store: Store, settings: ServiceSettings) -> AsyncCollection[Document]:
-    """Indexed as the services index: a field alone, and first of a compound index."""
+    """Indexed as the services index: a field alone, first of a compound index, and with
+    `_id` after it in both directions (a sort's index)."""
     things = store.client[settings.database_name("pushdown")][f"things_{uuid.uuid4().hex[:8]}"]
     await things.create_index([("a", ASCENDING)])
     await things.create_index([("b", ASCENDING), ("a", ASCENDING)])
+    await things.create_index([("a", DESCENDING), ("_id", DESCENDING)])
+    await things.create_index([("b", ASCENDING), ("_id", ASCENDING)])
     return things
 
 
@@ -149,7 +182,7 @@ async def pushed_down(things: AsyncCollection[Document], flt: Document) -> bool:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
-async def test_pushed_down_filters_return_what_the_unpatched_evaluation_returns(
+async def test_pushed_down_queries_return_what_the_unpatched_evaluation_returns(
     collection: AsyncCollection[Document], tally: Tally, data: st.DataObject
 ) -> None:
     docs = data.draw(documents(), label="documents")
@@ -157,22 +190,32 @@ async def test_pushed_down_filters_return_what_the_unpatched_evaluation_returns(
     if docs:
         await collection.insert_many(docs)
     for _ in range(4):
-        flt = data.draw(filters(docs), label="filter")
-        note(f"filter {flt!r}")
-        pushed = await collection.find(flt).sort("_id", ASCENDING).to_list()
-        in_memory = await collection.find({"$or": [flt]}).sort("_id", ASCENDING).to_list()
-        assert pushed == in_memory, f"{flt!r}: pushed {pushed!r}, in memory {in_memory!r}"
+        flt, sort = data.draw(queries(docs), label="query")
+        skip = data.draw(st.sampled_from([0, 0, 1]), label="skip")
+        limit = data.draw(st.sampled_from([0, 0, 1, 3]), label="limit")
+        note(f"filter {flt!r} sort {sort!r} skip {skip} limit {limit}")
+        unpushed = {"$nor": [{"$nor": [flt]}]}
+        pushed = await collection.find(flt, sort=sort, skip=skip, limit=limit).to_list()
+        in_memory = await collection.find(
+            unpushed, sort=[*sort, ("no.such", ASCENDING)], skip=skip, limit=limit
+        ).to_list()
+        assert pushed == in_memory, f"{flt!r} {sort!r}: pushed {pushed!r}, in memory {in_memory!r}"
+        counted = await collection.database.command("count", collection.name, query=flt)
+        everything = await collection.find(unpushed).to_list()
+        assert counted["n"] == len(everything), f"count of {flt!r}"
         if await pushed_down(collection, flt):
             tally.pushed += 1
             event("pushed down")
-        tally.filters += 1
+        tally.queries += 1
         tally.matched += bool(pushed)
+        tally.limited += bool(limit and len(everything) > limit + skip)
     tally.examples += 1
 
 
 def test_the_property_ran_and_pushed_down(tally: Tally, store: Store) -> None:
     """Zero examples, or none pushed down on the local store, would be a silent pass."""
     print(f"\npushdown vs in memory: {tally}")
-    assert tally.examples > 0 and tally.matched > tally.filters // 4
+    assert tally.examples > 0 and tally.matched > tally.queries // 4
+    assert tally.limited > tally.queries // 20
     if store.ferretdb:
-        assert tally.pushed > tally.filters // 4
+        assert tally.pushed > tally.queries // 4

@@ -92,7 +92,7 @@ func run(logger *slog.Logger, listen, dataDir string) error {
 			if dep.Path == ferretModule {
 				// The build metadata names our patches (see patches/README.md): the
 				// services look for it before relying on `_id` pushdown.
-				version.Get().Version = dep.Version + "+roster.idpushdown.eqpushdown"
+				version.Get().Version = dep.Version + "+roster.idpushdown.typedkeys"
 			}
 		}
 	}

@@ -22,24 +22,35 @@ from services.contacts.domain.model import Contact
 from services.contacts.service_layer.ports import ImportMark
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import DUPLICATE_KEY, Document, Store, ensure_indexes
+from shared.mongo.memberships import MembershipIndex
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, versioned_entries
 
 SOURCE = "roster/contacts"
 # Which import row last wrote the contact (see `ImportMark`).
 LAST_IMPORT = "last_import"
 
-CONTACT_INDEXES = [
-    IndexModel([("org_id", ASCENDING), ("phone_key", ASCENDING)], unique=True, name="org_phone"),
-    IndexModel(
+
+def _listing(name: str, field: str, direction: int) -> IndexModel:
+    """A page of an organisation's contacts of one status in one sort order (see
+    `domain/listing.py`: `_id` breaks ties in the sort's direction), read from the index
+    and stopped at the page's end, on MongoDB and on the local store."""
+    return IndexModel(
         [
             ("org_id", ASCENDING),
+            ("deleted", ASCENDING),
             ("status", ASCENDING),
-            ("created_at", DESCENDING),
-            ("_id", DESCENDING),
+            (field, direction),
+            ("_id", direction),
         ],
-        name="org_status_created",
-    ),
-    IndexModel([("org_id", ASCENDING), ("groups", ASCENDING)], name="org_groups"),
+        name=name,
+    )
+
+
+CONTACT_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("phone_key", ASCENDING)], unique=True, name="org_phone"),
+    _listing("list_by_created", "created_at", DESCENDING),
+    _listing("list_by_updated", "updated_at", DESCENDING),
+    _listing("list_by_name", "name_sort", ASCENDING),
     IndexModel([("org_id", ASCENDING), ("category", ASCENDING)], name="org_category"),
     OUTBOX_INDEX,
 ]
@@ -96,9 +107,12 @@ class ContactCollection:
         if phone_hints is None:
             phone_hints = store.ferretdb
         self.phones = PhoneDirectory(db["contact_phones"], store) if phone_hints else None
+        # Each group's members, by `_id` (see `shared.mongo.memberships`).
+        self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, CONTACT_INDEXES)
+        await self.membership_index.backfill(self.collection)
 
     async def find_by_ids(self, ids: Sequence[str], projection: Document) -> list[Document]:
         return await self.store.find_by_ids(self.collection, ids, projection)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.contacts.adapters.contact_collection import ContactCollection
-from shared.mongo.client import Document, membership_page
+from shared.mongo.client import membership_page
 
 
 class MongoContactMemberships:
@@ -22,39 +22,38 @@ class MongoContactMemberships:
         removed: Sequence[str],
     ) -> None:
         """Applied as announced: the groups service decides who may join (and announces a
-        removal for a contact it refused). Version-guarded per contact and group. The guard is
-        in the filter where `_id` filters are indexed; stock FerretDB scans the collection for
-        any filter beyond `_id`, so there the contacts are read by id first (only this consumer
-        writes `groups`)."""
+        removal for a contact it refused). Version-guarded per contact and group: the contacts
+        are read by id first (only this consumer writes `groups` and the membership index),
+        and only those the change is not older for are written, each once in `groups` and once in
+        the membership index."""
         seq_field = f"group_seq.{group_id}"
-        changes: list[tuple[Sequence[str], Document]] = [
-            (added, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}),
-            (removed, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}),
-        ]
         store, collection = self._contacts.store, self._contacts.collection
-        if store.ids_indexed:
-            guard: Document = {
-                "org_id": org_id,
-                "$or": [{seq_field: {"$exists": False}}, {seq_field: {"$lt": sequence}}],
-            }
-            for ids, change in changes:
-                if ids:
-                    await store.update_by_ids(collection, ids, change, guard)
-            return
         docs = await store.find_by_ids(collection, [*added, *removed], {"org_id": 1, seq_field: 1})
+        # The change's own sequence again (a redelivery after a crash between the writes below)
+        # is written again: every write here is idempotent.
         newer = {
             d["_id"]
             for d in docs
-            if d["org_id"] == org_id and int((d.get("group_seq") or {}).get(group_id, 0)) < sequence
+            if d["org_id"] == org_id
+            and int((d.get("group_seq") or {}).get(group_id, 0)) <= sequence
         }
-        for ids, change in changes:
-            await store.update_by_ids(collection, [i for i in ids if i in newer], change)
+        joining = [i for i in added if i in newer]
+        leaving = [i for i in removed if i in newer]
+        await store.update_by_ids(
+            collection, joining, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}
+        )
+        await store.update_by_ids(
+            collection, leaving, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
+        )
+        await self._contacts.membership_index.add(group_id, joining)
+        await self._contacts.membership_index.remove(group_id, leaving)
 
     async def remove_group(self, org_id: str, group_id: str) -> None:
         """The group was deleted: no contact is in it any more."""
         await self._contacts.collection.update_many(
             {"org_id": org_id, "groups": group_id}, {"$pull": {"groups": group_id}}
         )
+        await self._contacts.membership_index.remove_group(group_id)
 
     async def memberships(
         self, org_id: str, after: str | None, limit: int

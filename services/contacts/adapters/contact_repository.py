@@ -23,7 +23,7 @@ from services.contacts.domain.listing import SORTS, ContactFilter
 from services.contacts.domain.model import Contact
 from shared.contactql.mongo_filter import query_filter
 from shared.contracts.contacts import ContactUpdated
-from shared.mongo.client import Document, is_duplicate_key
+from shared.mongo.client import IDS_PER_QUERY, Document, count_matching, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, PURGE, outbox_update
 
 
@@ -107,7 +107,7 @@ class MongoContactRepository:
         limit: int,
     ) -> builtins.list[Contact]:
         field, direction = SORTS[sort]
-        query = filter_document(org_id, flt)
+        query = await self._scoped(org_id, flt)
         if after is not None:
             op = "$gt" if direction > 0 else "$lt"
             keyset = {"$or": [{field: {op: after[0]}}, {field: after[0], "_id": {op: after[1]}}]}
@@ -122,7 +122,19 @@ class MongoContactRepository:
         return [contact_from_document(doc) async for doc in cursor]
 
     async def count(self, org_id: str, flt: ContactFilter) -> int:
-        return await self._contacts.collection.count_documents(filter_document(org_id, flt))
+        return await count_matching(self._contacts.collection, await self._scoped(org_id, flt))
+
+    async def _scoped(self, org_id: str, flt: ContactFilter) -> Document:
+        """The filter, and for a group of at most `IDS_PER_QUERY` members their ids, from the
+        membership index: the store then reads only them, in the listing index, however many
+        other contacts the organisation has. A larger group is a tenth of the organisation or
+        more at 100,000 contacts: walking the listing index finds a page of it soon enough."""
+        query = filter_document(org_id, flt)
+        if flt.group:
+            members = await self._contacts.membership_index.page(flt.group, None, IDS_PER_QUERY + 1)
+            if len(members) <= IDS_PER_QUERY:
+                query = {"$and": [query, {"_id": {"$in": members}}]}
+        return query
 
     async def with_field_value(
         self, org_id: str, key: str, *, other_than_type: str | None, limit: int
@@ -143,13 +155,16 @@ def filter_document(org_id: str, flt: ContactFilter) -> Document:
         query["status"] = flt.status
     if flt.category:
         query["category"] = flt.category
+    # `$elemMatch` rather than equality: the local store cannot index array elements, and
+    # leaves this condition to the handler instead of reading every contact in any group.
     if flt.group:
-        query["groups"] = flt.group
+        query["groups"] = {"$elemMatch": {"$eq": flt.group}}
     if flt.q:
         pattern = {"$regex": re.escape(flt.q.strip()), "$options": "i"}
         query["$or"] = [{"name": pattern}, {"phone": pattern}, {"email": pattern}]
     if flt.query is not None:
         query = {"$and": [query, query_filter(flt.query)]}
     if flt.within_groups is not None:
-        query = {"$and": [query, {"groups": {"$in": list(flt.within_groups)}}]}
+        within = {"$elemMatch": {"$in": list(flt.within_groups)}}
+        query = {"$and": [query, {"groups": within}]}
     return query

@@ -13,7 +13,7 @@ from services.contacts.adapters.contact_collection import SOURCE
 from services.contacts.domain.errors import DuplicateField, VersionConflict
 from services.contacts.domain.fields import FieldDefinition
 from shared.contactql.values import FieldType
-from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
+from shared.mongo.client import Document, count_matching, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import (
     OUTBOX,
     OUTBOX_INDEX,
@@ -125,7 +125,7 @@ class MongoFieldRepository:
         return {d.key: d.type for d in await self.all(org_id)}
 
     async def count(self, org_id: str) -> int:
-        return await self.collection.count_documents({"org_id": org_id, "deleted": False})
+        return await count_matching(self.collection, {"org_id": org_id, "deleted": False})
 
     def _entries(self, definition: FieldDefinition) -> list[Document]:
         return outbox_entries(

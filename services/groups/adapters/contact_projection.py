@@ -29,6 +29,7 @@ from shared.mongo.client import (
     ensure_indexes,
     membership_page,
 )
+from shared.mongo.memberships import MembershipIndex
 
 PAGE = 1000
 
@@ -81,9 +82,12 @@ class MongoContactProjection:
     def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
         self.collection = db["contacts"]
         self._store = store
+        # Each group's members, by `_id` (see `shared.mongo.memberships`).
+        self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, PROJECTION_INDEXES)
+        await self.membership_index.backfill(self.collection)
 
     async def get(self, org_id: str, contact_id: str) -> MemberContact | None:
         doc = await self.collection.find_one({"_id": contact_id})
@@ -154,51 +158,51 @@ class MongoContactProjection:
         )
         found = {d["_id"]: _contact(d) for d in docs if d["org_id"] == org_id}
         refused = [i for i in ids if i not in found or not found[i].can_be_member]
-        joining = [
-            i
-            for i in ids
-            if i in found and found[i].can_be_member and group_id not in found[i].groups
-        ]
+        members = [i for i in ids if i in found and found[i].can_be_member]
+        joining = [i for i in members if group_id not in found[i].groups]
         await self._store.update_by_ids(
             self.collection, joining, {"$addToSet": {"groups": group_id}}
         )
+        # Every member, not only those joining: after a crash between these two writes, the
+        # redelivered change finds them in `groups` already.
+        await self.membership_index.add(group_id, members)
         return len(joining), refused
 
     async def remove_from_group(self, group_id: str, ids: Sequence[str]) -> int:
         """By `_id`; the ids come from the group's own events."""
-        return await self._store.update_by_ids(
+        removed = await self._store.update_by_ids(
             self.collection, ids, {"$pull": {"groups": group_id}}
         )
+        await self.membership_index.remove(group_id, ids)
+        return removed
 
     async def remove_group(self, org_id: str, group_id: str) -> int:
         result = await self.collection.update_many(
             {"org_id": org_id, "groups": group_id}, {"$pull": {"groups": group_id}}
         )
+        await self.membership_index.remove_group(group_id)
         return result.modified_count
 
     async def members(
         self, org_id: str, group_id: str, *, after: str | None, limit: int
     ) -> list[MemberContact]:
-        return [
-            _contact(doc)
-            for doc in await self._page(self._in_group(org_id, group_id), after, limit)
-        ]
+        """A range of the membership index, then those contacts by `_id`: the work is the
+        page's, however large the group or the organisation."""
+        ids = await self.membership_index.page(group_id, after, limit)
+        docs = await self._store.find_by_ids(self.collection, ids)
+        by_id = {doc["_id"]: doc for doc in docs if doc["org_id"] == org_id}
+        return [_contact(by_id[i]) for i in ids if i in by_id]
 
     async def member_pages(self, org_id: str, group_id: str) -> AsyncIterator[list[MemberContact]]:
-        """Every member in id order, a page at a time (an export). On MongoDB a query per page:
-        the index answers it, and a slow reader holds no cursor. On FerretDB every page query
-        would read the whole collection, so one scan on the scanning connection (`pages`)."""
-        if self._store.ferretdb:
-            async for page in self.pages(org_id, group_id=group_id):
-                yield page
-            return
+        """Every member in id order, a page at a time (an export): a query per page, which
+        the membership index answers, so a slow reader holds no cursor."""
         after: str | None = None
         while page := await self.members(org_id, group_id, after=after, limit=PAGE):
             yield page
             after = page[-1].id
 
     async def count_members(self, org_id: str, group_id: str) -> int:
-        return await self.collection.count_documents(self._in_group(org_id, group_id))
+        return await self.membership_index.count(group_id)
 
     async def groups_of(self, org_id: str, contact_id: str) -> list[str] | None:
         contact = await self.get(org_id, contact_id)
@@ -240,11 +244,3 @@ class MongoContactProjection:
 
     def _in_group(self, org_id: str, group_id: str) -> Document:
         return {"org_id": org_id, "groups": group_id}
-
-    async def _page(self, query: Document, after: str | None, limit: int) -> list[Document]:
-        if after is not None:
-            query = {"$and": [query, {"_id": {"$gt": after}}]}
-        found = self.collection.find(
-            query, sort=[("_id", ASCENDING)], limit=limit, batch_size=limit
-        )
-        return await found.to_list()

@@ -17,7 +17,7 @@ from pymongo.errors import OperationFailure
 
 from services.groups.domain.errors import DuplicateGroupName, VersionConflict
 from services.groups.domain.model import Group, GroupType, SmartStatus, name_key
-from shared.mongo.client import Document, Store, ensure_indexes, is_duplicate_key
+from shared.mongo.client import Document, Store, count_matching, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
 from shared.mongo.outbox_values import drop_values, set_values_aside
 
@@ -126,7 +126,7 @@ class MongoGroupRepository:
         return _group(doc) if doc else None
 
     async def count(self, org_id: str) -> int:
-        return await self.collection.count_documents({"org_id": org_id, "deleted": False})
+        return await count_matching(self.collection, {"org_id": org_id, "deleted": False})
 
     async def smart_groups(self, org_id: str) -> list[Group]:
         """Asked for every contact event, so kept for a moment: this process's own writes
