@@ -217,14 +217,20 @@ def is_duplicate_key(exc: Exception) -> bool:
 
 
 async def ensure_indexes(
-    collection: AsyncCollection[Document], models: Sequence[IndexModel]
+    collection: AsyncCollection[Document],
+    models: Sequence[IndexModel],
+    retired: Sequence[str] = (),
 ) -> None:
     """Creates only the indexes that are missing: FerretDB v1.24 crashes the connection when
-    asked to create an index that already exists, which MongoDB treats as a no-op."""
+    asked to create an index that already exists, which MongoDB treats as a no-op. Drops the
+    `retired` ones a store created by an earlier version still has: every index costs writes."""
     existing = {index["name"] async for index in await collection.list_indexes()}
     missing = [m for m in models if m.document["name"] not in existing]
     if missing:
         await collection.create_indexes(missing)
+    for name in retired:
+        if name in existing:
+            await collection.drop_index(name)
 
 
 async def count_matching(collection: AsyncCollection[Document], query: Document) -> int:

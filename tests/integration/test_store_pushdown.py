@@ -192,7 +192,7 @@ async def test_pushed_down_queries_return_what_the_unpatched_evaluation_returns(
     for _ in range(4):
         flt, sort = data.draw(queries(docs), label="query")
         skip = data.draw(st.sampled_from([0, 0, 1]), label="skip")
-        limit = data.draw(st.sampled_from([0, 0, 1, 3]), label="limit")
+        limit = data.draw(st.sampled_from([0, 1, 1, 3]), label="limit")
         note(f"filter {flt!r} sort {sort!r} skip {skip} limit {limit}")
         unpushed = {"$nor": [{"$nor": [flt]}]}
         pushed = await collection.find(flt, sort=sort, skip=skip, limit=limit).to_list()
@@ -216,6 +216,6 @@ def test_the_property_ran_and_pushed_down(tally: Tally, store: Store) -> None:
     """Zero examples, or none pushed down on the local store, would be a silent pass."""
     print(f"\npushdown vs in memory: {tally}")
     assert tally.examples > 0 and tally.matched > tally.queries // 4
-    assert tally.limited > tally.queries // 20
+    assert tally.limited > tally.queries // 50
     if store.ferretdb:
         assert tally.pushed > tally.queries // 4

@@ -54,6 +54,8 @@ CONTACT_INDEXES = [
     IndexModel([("org_id", ASCENDING), ("category", ASCENDING)], name="org_category"),
     OUTBOX_INDEX,
 ]
+# Replaced by the `list_by_*` indexes and the membership index.
+RETIRED_INDEXES = ["org_status_created", "org_groups"]
 
 
 def versioned(
@@ -99,19 +101,20 @@ class ContactCollection:
         *,
         phone_hints: bool | None = None,
     ) -> None:
-        """`phone_hints`: find contacts by phone through a `PhoneDirectory` (default: on
-        FerretDB, whose only index is `_id`)."""
+        """`phone_hints`: find contacts by phone through a `PhoneDirectory` (default: on stock
+        FerretDB, whose only index is `_id`; the project's build answers the `org_phone` index
+        as MongoDB does, and a hint would only cost one more write per new contact)."""
         self.collection = db["contacts"]
         self.store = store
         self.wakeup = wakeup
         if phone_hints is None:
-            phone_hints = store.ferretdb
+            phone_hints = store.ferretdb and not store.ids_indexed
         self.phones = PhoneDirectory(db["contact_phones"], store) if phone_hints else None
         # Each group's members, by `_id` (see `shared.mongo.memberships`).
         self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
 
     async def create_indexes(self) -> None:
-        await ensure_indexes(self.collection, CONTACT_INDEXES)
+        await ensure_indexes(self.collection, CONTACT_INDEXES, RETIRED_INDEXES)
         await self.membership_index.backfill(self.collection)
 
     async def find_by_ids(self, ids: Sequence[str], projection: Document) -> list[Document]:
