@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, DeleteOne, IndexModel, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 from pymongo.monitoring import CommandListener
 
 from shared.logging import get_logger
@@ -231,6 +231,21 @@ async def ensure_indexes(
     for name in retired:
         if name in existing:
             await collection.drop_index(name)
+
+
+async def insert_unless_present(
+    collection: AsyncCollection[Document], docs: Sequence[Document]
+) -> set[int]:
+    """Inserts in one unordered command; returns the positions refused because a document
+    with the same key is already there (any other error is raised)."""
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return {e["index"] for e in errors}
+    return set()
 
 
 async def count_matching(collection: AsyncCollection[Document], query: Document) -> int:

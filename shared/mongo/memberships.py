@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
 
-from shared.mongo.client import DUPLICATE_KEY, IDS_PER_QUERY, Document, count_matching
+from shared.mongo.client import IDS_PER_QUERY, Document, count_matching, insert_unless_present
 
 # Group ids never hold this character (they are UUIDs), and it sorts right after the separator.
 SEPARATOR, AFTER_SEPARATOR = ":", ";"
@@ -46,12 +45,7 @@ class MembershipIndex:
                 {"_id": membership_id(group_id, c), "group_id": group_id, "contact_id": c}
                 for c in contact_ids[start : start + self._write_batch]
             ]
-            try:
-                await self.collection.insert_many(docs, ordered=False)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                    raise
+            await insert_unless_present(self.collection, docs)
 
     async def remove(self, group_id: str, contact_ids: Sequence[str]) -> None:
         for start in range(0, len(contact_ids), IDS_PER_QUERY):

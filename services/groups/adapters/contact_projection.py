@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Sequence
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from services.groups.domain.member import MEMBER_STATUS, MemberContact
 from shared.contactql.documents import (
@@ -22,11 +21,11 @@ from shared.contactql.documents import (
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
 from shared.mongo.client import (
-    DUPLICATE_KEY,
     Document,
     Store,
     bulk_write_in_chunks,
     ensure_indexes,
+    insert_unless_present,
     membership_page,
 )
 from shared.mongo.memberships import MembershipIndex
@@ -120,14 +119,8 @@ class MongoContactProjection:
     async def add_many(self, contacts: Sequence[MemberContact]) -> set[str]:
         """New contacts in one round trip; returns the ids that were already there."""
         docs = [{"_id": c.id, **_state(c), "groups": []} for c in contacts]
-        try:
-            await self.collection.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            return {docs[e["index"]]["_id"] for e in errors}
-        return set()
+        refused = await insert_unless_present(self.collection, docs)
+        return {docs[i]["_id"] for i in refused}
 
     async def add_placeholders(self, org_id: str, ids: Sequence[str]) -> None:
         """Contacts the contacts service reported active that this projection has not seen yet
@@ -139,12 +132,7 @@ class MongoContactProjection:
              "fields": {}, "groups": []}
             for i in dict.fromkeys(ids)
         ]  # fmt: skip
-        try:
-            await self.collection.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
+        await insert_unless_present(self.collection, docs)
 
     async def add_to_group(
         self, org_id: str, group_id: str, ids: Sequence[str]
