@@ -12,18 +12,15 @@ from services.contacts.adapters.contact_collection import (
     RETIRED_INDEXES,
     ContactCollection,
 )
-from shared.mongo.client import connect_store
 from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings
+from tests.support.scratch import scratch_database
 
 
 async def test_retired_indexes_are_dropped_and_current_ones_created(
     settings: ServiceSettings,
 ) -> None:
-    store = await connect_store(settings.mongodb_url)
-    name = settings.database_name(f"retire_{uuid.uuid4().hex[:6]}")
-    try:
-        db = store.client[name]
+    async with scratch_database(settings, f"retire_{uuid.uuid4().hex[:6]}") as (store, db):
         old = [IndexModel([("org_id", ASCENDING), ("groups", ASCENDING)], name=RETIRED_INDEXES[1])]
         await db["contacts"].create_indexes(old)
         contacts = ContactCollection(db, store, OutboxWakeup())
@@ -33,6 +30,3 @@ async def test_retired_indexes_are_dropped_and_current_ones_created(
             names = {index["name"] async for index in await db["contacts"].list_indexes()}
             assert not names & set(RETIRED_INDEXES)
             assert {m.document["name"] for m in CONTACT_INDEXES} <= names
-    finally:
-        await store.client.drop_database(name)
-        await store.close()

@@ -10,20 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.mongo.client import Document, Store, connect_store
+from shared.mongo.client import Document
 from shared.mongo.memberships import MembershipIndex
 from shared.settings import ServiceSettings
+from tests.support.scratch import scratch_database
 
 
 @pytest.fixture
 async def database(settings: ServiceSettings) -> AsyncIterator[AsyncDatabase[Document]]:
-    store: Store = await connect_store(settings.mongodb_url)
-    name = settings.database_name(f"memberships_{uuid.uuid4().hex[:6]}")
-    try:
-        yield store.client[name]
-    finally:
-        await store.client.drop_database(name)
-        await store.close()
+    async with scratch_database(settings, f"memberships_{uuid.uuid4().hex[:6]}") as (_, db):
+        yield db
 
 
 async def all_pages(index: MembershipIndex, group: str, size: int) -> list[str]:

@@ -9,18 +9,18 @@ import httpx
 from pymongo import UpdateOne
 
 from services.contacts.bootstrap import ContactsService
-from shared.mongo.client import bulk_write_in_chunks, connect_store
+from shared.mongo.client import bulk_write_in_chunks
 from shared.mongo.outbox import HAS_EVENTS
 from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
 from tests.support.eventually import eventually
 from tests.support.kafka import TopicTail
+from tests.support.scratch import scratch_database
 
 
 async def test_bulk_updates_larger_than_the_store_pool_complete(settings: ServiceSettings) -> None:
-    store = await connect_store(settings.mongodb_url)
-    collection = store.client[settings.database_name("bulkload")]["docs"]
-    try:
+    async with scratch_database(settings, "bulkload") as (store, db):
+        collection = db["docs"]
         await collection.insert_many([{"_id": f"d{i}", "done": False} for i in range(300)])
         # A filter beyond `_id` alone, like the relay's: FerretDB reads it through a cursor.
         updates = [
@@ -35,9 +35,6 @@ async def test_bulk_updates_larger_than_the_store_pool_complete(settings: Servic
             "_id": "d299",
             "done": True,
         }
-    finally:
-        await store.client.drop_database(settings.database_name("bulkload"))
-        await store.close()
 
 
 async def test_a_full_batch_is_published_once_and_settled(

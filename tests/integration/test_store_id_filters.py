@@ -18,21 +18,18 @@ from services.contacts.adapters.contact_collection import ContactCollection
 from services.contacts.adapters.contact_memberships import MongoContactMemberships
 from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.model import Contact
-from shared.mongo.client import Document, Store, connect_store
+from shared.mongo.client import Document, Store
 from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings
+from tests.support.scratch import scratch_database
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 async def real_store(settings: ServiceSettings) -> AsyncIterator[Store]:
-    opened = await connect_store(settings.mongodb_url)
-    try:
+    async with scratch_database(settings, "idfilters") as (opened, _):
         yield opened
-    finally:
-        await opened.client.drop_database(settings.database_name("idfilters"))
-        await opened.close()
 
 
 @pytest.fixture(params=[True, False], ids=["indexed", "per-id"])

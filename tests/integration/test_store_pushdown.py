@@ -28,9 +28,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.mongo.client import Document, Store, connect_store
+from shared.mongo.client import Document, Store
 from shared.settings import ServiceSettings
+from tests.support.scratch import scratch_database
 
 MAX_EXAMPLES = 150
 FIELDS = ("a", "b")
@@ -143,20 +145,25 @@ class Tally:
 
 
 @pytest.fixture(scope="module")
-async def store(settings: ServiceSettings) -> AsyncIterator[Store]:
-    opened = await connect_store(settings.mongodb_url)
-    try:
+async def scratch(
+    settings: ServiceSettings,
+) -> AsyncIterator[tuple[Store, AsyncDatabase[Document]]]:
+    async with scratch_database(settings, "pushdown") as opened:
         yield opened
-    finally:
-        await opened.client.drop_database(settings.database_name("pushdown"))
-        await opened.close()
 
 
 @pytest.fixture(scope="module")
-async def collection(store: Store, settings: ServiceSettings) -> AsyncCollection[Document]:
+def store(scratch: tuple[Store, AsyncDatabase[Document]]) -> Store:
+    return scratch[0]
+
+
+@pytest.fixture(scope="module")
+async def collection(
+    scratch: tuple[Store, AsyncDatabase[Document]],
+) -> AsyncCollection[Document]:
     """Indexed as the services index: a field alone, first of a compound index, and with
     `_id` after it in both directions (a sort's index)."""
-    things = store.client[settings.database_name("pushdown")][f"things_{uuid.uuid4().hex[:8]}"]
+    things = scratch[1][f"things_{uuid.uuid4().hex[:8]}"]
     await things.create_index([("a", ASCENDING)])
     await things.create_index([("b", ASCENDING), ("a", ASCENDING)])
     await things.create_index([("a", DESCENDING), ("_id", DESCENDING)])
