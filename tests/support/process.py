@@ -25,6 +25,10 @@ def free_port() -> int:
         return port
 
 
+class PortTaken(Exception):
+    """The service could not bind its port: another process took it first."""
+
+
 class ServiceProcess:
     def __init__(self, service: str, env: dict[str, str], log_path: Path) -> None:
         self.service = service
@@ -33,9 +37,28 @@ class ServiceProcess:
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started = False
 
     def start(self, extra_env: dict[str, str] | None = None, timeout_s: float = 60) -> None:
+        """Starts the service and waits until it is ready. `free_port` only finds a port that
+        was free a moment ago: an outgoing connection may take it before the service binds. A
+        first start then moves to another port (nobody has used the URL yet); a restart keeps
+        its URL and tries the same port again."""
+        for attempt in range(3):
+            try:
+                self._start_once(extra_env, timeout_s)
+                return
+            except PortTaken:
+                if attempt == 2:
+                    raise
+                if not self.started:
+                    self.port = free_port()
+                    self.url = f"http://127.0.0.1:{self.port}"
+                time.sleep(1)
+
+    def _start_once(self, extra_env: dict[str, str] | None, timeout_s: float) -> None:
         log = self.log_path.open("ab")
+        logged_before = len(self.log_text())
         self.proc = subprocess.Popen(
             [str(ROSTER), "serve", self.service, "--port", str(self.port)],
             env={**self.env, **(extra_env or {})},
@@ -46,9 +69,12 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if "address already in use" in self.log_text()[logged_before:]:
+                    raise PortTaken(self.port)
                 raise AssertionError(f"{self.service} exited at start:\n{self.log_tail()}")
             try:
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    self.started = True
                     return
             except httpx.HTTPError:
                 pass
@@ -68,6 +94,8 @@ class ServiceProcess:
                 self.proc.kill()
                 self.proc.wait()
 
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
     def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(self.log_text().splitlines()[-lines:])
