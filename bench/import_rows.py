@@ -15,7 +15,9 @@ Prints, from one run:
 - the store's cost of one read and one update by `_id` of a contact document: on FerretDB each
   membership is read and written by `_id` in both services (run with `--collections 0` to see
   the import without them);
-- the CPU time each process spent per row, from the upload until `completed`.
+- the CPU time each process spent per row, from the upload until `completed`;
+- Kafka records published per row, and the store commands each service sent per row (with the
+  documents they wrote and their time), the costliest by command and collection listed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pymongo import UpdateOne
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.support import (
+    WorkMeter,
     bench_run,
     contact_documents,
     cpu_labels,
@@ -40,6 +43,7 @@ from bench.support import (
     parse_args,
     phone_numbers,
     raw_insert,
+    work_labels,
     write_csv,
 )
 from shared.contactql.values import FieldType, FieldValue
@@ -57,6 +61,7 @@ FIGURES = (
     "store read by _id",
     "store update by _id",
     *cpu_labels("row", metered_processes(*SERVICES)),
+    *work_labels("row", SERVICES),
 )
 
 
@@ -108,8 +113,8 @@ async def run(args: argparse.Namespace) -> None:
         read_s, update_s = await id_costs(bench.endpoints.mongodb_url, raw_db, ids)
         services = await bench.start(*SERVICES)
         importer = services[2]
-        meter = bench.meter(services)
-        async with meter.measure():
+        meter, work = bench.meter(services), WorkMeter(services)
+        async with work.measure(), meter.measure():
             imported = await import_file(importer.url, bench.headers, file)
         rss = peak_rss_mb(importer)
     job, total_s, contacts_s = imported.job, imported.total_s, imported.contacts_s
@@ -123,6 +128,7 @@ async def run(args: argparse.Namespace) -> None:
     figure("store read by _id", f"{read_s * 1000:10.2f} ms")
     figure("store update by _id", f"{update_s * 1000:10.2f} ms")
     meter.report("row", args.rows)
+    work.report("row", args.rows)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.contacts.adapters.contact_collection import CONTACT_INDEXES, new_document
 from services.contacts.domain.model import Contact
@@ -46,6 +47,14 @@ PREFIXES = [
 COLLECTIONS = ["Parents", "Teachers", "Nurses", "Farmers"]
 # Every figure line reads "<label> : <value>", the label padded to this width.
 LABEL_WIDTH = 30
+# The samples of the services' /metrics that `WorkMeter` adds up.
+PUBLISHED = "roster_events_published_total"
+STORE_COMMANDS_SAMPLE = "roster_store_commands_total"
+STORE_DOCUMENTS_SAMPLE = "roster_store_statement_documents_total"
+STORE_SECONDS_SAMPLE = "roster_store_command_seconds_total"
+WORK_SAMPLES = frozenset(
+    {PUBLISHED, STORE_COMMANDS_SAMPLE, STORE_DOCUMENTS_SAMPLE, STORE_SECONDS_SAMPLE}
+)
 
 
 # --- arguments and output -------------------------------------------------------------------
@@ -197,6 +206,74 @@ class CpuMeter:
                 figure(f"cpu/{per} {name}", f"       n/a ({why})")
             else:
                 figure(f"cpu/{per} {name}", f"{spent / count * 1e6:10,.0f} us ({spent:.2f} s)")
+
+
+@dataclass
+class WorkMeter:
+    """What the services asked of the store and of Kafka in the measured phases, from their
+    own `/metrics` (see shared/mongo/command_metrics.py): store commands, the documents they
+    carried and their time, by service, command and collection; Kafka records published."""
+
+    services: Sequence[ServiceProcess]
+    spent: dict[tuple[str, ...], float] = field(default_factory=dict)
+
+    async def _scrape(self) -> dict[tuple[str, ...], float]:
+        values: dict[tuple[str, ...], float] = {}
+        async with httpx.AsyncClient(timeout=10) as client:
+            for service in self.services:
+                text = (await client.get(service.url + "/metrics")).text
+                for family in text_string_to_metric_families(text):
+                    for sample in family.samples:
+                        if sample.name not in WORK_SAMPLES:
+                            continue
+                        labels = sample.labels
+                        key = (
+                            service.service,
+                            sample.name,
+                            labels.get("command") or labels.get("type", ""),
+                            labels.get("collection") or labels.get("topic", ""),
+                        )
+                        values[key] = values.get(key, 0.0) + sample.value
+        return values
+
+    @asynccontextmanager
+    async def measure(self) -> AsyncIterator[None]:
+        before = await self._scrape()
+        yield
+        for key, value in (await self._scrape()).items():
+            self.spent[key] = self.spent.get(key, 0.0) + value - before.get(key, 0.0)
+
+    def total(self, sample: str, service: str | None = None) -> float:
+        return sum(v for k, v in self.spent.items() if k[1] == sample and service in (None, k[0]))
+
+    def report(self, per: str, count: int, top: int = 12) -> None:
+        """Kafka records per unit; for each service, store commands, what they wrote (documents
+        inserted, update and delete statements) and store time per unit; then the costliest
+        (service, command, collection) lines by store time."""
+        figure(f"kafka records/{per}", f"{self.total(PUBLISHED) / count:10.2f}")
+        for service in self.services:
+            name = service.service
+            commands = self.total(STORE_COMMANDS_SAMPLE, name) / count
+            documents = self.total(STORE_DOCUMENTS_SAMPLE, name) / count
+            ms = self.total(STORE_SECONDS_SAMPLE, name) / count * 1000
+            figure(
+                f"store/{per} {name}",
+                f"{commands:10.3f} commands, {documents:.2f} written, {ms:.2f} ms",
+            )
+        lines = [(v, k) for k, v in self.spent.items() if k[1] == STORE_SECONDS_SAMPLE and v > 0]
+        for seconds, (service, _, command, collection) in sorted(lines, reverse=True)[:top]:
+            key = (service, STORE_COMMANDS_SAMPLE, command, collection)
+            commands = self.spent.get(key, 0.0)
+            documents = self.spent.get((service, STORE_DOCUMENTS_SAMPLE, command, collection), 0.0)
+            print(
+                f"    {service:<9} {command:<14} {collection:<20} {commands / count:8.3f} cmd"
+                f" {documents / count:7.2f} written {seconds / count * 1e6:9,.0f} us /{per}"
+            )
+
+
+def work_labels(per: str, services: Iterable[str]) -> tuple[str, ...]:
+    """The figure labels `WorkMeter.report` prints, for a bench's `FIGURES`."""
+    return (f"kafka records/{per}", *(f"store/{per} {name}" for name in services))
 
 
 def cpu_labels(per: str, processes: Iterable[str]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from pymongo.errors import BulkWriteError, OperationFailure
 from pymongo.monitoring import CommandListener
 
 from shared.logging import get_logger
+from shared.mongo.command_metrics import StoreCommandMetrics
 
 Document = dict[str, Any]
 WriteOperation = UpdateOne | ReplaceOne | DeleteOne
@@ -168,8 +169,9 @@ async def connect_store(url: str, listeners: Sequence[CommandListener] = ()) -> 
         version = await ferretdb_version(probe)
     finally:
         await probe.close()
+    metrics = StoreCommandMetrics()
     if version is None:
-        client = create_client(url, event_listeners=list(listeners))
+        client = create_client(url, event_listeners=[metrics, *listeners])
         return Store(client, ferretdb=False, scanner=client, prober=client, reader=client)
     ids_indexed = ID_PUSHDOWN_MARK in version
     log.warning(
@@ -179,12 +181,12 @@ async def connect_store(url: str, listeners: Sequence[CommandListener] = ()) -> 
         detail="one store connection per process; run a single replica per service on FerretDB",
     )
     return Store(
-        create_client(url, maxPoolSize=1, event_listeners=list(listeners)),
+        create_client(url, maxPoolSize=1, event_listeners=[metrics, *listeners]),
         ferretdb=True,
-        scanner=create_client(url, maxPoolSize=1),
-        prober=create_client(url, maxPoolSize=1),
+        scanner=create_client(url, maxPoolSize=1, event_listeners=[metrics]),
+        prober=create_client(url, maxPoolSize=1, event_listeners=[metrics]),
         ids_indexed=ids_indexed,
-        reader=create_client(url, maxPoolSize=FERRETDB_READ_POOL),
+        reader=create_client(url, maxPoolSize=FERRETDB_READ_POOL, event_listeners=[metrics]),
     )
 
 

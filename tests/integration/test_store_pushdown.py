@@ -1,5 +1,5 @@
 """The local store hands conditions, sorts and counts to SQLite's indexes (the project's FerretDB
-patch, `deploy/local/ferretdb/patches/typed-keys.patch`), and that changes no result.
+patch, `deploy/local/ferretdb/patches/1-typed-keys.patch`), and that changes no result.
 
 Hypothesis writes documents whose fields hold every kind of value (strings with quotes,
 backslashes and any character, numbers of each BSON type on both sides of 2**53, booleans,

@@ -15,6 +15,7 @@
 //	-listen   ROSTER_FERRETDB_LISTEN     TCP address (default 127.0.0.1:27017)
 //	-data     ROSTER_FERRETDB_DATA_DIR   SQLite data directory (default ./data)
 //	-log-level ROSTER_FERRETDB_LOG_LEVEL debug|info|warn|error (default info)
+//	-pprof    ROSTER_FERRETDB_PPROF      address for Go's profiler (net/http/pprof); off if empty
 package main
 
 import (
@@ -22,6 +23,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only when -pprof is given
 	"net/url"
 	"os"
 	"os/signal"
@@ -47,7 +50,19 @@ func main() {
 	listen := flag.String("listen", envOr("ROSTER_FERRETDB_LISTEN", "127.0.0.1:27017"), "TCP listen address")
 	dataDir := flag.String("data", envOr("ROSTER_FERRETDB_DATA_DIR", "data"), "SQLite data directory (created if missing)")
 	logLevel := flag.String("log-level", envOr("ROSTER_FERRETDB_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	pprofAddr := flag.String("pprof", envOr("ROSTER_FERRETDB_PPROF", ""), "address for Go's profiler, e.g. 127.0.0.1:6060 (off if empty)")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		// Where the store's CPU goes (bench/import_rows.py's breakdown): `go tool pprof
+		// http://<addr>/debug/pprof/profile?seconds=30`.
+		go func() {
+			server := &http.Server{Addr: *pprofAddr, ReadHeaderTimeout: 5 * time.Second}
+			if err := server.ListenAndServe(); err != nil {
+				slog.Error("pprof server stopped", "error", err)
+			}
+		}()
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

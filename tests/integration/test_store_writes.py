@@ -1,0 +1,99 @@
+"""Writes on the real store as the services rely on them, and what they count.
+
+The local store writes an update's modified documents in batches (deploy/local/ferretdb/patches/
+2-per-document-costs.patch); MongoDB's behaviour must survive that: when a unique index refuses one
+document, those before it stay updated and the ones after it are not. Every command a service
+sends is counted by command and collection (shared/mongo/command_metrics.py), which is how the
+import bench breaks the store's work down.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from prometheus_client import REGISTRY
+from pymongo import IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from shared.mongo.client import Document
+from shared.settings import ServiceSettings
+from tests.support.scratch import scratch_database
+
+DOCUMENTS = 700  # more than one batch of the store's update (500)
+BLOCKED = 300  # the document whose update the unique index refuses
+
+
+@pytest.fixture
+async def database(settings: ServiceSettings) -> AsyncIterator[AsyncDatabase[Document]]:
+    async with scratch_database(settings, f"writes_{uuid.uuid4().hex[:6]}") as (_, db):
+        yield db
+
+
+async def test_an_update_refused_midway_keeps_what_it_wrote_before(
+    database: AsyncDatabase[Document],
+) -> None:
+    collection = database["things"]
+    await collection.create_indexes([IndexModel([("k", 1)], unique=True, name="unique_k")])
+    ids = [f"d{i:04d}" for i in range(DOCUMENTS)]
+    await collection.insert_many([{"_id": d, "k": 2 * i, "n": 0} for i, d in enumerate(ids)])
+    # Document BLOCKED's k + 1 is taken by a document the update does not touch.
+    await collection.insert_one({"_id": "blocker", "k": 2 * BLOCKED + 1, "n": 0})
+
+    # MongoDB raises DuplicateKeyError; FerretDB v1, stock or patched, an internal error.
+    with pytest.raises(OperationFailure):
+        await collection.update_many({"_id": {"$in": ids}}, {"$inc": {"k": 1, "n": 1}})
+
+    after = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": ids}})}
+    updated = sorted(d for d, doc in after.items() if doc["n"] == 1)
+    assert updated == ids[:BLOCKED]
+    assert all(after[d]["k"] == 2 * i + 1 for i, d in enumerate(ids[:BLOCKED]))
+    assert all(after[d]["k"] == 2 * i for i, d in enumerate(ids) if i >= BLOCKED)
+
+
+async def test_many_documents_updated_in_one_command_are_all_written(
+    database: AsyncDatabase[Document],
+) -> None:
+    collection = database["many"]
+    ids = [f"m{i:04d}" for i in range(DOCUMENTS * 2)]
+    await collection.insert_many([{"_id": d, "groups": []} for d in ids])
+    result = await collection.update_many(
+        {"_id": {"$in": ids[::2]}}, {"$addToSet": {"groups": "g"}, "$set": {"seq.g": 3}}
+    )
+    assert result.modified_count == DOCUMENTS
+    members = {doc["_id"] async for doc in collection.find({"groups": "g"})}
+    assert members == set(ids[::2])
+    again = await collection.update_many({"_id": {"$in": ids[::2]}}, {"$addToSet": {"groups": "g"}})
+    assert again.modified_count == 0
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_commands_documents_and_time_are_counted_by_collection(
+    database: AsyncDatabase[Document],
+) -> None:
+    collection = database["counted"]
+    inserted = (
+        "roster_store_statement_documents_total",
+        {"command": "insert", "collection": "counted"},
+    )
+    updates = (
+        "roster_store_commands_total",
+        {"command": "update", "collection": "counted", "outcome": "ok"},
+    )
+    seconds = ("roster_store_command_seconds_total", {"command": "find", "collection": "counted"})
+    before = [sample(name, **labels) for name, labels in (inserted, updates, seconds)]
+
+    await collection.insert_many([{"_id": i} for i in range(5)])
+    await collection.update_many({"_id": {"$in": [1, 2]}}, {"$set": {"x": 1}})
+    await collection.update_one({"_id": 3}, {"$set": {"x": 1}})
+    assert len(await collection.find({}).to_list()) == 5
+
+    after = [sample(name, **labels) for name, labels in (inserted, updates, seconds)]
+    assert after[0] - before[0] == 5
+    assert after[1] - before[1] == 2
+    assert after[2] > before[2]
