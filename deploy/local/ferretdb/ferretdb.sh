@@ -16,6 +16,7 @@
 #   ROSTER_STATE_DIR     default <repo>/.state   (data, pid, log under ferretdb/)
 #   ROSTER_MONGODB_PORT  default 27017           (always bound to 127.0.0.1)
 #   ROSTER_FERRETDB_LOG_LEVEL default info
+#   ROSTER_FERRETDB_PPROF     unset; an address (127.0.0.1:6060) serves Go's profiler (read by the binary)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
