@@ -29,15 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import DESCENDING
 
-from bench.support import (
-    CpuMeter,
-    bench_run,
-    cpu_labels,
-    figure,
-    metered_processes,
-    parse_args,
-    percentile,
-)
+from bench.figures import figure, parse_args, percentile
+from bench.meters import CpuMeter, cpu_labels, metered_processes
+from bench.support import bench_run
 from services.contacts.adapters.contact_collection import ContactCollection, new_document
 from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.fields import coerce_value

@@ -28,16 +28,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import figure, latency, parse_args
+from bench.meters import cpu_labels, metered_processes
 from bench.support import (
     bench_run,
     contact_documents,
-    cpu_labels,
     create_contacts,
-    figure,
     get_latencies,
-    latency,
-    metered_processes,
-    parse_args,
     phone_numbers,
     raw_insert,
 )

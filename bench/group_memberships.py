@@ -31,15 +31,9 @@ from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import (
-    bench_run,
-    cpu_labels,
-    figure,
-    metered_processes,
-    parse_args,
-    percentile,
-    until,
-)
+from bench.figures import figure, parse_args, percentile
+from bench.meters import cpu_labels, metered_processes
+from bench.support import bench_run, until
 from shared.contracts.contacts import ContactStatusChanged, OptInRecord
 from shared.contracts.envelope import EventPayload, wrap
 from shared.contracts.topics import TopicSpec

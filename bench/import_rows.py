@@ -32,18 +32,14 @@ from pymongo import UpdateOne
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import figure, parse_args
+from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
 from bench.support import (
-    WorkMeter,
     bench_run,
     contact_documents,
-    cpu_labels,
-    figure,
     import_file,
-    metered_processes,
-    parse_args,
     phone_numbers,
     raw_insert,
-    work_labels,
     write_csv,
 )
 from shared.contactql.values import FieldType, FieldValue

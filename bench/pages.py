@@ -37,19 +37,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import (
-    BenchRun,
-    CpuMeter,
-    bench_run,
-    contact_documents,
-    cpu_labels,
-    figure,
-    latency,
-    metered_processes,
-    parse_args,
-    percentile,
-    phone_numbers,
-)
+from bench.figures import figure, latency, parse_args, percentile
+from bench.meters import CpuMeter, cpu_labels, metered_processes
+from bench.support import BenchRun, bench_run, contact_documents, phone_numbers
 from services.contacts.adapters.contact_collection import OUTBOX, ContactCollection
 from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.listing import SORTS, ContactFilter

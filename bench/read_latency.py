@@ -24,17 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import figure, latency, parse_args, percentile
+from bench.meters import cpu_labels, metered_processes
 from bench.support import (
     bench_run,
-    cpu_labels,
     create_contacts,
-    figure,
     get_latencies,
     import_file,
-    latency,
-    metered_processes,
-    parse_args,
-    percentile,
     phone_numbers,
     settle,
     write_csv,

@@ -1,7 +1,7 @@
 """What every bench shares, so that no bench carries its own copy: the run's isolation and clean-up
 (`bench_run`), the services as processes, a token, generated phones and CSV files, uploading an
-import and following it, GET latency under concurrent clients, percentiles, and the CPU time each
-process spends in a measured phase (`CpuMeter`).
+import and following it, and GET latency under concurrent clients. How a bench prints its figures
+is in `bench/figures.py`; what a measured phase cost each process, in `bench/meters.py`.
 
 Each bench declares `FIGURES`, the labels of the lines it must print; the smoke test
 (tests/e2e/test_bench_smoke.py) runs every bench with `--smoke` and looks for them.
@@ -9,26 +9,23 @@ Each bench declares `FIGURES`, the labels of the lines it must print; the smoke 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
 import shutil
-import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
+from bench.meters import KAFKA_PROGRAMS, STORE_PROGRAMS, CpuMeter, cpu_seconds, server_pid
 from services.contacts.adapters.contact_collection import CONTACT_INDEXES, new_document
 from services.contacts.domain.model import Contact
 from shared.auth import Role, TokenCodec
@@ -45,241 +42,6 @@ PREFIXES = [
     ("+2557", 8), ("+2567", 8), ("+2782", 7), ("+23324", 7), ("+25078", 7),
 ]  # fmt: skip
 COLLECTIONS = ["Parents", "Teachers", "Nurses", "Farmers"]
-# Every figure line reads "<label> : <value>", the label padded to this width.
-LABEL_WIDTH = 30
-# The samples of the services' /metrics that `WorkMeter` adds up.
-PUBLISHED = "roster_events_published_total"
-STORE_COMMANDS_SAMPLE = "roster_store_commands_total"
-STORE_DOCUMENTS_SAMPLE = "roster_store_statement_documents_total"
-STORE_SECONDS_SAMPLE = "roster_store_command_seconds_total"
-WORK_SAMPLES = frozenset(
-    {PUBLISHED, STORE_COMMANDS_SAMPLE, STORE_DOCUMENTS_SAMPLE, STORE_SECONDS_SAMPLE}
-)
-
-
-# --- arguments and output -------------------------------------------------------------------
-
-
-def parse_args(parser: argparse.ArgumentParser, smoke: dict[str, Any]) -> argparse.Namespace:
-    """Adds `--smoke`: the `smoke` sizes become the defaults (flags given still win), so the
-    test suite can run the whole bench in seconds and see that it still works."""
-    parser.add_argument(
-        "--smoke", action="store_true", help="tiny sizes, a few seconds: checks the bench works"
-    )
-    args = parser.parse_args()
-    if args.smoke:
-        parser.set_defaults(**smoke)
-        args = parser.parse_args()
-    return args
-
-
-def figure(label: str, value: str, width: int = LABEL_WIDTH) -> None:
-    """One figure line, in the one format the smoke test looks for."""
-    print(f"{label:<{width}}: {value}", flush=True)
-
-
-def percentile(samples: Sequence[float], q: int) -> float:
-    """The q-th percentile (1..99), of one sample that sample."""
-    if len(samples) == 1:
-        return samples[0]
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
-
-
-def latency(samples: Sequence[float]) -> str:
-    """p50 and p99 in milliseconds, with how many requests they come from."""
-    if not samples:
-        return "no requests"
-    p50, p99 = percentile(samples, 50) * 1000, percentile(samples, 99) * 1000
-    return f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {len(samples):,} requests"
-
-
-# --- CPU time of each process ---------------------------------------------------------------
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-# Command names (/proc/<pid>/comm) of the servers a store or a broker endpoint may be.
-STORE_PROGRAMS = ("roster-ferretdb", "ferretdb", "mongod")
-KAFKA_PROGRAMS = ("java",)
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of the process (all its threads), None once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
-    rest = stat[stat.rindex(")") + 2 :].split()
-    return (int(rest[11]) + int(rest[12])) / CLOCK_TICKS
-
-
-def _address(endpoint: str, default_port: int) -> tuple[str, int] | None:
-    """Host and port of the first server an endpoint names (`mongodb://h:p/` or `h:p,...`)."""
-    first = endpoint.split("://", 1)[-1].split("/", 1)[0].split(",", 1)[0].rsplit("@", 1)[-1]
-    try:
-        parts = urlsplit("//" + first)
-        return parts.hostname or "", parts.port or default_port
-    except ValueError:
-        return None
-
-
-def _listening_sockets(port: int) -> set[str]:
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            columns = row.split()
-            listening = columns[3] == "0A"
-            if listening and int(columns[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(columns[9])
-    return inodes
-
-
-def _holds_socket(pid: int, inodes: set[str]) -> bool:
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:[") and target[8:-1] in inodes:
-            return True
-    return False
-
-
-def server_pid(endpoint: str, default_port: int, programs: Sequence[str]) -> int | None:
-    """The process of this machine serving `endpoint`, if it is one of `programs` (the local
-    launcher's FerretDB or Kafka, or a mongod): the process that listens on the endpoint's
-    port, so an endpoint given through `ROSTER_*` counts when it is local too. None for a
-    remote endpoint or a container (there the listener is Docker's proxy, not the server)."""
-    address = _address(endpoint, default_port)
-    if address is None or address[0] not in LOOPBACK:
-        return None
-    inodes = _listening_sockets(address[1])
-    if not inodes:
-        return None
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            program = Path(f"/proc/{entry}/comm").read_text().strip()
-        except OSError:
-            continue
-        if program in programs and _holds_socket(int(entry), inodes):
-            return int(entry)
-    return None
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds that each process taking part spends in the measured phases (`measure`,
-    any number of times; they add up), so that our own services' cost per row shows apart
-    from the store's and the broker's. A process without a pid (not local) reads "n/a"."""
-
-    pids: dict[str, int | None]
-    spent: dict[str, float | None] = field(default_factory=dict)
-
-    @asynccontextmanager
-    async def measure(self) -> AsyncIterator[None]:
-        before = {name: cpu_seconds(pid) if pid else None for name, pid in self.pids.items()}
-        yield
-        for name, pid in self.pids.items():
-            start, end = before[name], cpu_seconds(pid) if pid else None
-            known = self.spent.get(name, 0.0)
-            if start is None or end is None or known is None:
-                self.spent[name] = None
-            else:
-                self.spent[name] = known + end - start
-
-    def report(self, per: str, count: int) -> None:
-        """One line per process: `cpu/<per> <process>`, microseconds per unit."""
-        for name in self.pids:
-            spent = self.spent.get(name)
-            if spent is None:
-                why = "exited" if self.pids[name] else "not a local process"
-                figure(f"cpu/{per} {name}", f"       n/a ({why})")
-            else:
-                figure(f"cpu/{per} {name}", f"{spent / count * 1e6:10,.0f} us ({spent:.2f} s)")
-
-
-@dataclass
-class WorkMeter:
-    """What the services asked of the store and of Kafka in the measured phases, from their
-    own `/metrics` (see shared/mongo/command_metrics.py): store commands, the documents they
-    carried and their time, by service, command and collection; Kafka records published."""
-
-    services: Sequence[ServiceProcess]
-    spent: dict[tuple[str, ...], float] = field(default_factory=dict)
-
-    async def _scrape(self) -> dict[tuple[str, ...], float]:
-        values: dict[tuple[str, ...], float] = {}
-        async with httpx.AsyncClient(timeout=10) as client:
-            for service in self.services:
-                text = (await client.get(service.url + "/metrics")).text
-                for family in text_string_to_metric_families(text):
-                    for sample in family.samples:
-                        if sample.name not in WORK_SAMPLES:
-                            continue
-                        labels = sample.labels
-                        key = (
-                            service.service,
-                            sample.name,
-                            labels.get("command") or labels.get("type", ""),
-                            labels.get("collection") or labels.get("topic", ""),
-                        )
-                        values[key] = values.get(key, 0.0) + sample.value
-        return values
-
-    @asynccontextmanager
-    async def measure(self) -> AsyncIterator[None]:
-        before = await self._scrape()
-        yield
-        for key, value in (await self._scrape()).items():
-            self.spent[key] = self.spent.get(key, 0.0) + value - before.get(key, 0.0)
-
-    def total(self, sample: str, service: str | None = None) -> float:
-        return sum(v for k, v in self.spent.items() if k[1] == sample and service in (None, k[0]))
-
-    def report(self, per: str, count: int, top: int = 12) -> None:
-        """Kafka records per unit; for each service, store commands, what they wrote (documents
-        inserted, update and delete statements) and store time per unit; then the costliest
-        (service, command, collection) lines by store time."""
-        figure(f"kafka records/{per}", f"{self.total(PUBLISHED) / count:10.2f}")
-        for service in self.services:
-            name = service.service
-            commands = self.total(STORE_COMMANDS_SAMPLE, name) / count
-            documents = self.total(STORE_DOCUMENTS_SAMPLE, name) / count
-            ms = self.total(STORE_SECONDS_SAMPLE, name) / count * 1000
-            figure(
-                f"store/{per} {name}",
-                f"{commands:10.3f} commands, {documents:.2f} written, {ms:.2f} ms",
-            )
-        lines = [(v, k) for k, v in self.spent.items() if k[1] == STORE_SECONDS_SAMPLE and v > 0]
-        for seconds, (service, _, command, collection) in sorted(lines, reverse=True)[:top]:
-            key = (service, STORE_COMMANDS_SAMPLE, command, collection)
-            commands = self.spent.get(key, 0.0)
-            documents = self.spent.get((service, STORE_DOCUMENTS_SAMPLE, command, collection), 0.0)
-            print(
-                f"    {service:<9} {command:<14} {collection:<20} {commands / count:8.3f} cmd"
-                f" {documents / count:7.2f} written {seconds / count * 1e6:9,.0f} us /{per}"
-            )
-
-
-def work_labels(per: str, services: Iterable[str]) -> tuple[str, ...]:
-    """The figure labels `WorkMeter.report` prints, for a bench's `FIGURES`."""
-    return (f"kafka records/{per}", *(f"store/{per} {name}" for name in services))
-
-
-def cpu_labels(per: str, processes: Iterable[str]) -> tuple[str, ...]:
-    """The figure labels `CpuMeter.report` prints, for a bench's `FIGURES`."""
-    return tuple(f"cpu/{per} {name}" for name in processes)
-
 
 # --- the run: isolation, services, clean-up -------------------------------------------------
 
@@ -340,11 +102,6 @@ class BenchRun:
 
     async def stop(self) -> None:
         await asyncio.gather(*(asyncio.to_thread(s.stop) for s in self.services))
-
-
-def metered_processes(*services: str) -> tuple[str, ...]:
-    """The process names `BenchRun.meter` reports for these services."""
-    return (*services, "store", "kafka", "bench")
 
 
 @asynccontextmanager
