@@ -208,18 +208,20 @@ class OutboxRelay:
         events appended meanwhile stay for the next pass. A document to purge that holds only
         what was published is deleted at once: pulling a reply's thousand entries one by one
         first cost FerretDB half a second per import batch."""
+        remaining = published
         if await self._delete_published_whole(collection, published):
-            published = [(i, entries, purge) for i, entries, purge in published if not purge]
+            remaining = [(i, entries, purge) for i, entries, purge in published if not purge]
         pulls = [
-            UpdateOne({"_id": i}, {"$pullAll": {OUTBOX: entries}}) for i, entries, _ in published
+            UpdateOne({"_id": i}, {"$pullAll": {OUTBOX: entries}}) for i, entries, _ in remaining
         ]
         await bulk_write_in_chunks(collection, pulls, self._store.write_batch)
         purges = [
             DeleteOne({"_id": i, PURGE: True, OUTBOX: {"$size": 0}})
-            for i, _, purge in published
+            for i, _, purge in remaining
             if purge
         ]
         await bulk_write_in_chunks(collection, purges, self._store.write_batch)
+        # Every published entry's set-aside value, the deleted documents' included.
         await drop_values(
             self._store, collection, [e for _, entries, _ in published for e in entries]
         )

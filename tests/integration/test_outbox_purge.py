@@ -1,6 +1,7 @@
 """Documents flagged for purging (replies to commands) leave the store once their events are
-published: deleted whole when they hold only what was published, never with an event appended
-after the relay read them (that one waits for the next pass)."""
+published: deleted whole when they hold only what was published, with the values their events
+set aside, and never with an event appended after the relay read them (that one waits for the
+next pass)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from shared.contracts.topics import IMPORT_REPLIES
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from shared.mongo.outbox import OUTBOX, PURGE, OutboxWakeup, outbox_entry
+from shared.mongo.outbox_values import set_values_aside, values_collection
 from shared.mongo.relay import OutboxRelay, RelayLease
 from shared.mongo.replies import ReplyOutbox
 from shared.settings import ServiceSettings
@@ -53,13 +55,20 @@ async def test_replies_are_deleted_once_published_and_a_grown_one_keeps_its_new_
         )
         try:
             async with TopicTail(settings.kafka_bootstrap, topic) as tail:
-                # Along with each reply, a hundred events (an import batch's announcements).
-                along = [
+                # Along with each reply, a hundred events (an import batch's announcements), one
+                # of them large enough to wait aside (shared/mongo/outbox_values.py).
+                events = [
                     outbox_entry(
-                        reply(import_id, 0, 1), source="t", subject=f"e{i}", org_id="o", sequence=i
+                        reply(import_id, 0, 200 if i == 0 else 1),
+                        source="t",
+                        subject=f"e{i}",
+                        org_id="o",
+                        sequence=i,
                     )
                     for i in range(100)
                 ]
+                along = await set_values_aside(replies, events)
+                assert await values_collection(replies).count_documents({}) == 1
                 await outbox.answer(reply(import_id, 1, 3), "o", along=along)
                 await outbox.answer(reply(import_id, 2, 3), "o")
                 # Batch 2's reply gains an event after the relay learnt what it holds.
@@ -73,6 +82,7 @@ async def test_replies_are_deleted_once_published_and_a_grown_one_keeps_its_new_
 
                 left = await replies.find({}).to_list()
                 assert [d["_id"] for d in left] == []  # both held exactly what was published
+                assert await values_collection(replies).count_documents({}) == 0
 
                 # Batch 3's reply as its writer named it to the relay (one event), and grown by
                 # one more before the relay's next pass, which publishes what was named only.
