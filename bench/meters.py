@@ -197,7 +197,7 @@ class WorkMeter:
             commands = self.spent.get(key, 0.0)
             documents = self.spent.get((service, STORE_DOCUMENTS_SAMPLE, command, collection), 0.0)
             print(
-                f"    {service:<9} {command:<14} {collection:<20} {commands / count:8.3f} cmd"
+                f"    {service:<9} {command:<14} {collection:<28} {commands / count:8.3f} cmd"
                 f" {documents / count:7.2f} written {seconds / count * 1e6:9,.0f} us /{per}"
             )
 

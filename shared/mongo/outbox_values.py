@@ -64,3 +64,13 @@ async def drop_values(
     ids = [e["id"] for e in entries if e.get(ASIDE)]
     if ids:
         await store.delete_by_ids(values_collection(collection), ids)
+
+
+async def drop_unstored_values(
+    collection: AsyncCollection[Document], entries: Sequence[Document]
+) -> None:
+    """Deletes the values set aside for entries whose document was never stored (an insert
+    refused as a duplicate): nothing would ever publish them, nor drop them."""
+    ids = [e["id"] for e in entries if e.get(ASIDE)]
+    if ids:
+        await values_collection(collection).delete_many({"_id": {"$in": ids}})

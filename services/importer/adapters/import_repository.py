@@ -28,6 +28,7 @@ from shared.mongo.outbox import (
     outbox_entry,
     versioned_entries,
 )
+from shared.mongo.outbox_values import drop_unstored_values, set_values_aside
 
 SOURCE = "roster/importer"
 COUNTERS = ("created", "updated", "unchanged", "skipped", "failed")
@@ -156,12 +157,12 @@ class MongoImportRepository:
             OUTBOX: [],
         }
         if command is not None:
-            doc[OUTBOX] = [
-                outbox_entry(command, source=SOURCE, subject=bid, org_id=job.org_id, sequence=n)
-            ]
+            entry = outbox_entry(command, source=SOURCE, subject=bid, org_id=job.org_id, sequence=n)
+            doc[OUTBOX] = await set_values_aside(self.batches, [entry])
         try:
             await self.batches.insert_one(doc)
-        except DuplicateKeyError:
+        except DuplicateKeyError:  # stored by an earlier run: its own command is the one sent
+            await drop_unstored_values(self.batches, doc[OUTBOX])
             return
         self._wakeup.written(self.batches, bid, doc[OUTBOX])
 
@@ -196,12 +197,14 @@ class MongoImportRepository:
         update: Document = {"$set": {"state": state}}
         if counters is not None:
             update["$set"]["counters"] = dict(counters)
+        entries: list[Document] = []
         if command is not None:
             entry = outbox_entry(command, source=SOURCE, subject=bid, org_id=org_id, sequence=n)
-            update["$push"] = {OUTBOX: entry}
+            entries = await set_values_aside(self.batches, [entry])
+            update["$push"] = {OUTBOX: {"$each": entries}}
         await self.batches.update_one({"_id": bid}, update)
-        if command is not None:
-            self._wakeup.written(self.batches, bid, [entry])
+        if entries:
+            self._wakeup.written(self.batches, bid, entries)
         if state == "done":
             await self.batch_rows.delete_one({"_id": bid})
 

@@ -1,0 +1,70 @@
+"""An import batch's command (a few hundred kB for a thousand rows) waits for the relay outside
+the batch's document, so the importer's frequent reads of its batches stay small; a batch stored
+twice (a resumed read) keeps the first command and leaves nothing of the second behind."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from services.importer.adapters.import_repository import MongoImportRepository, batch_id
+from services.importer.domain.job import ImportJob, ImportOptions
+from shared.contracts.imports import ImportContactRows, ImportedRow
+from shared.mongo.outbox import OUTBOX, OutboxWakeup
+from shared.mongo.outbox_values import VALUE_ASIDE_BYTES, values_collection
+from shared.settings import ServiceSettings
+from tests.support.scratch import scratch_database
+
+
+def command(job: ImportJob, rows: int) -> ImportContactRows:
+    return ImportContactRows(
+        import_id=job.id,
+        batch=1,
+        mode="create",
+        opt_in=False,
+        rows=[
+            ImportedRow(row=r + 2, phone=f"+2547120{r:05d}", attributes={"name": f"Person {r}"})
+            for r in range(rows)
+        ],
+    )
+
+
+async def test_a_batch_command_waits_aside_and_a_second_storing_leaves_nothing(
+    settings: ServiceSettings,
+) -> None:
+    async with scratch_database(settings, f"batches_{uuid.uuid4().hex[:6]}") as (_, db):
+        imports = MongoImportRepository(db, OutboxWakeup())
+        job = ImportJob(
+            id=uuid.uuid4().hex,
+            org_id="org",
+            file_name="people.csv",
+            file_format="csv",
+            file_size=1,
+            options=ImportOptions(),
+            created_by="test",
+            created_at=datetime.now(UTC),
+        )
+        sent = command(job, 200)
+        assert len(sent.model_dump_json()) > VALUE_ASIDE_BYTES
+        for attempt in (sent, command(job, 150)):  # the second: a resumed read, refused
+            await imports.write_batch(
+                job,
+                1,
+                last_row=201,
+                command=attempt,
+                originals={},
+                groups={},
+                report=[],
+                counters={"read": 200},
+            )
+
+        stored = await db["import_batches"].find_one({"_id": batch_id(job.id, 1)})
+        assert stored is not None
+        [entry] = stored[OUTBOX]
+        assert entry["value"] is None and entry["aside"] is True
+        assert len(str(stored)) < VALUE_ASIDE_BYTES
+        values = await values_collection(db["import_batches"]).find({}).to_list()
+        assert [v["_id"] for v in values] == [entry["id"]]
+        published = ImportContactRows.model_validate(json.loads(values[0]["value"])["data"])
+        assert published.rows == sent.rows
