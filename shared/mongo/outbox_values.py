@@ -27,6 +27,11 @@ def values_collection(collection: AsyncCollection[Document]) -> AsyncCollection[
     return collection.database[f"{collection.name}_outbox_values"]
 
 
+def _aside_ids(entries: Sequence[Document]) -> list[str]:
+    """The event ids of the entries whose value waits aside."""
+    return [e["id"] for e in entries if e.get(ASIDE)]
+
+
 def _large(entry: Document) -> bool:
     return entry.get("value") is not None and len(entry["value"]) > VALUE_ASIDE_BYTES
 
@@ -46,7 +51,7 @@ async def aside_values(
     store: Store, collection: AsyncCollection[Document], entries: Sequence[Document]
 ) -> dict[str, str]:
     """Event id → value, for the entries whose value was set aside."""
-    ids = [e["id"] for e in entries if e.get(ASIDE)]
+    ids = _aside_ids(entries)
     if not ids:
         return {}
     docs = await store.find_by_ids(values_collection(collection), ids)
@@ -61,7 +66,7 @@ async def drop_values(
     store: Store, collection: AsyncCollection[Document], entries: Sequence[Document]
 ) -> None:
     """Deletes the values of published (and pulled) entries."""
-    ids = [e["id"] for e in entries if e.get(ASIDE)]
+    ids = _aside_ids(entries)
     if ids:
         await store.delete_by_ids(values_collection(collection), ids)
 
@@ -71,6 +76,6 @@ async def drop_unstored_values(
 ) -> None:
     """Deletes the values set aside for entries whose document was never stored (an insert
     refused as a duplicate): nothing would ever publish them, nor drop them."""
-    ids = [e["id"] for e in entries if e.get(ASIDE)]
+    ids = _aside_ids(entries)
     if ids:
         await values_collection(collection).delete_many({"_id": {"$in": ids}})
