@@ -12,6 +12,9 @@ Prints, from one run:
 - the importer's peak RSS (VmHWM), which must not grow with the file;
 - the raw `insert_many` rate of the same contact documents into the same store (batches of
   1,000, same indexes): the ratio of the two is the figure to compare across changes;
+- the floor: the raw `insert_many` rate of every document such an import must leave in the
+  store (each contact with its `groups`, the groups service's copy of it, and each membership
+  in both services' membership indexes, with their indexes), and the import's ratio to it;
 - the store's cost of one read and one update by `_id` of a contact document: on FerretDB each
   membership is read and written by `_id` in both services (run with `--collections 0` to see
   the import without them);
@@ -42,8 +45,12 @@ from bench.support import (
     raw_insert,
     write_csv,
 )
+from services.contacts.adapters.contact_collection import CONTACT_INDEXES, MEMBERS_ORDER_KEY
+from services.groups.adapters.contact_projection import PROJECTION_INDEXES
 from shared.contactql.values import FieldType, FieldValue
-from shared.mongo.client import bulk_write_in_chunks, connect_store
+from shared.mongo.client import Document, bulk_write_in_chunks, connect_store, ensure_indexes
+from shared.mongo.memberships import MembershipIndex
+from shared.mongo.outbox import OUTBOX
 from tests.support.process import ServiceProcess
 
 SERVICES = ("contacts", "groups", "importer")
@@ -53,6 +60,8 @@ FIGURES = (
     "import end to end",
     "raw insert_many",
     "ratio import / raw",
+    "raw floor",
+    "ratio import / floor",
     "importer peak RSS",
     "store read by _id",
     "store update by _id",
@@ -87,6 +96,37 @@ async def id_costs(url: str, database: str, ids: list[str]) -> tuple[float, floa
         await store.close()
 
 
+async def raw_floor(url: str, database: str, docs: list[Document], collections: int) -> float:
+    """Seconds to `insert_many`, 1,000 rows at a time, every document an import of these rows
+    must store however it is built: the contact (in its groups), the groups service's copy,
+    and each membership in both services' indexes, all with the services' indexes. No import
+    can go faster on this store while each service keeps its own copy and membership index."""
+    store = await connect_store(url)
+    try:
+        db = store.client[database]
+        contacts, projection = db["contacts"], db["projection"]
+        await ensure_indexes(contacts, CONTACT_INDEXES)
+        await ensure_indexes(projection, PROJECTION_INDEXES)
+        ordered = MembershipIndex(db["contact_memberships"], 1000, order_key=MEMBERS_ORDER_KEY)
+        await ordered.create_indexes()
+        plain = MembershipIndex(db["group_memberships"], 1000)
+        groups = [f"group-{k}" for k in range(collections)]
+        started = time.perf_counter()
+        for start in range(0, len(docs), 1000):
+            batch = [doc | {"groups": groups} for doc in docs[start : start + 1000]]
+            await contacts.insert_many(batch, ordered=False)
+            copies = [{k: v for k, v in d.items() if k != OUTBOX} | {"gone": False} for d in batch]
+            await projection.insert_many(copies, ordered=False)
+            ids = [doc["_id"] for doc in batch]
+            created = {doc["_id"]: doc[MEMBERS_ORDER_KEY] for doc in batch}
+            for group in groups:
+                await ordered.add(group, ids, created)
+                await plain.add(group, ids)
+        return time.perf_counter() - started
+    finally:
+        await store.close()
+
+
 def peak_rss_mb(process: ServiceProcess) -> float:
     assert process.proc is not None
     status = Path(f"/proc/{process.proc.pid}/status").read_text()
@@ -107,6 +147,9 @@ async def run(args: argparse.Namespace) -> None:
         raw_s = await raw_insert(bench.endpoints.mongodb_url, raw_db, docs)
         ids = [doc["_id"] for doc in docs[: max(1, min(2000, args.rows // 4))]]
         read_s, update_s = await id_costs(bench.endpoints.mongodb_url, raw_db, ids)
+        floor_s = await raw_floor(
+            bench.endpoints.mongodb_url, bench.prefix + "floor", docs, args.collections
+        )
         services = await bench.start(*SERVICES)
         importer = services[2]
         meter, work = bench.meter(services), WorkMeter(services)
@@ -120,6 +163,9 @@ async def run(args: argparse.Namespace) -> None:
     figure("import end to end", f"{total_s:10.1f} s ({rate:,.0f} rows/s, groups included)")
     figure("raw insert_many", f"{raw_s:10.1f} s ({raw_rate:,.0f} docs/s)")
     figure("ratio import / raw", f"{rate / raw_rate:10.2f}")
+    floor_rate = args.rows / floor_s
+    figure("raw floor", f"{floor_s:10.1f} s ({floor_rate:,.0f} rows/s, every document stored)")
+    figure("ratio import / floor", f"{rate / floor_rate:10.2f}")
     figure("importer peak RSS", f"{rss:10.0f} MB")
     figure("store read by _id", f"{read_s * 1000:10.2f} ms")
     figure("store update by _id", f"{update_s * 1000:10.2f} ms")

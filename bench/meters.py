@@ -20,10 +20,10 @@ from tests.support.process import ServiceProcess
 # The samples of the services' /metrics that `WorkMeter` adds up.
 PUBLISHED = "roster_events_published_total"
 STORE_COMMANDS_SAMPLE = "roster_store_commands_total"
-STORE_DOCUMENTS_SAMPLE = "roster_store_statement_documents_total"
+STORE_WRITTEN_SAMPLE = "roster_store_documents_written_total"
 STORE_SECONDS_SAMPLE = "roster_store_command_seconds_total"
 WORK_SAMPLES = frozenset(
-    {PUBLISHED, STORE_COMMANDS_SAMPLE, STORE_DOCUMENTS_SAMPLE, STORE_SECONDS_SAMPLE}
+    {PUBLISHED, STORE_COMMANDS_SAMPLE, STORE_WRITTEN_SAMPLE, STORE_SECONDS_SAMPLE}
 )
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -178,24 +178,24 @@ class WorkMeter:
         return sum(v for k, v in self.spent.items() if k[1] == sample and service in (None, k[0]))
 
     def report(self, per: str, count: int, top: int = 12) -> None:
-        """Kafka records per unit; for each service, store commands, what they wrote (documents
-        inserted, update and delete statements) and store time per unit; then the costliest
-        (service, command, collection) lines by store time."""
+        """Kafka records per unit; for each service, store commands, the documents they wrote
+        (inserted, modified, upserted or deleted, as the store reported) and store time per
+        unit; then the costliest (service, command, collection) lines by store time."""
         figure(f"kafka records/{per}", f"{self.total(PUBLISHED) / count:10.2f}")
         for service in self.services:
             name = service.service
             commands = self.total(STORE_COMMANDS_SAMPLE, name) / count
-            documents = self.total(STORE_DOCUMENTS_SAMPLE, name) / count
+            documents = self.total(STORE_WRITTEN_SAMPLE, name) / count
             ms = self.total(STORE_SECONDS_SAMPLE, name) / count * 1000
             figure(
                 f"store/{per} {name}",
-                f"{commands:10.3f} commands, {documents:.2f} written, {ms:.2f} ms",
+                f"{commands:10.3f} commands, {documents:.2f} documents written, {ms:.2f} ms",
             )
         lines = [(v, k) for k, v in self.spent.items() if k[1] == STORE_SECONDS_SAMPLE and v > 0]
         for seconds, (service, _, command, collection) in sorted(lines, reverse=True)[:top]:
             key = (service, STORE_COMMANDS_SAMPLE, command, collection)
             commands = self.spent.get(key, 0.0)
-            documents = self.spent.get((service, STORE_DOCUMENTS_SAMPLE, command, collection), 0.0)
+            documents = self.spent.get((service, STORE_WRITTEN_SAMPLE, command, collection), 0.0)
             print(
                 f"    {service:<9} {command:<14} {collection:<28} {commands / count:8.3f} cmd"
                 f" {documents / count:7.2f} written {seconds / count * 1e6:9,.0f} us /{per}"

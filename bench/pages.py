@@ -40,7 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.figures import figure, latency, parse_args, percentile
 from bench.meters import CpuMeter, cpu_labels, metered_processes
 from bench.support import BenchRun, bench_run, contact_documents, phone_numbers
-from services.contacts.adapters.contact_collection import OUTBOX, ContactCollection
+from services.contacts.adapters.contact_collection import (
+    MEMBERS_ORDER_KEY,
+    OUTBOX,
+    ContactCollection,
+)
 from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.listing import SORTS, ContactFilter
 from services.groups.adapters.contact_projection import MongoContactProjection
@@ -120,8 +124,12 @@ async def seed(
                 if doc.get("groups")
             ]
             if joined:
-                for memberships in membership_collections:
-                    await memberships.insert_many(joined, ordered=False)
+                order = {doc["_id"]: doc[MEMBERS_ORDER_KEY] for doc in docs}
+                for service, memberships in zip(SERVICES, membership_collections, strict=True):
+                    written = joined
+                    if service == "contacts":  # its memberships carry their listing order
+                        written = [m | {MEMBERS_ORDER_KEY: order[m["contact_id"]]} for m in joined]
+                    await memberships.insert_many(written, ordered=False)
     return time.perf_counter() - started
 
 

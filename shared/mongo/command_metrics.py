@@ -8,6 +8,9 @@ names of commands and collections are labels, never values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from prometheus_client import Counter
 from pymongo.monitoring import (
     CommandFailedEvent,
@@ -22,6 +25,11 @@ STORE_COMMANDS = Counter(
 STORE_DOCUMENTS = Counter(
     "roster_store_statement_documents_total",
     "Documents (insert) or statements (update, delete) carried by write commands",
+    ["command", "collection"],
+)
+STORE_WRITTEN = Counter(
+    "roster_store_documents_written_total",
+    "Documents the store reports inserted, modified, upserted or deleted by write commands",
     ["command", "collection"],
 )
 STORE_SECONDS = Counter(
@@ -57,6 +65,9 @@ class StoreCommandMetrics(CommandListener):
             STORE_DOCUMENTS.labels(name, collection).inc(len(carried) if carried else 0)
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
+        collection = self._collections.get((event.connection_id, event.request_id))
+        if collection is not None and event.command_name in _STATEMENTS:
+            STORE_WRITTEN.labels(event.command_name, collection).inc(_written(event.reply))
         self._finish(event, "ok")
 
     def failed(self, event: CommandFailedEvent) -> None:
@@ -68,3 +79,11 @@ class StoreCommandMetrics(CommandListener):
             return
         STORE_COMMANDS.labels(event.command_name, collection, outcome).inc()
         STORE_SECONDS.labels(event.command_name, collection).inc(event.duration_micros / 1e6)
+
+
+def _written(reply: Mapping[str, Any]) -> int:
+    """Documents a write command's reply says it wrote: `n` for inserts and deletes; for updates
+    those modified (`nModified`) and those upserted (counted in `n` too, listed in `upserted`)."""
+    if "nModified" in reply:
+        return int(reply["nModified"]) + len(reply.get("upserted") or ())
+    return int(reply.get("n") or 0)

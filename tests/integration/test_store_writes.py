@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from shared.mongo.client import Document
 from shared.settings import ServiceSettings
@@ -86,14 +86,31 @@ async def test_commands_documents_and_time_are_counted_by_collection(
         {"command": "update", "collection": "counted", "outcome": "ok"},
     )
     seconds = ("roster_store_command_seconds_total", {"command": "find", "collection": "counted"})
-    before = [sample(name, **labels) for name, labels in (inserted, updates, seconds)]
+    written = {
+        command: (
+            "roster_store_documents_written_total",
+            {"command": command, "collection": "counted"},
+        )
+        for command in ("insert", "update", "delete")
+    }
+    counted = (inserted, updates, seconds, *written.values())
+    before = [sample(name, **labels) for name, labels in counted]
 
     await collection.insert_many([{"_id": i} for i in range(5)])
     await collection.update_many({"_id": {"$in": [1, 2]}}, {"$set": {"x": 1}})
     await collection.update_one({"_id": 3}, {"$set": {"x": 1}})
+    await collection.update_many({"_id": {"$in": [1, 2, 3, 4]}}, {"$set": {"x": 1}})  # 4 only
+    await collection.update_one({"_id": 9}, {"$set": {"x": 1}}, upsert=True)
+    with pytest.raises(BulkWriteError):  # 4 refused, 6 written
+        await collection.insert_many([{"_id": 4}, {"_id": 6}], ordered=False)
+    await collection.delete_many({"_id": {"$in": [0, 1, 42]}})
     assert len(await collection.find({}).to_list()) == 5
 
-    after = [sample(name, **labels) for name, labels in (inserted, updates, seconds)]
-    assert after[0] - before[0] == 5
-    assert after[1] - before[1] == 2
+    after = [sample(name, **labels) for name, labels in counted]
+    assert after[0] - before[0] == 7
+    assert after[1] - before[1] == 4
     assert after[2] > before[2]
+    # What the store wrote, whatever the commands carried.
+    assert after[3] - before[3] == 6
+    assert after[4] - before[4] == 5
+    assert after[5] - before[5] == 2

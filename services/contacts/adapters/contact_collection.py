@@ -28,6 +28,8 @@ from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, versioned_en
 SOURCE = "roster/contacts"
 # Which import row last wrote the contact (see `ImportMark`).
 LAST_IMPORT = "last_import"
+# The attribute each membership carries for pages of a group in that order: it never changes.
+MEMBERS_ORDER_KEY = "created_at"
 
 
 def _listing(name: str, field: str, direction: int) -> IndexModel:
@@ -110,11 +112,15 @@ class ContactCollection:
         if phone_hints is None:
             phone_hints = store.ferretdb and not store.ids_indexed
         self.phones = PhoneDirectory(db["contact_phones"], store) if phone_hints else None
-        # Each group's members, by `_id` (see `shared.mongo.memberships`).
-        self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
+        # Each group's members, by `_id` and in the default listing order (see
+        # `shared.mongo.memberships`).
+        self.membership_index = MembershipIndex(
+            db["memberships"], store.write_batch, order_key=MEMBERS_ORDER_KEY
+        )
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, CONTACT_INDEXES, RETIRED_INDEXES)
+        await self.membership_index.create_indexes()
         await self.membership_index.backfill(self.collection)
 
     async def find_by_ids(self, ids: Sequence[str], projection: Document) -> list[Document]:

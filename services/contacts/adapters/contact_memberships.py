@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.contacts.adapters.contact_collection import ContactCollection
+from services.contacts.adapters.contact_collection import MEMBERS_ORDER_KEY, ContactCollection
 from shared.mongo.client import membership_page
 
 
@@ -28,7 +28,9 @@ class MongoContactMemberships:
         the membership index."""
         seq_field = f"group_seq.{group_id}"
         store, collection = self._contacts.store, self._contacts.collection
-        docs = await store.find_by_ids(collection, [*added, *removed], {"org_id": 1, seq_field: 1})
+        docs = await store.find_by_ids(
+            collection, [*added, *removed], {"org_id": 1, seq_field: 1, MEMBERS_ORDER_KEY: 1}
+        )
         # The change's own sequence again (a redelivery after a crash between the writes below)
         # is written again: every write here is idempotent.
         newer = {
@@ -45,7 +47,8 @@ class MongoContactMemberships:
         await store.update_by_ids(
             collection, leaving, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
         )
-        await self._contacts.membership_index.add(group_id, joining)
+        order_values = {d["_id"]: d.get(MEMBERS_ORDER_KEY) for d in docs}
+        await self._contacts.membership_index.add(group_id, joining, order_values)
         await self._contacts.membership_index.remove(group_id, leaving)
 
     async def remove_group(self, org_id: str, group_id: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from pymongo.errors import OperationFailure
 
 from services.contacts.adapters.contact_collection import (
+    MEMBERS_ORDER_KEY,
     ContactCollection,
     new_document,
     tenant_document,
@@ -25,6 +26,10 @@ from shared.contactql.mongo_filter import query_filter
 from shared.contracts.contacts import ContactUpdated
 from shared.mongo.client import IDS_PER_QUERY, Document, count_matching, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, PURGE, outbox_update
+
+# A group's page in the memberships' order walks at most this many pages' worth of members
+# before it gives up on them (a filter that leaves out most of the group) for the listing index.
+MEMBER_PAGES_WALKED = 20
 
 
 class MongoContactRepository:
@@ -107,6 +112,10 @@ class MongoContactRepository:
         limit: int,
     ) -> builtins.list[Contact]:
         field, direction = SORTS[sort]
+        if flt.group and field == MEMBERS_ORDER_KEY:
+            page = await self._members_in_order(org_id, flt, direction, after, limit)
+            if page is not None:
+                return page
         query = await self._scoped(org_id, flt)
         if after is not None:
             op = "$gt" if direction > 0 else "$lt"
@@ -120,6 +129,47 @@ class MongoContactRepository:
             batch_size=limit,
         )
         return [contact_from_document(doc) async for doc in cursor]
+
+    async def _members_in_order(
+        self,
+        org_id: str,
+        flt: ContactFilter,
+        direction: int,
+        after: tuple[Any, str] | None,
+        limit: int,
+    ) -> builtins.list[Contact] | None:
+        """A group's page in its memberships' order (see `shared.mongo.memberships`): members
+        walked from `after` a few at a time, each few read by id with the whole filter, until
+        the page is full, so a page costs about its size however large the group. Exact because
+        a membership copies its contact's `created_at`, which never changes. None when the
+        filter leaves out most of the members walked: the listing index then answers."""
+        assert flt.group
+        query = filter_document(org_id, flt)
+        found: builtins.list[Contact] = []
+        position, chunk, walked = after, max(2 * limit, 20), 0
+        while walked < MEMBER_PAGES_WALKED * limit:
+            members = await self._contacts.membership_index.ordered_page(
+                flt.group, direction, position, chunk
+            )
+            if not members:
+                return found
+            walked += len(members)
+            ids = [contact_id for _, contact_id in members]
+            docs = await self._contacts.collection.find(
+                {"$and": [query, {"_id": {"$in": ids}}]}, {OUTBOX: 0}, batch_size=len(ids) + 1
+            ).to_list()
+            by_id = {doc["_id"]: doc for doc in docs}
+            for _, contact_id in members:
+                doc = by_id.get(contact_id)
+                if doc is None:
+                    continue
+                found.append(contact_from_document(doc))
+                if len(found) == limit:
+                    return found
+            if len(members) < chunk:
+                return found
+            position, chunk = members[-1], min(2 * chunk, IDS_PER_QUERY)
+        return None
 
     async def count(self, org_id: str, flt: ContactFilter) -> int:
         return await count_matching(self._contacts.collection, await self._scoped(org_id, flt))
