@@ -228,18 +228,14 @@ class FakeImportRepository:
         if state == "done":
             self._cells.pop((import_id, n), None)
 
-    async def batch_states(self, import_id: str) -> list[Record]:
-        return [
-            {k: batch[k] for k in ("_id", "state", "counters", "last_row")}
-            for batch in self.batches(import_id)
-        ]
+    async def waiting(self, import_id: str, state: str | None = None) -> int:
+        wanted = (state,) if state is not None else ("sent", "groups")
+        return sum(1 for batch in self.batches(import_id) if batch["state"] in wanted)
 
-    async def counters(
-        self, import_id: str, states: Sequence[Record] | None = None
-    ) -> ImportCounters:
+    async def counters(self, import_id: str) -> ImportCounters:
         totals: Counter[str] = Counter()
-        for state in states if states is not None else await self.batch_states(import_id):
-            totals.update(state.get("counters") or {})
+        for batch in self.batches(import_id):
+            totals.update(batch.get("counters") or {})
         return ImportCounters(rows_read=totals["read"], **{k: totals[k] for k in COUNTED})
 
     # The report

@@ -10,6 +10,7 @@ per job (a batch is up to a thousand rows), so the few queries by job are cheap 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict
 from typing import Any
 
@@ -20,7 +21,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.importer.domain.job import Detected, ImportJob, ImportOptions
 from shared.contracts.envelope import EventPayload
 from shared.contracts.imports import ImportCounters
-from shared.mongo.client import DUPLICATE_KEY, Document, ensure_indexes
+from shared.mongo.client import DUPLICATE_KEY, Document, count_matching, ensure_indexes
 from shared.mongo.outbox import (
     OUTBOX,
     OUTBOX_INDEX,
@@ -33,10 +34,18 @@ from shared.mongo.outbox_values import drop_unstored_values, set_values_aside
 SOURCE = "roster/importer"
 COUNTERS = ("created", "updated", "unchanged", "skipped", "failed")
 READ = "read"
+# Batch states waiting for an answer: from the contacts service, then from the groups service.
+WAITING = ("sent", "groups")
 
 
 def batch_id(import_id: str, batch: int) -> str:
     return f"{import_id}:{batch:07d}"
+
+
+def fold_id(import_id: str) -> str:
+    """The document summing the counters of a job's first done batches (no `import_id` field:
+    queries of the job's batches never see it)."""
+    return f"{import_id}:fold"
 
 
 def _state(job: ImportJob) -> Document:
@@ -71,7 +80,11 @@ class MongoImportRepository:
         )
         await ensure_indexes(
             self.batches,
-            [IndexModel([("import_id", ASCENDING), ("n", DESCENDING)], name="job"), OUTBOX_INDEX],
+            [
+                IndexModel([("import_id", ASCENDING), ("n", DESCENDING)], name="job"),
+                IndexModel([("import_id", ASCENDING), ("state", ASCENDING)], name="job_state"),
+                OUTBOX_INDEX,
+            ],
         )
         await ensure_indexes(
             self.report, [IndexModel([("import_id", ASCENDING), ("_id", ASCENDING)], name="job")]
@@ -208,21 +221,49 @@ class MongoImportRepository:
         if state == "done":
             await self.batch_rows.delete_one({"_id": bid})
 
-    async def batch_states(self, import_id: str) -> list[Document]:
-        return await self.batches.find(
-            {"import_id": import_id}, {"state": 1, "counters": 1, "last_row": 1}
-        ).to_list()
+    async def waiting(self, import_id: str, state: str | None = None) -> int:
+        """Batches waiting for an answer: in `state`, or in any state but done. Counted from
+        the `job_state` index, however many batches the job has."""
+        wanted: Any = state if state is not None else {"$in": list(WAITING)}
+        return await count_matching(self.batches, {"import_id": import_id, "state": wanted})
 
-    async def counters(
-        self, import_id: str, states: Sequence[Document] | None = None
-    ) -> ImportCounters:
-        """Summed over the job's batches, each of which recorded its own once (`states`: the
-        batches as just read, to spare a second read)."""
-        totals = dict.fromkeys((READ, *COUNTERS), 0)
-        for doc in states if states is not None else await self.batch_states(import_id):
+    async def counters(self, import_id: str) -> ImportCounters:
+        """Summed over the job's batches, each of which recorded its own once. A done batch's
+        counters never change, so the sum of the first done ones is kept (the job's fold) and
+        only the batches after it are read: a settle costs the batches in flight, not the
+        thousands a large file has."""
+        fold = await self.batches.find_one({"_id": fold_id(import_id)})
+        through = int(fold["through"]) if fold else 0
+        folded = dict.fromkeys((READ, *COUNTERS), 0) | dict(fold["counters"] if fold else {})
+        docs = await self.batches.find(
+            {"import_id": import_id, "n": {"$gt": through}},
+            {"n": 1, "state": 1, "counters": 1},
+            sort=[("n", ASCENDING)],
+        ).to_list()
+        totals, advanced = dict(folded), through
+        for doc in docs:
+            counted = doc.get("counters") or {}
             for key in totals:
-                totals[key] += int((doc.get("counters") or {}).get(key, 0))
+                totals[key] += int(counted.get(key, 0))
+            if doc["n"] == advanced + 1 and doc.get("state") == "done":
+                advanced += 1
+                for key in folded:
+                    folded[key] += int(counted.get(key, 0))
+        if advanced > through:
+            await self._fold(import_id, through, advanced, folded)
         return ImportCounters(rows_read=totals.pop(READ), **totals)
+
+    async def _fold(
+        self, import_id: str, through: int, advanced: int, folded: Mapping[str, int]
+    ) -> None:
+        """Moves the fold on from `through`, unless another caller moved it first."""
+        # Moved meanwhile: the upsert finds no fold at `through` and collides with it.
+        with suppress(DuplicateKeyError):
+            await self.batches.update_one(
+                {"_id": fold_id(import_id), "through": through},
+                {"$set": {"through": advanced, "counters": dict(folded)}},
+                upsert=True,
+            )
 
     # The report
 

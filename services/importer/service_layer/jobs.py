@@ -52,10 +52,10 @@ async def settle(import_id: str, uow: ImportsUnitOfWork) -> None:
         uow.files.delete(import_id)
     if job is None or job.finished:
         return
-    states = await uow.imports.batch_states(import_id)
-    counters = await uow.imports.counters(import_id, states)
     now = uow.clock()
-    if job.reading_done and all(s.get("state") == "done" for s in states):
+    if job.reading_done and await uow.imports.waiting(import_id) == 0:
+        counters = await uow.imports.counters(import_id)
         await mutate_job(uow, import_id, lambda j: j.complete(counters, now))
     elif job.progress_at is None or now - job.progress_at >= PROGRESS_EVERY:
+        counters = await uow.imports.counters(import_id)
         await mutate_job(uow, import_id, lambda j: j.progressed(counters, now))

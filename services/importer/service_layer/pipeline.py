@@ -257,8 +257,7 @@ async def read_job(job_id: str, uow: ImportsUnitOfWork, runner: ImportRunner) ->
             current = await uow.imports.get(job_id)
             if current is None or current.finished:
                 return False
-            states = await uow.imports.batch_states(job_id)
-            if sum(1 for s in states if s.get("state") == "sent") < uow.max_in_flight:
+            if await uow.imports.waiting(job_id, "sent") < uow.max_in_flight:
                 return True
             await runner.wait_for_reply(timeout_s=1.0)
 
