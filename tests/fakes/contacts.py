@@ -38,7 +38,12 @@ from services.contacts.domain.groups import GroupEntry
 from services.contacts.domain.listing import SORTS, ContactFilter
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
-from services.contacts.service_layer.ports import ImportMark
+from services.contacts.service_layer.ports import (
+    MARKS_KEPT,
+    ImportedChange,
+    ImportMark,
+    ImportMarks,
+)
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
 from shared.contactql.evaluate import matches
@@ -160,7 +165,14 @@ class ContactRecord:
 
     contact: Contact
     group_seq: dict[str, int] = field(default_factory=dict)
-    mark: ImportMark | None = None
+    # By import id, oldest first, at most `MARKS_KEPT` (as the adapter keeps them).
+    marks: dict[str, ImportMark] = field(default_factory=dict)
+
+    def add_mark(self, mark: ImportMark) -> None:
+        self.marks[mark["import_id"]] = dict(mark)
+        while len(self.marks) > MARKS_KEPT:
+            oldest = next(k for k in self.marks if k != mark["import_id"])
+            del self.marks[oldest]
 
     def live_in(self, org_id: str) -> bool:
         return self.contact.org_id == org_id and not self.contact.deleted
@@ -216,14 +228,16 @@ class FakeContactStore:
     def insert(self, contact: Contact, mark: ImportMark | None = None) -> None:
         if contact.id in self.records:
             raise AssertionError(f"contact id {contact.id} minted twice")
-        self.records[contact.id] = ContactRecord(_stored_copy(contact, []), mark=mark)
+        self.records[contact.id] = record = ContactRecord(_stored_copy(contact, []))
+        if mark is not None:
+            record.add_mark(mark)
 
     def write(self, contact: Contact, mark: ImportMark | None = None) -> None:
         """A new state of a stored contact; its groups and sequences stay the projection's."""
         record = self.records[contact.id]
         record.contact = _stored_copy(contact, record.contact.groups)
         if mark is not None:
-            record.mark = mark
+            record.add_mark(mark)
 
     def read(self, org_id: str, contact_id: str) -> Contact | None:
         record = self.records.get(contact_id)
@@ -374,19 +388,19 @@ class FakeContactImports:
 
     async def find_for_import(
         self, org_id: str, phones: Sequence[str]
-    ) -> dict[str, tuple[Contact, ImportMark | None]]:
-        found: dict[str, tuple[Contact, ImportMark | None]] = {}
+    ) -> dict[str, tuple[Contact, ImportMarks]]:
+        found: dict[str, tuple[Contact, ImportMarks]] = {}
         for phone in phones:
             holder = self._store.holder(org_id, phone)
             record = self._store.records.get(holder) if holder else None
             if record is not None and record.live_in(org_id):
-                mark = dict(record.mark) if record.mark is not None else None
-                found[phone] = (copy.deepcopy(record.contact), mark)
+                found[phone] = (copy.deepcopy(record.contact), copy.deepcopy(record.marks))
         return found
 
-    async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
+    async def save_imported(self, changes: Sequence[ImportedChange]) -> set[str]:
         conflicts: set[str] = set()
-        for contact, read_version, mark in changes:
+        for change in changes:
+            contact, read_version, mark = change.contact, change.read_version, change.mark
             await self._store.run_interleaved(contact.id)
             record = self._store.records.get(contact.id)
             if (
@@ -406,11 +420,11 @@ class FakeContactImports:
             contact.events.clear()  # the adapter clears them whether or not they were stored
         return conflicts
 
-    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark]]) -> None:
-        for contact_id, mark in marks:
+    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark, ImportMarks]]) -> None:
+        for contact_id, mark, _ in marks:
             record = self._store.records.get(contact_id)
             if record is not None and record.live_in(org_id):
-                record.mark = dict(mark)
+                record.add_mark(mark)
 
 
 class FakeContactMemberships:

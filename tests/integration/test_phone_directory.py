@@ -153,8 +153,8 @@ async def test_an_import_reads_contacts_with_their_marks_by_phone_and_never_a_de
     found = await repo.imports.find_for_import(org, ["+2348033000001", "+2348033000002"])
 
     assert set(found) == {"+2348033000001"}
-    contact, stored_mark = found["+2348033000001"]
-    assert contact.id == kept.id and stored_mark == mark
+    contact, stored_marks = found["+2348033000001"]
+    assert contact.id == kept.id and stored_marks == {"imp-1": mark}
     # The deleted contact's number is free again, whatever its old hint says.
     again = new_contact(org, "+2348033000002")
     assert await repo.imports.add_many([again], [mark]) == set()

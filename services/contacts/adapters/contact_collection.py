@@ -26,7 +26,9 @@ from shared.mongo.memberships import MembershipIndex
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, versioned_entries
 
 SOURCE = "roster/contacts"
-# Which import row last wrote the contact (see `ImportMark`).
+# The marks of the imports that last wrote or saw the contact, by import id (see `ImportMarks`).
+IMPORT_MARKS = "import_marks"
+# Where a store written before `IMPORT_MARKS` holds the one mark it kept.
 LAST_IMPORT = "last_import"
 # The attribute each membership carries for pages of a group in that order: it never changes.
 MEMBERS_ORDER_KEY = "created_at"
@@ -90,7 +92,7 @@ def new_document(
         OUTBOX: created_entries([contact]) if with_events else [],
     }
     if mark is not None:
-        doc[LAST_IMPORT] = mark
+        doc[IMPORT_MARKS] = {mark["import_id"]: mark}
     return doc
 
 

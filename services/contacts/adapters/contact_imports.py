@@ -1,6 +1,7 @@
 """An import's writes to the `contacts` collection: a batch's new contacts in one insert and its
-changes in a few bulk writes, each contact marked with the row that wrote it (`LAST_IMPORT`), so
-that a redelivered batch finds its own earlier work.
+changes in a few bulk writes, each contact marked with the row that wrote it, under the import's
+id in `IMPORT_MARKS`, so that a redelivered batch finds its own earlier work even after another
+import wrote the same contact.
 
 New contacts are inserted without their `ContactCreated`: the batch's announcements travel with
 its reply (`MongoImportReplies`), one document for the batch instead of a pull per contact."""
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from pymongo import UpdateOne
 
 from services.contacts.adapters.contact_collection import (
+    IMPORT_MARKS,
     LAST_IMPORT,
     ContactCollection,
     new_document,
@@ -20,7 +22,12 @@ from services.contacts.adapters.contact_collection import (
 )
 from services.contacts.adapters.documents import contact_from_document, contact_state
 from services.contacts.domain.model import Contact
-from services.contacts.service_layer.ports import ImportMark
+from services.contacts.service_layer.ports import (
+    MARKS_KEPT,
+    ImportedChange,
+    ImportMark,
+    ImportMarks,
+)
 from shared.mongo.client import Document, bulk_write_in_chunks
 from shared.mongo.outbox import OUTBOX, outbox_update
 
@@ -35,15 +42,15 @@ class MongoContactImports:
 
     async def find_for_import(
         self, org_id: str, phones: Sequence[str]
-    ) -> dict[str, tuple[Contact, ImportMark | None]]:
+    ) -> dict[str, tuple[Contact, ImportMarks]]:
         docs = await self._contacts.by_phone(org_id, phones, {OUTBOX: 0})
         return {
-            key: (contact_from_document(doc), doc.get(LAST_IMPORT))
+            key: (contact_from_document(doc), stored_marks(doc))
             for key, doc in docs.items()
             if not doc["deleted"]
         }
 
-    async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
+    async def save_imported(self, changes: Sequence[ImportedChange]) -> set[str]:
         """Many per round trip. The version guard is in the filter where `_id` filters are
         indexed; stock FerretDB scans the collection for any filter beyond `_id`, so there the
         write goes by `_id` alone right after the read."""
@@ -53,21 +60,21 @@ class MongoContactImports:
         unguarded = not store.ids_indexed
         ops = []
         entries: dict[str, list[Document]] = {}
-        for contact, read_version, mark in changes:
+        for change in changes:
+            contact = change.contact
             entries[contact.id] = versioned(
                 contact.events, contact.id, contact.org_id, contact.version
             )
-            update = outbox_update(
-                entries[contact.id], {**contact_state(contact), LAST_IMPORT: mark}
-            )
+            update = outbox_update(entries[contact.id], contact_state(contact))
+            _add_mark(update, change.mark, change.marks)
             guard: Document = (
-                {} if unguarded else {"org_id": contact.org_id, "version": read_version}
+                {} if unguarded else {"org_id": contact.org_id, "version": change.read_version}
             )
             ops.append(UpdateOne({"_id": contact.id, **guard}, update))
         collection = self._contacts.collection
         written = await bulk_write_in_chunks(collection, ops, store.write_batch)
-        for contact, _, _ in changes:
-            contact.events.clear()
+        for change in changes:
+            change.contact.events.clear()
         conflicts: set[str] = set()
         if written != len(ops):
             conflicts = await self._not_marked(changes)
@@ -76,18 +83,50 @@ class MongoContactImports:
                 self._contacts.wakeup.written(collection, contact_id, stored)
         return conflicts
 
-    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark]]) -> None:
-        """By `_id` (the contacts were just read as this organisation's)."""
-        ops = [UpdateOne({"_id": i}, {"$set": {LAST_IMPORT: mark}}) for i, mark in marks]
+    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark, ImportMarks]]) -> None:
+        """By `_id` (the contacts were just read as this organisation's). Each import's mark
+        has its own key: another import marking the contact meanwhile keeps its own."""
+        ops = []
+        for contact_id, mark, read in marks:
+            update: Document = {}
+            _add_mark(update, mark, read)
+            ops.append(UpdateOne({"_id": contact_id}, update))
         if ops:
             store = self._contacts.store
             await bulk_write_in_chunks(self._contacts.collection, ops, store.write_batch)
 
-    async def _not_marked(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
+    async def _not_marked(self, changes: Sequence[ImportedChange]) -> set[str]:
         """The contacts whose stored mark is not the one just written: someone else won."""
-        org_id = changes[0][0].org_id
+        org_id = changes[0].contact.org_id
         stored = await self._contacts.find_by_ids(
-            [c.id for c, _, _ in changes], {"org_id": 1, "deleted": 1, LAST_IMPORT: 1}
+            [c.contact.id for c in changes], {"org_id": 1, "deleted": 1, IMPORT_MARKS: 1}
         )
-        marks = {d["_id"]: d.get(LAST_IMPORT) for d in stored if tenant_document(d, org_id)}
-        return {c.id for c, _, mark in changes if marks.get(c.id, {}) != mark}
+        marks = {d["_id"]: stored_marks(d) for d in stored if tenant_document(d, org_id)}
+        return {
+            c.contact.id
+            for c in changes
+            if marks.get(c.contact.id, {}).get(c.mark["import_id"]) != c.mark
+        }
+
+
+def stored_marks(doc: Document) -> ImportMarks:
+    """The document's marks by import id, oldest first; a store written before `IMPORT_MARKS`
+    kept one mark, in `LAST_IMPORT`."""
+    marks: dict[str, ImportMark] = {}
+    legacy = doc.get(LAST_IMPORT)
+    if legacy:
+        marks[legacy["import_id"]] = legacy
+    marks.update(doc.get(IMPORT_MARKS) or {})
+    return marks
+
+
+def _add_mark(update: Document, mark: ImportMark, read: ImportMarks) -> None:
+    """Sets the import's mark under its id, and unsets the oldest of those read beyond
+    `MARKS_KEPT`. (A `LAST_IMPORT` mark stays where it is, read as the oldest: its import
+    ended long ago, or it is this one and its own key is the newer.)"""
+    import_id = mark["import_id"]
+    update.setdefault("$set", {})[f"{IMPORT_MARKS}.{import_id}"] = mark
+    others = [key for key in read if key != import_id]
+    dropped = others[: max(0, len(others) - (MARKS_KEPT - 1))]
+    if dropped:
+        update["$unset"] = {f"{IMPORT_MARKS}.{key}": "" for key in dropped}

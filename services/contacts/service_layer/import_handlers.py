@@ -1,9 +1,10 @@
 """The contacts side of a file import: one batch of rows from the importer, applied in a few
 round trips, with one outcome per row.
 
-Idempotent: each contact written by an import carries the mark of its row (`LAST_IMPORT`), so a
-redelivered batch (after a crash anywhere) finds its own earlier work and reports it as it was;
-a phone that an earlier row of the same file already wrote is a duplicate within the file.
+Idempotent: each contact written by an import carries the mark of its row under the import's id
+(`ImportMarks`), so a redelivered batch (after a crash anywhere) finds its own earlier work and
+reports it as it was, even where another import wrote the contact since; a phone that an
+earlier row of the same file already wrote is a duplicate within the file.
 
 New contacts are inserted without their `ContactCreated` in their own outbox: the batch's
 announcements are stored with its reply, in one document, and a redelivered batch announces
@@ -21,7 +22,12 @@ from services.contacts.domain.errors import DomainError, InvalidValue
 from services.contacts.domain.model import Contact, ContactStatus, OptIn
 from services.contacts.domain.organization import Organization
 from services.contacts.service_layer.field_handlers import define_field
-from services.contacts.service_layer.ports import ImportMark, ImportReplies
+from services.contacts.service_layer.ports import (
+    ImportedChange,
+    ImportMark,
+    ImportMarks,
+    ImportReplies,
+)
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
 from shared.auth import Principal, Role
@@ -216,16 +222,17 @@ async def _apply_to_existing(
 ) -> None:
     found = await uow.imports.find_for_import(org_id, [item.phone for item in items])
     now = uow.clock()
-    changes: list[tuple[Contact, int, ImportMark, _Prepared]] = []
-    seen: list[tuple[str, ImportMark]] = []
+    changes: list[tuple[ImportedChange, _Prepared]] = []
+    seen: list[tuple[str, ImportMark, ImportMarks]] = []
     for item in items:
         row = item.row
         entry = found.get(item.phone)
         if entry is None:  # deleted between the insert and this read
             outcomes[row.row] = _failed(row, InvalidValue("the contact changed meanwhile; retry"))
             continue
-        contact, mark = entry
-        if mark is not None and mark.get("import_id") == cmd.import_id:
+        contact, marks = entry
+        mark = marks.get(cmd.import_id)
+        if mark is not None:
             if mark.get("row") == row.row:  # this very row, delivered again
                 outcomes[row.row] = _as_before(row, mark, contact)
                 if mark["outcome"] == "created":  # its announcement may not be stored yet
@@ -236,7 +243,7 @@ async def _apply_to_existing(
                 continue
         if cmd.mode == "create":
             outcomes[row.row] = _skipped(row, contact)
-            seen.append((contact.id, _mark(cmd, row.row, "skipped")))
+            seen.append((contact.id, _mark(cmd, row.row, "skipped"), marks))
             continue
         read_version = contact.version
         try:
@@ -248,15 +255,15 @@ async def _apply_to_existing(
         mark = _mark(cmd, row.row, outcome, note)
         outcomes[row.row] = _outcome(row, outcome, contact, note)
         if contact.events:
-            changes.append((contact, read_version, mark, item))
+            changes.append((ImportedChange(contact, read_version, mark, marks), item))
         else:
-            seen.append((contact.id, mark))
+            seen.append((contact.id, mark, marks))
     # Rows that changed nothing leave their mark too: a later row of the file with the same
     # phone is then a duplicate, as it is within one batch, and a redelivery answers the same.
     await uow.imports.mark(org_id, seen)
-    conflicts = await uow.imports.save_imported([(c, v, m) for c, v, m, _ in changes])
-    for contact, _, _, item in changes:
-        if contact.id in conflicts:
+    conflicts = await uow.imports.save_imported([change for change, _ in changes])
+    for change, item in changes:
+        if change.contact.id in conflicts:
             outcomes[item.row.row] = _failed(
                 item.row, InvalidValue("the contact was changed meanwhile; import the row again")
             )

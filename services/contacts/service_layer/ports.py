@@ -8,7 +8,8 @@ through the same outbox.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.contacts.domain.errors import DuplicatePhone
@@ -20,9 +21,23 @@ from services.contacts.domain.organization import Organization
 from shared.contactql.values import FieldType
 from shared.contracts.imports import ContactRowsImported
 
-# Which import row last saw a contact: `{"import_id", "row", "outcome", "note"?}`. It makes a
+# Which import row saw a contact: `{"import_id", "row", "outcome", "note"?}`. It makes a
 # redelivered batch report what it did the first time, and finds a phone repeated in a file.
 ImportMark = dict[str, Any]
+# A contact's marks by import id, oldest first. Each import keeps its own: a batch redelivered
+# after another import wrote the contact still finds what its rows did.
+ImportMarks = Mapping[str, ImportMark]
+MARKS_KEPT = 8
+
+
+@dataclass(frozen=True)
+class ImportedChange:
+    """A contact an import row changed: stored only if still at `read_version`."""
+
+    contact: Contact
+    read_version: int
+    mark: ImportMark
+    marks: ImportMarks
 
 
 class ContactRepository(Protocol):
@@ -68,16 +83,18 @@ class ContactImports(Protocol):
 
     async def find_for_import(
         self, org_id: str, phones: Sequence[str]
-    ) -> dict[str, tuple[Contact, ImportMark | None]]:
-        """Phone → the contact holding it, and the mark of the import row that last wrote it."""
+    ) -> dict[str, tuple[Contact, ImportMarks]]:
+        """Phone → the contact holding it, and the marks of the imports that last wrote or saw
+        it, by import id (the latest `MARKS_KEPT` imports, oldest first)."""
 
-    async def save_imported(self, changes: Sequence[tuple[Contact, int, ImportMark]]) -> set[str]:
-        """Stores (contact, version read, mark); returns the ids changed by someone else since
-        they were read (not stored)."""
+    async def save_imported(self, changes: Sequence[ImportedChange]) -> set[str]:
+        """Stores each change with its row's mark beside the marks read (the oldest dropped
+        beyond `MARKS_KEPT`); returns the ids changed by someone else since they were read
+        (not stored)."""
 
-    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark]]) -> None:
-        """Records the row that last saw each contact without changing it (the contact's
-        version and events stay as they are)."""
+    async def mark(self, org_id: str, marks: Sequence[tuple[str, ImportMark, ImportMarks]]) -> None:
+        """Records the row that saw each contact without changing it, beside the marks read
+        (the contact's version and events stay as they are)."""
 
 
 class ContactMemberships(Protocol):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.contacts.domain.model import ContactStatus
+from services.contacts.service_layer.ports import MARKS_KEPT
 from shared.contracts.contacts import (
     ContactCreated,
     ContactStatusChanged,
@@ -389,6 +390,52 @@ async def test_a_redelivered_batch_reports_the_same_and_announces_its_new_contac
     assert (announced.contact_id, announced.name) == (created_id, "Created")
     assert service.outbox.kinds(created_id) == ["ContactCreated"] * 2
     assert service.outbox.sequences(created_id) == [1, 1]
+
+
+async def test_a_batch_redelivered_after_another_import_wrote_its_contacts_keeps_that_write(
+    service: ContactsHarness,
+) -> None:
+    """Import A creates one contact and updates another; import B then updates both. A's
+    batch, delivered again (a crash before its offset was committed), reports what it did the
+    first time and takes nothing of B's back."""
+    existing = await service.create(phone(1), name="Old")
+    batch_a = (imported_row(2, phone(1), name="From A"), imported_row(3, phone(2), name="New A"))
+    first = await run_batch(service, *batch_a, import_id="import-a")
+    created = contact_of(first[1])
+    await run_batch(
+        service,
+        imported_row(2, phone(1), name="From B"),
+        imported_row(3, phone(2), name="From B too"),
+        import_id="import-b",
+    )
+    versions = [(await service.stored(i)).version for i in (existing.id, created)]
+
+    again = await run_batch(service, *batch_a, import_id="import-a")
+
+    assert again == first
+    assert outcomes_of(again) == [(2, "updated", None), (3, "created", None)]
+    assert (await service.stored(existing.id)).name == "From B"
+    assert (await service.stored(created)).name == "From B too"
+    assert [(await service.stored(i)).version for i in (existing.id, created)] == versions
+
+
+async def test_the_marks_of_the_latest_imports_are_kept(service: ContactsHarness) -> None:
+    """A contact keeps the marks of the last `MARKS_KEPT` imports that wrote or saw it: the
+    latest import's batch still answers as before; the oldest's no longer knows its row."""
+    await service.create(phone(1), name="Old")
+    answers = {}
+    for n in range(MARKS_KEPT + 1):
+        row = imported_row(2, phone(1), name=f"Name {n}")
+        answers[n] = await run_batch(service, row, import_id=f"import-{n}")
+    latest = MARKS_KEPT
+    again = await run_batch(
+        service, imported_row(2, phone(1), name=f"Name {latest}"), import_id=f"import-{latest}"
+    )
+    assert again == answers[latest]
+    oldest = await run_batch(
+        service, imported_row(2, phone(1), name="Name 0"), import_id="import-0"
+    )
+    assert outcomes_of(oldest) == [(2, "updated", None)]  # forgotten: applied as a new row
 
 
 async def test_a_reply_waiting_for_the_relay_is_stored_once(service: ContactsHarness) -> None:
