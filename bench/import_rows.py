@@ -20,7 +20,8 @@ Prints, from one run:
   the import without them);
 - the CPU time each process spent per row, from the upload until `completed`;
 - Kafka records published per row, and the store commands each service sent per row (with the
-  documents they wrote and their time), the costliest by command and collection listed.
+  documents they wrote and their time), the costliest by command and collection listed;
+- with `--profile`, where each service's CPU went (py-spy, see `bench/profiles.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
+from bench.profiles import Profiler
 from bench.support import (
     bench_run,
     contact_documents,
@@ -153,8 +155,13 @@ async def run(args: argparse.Namespace) -> None:
         services = await bench.start(*SERVICES)
         importer = services[2]
         meter, work = bench.meter(services), WorkMeter(services)
+        profiler = Profiler(services, bench.work)
         async with work.measure(), meter.measure():
-            imported = await import_file(importer.url, bench.headers, file)
+            if args.profile:
+                async with profiler.measure():
+                    imported = await import_file(importer.url, bench.headers, file)
+            else:
+                imported = await import_file(importer.url, bench.headers, file)
         rss = peak_rss_mb(importer)
     job, total_s, contacts_s = imported.job, imported.total_s, imported.contacts_s
     rate, raw_rate = args.rows / total_s, args.rows / raw_s
@@ -171,12 +178,16 @@ async def run(args: argparse.Namespace) -> None:
     figure("store update by _id", f"{update_s * 1000:10.2f} ms")
     meter.report("row", args.rows)
     work.report("row", args.rows)
+    profiler.report()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--collections", type=int, default=2, choices=range(5))
+    parser.add_argument(
+        "--profile", action="store_true", help="sample each service with py-spy (needs ptrace)"
+    )
     asyncio.run(run(parse_args(parser, {"rows": 200})))
 
 

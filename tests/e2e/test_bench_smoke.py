@@ -28,7 +28,7 @@ from tests.support.process import REPO_ROOT
 
 BENCH_DIR = REPO_ROOT / "bench"
 # Modules the benches import: not benches themselves.
-SHARED_MODULES = {"support.py", "figures.py", "meters.py"}
+SHARED_MODULES = {"support.py", "figures.py", "meters.py", "profiles.py"}
 BENCHES = sorted(p for p in BENCH_DIR.glob("*.py") if p.name not in SHARED_MODULES)
 # Against a hang only (all benches together take well under two minutes).
 DEADLINE_S = 300
