@@ -93,3 +93,17 @@ class AnyOf:
 
 
 Predicate = IsSet | Equals | NameContains | PhoneContains | NumberRange | TimeRange | AllOf | AnyOf
+
+
+def required_group(predicate: Predicate) -> str | None:
+    """A group every contact matching `predicate` is in: `group = X` alone, or as a term of a
+    top-level AND. Its members can then be walked instead of the organisation's contacts."""
+    match predicate:
+        case Equals(Target(attribute=Attribute.GROUP), str(group_id), False):
+            return group_id
+        case AllOf(terms):
+            for term in terms:
+                required = required_group(term)
+                if required is not None:
+                    return required
+    return None

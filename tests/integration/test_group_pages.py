@@ -3,7 +3,8 @@
 The contacts service reads such a page by walking the group's memberships in creation order
 (`shared.mongo.memberships`, `order_key`) and reading their contacts by id; whatever it walks,
 every page must be exactly the one the listing index gives: the group's live contacts of the
-status asked, by (created_at, id), cursor after cursor. Creation times tie, some members are
+status asked, by (created_at, id), cursor after cursor. A contactql query that requires the
+group (`group = X`, alone or in an AND) is walked the same way. Creation times tie, some members are
 archived or deleted, and a filter can leave out most of the group (the walk then gives up for
 the listing index). A membership written before it carried its order key is filled in once.
 """
@@ -21,6 +22,7 @@ from services.contacts.adapters.contact_memberships import MongoContactMembershi
 from services.contacts.adapters.contact_repository import MongoContactRepository
 from services.contacts.domain.listing import SORTS, ContactFilter
 from services.contacts.domain.model import Contact, ContactStatus
+from shared.contactql.predicates import AllOf, Attribute, Equals, Predicate, Target
 from shared.mongo.memberships import FILLED_MARK
 from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings
@@ -74,18 +76,20 @@ class GroupPages:
         live.sort(key=lambda c: (c.created_at, c.id), reverse=direction < 0)
         return [c.id for c in live]
 
-    async def walked(self, status: str, sort: str, limit: int) -> list[str]:
-        """Every page, each after the last one's cursor, as the API follows them."""
+    async def walked(
+        self, status: str, sort: str, limit: int, query: Predicate | None = None
+    ) -> list[str]:
+        """Every page, each after the last one's cursor, as the API follows them: of the group
+        (`?group=`), or of `query` (which requires the group) when given."""
         found: list[Contact] = []
+        flt = (
+            ContactFilter(status=status, group=GROUP)
+            if query is None
+            else ContactFilter(status=status, query=query)
+        )
         while True:
             after = (found[-1].created_at, found[-1].id) if found else None
-            page = await self.repo.list(
-                self.org,
-                ContactFilter(status=status, group=GROUP),
-                sort=sort,
-                after=after,
-                limit=limit,
-            )
+            page = await self.repo.list(self.org, flt, sort=sort, after=after, limit=limit)
             assert len(page) <= limit
             found += page
             if len(page) < limit:
@@ -123,6 +127,18 @@ async def test_every_page_of_a_group_is_the_listing_order(pages: GroupPages, sor
     assert len(expected) == 56
     for limit in (1, 3, 7, 50, 100):
         assert await pages.walked("active", sort, limit) == expected, limit
+
+
+async def test_a_query_requiring_the_group_is_walked_the_same(pages: GroupPages) -> None:
+    await seeded(pages)
+    expected = pages.expected("active", "-created_at")
+    excluded = expected[5]
+    in_group = Equals(Target(attribute=Attribute.GROUP), GROUP)
+    not_one = Equals(Target(attribute=Attribute.ID), excluded, negated=True)
+    for query in (in_group, AllOf((not_one, in_group))):
+        wanted = expected if query is in_group else [i for i in expected if i != excluded]
+        for limit in (1, 4, 50):
+            assert await pages.walked("active", "-created_at", limit, query) == wanted, limit
 
 
 async def test_a_filter_leaving_out_most_members_still_gets_every_one(pages: GroupPages) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.contactql.errors import CODES, QueryError
-from shared.contactql.predicates import Attribute, TimeRange
+from shared.contactql.predicates import Attribute, TimeRange, required_group
 from shared.contactql.resolve import QueryContext, parse_query
 from shared.contactql.syntax import MAX_CONDITIONS, MAX_DEPTH
 from shared.contactql.values import FieldType
@@ -195,6 +195,23 @@ def test_references_and_smart_group_eligibility() -> None:
     assert parse_query("age > 3", CONTEXT).allowed_in_smart_group
     assert not parse_query("id = x", CONTEXT).allowed_in_smart_group
     assert not parse_query("status = blocked", CONTEXT).allowed_in_smart_group
+
+
+@pytest.mark.parametrize(
+    ("query", "group"),
+    [
+        ("group = farmers", "g-1"),
+        ("age > 3 AND group = traders", "g-2"),
+        ("(group = farmers AND age > 3) AND name ~ ade", "g-1"),
+        ("group = farmers OR age > 3", None),  # a contact may match outside the group
+        ("group != farmers", None),
+        ("group != farmers AND age > 3", None),
+        ("age > 3", None),
+    ],
+)
+def test_a_group_every_match_is_in(query: str, group: str | None) -> None:
+    """What lets a listing walk a group's members instead of the organisation's contacts."""
+    assert required_group(parse_query(query, CONTEXT).predicate) == group
 
 
 def test_dates_are_whole_days_in_the_organisation_timezone() -> None:

@@ -23,6 +23,7 @@ from services.contacts.domain.errors import DuplicatePhone, VersionConflict
 from services.contacts.domain.listing import SORTS, ContactFilter
 from services.contacts.domain.model import Contact
 from shared.contactql.mongo_filter import query_filter
+from shared.contactql.predicates import required_group
 from shared.contracts.contacts import ContactUpdated
 from shared.mongo.client import IDS_PER_QUERY, Document, count_matching, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, PURGE, outbox_update
@@ -112,8 +113,9 @@ class MongoContactRepository:
         limit: int,
     ) -> builtins.list[Contact]:
         field, direction = SORTS[sort]
-        if flt.group and field == MEMBERS_ORDER_KEY:
-            page = await self._members_in_order(org_id, flt, direction, after, limit)
+        group = flt.group or (required_group(flt.query) if flt.query is not None else None)
+        if group and field == MEMBERS_ORDER_KEY:
+            page = await self._members_in_order(org_id, flt, group, direction, after, limit)
             if page is not None:
                 return page
         query = await self._scoped(org_id, flt)
@@ -134,22 +136,24 @@ class MongoContactRepository:
         self,
         org_id: str,
         flt: ContactFilter,
+        group: str,
         direction: int,
         after: tuple[Any, str] | None,
         limit: int,
     ) -> builtins.list[Contact] | None:
-        """A group's page in its memberships' order (see `shared.mongo.memberships`): members
-        walked from `after` a few at a time, each few read by id with the whole filter, until
-        the page is full, so a page costs about its size however large the group. Exact because
-        a membership copies its contact's `created_at`, which never changes. None when the
-        filter leaves out most of the members walked: the listing index then answers."""
-        assert flt.group
+        """A page of contacts that must all be in `group` (`?group=`, or a query requiring
+        it), in its memberships' order (see `shared.mongo.memberships`): members walked from
+        `after` a few at a time, each few read by id with the whole filter, until the page is
+        full, so a page costs about its size however large the group or the organisation.
+        Exact because a membership copies its contact's `created_at`, which never changes.
+        None when the filter leaves out most of the members walked: the listing index then
+        answers."""
         query = filter_document(org_id, flt)
         found: builtins.list[Contact] = []
         position, chunk, walked = after, max(2 * limit, 20), 0
         while walked < MEMBER_PAGES_WALKED * limit:
             members = await self._contacts.membership_index.ordered_page(
-                flt.group, direction, position, chunk
+                group, direction, position, chunk
             )
             if not members:
                 return found
