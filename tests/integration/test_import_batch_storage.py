@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 from services.importer.adapters.import_repository import MongoImportRepository, batch_id
-from services.importer.domain.job import ImportJob, ImportOptions
+from services.importer.domain.job import ImportJob
 from shared.contracts.imports import ImportContactRows, ImportedRow
 from shared.mongo.outbox import OUTBOX, OutboxWakeup
 from shared.mongo.outbox_values import VALUE_ASIDE_BYTES, values_collection
 from shared.settings import ServiceSettings
+from tests.support.import_jobs import new_job
 from tests.support.scratch import scratch_database
 
 
@@ -35,16 +35,7 @@ async def test_a_batch_command_waits_aside_and_a_second_storing_leaves_nothing(
 ) -> None:
     async with scratch_database(settings, f"batches_{uuid.uuid4().hex[:6]}") as (_, db):
         imports = MongoImportRepository(db, OutboxWakeup())
-        job = ImportJob(
-            id=uuid.uuid4().hex,
-            org_id="org",
-            file_name="people.csv",
-            file_format="csv",
-            file_size=1,
-            options=ImportOptions(),
-            created_by="test",
-            created_at=datetime.now(UTC),
-        )
+        job = new_job()
         sent = command(job, 200)
         assert len(sent.model_dump_json()) > VALUE_ASIDE_BYTES
         for attempt in (sent, command(job, 150)):  # the second: a resumed read, refused

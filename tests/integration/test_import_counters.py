@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 
 from services.importer.adapters.import_repository import MongoImportRepository, fold_id
-from services.importer.domain.job import ImportJob, ImportOptions
+from services.importer.domain.job import ImportJob
 from shared.contracts.imports import ImportContactRows, ImportedRow
 from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings
+from tests.support.import_jobs import new_job
 from tests.support.scratch import scratch_database
 
 BATCHES = 6
@@ -28,19 +28,6 @@ async def imports(settings: ServiceSettings) -> AsyncIterator[MongoImportReposit
         repository = MongoImportRepository(db, OutboxWakeup())
         await repository.create_indexes()
         yield repository
-
-
-def new_job() -> ImportJob:
-    return ImportJob(
-        id=uuid.uuid4().hex,
-        org_id="org",
-        file_name="people.csv",
-        file_format="csv",
-        file_size=1,
-        options=ImportOptions(),
-        created_by="test",
-        created_at=datetime.now(UTC),
-    )
 
 
 async def write(imports: MongoImportRepository, job: ImportJob, n: int) -> None:

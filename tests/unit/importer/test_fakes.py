@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.importer.domain.errors import FileTooLarge
-from services.importer.domain.job import ImportJob, ImportOptions
+from services.importer.domain.job import ImportJob
 from services.importer.service_layer.ports import Record
 from shared.contracts.imports import ImportContactRows, ImportCounters, ImportedRow
 from tests.fakes.importer import (
@@ -21,19 +21,11 @@ from tests.fakes.importer import (
     FakeImportRunner,
     NoReplyComing,
 )
+from tests.support.import_jobs import new_job
 
 
 def a_job(job_id: str = "import-1") -> ImportJob:
-    return ImportJob(
-        id=job_id,
-        org_id=ORG,
-        file_name="people.csv",
-        file_format="csv",
-        file_size=10,
-        options=ImportOptions(),
-        created_by="admin:tester",
-        created_at=T0,
-    )
+    return new_job(job_id, ORG, T0)
 
 
 def rows_command(n: int) -> ImportContactRows:
