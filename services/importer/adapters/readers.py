@@ -21,6 +21,7 @@ from services.importer.domain.errors import UnreadableFile
 from services.importer.domain.files import DEFAULT_LIMITS, FileFormat, FileLimits
 
 SAMPLE_BYTES = 64 * 1024
+SNIFF_LINES = 64
 DELIMITERS = ",;\t|"
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and every password-protected workbook
@@ -49,9 +50,12 @@ def _format(path: Path, limits: FileLimits) -> FileFormat:
 
 
 def _delimiter(sample: str) -> str:
+    """Guessed from the first `SNIFF_LINES` whole lines: the sniffer's time grows faster than
+    the sample (0.7 s for 64 kB, 4 ms for 64 lines)."""
     lines = sample.splitlines()
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
-        sample = "\n".join(lines[:-1])  # the last line may be cut off
+        lines = lines[:-1]  # the last line may be cut off
+    sample = "\n".join(lines[:SNIFF_LINES])
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
