@@ -57,6 +57,14 @@ class ContactCreated(_ContactEvent):
     status: ContactStatusName
     opt_in: OptInRecord
     created_at: datetime
+    groups: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Ids of the manual groups the contact was created in (a file import naming groups"
+            " that exist); the groups service also announces these memberships, and every later"
+            " change, as GroupMembershipChanged"
+        ),
+    )
 
 
 class ContactUpdated(_ContactEvent):

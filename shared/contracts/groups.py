@@ -16,6 +16,14 @@ from shared.contracts.topics import GROUPS
 
 MAX_MEMBERSHIP_BATCH = 1000
 
+
+def group_name_key(name: str) -> str:
+    """Group names are unique per organisation ignoring case and how they are spaced, so a
+    name typed in a file finds its group: the groups service and every directory of groups
+    compare names by this key."""
+    return " ".join(name.split()).casefold()
+
+
 GroupTypeName = Literal["manual", "smart"]
 MembershipReason = Literal[
     "manual",  # added or removed by id

@@ -125,6 +125,10 @@ class RowOutcome(_Part):
     column: str | None = None
     value: str | None = None
     message: str | None = None
+    groups: list[str] = Field(
+        default_factory=list,
+        description="Ids of the groups a created contact was entered in as it was created",
+    )
 
 
 class BatchReply(_ImportKeyed):
@@ -147,6 +151,14 @@ class ImportedMember(_Part):
     row: int
     contact_id: str
     groups: list[str] = Field(description="Group names; missing manual groups are created")
+    entered: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Ids of the groups the contacts service entered the contact in as it created it (by"
+            " these names, as its directory of groups knew them): the groups service records"
+            " these memberships too, for each that is still a manual group"
+        ),
+    )
 
 
 class ImportGroupMembers(_ImportKeyed):

@@ -72,14 +72,17 @@ class MembershipIndex:
         group_id: str,
         contact_ids: Sequence[str],
         order_values: Mapping[str, Any] | None = None,
-    ) -> None:
-        """`order_values`: each contact's `order_key` value, when the index carries one."""
+    ) -> int:
+        """`order_values`: each contact's `order_key` value, when the index carries one.
+        Returns how many were not listed yet."""
+        added = 0
         for start in range(0, len(contact_ids), self._write_batch):
             docs = [
                 self._document(group_id, c, order_values)
                 for c in contact_ids[start : start + self._write_batch]
             ]
-            await insert_unless_present(self.collection, docs)
+            added += len(docs) - len(await insert_unless_present(self.collection, docs))
+        return added
 
     def _document(
         self, group_id: str, contact_id: str, order_values: Mapping[str, Any] | None
@@ -94,10 +97,13 @@ class MembershipIndex:
             doc[self.order_key] = order_values[contact_id]
         return doc
 
-    async def remove(self, group_id: str, contact_ids: Sequence[str]) -> None:
+    async def remove(self, group_id: str, contact_ids: Sequence[str]) -> int:
+        """Returns how many were listed."""
+        removed = 0
         for start in range(0, len(contact_ids), IDS_PER_QUERY):
             ids = [membership_id(group_id, c) for c in contact_ids[start : start + IDS_PER_QUERY]]
-            await self.collection.delete_many({"_id": {"$in": ids}})
+            removed += (await self.collection.delete_many({"_id": {"$in": ids}})).deleted_count
+        return removed
 
     async def remove_group(self, group_id: str) -> None:
         await self.collection.delete_many({"_id": _group_range(group_id)})

@@ -228,7 +228,8 @@ class FakeContactStore:
     def insert(self, contact: Contact, mark: ImportMark | None = None) -> None:
         if contact.id in self.records:
             raise AssertionError(f"contact id {contact.id} minted twice")
-        self.records[contact.id] = record = ContactRecord(_stored_copy(contact, []))
+        # In the groups it is created in (an import's), as the adapter's `new_document`.
+        self.records[contact.id] = record = ContactRecord(_stored_copy(contact, contact.groups))
         if mark is not None:
             record.add_mark(mark)
 
@@ -385,6 +386,9 @@ class FakeContactImports:
             else:
                 self._store.insert(contact, dict(mark))
         return refused
+
+    async def enter_groups(self, contacts: Sequence[Contact]) -> None:
+        """Members are read from `contact.groups` here, stored with the contact."""
 
     async def find_for_import(
         self, org_id: str, phones: Sequence[str]

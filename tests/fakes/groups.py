@@ -30,7 +30,7 @@ from services.groups.domain.commands import (
 from services.groups.domain.errors import DuplicateGroupName, VersionConflict
 from services.groups.domain.member import MEMBER_STATUS, MemberContact
 from services.groups.domain.member_change import ChangeStatus, MemberChange
-from services.groups.domain.model import Group, GroupType, SmartStatus, name_key
+from services.groups.domain.model import Group, GroupType, SmartStatus
 from services.groups.domain.organization import OrganizationSettings
 from services.groups.service_layer.ports import (
     BackgroundWork,
@@ -57,6 +57,7 @@ from shared.contracts.contacts import (
     OptInRecord,
 )
 from shared.contracts.envelope import EventPayload
+from shared.contracts.groups import group_name_key as name_key
 from shared.contracts.imports import GroupMembersImported, ImportedMember, ImportGroupMembers
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import MessageBus
@@ -280,13 +281,16 @@ def _copy_contact(contact: MemberContact, groups: Sequence[str] | None = None) -
 
 class FakeContactProjection:
     """`MongoContactProjection` in memory. Ids are unique across organisations (the `_id`),
-    reads check the tenant; `groups` is written only by the membership methods."""
+    reads check the tenant; `groups` is written by the membership methods, and at first as a
+    contact is created in its groups. `_listed` is the membership index: (group, contact) pairs
+    the membership methods counted."""
 
     def __init__(self, page_size: int = 1000) -> None:
         self.page_size = page_size
         # Failure injection: `pages` raises after yielding this many pages (a store outage).
         self.fail_pages_after: int | None = None
         self._contacts: dict[str, MemberContact] = {}
+        self._listed: set[tuple[str, str]] = set()
 
     async def get(self, org_id: str, contact_id: str) -> MemberContact | None:
         contact = self._contacts.get(contact_id)
@@ -310,37 +314,46 @@ class FakeContactProjection:
             if contact.id in self._contacts:
                 known.add(contact.id)
             else:
-                self._contacts[contact.id] = _copy_contact(contact, [])
+                self._contacts[contact.id] = _copy_contact(contact)
         return known
 
-    async def add_placeholders(self, org_id: str, ids: Sequence[str]) -> None:
-        for contact_id in dict.fromkeys(ids):
+    async def add_placeholders(self, org_id: str, groups: Mapping[str, Sequence[str]]) -> None:
+        for contact_id, in_groups in groups.items():
             if contact_id not in self._contacts:
                 self._contacts[contact_id] = MemberContact(
-                    id=contact_id, org_id=org_id, status=MEMBER_STATUS, version=0
+                    id=contact_id,
+                    org_id=org_id,
+                    status=MEMBER_STATUS,
+                    version=0,
+                    groups=list(in_groups),
                 )
 
     async def add_to_group(
         self, org_id: str, group_id: str, ids: Sequence[str]
     ) -> tuple[int, list[str]]:
-        """As the adapter: the ids joining are counted as listed, then added once each."""
+        """As the adapter: members are added once each, and counted as they are listed."""
         found = {i: c for i in ids if (c := self._contacts.get(i)) and c.org_id == org_id}
         refused = [i for i in ids if i not in found or not found[i].can_be_member]
-        joining = [
-            i
-            for i in ids
-            if i in found and found[i].can_be_member and group_id not in found[i].groups
-        ]
-        for contact_id in dict.fromkeys(joining):
-            self._contacts[contact_id].groups.append(group_id)
-        return len(joining), refused
+        joined = 0
+        for contact_id in dict.fromkeys(i for i in ids if i in found and found[i].can_be_member):
+            if group_id not in found[contact_id].groups:
+                self._contacts[contact_id].groups.append(group_id)
+            if (group_id, contact_id) not in self._listed:
+                self._listed.add((group_id, contact_id))
+                joined += 1
+        return joined, refused
 
-    async def remove_from_group(self, group_id: str, ids: Sequence[str]) -> int:
+    async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
         left = 0
         for contact_id in dict.fromkeys(ids):
             contact = self._contacts.get(contact_id)
-            if contact is not None and group_id in contact.groups:
+            if contact is None:  # not seen yet: its late ContactCreated keeps out of the group
+                contact = MemberContact(id=contact_id, org_id=org_id, version=0, gone=True)
+                self._contacts[contact_id] = contact
+            if group_id in contact.groups:
                 contact.groups.remove(group_id)
+            if (group_id, contact_id) in self._listed:
+                self._listed.discard((group_id, contact_id))
                 left += 1
         return left
 
@@ -348,6 +361,7 @@ class FakeContactProjection:
         members = self._in_group(org_id, group_id)
         for contact in members:
             contact.groups.remove(group_id)
+        self._listed = {(g, c) for g, c in self._listed if g != group_id}
         return len(members)
 
     async def members(
@@ -408,6 +422,7 @@ class FakeContactProjection:
         """Contacts as if projected earlier, groups included (for large or odd set-ups)."""
         for contact in contacts:
             self._contacts[contact.id] = _copy_contact(contact)
+            self._listed |= {(group_id, contact.id) for group_id in contact.groups}
 
     def stored(self, contact_id: str) -> MemberContact | None:
         contact = self._contacts.get(contact_id)
@@ -677,7 +692,9 @@ def contact_created(
     name: str | None = None,
     status: ContactStatusName = "active",
     fields: Mapping[str, FieldValueRecord] | None = None,
+    groups: Sequence[str] = (),
 ) -> ContactCreated:
+    """`groups`: the groups an import created the contact in."""
     return ContactCreated(
         contact_id=contact_id,
         name=name,
@@ -690,6 +707,7 @@ def contact_created(
         status=status,
         opt_in=OptInRecord(),
         created_at=T0,
+        groups=list(groups),
     )
 
 
@@ -727,10 +745,20 @@ def organization_updated(timezone: str, default_country: str | None) -> Organiza
     return events.organization_updated(ORG, timezone=timezone, default_country=default_country)
 
 
-def import_members(batch: int, *members: tuple[int, str, Sequence[str]]) -> ImportGroupMembers:
-    """`(row, contact_id, group names)` per member."""
+def import_members(
+    batch: int,
+    *members: tuple[int, str, Sequence[str]],
+    entered: Mapping[str, Sequence[str]] | None = None,
+) -> ImportGroupMembers:
+    """`(row, contact_id, group names)` per member; `entered`: by contact id, the ids of the
+    groups the contacts service created it in."""
     return ImportGroupMembers(
         import_id="imp-1",
         batch=batch,
-        members=[ImportedMember(row=r, contact_id=c, groups=list(g)) for r, c, g in members],
+        members=[
+            ImportedMember(
+                row=r, contact_id=c, groups=list(g), entered=list((entered or {}).get(c, ()))
+            )
+            for r, c, g in members
+        ],
     )

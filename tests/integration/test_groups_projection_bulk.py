@@ -22,7 +22,7 @@ async def test_created_events_fill_placeholders_in_and_keep_their_groups(
     uow, bus = groups_service.uow, groups_service.running.bus
     placeholder, renamed, fresh = (str(uuid.uuid4()) for _ in range(3))
     group_id = str(uuid.uuid4())
-    await uow.contacts.add_placeholders(org, [placeholder, renamed])
+    await uow.contacts.add_placeholders(org, {placeholder: [], renamed: []})
     joined, refused = await uow.contacts.add_to_group(org, group_id, [placeholder])
     assert (joined, refused) == (1, [])
     # `renamed` is already projected at version 3 (a later change came first).

@@ -37,7 +37,8 @@ async def test_pages_counts_and_removals_stay_within_their_group(
     # "g1" is a prefix of "g10": their ranges must not overlap.
     await index.add("g1", contacts[::2])
     await index.add("g10", contacts[:5])
-    await index.add("g1", contacts[:4])  # again, and two new: duplicates are ignored
+    # Again, and two new: duplicates are ignored, and only the new ones counted.
+    assert await index.add("g1", contacts[:4]) == 2
 
     expected = sorted(set(contacts[::2]) | set(contacts[:4]))
     assert await all_pages(index, "g1", 3) == expected
@@ -45,7 +46,7 @@ async def test_pages_counts_and_removals_stay_within_their_group(
     assert await all_pages(index, "g10", 100) == contacts[:5]
     assert await index.count("g2") == 0 and await index.page("g2", None, 5) == []
 
-    await index.remove("g1", ["c000", "c001", "missing"])
+    assert await index.remove("g1", ["c000", "c001", "missing"]) == 2
     assert await all_pages(index, "g1", 4) == [c for c in expected if c not in ("c000", "c001")]
     await index.remove_group("g1")
     assert await index.count("g1") == 0

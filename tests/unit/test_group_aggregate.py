@@ -20,7 +20,6 @@ from services.groups.domain.model import (
     GroupType,
     SmartStatus,
     clean_name,
-    name_key,
 )
 from shared.auth import Principal, Role
 from shared.contactql.evaluate import matches
@@ -43,6 +42,7 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.contracts.groups import group_name_key as name_key
 from shared.http.spreadsheets import neutralize
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

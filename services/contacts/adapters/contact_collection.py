@@ -84,11 +84,12 @@ def created_entries(contacts: Sequence[Contact]) -> list[Document]:
 def new_document(
     contact: Contact, mark: ImportMark | None = None, *, with_events: bool = True
 ) -> Document:
-    """A new contact's document; `groups` is the membership projection's, empty at first."""
+    """A new contact's document; `groups` is the membership projection's: empty, or the groups
+    an import created the contact in."""
     doc = {
         "_id": contact.id,
         **contact_state(contact),
-        "groups": [],
+        "groups": list(contact.groups),
         OUTBOX: created_entries([contact]) if with_events else [],
     }
     if mark is not None:

@@ -40,6 +40,15 @@ class MongoContactImports:
         docs = [new_document(c, m, with_events=False) for c, m in zip(contacts, marks, strict=True)]
         return await self._contacts.insert_new(contacts, docs) if docs else set()
 
+    async def enter_groups(self, contacts: Sequence[Contact]) -> None:
+        by_group: dict[str, list[str]] = {}
+        for contact in contacts:
+            for group_id in contact.groups:
+                by_group.setdefault(group_id, []).append(contact.id)
+        order_values = {c.id: c.created_at for c in contacts}
+        for group_id, ids in by_group.items():
+            await self._contacts.membership_index.add(group_id, ids, order_values)
+
     async def find_for_import(
         self, org_id: str, phones: Sequence[str]
     ) -> dict[str, tuple[Contact, ImportMarks]]:

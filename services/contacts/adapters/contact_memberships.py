@@ -25,11 +25,14 @@ class MongoContactMemberships:
         removal for a contact it refused). Version-guarded per contact and group: the contacts
         are read by id first (only this consumer writes `groups` and the membership index),
         and only those the change is not older for are written, each once in `groups` and once in
-        the membership index."""
+        the membership index. A contact already in the group is not written again: an import
+        created it there, and listed it among the members as it did."""
         seq_field = f"group_seq.{group_id}"
         store, collection = self._contacts.store, self._contacts.collection
         docs = await store.find_by_ids(
-            collection, [*added, *removed], {"org_id": 1, seq_field: 1, MEMBERS_ORDER_KEY: 1}
+            collection,
+            [*added, *removed],
+            {"org_id": 1, seq_field: 1, MEMBERS_ORDER_KEY: 1, "groups": 1},
         )
         # The change's own sequence again (a redelivery after a crash between the writes below)
         # is written again: every write here is idempotent.
@@ -39,7 +42,8 @@ class MongoContactMemberships:
             if d["org_id"] == org_id
             and int((d.get("group_seq") or {}).get(group_id, 0)) <= sequence
         }
-        joining = [i for i in added if i in newer]
+        already = {d["_id"] for d in docs if group_id in (d.get("groups") or ())}
+        joining = [i for i in added if i in newer and i not in already]
         leaving = [i for i in removed if i in newer]
         await store.update_by_ids(
             collection, joining, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}

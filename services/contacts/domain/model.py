@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -101,11 +102,14 @@ class Contact:
         now: datetime,
         attributes: dict[str, Any],
         opt_in_method: str | None = None,
+        groups: Sequence[str] = (),
     ) -> Contact:
-        """`attributes` are already validated; an opt-in method records consent at creation."""
+        """`attributes` are already validated; an opt-in method records consent at creation.
+        `groups`: the manual groups an import enters the new contact in (see `ContactCreated`)."""
         contact = cls(id=id, org_id=org_id, phone=phone, created_at=now, updated_at=now, version=1)
         for key, value in attributes.items():
             setattr(contact, key, value)
+        contact.groups = list(groups)
         if opt_in_method:
             contact.opt_in = contact.opt_in.opted_in(now, opt_in_method)
         contact.events.append(contact.created_event())
@@ -128,7 +132,18 @@ class Contact:
             status=self.status.value,
             opt_in=self.opt_in.record(),
             created_at=created_at,
+            groups=list(self.groups),
         )
+
+    def leave_group_created_in(self, group_id: str) -> None:
+        """A group the new contact was created in was deleted meanwhile: it is none of its
+        groups, and its `ContactCreated` (not published yet) does not name it."""
+        if group_id not in self.groups:
+            return
+        self.groups.remove(group_id)
+        self.events = [
+            self.created_event() if isinstance(e, ContactCreated) else e for e in self.events
+        ]
 
     def check_version(self, expected: int | None) -> None:
         if expected is not None and expected != self.version:

@@ -9,6 +9,14 @@ earlier row of the same file already wrote is a duplicate within the file.
 New contacts are inserted without their `ContactCreated` in their own outbox: the batch's
 announcements are stored with its reply, in one document, and a redelivered batch announces
 again the contacts its rows created (a crash between the insert and the reply loses nothing).
+
+A new, active contact is created in the manual groups its row names that this service's
+directory of groups knows (`contact.groups`, announced in its `ContactCreated` and in the row's
+outcome): adding it to them afterwards would cost a second write of every new contact, in this
+service and in the groups service. The groups service still records each membership (the
+importer sends it every created contact with its group names and the ids entered), so counts
+and `GroupMembershipChanged` are as before. A group deleted meanwhile is taken out again here
+(see `_enter_groups`).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
 from shared.auth import Principal, Role
 from shared.contactql.values import FieldType
+from shared.contracts.groups import group_name_key
 from shared.contracts.imports import (
     ContactRowsImported,
     ImportContactRows,
@@ -103,7 +112,43 @@ async def apply_rows(cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWor
     existing = await _create_new(cmd, org, prepared, uow, outcomes, created)
     if existing:
         await _apply_to_existing(cmd, org_id, existing, uow, outcomes, created)
+    await _enter_groups(org_id, created, uow)
     return ImportedBatch([outcomes[row.row] for row in cmd.rows], created)
+
+
+async def _manual_groups(
+    org_id: str, prepared: list[_Prepared], uow: ContactsUnitOfWork
+) -> dict[str, str]:
+    """The organisation's live manual groups by name key, if any row names a group."""
+    if not any(item.row.groups for item in prepared):
+        return {}
+    entries = await uow.groups.entries(org_id)
+    return {group_name_key(e.name): e.id for e in entries if e.type == "manual"}
+
+
+def _groups_entered(item: _Prepared, status: ContactStatus, manual: Mapping[str, str]) -> list[str]:
+    """The known manual groups a new contact joins as it is created: only an active contact
+    may be a member (the importer asks the groups service for the others' groups too)."""
+    if status is not ContactStatus.ACTIVE:
+        return []
+    found = (manual.get(group_name_key(name)) for name in item.row.groups)
+    return list(dict.fromkeys(g for g in found if g is not None))
+
+
+async def _enter_groups(org_id: str, created: list[Contact], uow: ContactsUnitOfWork) -> None:
+    """Lists the new contacts (and those of a redelivered batch) among their groups' members,
+    then takes out any group deleted meanwhile. The directory marks a group deleted before it
+    takes the group out of every contact, so either this check sees the deletion or that
+    removal comes after the contacts were stored: no deleted group is left behind."""
+    entered = [c for c in created if c.groups]
+    if not entered:
+        return
+    await uow.imports.enter_groups(entered)
+    for group_id in dict.fromkeys(g for c in entered for g in c.groups):
+        if await uow.groups.is_deleted(group_id):
+            await uow.memberships.remove_group(org_id, group_id)
+            for contact in entered:
+                contact.leave_group_created_in(group_id)
 
 
 async def _define_missing_fields(
@@ -181,6 +226,7 @@ async def _create_new(
     """Every row is first tried as a new contact (one insert for the batch); the unique phone
     index refuses those that exist, which are returned."""
     now = uow.clock()
+    manual = await _manual_groups(org.id, prepared, uow)
     contacts: list[Contact] = []
     for item in prepared:
         attributes = {k: v for k, v in item.attributes.items() if v is not None}
@@ -201,6 +247,7 @@ async def _create_new(
                 now=now,
                 attributes=attributes,
                 opt_in_method=method,
+                groups=_groups_entered(item, status, manual),
             )
         )
     marks = [_mark(cmd, item.row.row, "created") for item in prepared]
@@ -332,6 +379,7 @@ def _outcome(
         code=code,
         column=row.columns.get("status") if code == "status_kept" else None,
         message=_NOTES.get(code) if code else None,
+        groups=list(contact.groups) if outcome == "created" else [],
     )
 
 

@@ -81,6 +81,10 @@ class ContactImports(Protocol):
         """Inserts the new contacts without their events (they travel with the batch's reply);
         returns the positions refused because their phone is taken."""
 
+    async def enter_groups(self, contacts: Sequence[Contact]) -> None:
+        """Records the groups these new contacts were created in (`contact.groups`) where
+        members are listed from; again for a redelivered batch (idempotent)."""
+
     async def find_for_import(
         self, org_id: str, phones: Sequence[str]
     ) -> dict[str, tuple[Contact, ImportMarks]]:

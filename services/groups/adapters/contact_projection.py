@@ -2,12 +2,15 @@
 
 Documents have the queryable shape of `shared.contactql.documents`, so one contactql filter
 selects members here as in the contacts service; `groups` holds the ids of the groups the contact
-is in, written only by the consumer that applies `GroupMembershipChanged`, in event order.
+is in, written by the consumer that applies `GroupMembershipChanged`, in event order, and at
+first by the import that created the contact in its groups (`ContactCreated.groups`, or the
+placeholder of an import's batch). Only that consumer lists members in the membership index, so
+the index says who was counted (see `add_to_group`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -117,30 +120,32 @@ class MongoContactProjection:
         await bulk_write_in_chunks(self.collection, ops, self._store.write_batch)
 
     async def add_many(self, contacts: Sequence[MemberContact]) -> set[str]:
-        """New contacts in one round trip; returns the ids that were already there."""
-        docs = [{"_id": c.id, **_state(c), "groups": []} for c in contacts]
+        """New contacts in one round trip, in the groups they were created in; returns the
+        ids that were already there."""
+        docs = [{"_id": c.id, **_state(c), "groups": list(c.groups)} for c in contacts]
         refused = await insert_unless_present(self.collection, docs)
         return {docs[i]["_id"] for i in refused}
 
-    async def add_placeholders(self, org_id: str, ids: Sequence[str]) -> None:
+    async def add_placeholders(self, org_id: str, groups: Mapping[str, Sequence[str]]) -> None:
         """Contacts the contacts service reported active that this projection has not seen yet
-        (version 0: their ContactCreated fills them in)."""
-        if not ids:
+        (version 0: their ContactCreated fills them in), in the groups given for each."""
+        if not groups:
             return
         docs = [
             {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0, "gone": False,
-             "fields": {}, "groups": []}
-            for i in dict.fromkeys(ids)
+             "fields": {}, "groups": list(in_groups)}
+            for i, in_groups in groups.items()
         ]  # fmt: skip
         await insert_unless_present(self.collection, docs)
 
     async def add_to_group(
         self, org_id: str, group_id: str, ids: Sequence[str]
     ) -> tuple[int, list[str]]:
-        """Adds the contacts that may be members right now; returns how many joined and the
-        ids refused (unknown, gone, or not active). Read first, then written by `_id` (see
-        `Store.update_by_ids`): this consumer is the only writer of `groups`, so nothing
-        changes them in between."""
+        """Adds the contacts that may be members right now; returns how many joined (were not
+        listed in the membership index yet) and the ids refused (unknown, gone, or not active).
+        Read first, then written by `_id` (see `Store.update_by_ids`): this consumer is the
+        only writer of `groups` once a contact is projected, so nothing changes them in
+        between. A contact created in the group already holds it in `groups`."""
         docs = await self._store.find_by_ids(
             self.collection, ids, {"org_id": 1, "status": 1, "gone": 1, "groups": 1}
         )
@@ -153,16 +158,28 @@ class MongoContactProjection:
         )
         # Every member, not only those joining: after a crash between these two writes, the
         # redelivered change finds them in `groups` already.
-        await self.membership_index.add(group_id, members)
-        return len(joining), refused
+        joined = await self.membership_index.add(group_id, members)
+        return joined, refused
 
-    async def remove_from_group(self, group_id: str, ids: Sequence[str]) -> int:
-        """By `_id`; the ids come from the group's own events."""
-        removed = await self._store.update_by_ids(
-            self.collection, ids, {"$pull": {"groups": group_id}}
-        )
-        await self.membership_index.remove(group_id, ids)
-        return removed
+    async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
+        """By `_id`; the ids come from the group's own events. Returns how many were listed.
+        A contact not projected yet is entered as a gone placeholder, so that its late
+        `ContactCreated` does not bring back the group it was created in."""
+        if not ids:
+            return 0
+        docs = await self._store.find_by_ids(self.collection, ids, {"_id": 1})
+        unseen = set(ids) - {d["_id"] for d in docs}
+        if unseen:
+            await insert_unless_present(
+                self.collection,
+                [
+                    {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0,
+                     "gone": True, "fields": {}, "groups": []}
+                    for i in sorted(unseen)
+                ],
+            )  # fmt: skip
+        await self._store.update_by_ids(self.collection, ids, {"$pull": {"groups": group_id}})
+        return await self.membership_index.remove(group_id, ids)
 
     async def remove_group(self, org_id: str, group_id: str) -> int:
         result = await self.collection.update_many(

@@ -16,7 +16,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from services.groups.domain.errors import DuplicateGroupName, VersionConflict
-from services.groups.domain.model import Group, GroupType, SmartStatus, name_key
+from services.groups.domain.model import Group, GroupType, SmartStatus
+from shared.contracts.groups import group_name_key as name_key
 from shared.mongo.client import Document, Store, count_matching, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
 from shared.mongo.outbox_values import drop_values, set_values_aside

@@ -77,7 +77,8 @@ def follow(
             language=event.language,
             status=event.status,
             fields={k: FieldValue.from_record(v) for k, v in event.fields.items()},
-            groups=list(current.groups) if current else [],
+            # A contact projected before keeps its groups: they follow the groups' own events.
+            groups=list(current.groups) if current else list(event.groups),
             created_at=event.created_at,
             version=sequence,
         )

@@ -53,12 +53,6 @@ def clean_name(name: str) -> str:
     return text
 
 
-def name_key(name: str) -> str:
-    """Names are unique per organisation ignoring case and how they are spaced (as
-    `clean_name` spaces them), so a name typed in a file finds its group."""
-    return " ".join(name.split()).casefold()
-
-
 @dataclass
 class Group:
     id: str

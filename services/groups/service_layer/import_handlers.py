@@ -3,7 +3,10 @@
 Groups are found by name (ignoring case) and created as manual groups when missing. The
 contacts may be younger than this service's projection of them (their ContactCreated can
 arrive after this command): they are entered as placeholders, active as the contacts service
-reported them, and their events fill them in; a later status change takes them out again.
+reported them and in the groups this batch adds them to, and their events fill them in; a later
+status change takes them out again. Contacts the contacts service created in their groups
+already (`ImportedMember.entered`) are recorded as members all the same: counts and
+`GroupMembershipChanged` follow every membership.
 """
 
 from __future__ import annotations
@@ -38,9 +41,9 @@ async def add_members(
     for member in cmd.members:
         for name in member.groups:
             wanted[name].append((member.row, member.contact_id))
-    await uow.contacts.add_placeholders(org_id, [m.contact_id for m in cmd.members])
     used: dict[str, str] = {}
     refused: list[MemberRefusal] = []
+    joining: dict[str, list[str]] = defaultdict(list)
     for name, members in wanted.items():
         try:
             group = await _group_named(uow, org_id, name)
@@ -63,11 +66,38 @@ async def add_members(
             )
             continue
         used[name] = group.id
-        ids = list(dict.fromkeys(c for _, c in members))
-        await record_membership(uow, org_id, group.id, True, ids, "import", ACTOR)
+        joining[group.id].extend(c for _, c in members)
+    await _add_entered(cmd, org_id, uow, joining)
+    in_groups: dict[str, list[str]] = {m.contact_id: [] for m in cmd.members}
+    for group_id, ids in joining.items():
+        for contact_id in dict.fromkeys(ids):
+            in_groups[contact_id].append(group_id)
+    await uow.contacts.add_placeholders(org_id, in_groups)
+    for group_id, ids in joining.items():
+        if not await record_membership(uow, org_id, group_id, True, ids, "import", ACTOR):
+            await uow.contacts.remove_group(org_id, group_id)  # deleted meanwhile
     return GroupMembersImported(
         import_id=cmd.import_id, batch=cmd.batch, groups=used, refused=refused
     )
+
+
+async def _add_entered(
+    cmd: ImportGroupMembers,
+    org_id: str,
+    uow: GroupsUnitOfWork,
+    joining: dict[str, list[str]],
+) -> None:
+    """The groups the contacts service created the contacts in (by the names it knew) are
+    their groups too, for each that is still a manual group: both services then agree, even
+    when a name found another group here (renamed meanwhile)."""
+    manual: dict[str, bool] = {}
+    for member in cmd.members:
+        for group_id in member.entered:
+            if group_id not in manual:
+                group = await uow.groups.get(org_id, group_id)
+                manual[group_id] = group is not None and not group.is_smart
+            if manual[group_id] and member.contact_id not in joining[group_id]:
+                joining[group_id].append(member.contact_id)
 
 
 async def _group_named(uow: GroupsUnitOfWork, org_id: str, name: str) -> Group:

@@ -76,6 +76,7 @@ async def apply_contacts_created(
     contacts = [follow(None, e.payload, e.org_id, e.ordered_sequence) for e in events]
     new = [c for c in contacts if c is not None]
     known = await uow.contacts.add_many(new)
+    await _drop_deleted_groups(uow, [c for c in new if c.groups and c.id not in known])
     current: dict[str, MemberContact] = {}
     for org_id in {c.org_id for c in new if c.id in known}:
         ids = [c.id for c in new if c.id in known and c.org_id == org_id]
@@ -98,6 +99,20 @@ async def apply_contacts_created(
     await settle_smart_groups(uow, settled)
 
 
+async def _drop_deleted_groups(uow: GroupsUnitOfWork, created: Sequence[MemberContact]) -> None:
+    """Contacts just projected in the groups they were created in: a group deleted meanwhile
+    is taken out again. A group is marked deleted before its members are taken out, so either
+    this sees it or that removal comes after these contacts were stored."""
+    checked: set[tuple[str, str]] = set()
+    for contact in created:
+        for group_id in contact.groups:
+            if (contact.org_id, group_id) in checked:
+                continue
+            checked.add((contact.org_id, group_id))
+            if await uow.groups.get(contact.org_id, group_id) is None:
+                await uow.contacts.remove_group(contact.org_id, group_id)
+
+
 async def apply_membership_change(
     event: Received[GroupMembershipChanged], uow: GroupsUnitOfWork
 ) -> None:
@@ -112,7 +127,7 @@ async def apply_membership_change(
         return  # deleted (GroupDeleted takes the members out), or already applied
     interrupted = await uow.groups.begin_apply(group_id, sequence)
     joined, refused = await uow.contacts.add_to_group(org_id, group_id, added)
-    left = await uow.contacts.remove_from_group(group_id, removed)
+    left = await uow.contacts.remove_from_group(org_id, group_id, removed)
     await record_membership(uow, org_id, group_id, False, refused, "contact_status", SYSTEM_ACTOR)
     if group.is_smart:  # before recording: a failure here gets the event redelivered
         contacts = await uow.contacts.get_many(org_id, [*added, *removed])

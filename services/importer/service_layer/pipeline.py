@@ -172,10 +172,12 @@ def _add(
     if isinstance(result, RowFailure):
         batch.failures.append(result)
         return
-    batch.rows.append(result)
     groups = list(result.groups)
     if job.options.group and job.options.group not in groups:
         groups.append(job.options.group)
+        # The contacts service creates a new contact in the groups it knows by these names.
+        result = result.model_copy(update={"groups": groups})
+    batch.rows.append(result)
     if groups:
         batch.groups[row] = groups
 

@@ -48,7 +48,9 @@ async def _contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsUni
     ]
     await uow.imports.add_report(report)
     members = [
-        ImportedMember(row=row.row, contact_id=row.contact_id, groups=groups[row.row])
+        ImportedMember(
+            row=row.row, contact_id=row.contact_id, groups=groups[row.row], entered=row.groups
+        )
         for row in reply.rows
         if row.outcome in JOINS_GROUPS
         and row.status == "active"

@@ -28,6 +28,7 @@ from tests.fakes.contacts import (
     imported_row,
     phone,
 )
+from tests.support.events import group_created, group_deleted, membership_changed
 
 
 async def run_batch(
@@ -458,3 +459,64 @@ async def test_a_redelivered_row_keeps_its_note(service: ContactsHarness) -> Non
     again = await run_batch(service, *batch)
 
     assert again == first
+
+
+# --- the groups a new contact is created in --------------------------------------------------
+
+
+def with_groups(row: ImportedRow, *names: str) -> ImportedRow:
+    return row.model_copy(update={"groups": list(names)})
+
+
+async def test_a_new_active_contact_is_created_in_the_manual_groups_its_row_names(
+    service: ContactsHarness,
+) -> None:
+    await service.receive(group_created("group-1", "Nairobi Parents"), 1)
+    await service.receive(group_created("group-2", "Adults", query="age > 17"), 1)
+    await service.receive(group_created("group-3", "Gone"), 1)
+    await service.receive(group_deleted("group-3"), 2)
+
+    rows = await run_batch(
+        service,
+        with_groups(imported_row(2, phone(1)), " nairobi  PARENTS", "Adults", "Gone", "New one"),
+        with_groups(imported_row(3, phone(2), status="blocked"), "Nairobi Parents"),
+        imported_row(4, phone(3)),
+    )
+
+    assert [r.groups for r in rows] == [["group-1"], [], []]
+    stored = [await service.stored(contact_of(r)) for r in rows]
+    assert [c.groups for c in stored] == [["group-1"], [], []]
+    created = [e for e in service.replies.last.announced if isinstance(e, ContactCreated)]
+    assert [e.groups for e in created] == [["group-1"], [], []]
+
+
+async def test_the_groups_event_for_a_contact_created_in_the_group_changes_nothing(
+    service: ContactsHarness,
+) -> None:
+    await service.receive(group_created("group-1", "Parents"), 1)
+    [row] = await run_batch(service, with_groups(imported_row(2, phone(1)), "Parents"))
+
+    await service.receive(membership_changed("group-1", added=[contact_of(row)]), 2)
+    assert (await service.stored(contact_of(row))).groups == ["group-1"]
+    await service.receive(membership_changed("group-1", removed=[contact_of(row)]), 3)
+    assert (await service.stored(contact_of(row))).groups == []
+
+
+async def test_a_group_deleted_while_the_batch_was_applied_is_taken_out_again(
+    service: ContactsHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await service.receive(group_created("group-1", "Parents"), 1)
+    await service.receive(group_created("group-2", "Teachers"), 1)
+    read_before_deletion = await service.groups.entries(ORG)
+
+    async def entries_read_before_the_deletion(org_id: str) -> list[Any]:
+        return read_before_deletion
+
+    monkeypatch.setattr(service.groups, "entries", entries_read_before_the_deletion)
+    await service.receive(group_deleted("group-1"), 2)
+
+    [row] = await run_batch(service, with_groups(imported_row(2, phone(1)), "Parents", "Teachers"))
+
+    assert (await service.stored(contact_of(row))).groups == ["group-2"]
+    created = [e for e in service.replies.last.announced if isinstance(e, ContactCreated)]
+    assert [e.groups for e in created] == [["group-2"]]

@@ -7,25 +7,32 @@ from collections.abc import Sequence
 
 import pytest
 
+from services.groups.domain.commands import DeleteGroup, UpdateGroup
 from services.groups.domain.model import Group, GroupType
 from shared.contracts.groups import GroupCreated, GroupMembershipChanged
 from shared.contracts.imports import GroupMembersImported
 from tests.fakes.groups import (
+    ADMIN,
     ORG,
     OTHER_ADMIN,
     FakeGroupsService,
     build_fake_groups,
+    contact_created,
     import_members,
 )
+from tests.support.events import membership_changed
 from tests.support.messages import received
 
 Member = tuple[int, str, Sequence[str]]
 
 
-async def import_batch(service: FakeGroupsService, *members: Member) -> GroupMembersImported:
+async def import_batch(
+    service: FakeGroupsService, *members: Member, entered: dict[str, list[str]] | None = None
+) -> GroupMembersImported:
     """Hands one batch to the bus, applies what it recorded; returns the reply sent."""
     answered = len(service.replies.answers)
-    await service.bus.handle(received(import_members(1, *members), ORG, sequence=1))
+    command = import_members(1, *members, entered=entered)
+    await service.bus.handle(received(command, ORG, sequence=1))
     await service.relay()
     [(reply, org_id)] = service.replies.answers[answered:]
     assert org_id == ORG
@@ -60,8 +67,7 @@ async def test_members_join_groups_found_by_name_ignoring_case_or_created(
     ]
     changes = service.groups.published(GroupMembershipChanged, farmers.id)
     assert [(e.added, e.reason, e.actor) for e in changes] == [
-        (["c1"], "import", "system:importer"),  # as "farmers"
-        (["c2"], "import", "system:importer"),  # as " FARMERS "
+        (["c1", "c2"], "import", "system:importer"),  # as "farmers" and " FARMERS "
     ]
     assert await service.members(farmers.id) == ["c1", "c2"]
     assert await service.members(created.id) == ["c1"]
@@ -184,3 +190,89 @@ async def test_a_group_created_meanwhile_by_another_batch_is_used(
     assert reply.refused == []
     assert reply.groups == {"farmers": created[0].id}
     assert await service.members(created[0].id) == ["c1"]
+
+
+# --- contacts the contacts service created in their groups --------------------------------------
+
+
+async def test_contacts_created_in_their_group_are_recorded_and_counted_once(
+    service: FakeGroupsService,
+) -> None:
+    farmers = await service.create_group("Farmers")
+    # One announced before the batch, one after it (its placeholder came first).
+    await service.receive(contact_created("c1", groups=[farmers.id]))
+    first = service.contacts.stored("c1")
+    assert first is not None and first.groups == [farmers.id]
+
+    await import_batch(
+        service,
+        (2, "c1", ["Farmers"]),
+        (3, "c2", ["farmers"]),
+        entered={"c1": [farmers.id], "c2": [farmers.id]},
+    )
+    await service.receive(contact_created("c2", name="Late", groups=[farmers.id]))
+
+    assert await service.members(farmers.id) == ["c1", "c2"]
+    assert (await service.group(farmers.id)).member_count == 2
+    [change] = service.groups.published(GroupMembershipChanged, farmers.id)
+    assert (change.added, change.reason) == (["c1", "c2"], "import")
+    late = service.contacts.stored("c2")
+    assert late is not None and (late.name, late.version, late.groups) == ("Late", 1, [farmers.id])
+
+
+async def test_a_group_entered_by_a_name_that_now_finds_another_is_kept_too(
+    service: FakeGroupsService,
+) -> None:
+    old = await service.create_group("Parents")
+    await service.bus.handle(UpdateGroup(ADMIN, old.id, {"name": "Parents 2025"}))
+    new = await service.create_group("Parents")
+
+    reply = await import_batch(service, (2, "c1", ["Parents"]), entered={"c1": [old.id]})
+
+    assert reply.groups == {"Parents": new.id}
+    assert await service.members(old.id) == ["c1"]
+    assert await service.members(new.id) == ["c1"]
+    stored = service.contacts.stored("c1")
+    assert stored is not None and sorted(stored.groups) == sorted([old.id, new.id])
+
+
+async def test_a_deleted_or_smart_group_entered_is_not_recorded(
+    service: FakeGroupsService,
+) -> None:
+    gone = await service.create_group("Gone")
+    await service.bus.handle(DeleteGroup(ADMIN, gone.id))
+    smart = await service.create_group("VIPs", query="name ~ vip")
+
+    await import_batch(service, (2, "c1", ["Farmers"]), entered={"c1": [gone.id, smart.id]})
+
+    assert service.groups.published(GroupMembershipChanged, smart.id) == []
+    stored = service.contacts.stored("c1")
+    assert stored is not None and stored.groups == [(await service.groups.find(ORG))[0].id]
+
+
+async def test_a_contact_created_in_a_group_deleted_meanwhile_is_projected_without_it(
+    service: FakeGroupsService,
+) -> None:
+    kept = await service.create_group("Kept")
+    gone = await service.create_group("Gone")
+    await service.bus.handle(DeleteGroup(ADMIN, gone.id))
+    await service.relay()
+
+    await service.receive(contact_created("c1", groups=[gone.id, kept.id]))
+
+    stored = service.contacts.stored("c1")
+    assert stored is not None and stored.groups == [kept.id]
+
+
+async def test_a_removal_applied_before_the_contact_was_seen_keeps_it_out(
+    service: FakeGroupsService,
+) -> None:
+    farmers = await service.create_group("Farmers")
+    await service.receive(membership_changed(farmers.id, removed=["c1"]), sequence=99)
+    await service.relay()
+
+    await service.receive(contact_created("c1", name="Amina", groups=[farmers.id]))
+
+    stored = service.contacts.stored("c1")
+    assert stored is not None and (stored.name, stored.gone, stored.groups) == ("Amina", False, [])
+    assert await service.members(farmers.id) == []

@@ -166,6 +166,37 @@ async def test_the_imports_group_is_added_to_each_rows_own(importer: FakeImporte
     assert command.batch == 1
 
 
+async def test_the_contacts_service_is_sent_each_rows_groups_with_the_imports_group(
+    importer: FakeImporter,
+) -> None:
+    """It creates a new contact in those of them it knows."""
+    job_id = await importer.start_and_read(CHOIRS, options=ImportOptions(group="Kisumu"))
+
+    rows = batch(importer, job_id, 1).rows
+    assert [(r.row, r.groups) for r in rows] == [
+        (2, ["Parents", "Choir", "Kisumu"]),
+        (3, ["Kisumu"]),
+    ]
+    assert [(r.row, r.groups) for r in batch(importer, job_id, 2).rows] == [
+        (4, ["Choir", "Kisumu"]),
+        (5, ["Kisumu"]),
+    ]
+
+
+async def test_the_groups_a_contact_was_created_in_are_passed_to_the_groups_service(
+    importer: FakeImporter,
+) -> None:
+    job_id = await importer.start_and_read(CHOIRS, options=UPSERT)
+    created = outcome(2, "created").model_copy(update={"groups": ["group-parents"]})
+
+    await importer.deliver(contact_rows_imported(batch(importer, job_id, 1), exceptions=[created]))
+
+    [command] = importer.imports.published(ImportGroupMembers, job_id)
+    assert [(m.row, m.groups, m.entered) for m in command.members] == [
+        (2, ["Parents", "Choir"], ["group-parents"]),
+    ]
+
+
 async def test_a_batch_waits_for_the_groups_service_only_when_it_sent_it_members(
     importer: FakeImporter,
 ) -> None:
