@@ -97,6 +97,17 @@ class MembershipIndex:
             doc[self.order_key] = order_values[contact_id]
         return doc
 
+    async def listed(self, group_id: str, contact_ids: Sequence[str]) -> set[str]:
+        """Which of these contacts are listed in the group: small documents read by `_id`."""
+        found: set[str] = set()
+        for start in range(0, len(contact_ids), IDS_PER_QUERY):
+            ids = [membership_id(group_id, c) for c in contact_ids[start : start + IDS_PER_QUERY]]
+            docs = self.collection.find(
+                {"_id": {"$in": ids}}, {"contact_id": 1}, batch_size=len(ids) + 1
+            )
+            found |= {doc["contact_id"] async for doc in docs}
+        return found
+
     async def remove(self, group_id: str, contact_ids: Sequence[str]) -> int:
         """Returns how many were listed."""
         removed = 0

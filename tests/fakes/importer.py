@@ -17,7 +17,15 @@ import csv
 import io
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,8 +207,15 @@ class FakeImportRepository:
         found = self._batches.get((import_id, n))
         return copy.deepcopy(found) if found is not None else None
 
-    async def batch_cells(self, import_id: str, n: int) -> Record:
-        return copy.deepcopy(self._cells.get((import_id, n), {"originals": {}, "groups": {}}))
+    async def batch_cells(
+        self, import_id: str, n: int, originals_of: Collection[int] | None = None
+    ) -> Record:
+        cells = copy.deepcopy(self._cells.get((import_id, n), {"originals": {}, "groups": {}}))
+        if originals_of is not None:
+            cells["originals"] = {
+                row: v for row, v in cells["originals"].items() if int(row) in originals_of
+            }
+        return cells
 
     async def last_batch(self, import_id: str) -> Record | None:
         mine = self.batches(import_id)
@@ -532,10 +547,12 @@ def fake_importer(
     batch_rows: int = 2,
     max_rows: int = 1000,
     max_in_flight: int = 4,
+    first_batch_alone: bool = False,
     imports: FakeImportRepository | None = None,
     directory: FakeOrgDirectory | None = None,
 ) -> FakeImporter:
-    """Small batches, so a file of a few rows already makes several. A test hands in its own
+    """Small batches, so a file of a few rows already makes several, all sent before any is
+    answered (`first_batch_alone` off, unless a test is about it). A test hands in its own
     repository or directory (a subclass that misbehaves on purpose) when it needs to."""
     imports, files = imports or FakeImportRepository(), FakeFileStore(root)
     directory = directory or FakeOrgDirectory()
@@ -547,6 +564,7 @@ def fake_importer(
         batch_rows=batch_rows,
         max_rows=max_rows,
         max_in_flight=max_in_flight,
+        first_batch_alone=first_batch_alone,
         clock=clock,
         new_id=SequentialIds(),
     )

@@ -81,6 +81,27 @@ async def test_the_contacts_side_writes_a_new_member_once(
     assert await index.count("g1") == 1
 
 
+async def test_a_contact_created_in_a_group_but_not_listed_is_listed_by_the_groups_event(
+    contacts: ContactCollection, org: str
+) -> None:
+    """A crash between the insert and the listing, and the batch never redelivered (the
+    importer had moved on): the group's own event repairs the listing, writing nothing else."""
+    imports, memberships = MongoContactImports(contacts), MongoContactMemberships(contacts)
+    contact = Contact.create(
+        id=str(uuid.uuid4()), org_id=org, phone="+254712000001", now=NOW, attributes={},
+        groups=["g1"],
+    )  # fmt: skip
+    mark = {"import_id": "i", "row": 2, "outcome": "created"}
+    assert await imports.add_many([contact], [mark]) == set()
+    stored = await contacts.collection.find_one({"_id": contact.id})
+    assert await contacts.membership_index.count("g1") == 0
+
+    await memberships.apply(org, "g1", 7, [contact.id], [])
+
+    assert await contacts.membership_index.count("g1") == 1
+    assert await contacts.collection.find_one({"_id": contact.id}) == stored
+
+
 async def test_the_groups_side_counts_a_member_as_its_group_lists_it(
     projection: MongoContactProjection, org: str
 ) -> None:

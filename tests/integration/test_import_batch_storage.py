@@ -59,3 +59,33 @@ async def test_a_batch_command_waits_aside_and_a_second_storing_leaves_nothing(
         assert [v["_id"] for v in values] == [entry["id"]]
         published = ImportContactRows.model_validate(json.loads(values[0]["value"])["data"])
         assert published.rows == sent.rows
+
+
+async def test_a_batchs_cells_are_read_back_by_row_and_originals_only_for_the_rows_asked(
+    settings: ServiceSettings,
+) -> None:
+    async with scratch_database(settings, f"cells_{uuid.uuid4().hex[:6]}") as (_, db):
+        imports = MongoImportRepository(db, OutboxWakeup())
+        job = new_job()
+        originals = {r: [f"Person {r}", f"+2547120{r:05d}"] for r in range(2, 12)}
+        groups = {2: ["Choir"], 5: ["Choir", "Parents"]}
+        await imports.write_batch(
+            job,
+            1,
+            last_row=11,
+            command=command(job, 10),
+            originals=originals,
+            groups=groups,
+            report=[],
+            counters={"read": 10},
+        )
+
+        assert await imports.batch_cells(job.id, 1) == {"originals": originals, "groups": groups}
+        assert await imports.batch_cells(job.id, 1, originals_of={5, 11, 99}) == {
+            "originals": {5: originals[5], 11: originals[11]},
+            "groups": groups,
+        }
+        assert await imports.batch_cells(job.id, 1, originals_of=set()) == {
+            "originals": {},
+            "groups": groups,
+        }

@@ -25,13 +25,20 @@ class MongoContactMemberships:
         removal for a contact it refused). Version-guarded per contact and group: the contacts
         are read by id first (only this consumer writes `groups` and the membership index),
         and only those the change is not older for are written, each once in `groups` and once in
-        the membership index. A contact already in the group is not written again: an import
-        created it there, and listed it among the members as it did."""
+        the membership index.
+
+        A contact joining that the membership index lists already is not read nor written: an
+        import created it in the group and listed it (the index is written after `groups`, so
+        a listed contact holds the group). One in `groups` but not listed (a crash between the
+        two writes) is listed now."""
         seq_field = f"group_seq.{group_id}"
         store, collection = self._contacts.store, self._contacts.collection
+        index = self._contacts.membership_index
+        listed = await index.listed(group_id, added) if added else set()
+        unlisted = [i for i in added if i not in listed]
         docs = await store.find_by_ids(
             collection,
-            [*added, *removed],
+            [*unlisted, *removed],
             {"org_id": 1, seq_field: 1, MEMBERS_ORDER_KEY: 1, "groups": 1},
         )
         # The change's own sequence again (a redelivery after a crash between the writes below)
@@ -42,18 +49,20 @@ class MongoContactMemberships:
             if d["org_id"] == org_id
             and int((d.get("group_seq") or {}).get(group_id, 0)) <= sequence
         }
-        already = {d["_id"] for d in docs if group_id in (d.get("groups") or ())}
-        joining = [i for i in added if i in newer and i not in already]
+        holding = {d["_id"] for d in docs if group_id in (d.get("groups") or ())}
+        joining = [i for i in unlisted if i in newer]
         leaving = [i for i in removed if i in newer]
         await store.update_by_ids(
-            collection, joining, {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}}
+            collection,
+            [i for i in joining if i not in holding],
+            {"$addToSet": {"groups": group_id}, "$set": {seq_field: sequence}},
         )
         await store.update_by_ids(
             collection, leaving, {"$pull": {"groups": group_id}, "$set": {seq_field: sequence}}
         )
         order_values = {d["_id"]: d.get(MEMBERS_ORDER_KEY) for d in docs}
-        await self._contacts.membership_index.add(group_id, joining, order_values)
-        await self._contacts.membership_index.remove(group_id, leaving)
+        await index.add(group_id, joining, order_values)
+        await index.remove(group_id, leaving)
 
     async def remove_group(self, org_id: str, group_id: str) -> None:
         """The group was deleted: no contact is in it any more."""

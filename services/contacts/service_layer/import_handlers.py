@@ -119,11 +119,14 @@ async def apply_rows(cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWor
 async def _manual_groups(
     org_id: str, prepared: list[_Prepared], uow: ContactsUnitOfWork
 ) -> dict[str, str]:
-    """The organisation's live manual groups by name key, if any row names a group."""
-    if not any(item.row.groups for item in prepared):
+    """The group names the rows give that find a live manual group of the organisation (as
+    the groups service finds them: `group_name_key`), each to its group's id."""
+    names = {name for item in prepared for name in item.row.groups}
+    if not names:
         return {}
     entries = await uow.groups.entries(org_id)
-    return {group_name_key(e.name): e.id for e in entries if e.type == "manual"}
+    by_key = {group_name_key(e.name): e.id for e in entries if e.type == "manual"}
+    return {name: by_key[key] for name in names if (key := group_name_key(name)) in by_key}
 
 
 def _groups_entered(item: _Prepared, status: ContactStatus, manual: Mapping[str, str]) -> list[str]:
@@ -131,7 +134,7 @@ def _groups_entered(item: _Prepared, status: ContactStatus, manual: Mapping[str,
     may be a member (the importer asks the groups service for the others' groups too)."""
     if status is not ContactStatus.ACTIVE:
         return []
-    found = (manual.get(group_name_key(name)) for name in item.row.groups)
+    found = (manual.get(name) for name in item.row.groups)
     return list(dict.fromkeys(g for g in found if g is not None))
 
 

@@ -9,7 +9,7 @@ per job (a batch is up to a thousand rows), so the few queries by job are cheap 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict
 from typing import Any
@@ -182,9 +182,14 @@ class MongoImportRepository:
     async def batch(self, import_id: str, n: int) -> Document | None:
         return await self.batches.find_one({"_id": batch_id(import_id, n)}, {OUTBOX: 0})
 
-    async def batch_cells(self, import_id: str, n: int) -> Document:
+    async def batch_cells(
+        self, import_id: str, n: int, originals_of: Collection[int] | None = None
+    ) -> Document:
         """Stored under text keys (document keys are strings), answered by row number."""
-        doc = await self.batch_rows.find_one({"_id": batch_id(import_id, n)}) or {}
+        projection: Document | None = None
+        if originals_of is not None:
+            projection = {"groups": 1, **{f"originals.{row}": 1 for row in originals_of}}
+        doc = await self.batch_rows.find_one({"_id": batch_id(import_id, n)}, projection) or {}
         return {
             part: {int(row): value for row, value in (doc.get(part) or {}).items()}
             for part in ("originals", "groups")

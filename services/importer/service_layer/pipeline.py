@@ -118,10 +118,16 @@ class _Batch:
 async def read_into_batches(
     job: ImportJob,
     uow: ImportsUnitOfWork,
-    may_send: Callable[[], Awaitable[bool]],
+    may_send: Callable[[bool], Awaitable[bool]],
 ) -> None:
     """Reads the file from after the last stored batch; `may_send` waits for room in the
-    pipeline and says False when the job was cancelled."""
+    pipeline (with True: until every batch sent is answered) and says False when the job was
+    cancelled.
+
+    A file's first batch that names groups goes alone (`first_batch_alone`): the groups
+    service creates the groups it names, and the contacts service, once it knows them, creates
+    the contacts of the next batches in them instead of adding them afterwards (a second write
+    of every contact in both services). One batch's wait, for most of the file's writes."""
     assert job.detected is not None
     mapping = mapping_of(job)
     last = await uow.imports.last_batch(job.id)
@@ -135,6 +141,7 @@ async def read_into_batches(
     lines = uow.files.rows(job.id, fmt)
     row = 0
     batch = _Batch()
+    alone = False
     while True:
         chunk = await asyncio.to_thread(lambda: list(islice(lines, uow.batch_rows)))
         if not chunk:
@@ -147,13 +154,14 @@ async def read_into_batches(
             if len(batch.rows) + len(batch.failures) >= uow.batch_rows or (
                 batch.size >= MAX_BATCH_BYTES
             ):
-                if not await may_send():
+                if not await may_send(alone):
                     return
                 n += 1
                 await _write(job, uow, n, batch)
+                alone = n == 1 and bool(batch.groups) and uow.first_batch_alone
                 batch = _Batch()
     if batch.read:
-        if not await may_send():
+        if not await may_send(alone):
             return
         n += 1
         await _write(job, uow, n, batch)
@@ -254,12 +262,15 @@ async def read_job(job_id: str, uow: ImportsUnitOfWork, runner: ImportRunner) ->
         if job is None or job.finished:
             return
 
-    async def may_send() -> bool:
+    async def may_send(all_answered: bool) -> bool:
         while True:
             current = await uow.imports.get(job_id)
             if current is None or current.finished:
                 return False
-            if await uow.imports.waiting(job_id, "sent") < uow.max_in_flight:
+            if all_answered:
+                if await uow.imports.waiting(job_id) == 0:
+                    return True
+            elif await uow.imports.waiting(job_id, "sent") < uow.max_in_flight:
                 return True
             await runner.wait_for_reply(timeout_s=1.0)
 

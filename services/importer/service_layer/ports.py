@@ -7,7 +7,7 @@ sends, are stored with what they describe (the outbox): no port publishes on its
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from services.importer.domain.files import FileFormat
@@ -51,9 +51,12 @@ class ImportRepository(Protocol):
 
     async def batch(self, import_id: str, n: int) -> Record | None: ...
 
-    async def batch_cells(self, import_id: str, n: int) -> Record:
+    async def batch_cells(
+        self, import_id: str, n: int, originals_of: Collection[int] | None = None
+    ) -> Record:
         """`{"originals": {row: cells}, "groups": {row: names}}` of the batch's rows, by row
-        number (an `int`, as `write_batch` took them)."""
+        number (an `int`, as `write_batch` took them); the original cells of the rows listed
+        in `originals_of` only, if given (a report needs those of a few rows at most)."""
 
     async def last_batch(self, import_id: str) -> Record | None: ...
 

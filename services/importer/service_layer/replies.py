@@ -37,14 +37,16 @@ async def _contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsUni
     if batch is None or batch.get("state") != "sent":
         await settle(reply.import_id, uow)
         return
-    cells = await uow.imports.batch_cells(reply.import_id, reply.batch)
+    reported = [row for row in reply.rows if row.outcome in ("failed", "skipped") or row.code]
+    cells = await uow.imports.batch_cells(
+        reply.import_id, reply.batch, originals_of={row.row for row in reported}
+    )
     originals, groups = cells["originals"], cells["groups"]
     counters = Counter(batch.get("counters") or {})
     counters.update(row.outcome for row in reply.rows)
     report = [
         report_entry(reply.import_id, row.row, "c", row.model_dump(), originals.get(row.row))
-        for row in reply.rows
-        if row.outcome in ("failed", "skipped") or row.code
+        for row in reported
     ]
     await uow.imports.add_report(report)
     members = [
@@ -83,7 +85,9 @@ async def _group_members(reply: GroupMembersImported, uow: ImportsUnitOfWork) ->
     if batch is None or batch.get("state") != "groups":
         await settle(reply.import_id, uow)
         return
-    cells = await uow.imports.batch_cells(reply.import_id, reply.batch)
+    cells = await uow.imports.batch_cells(
+        reply.import_id, reply.batch, originals_of={refusal.row for refusal in reply.refused}
+    )
     report = [
         report_entry(
             reply.import_id,

@@ -22,5 +22,8 @@ class ImportsUnitOfWork:
     batch_rows: int = 1000
     max_rows: int = 1_000_000
     max_in_flight: int = 4  # batches sent and not yet answered by the contacts service
+    # The first batch naming groups is answered by both services before the next is sent, so
+    # that the contacts service knows the groups it created and creates the rest in them.
+    first_batch_alone: bool = True
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

@@ -3,6 +3,7 @@ handlers assumed: rows of a batch's cells by number, and uploads let go when a j
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from services.importer.domain.job import ImportOptions
@@ -22,8 +23,10 @@ class CellsByRowNumber(FakeImportRepository):
     """`batch_cells` as `ports.py` documents it, `{row: cells}`, rows as `write_batch` took
     them (ints); the reference adapter turns them into strings, as MongoDB keys must be."""
 
-    async def batch_cells(self, import_id: str, n: int) -> Record:
-        cells = await super().batch_cells(import_id, n)
+    async def batch_cells(
+        self, import_id: str, n: int, originals_of: Collection[int] | None = None
+    ) -> Record:
+        cells = await super().batch_cells(import_id, n, originals_of)
         return {part: {int(row): v for row, v in cells[part].items()} for part in cells}
 
 

@@ -20,6 +20,7 @@ from tests.fakes.importer import (
     WorkerKilled,
     csv_file,
     fake_importer,
+    group_members_imported,
     kill_the_worker,
     people,
     rows_of,
@@ -112,6 +113,31 @@ async def test_the_reader_waits_for_replies_while_max_in_flight_batches_are_unan
     assert unanswered_at_each_wait == [2, 2, 2]  # before batches 3, 4 and 5
     assert rows_of(sent(importer, job.id)) == list(range(2, 12))
     assert len(importer.pending_contact_rows(job.id)) == 2
+
+
+@pytest.mark.parametrize("names_a_group", [False, True])
+async def test_a_first_batch_naming_groups_is_answered_by_both_services_before_the_next(
+    tmp_path: Path, names_a_group: bool
+) -> None:
+    importer = fake_importer(tmp_path, max_in_flight=4, first_batch_alone=True)
+    job = await importer.start(people(6), add_to_file_group=names_a_group)
+    waits: list[tuple[int, int]] = []
+
+    async def answer_one_service_at_a_time() -> None:
+        groups_pending = importer.pending_group_members(job.id)
+        waits.append((len(sent(importer, job.id)), len(groups_pending)))
+        if importer.pending_contact_rows(job.id):
+            await importer.answer_oldest_batch()
+        for members in groups_pending:
+            await importer.deliver(group_members_imported(members))
+
+    importer.runner.respond = answer_one_service_at_a_time
+    await importer.run(job.id)
+
+    assert [c.batch for c in sent(importer, job.id)] == [1, 2, 3]
+    # A file naming no group sends its batches at once; one naming groups waits after its
+    # first batch until the contacts service and then the groups service answered it.
+    assert waits == ([(1, 0), (1, 1)] if names_a_group else [])
 
 
 async def test_a_killed_reader_resumes_after_the_last_stored_batch(tmp_path: Path) -> None:
