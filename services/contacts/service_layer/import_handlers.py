@@ -10,13 +10,8 @@ New contacts are inserted without their `ContactCreated` in their own outbox: th
 announcements are stored with its reply, in one document, and a redelivered batch announces
 again the contacts its rows created (a crash between the insert and the reply loses nothing).
 
-A new, active contact is created in the manual groups its row names that this service's
-directory of groups knows (`contact.groups`, announced in its `ContactCreated` and in the row's
-outcome): adding it to them afterwards would cost a second write of every new contact, in this
-service and in the groups service. The groups service still records each membership (the
-importer sends it every created contact with its group names and the ids entered), so counts
-and `GroupMembershipChanged` are as before. A group deleted meanwhile is taken out again here
-(see `_enter_groups`).
+A new, active contact is created in the manual groups its row names that this service knows
+(see `import_groups.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +25,11 @@ from services.contacts.domain.errors import DomainError, InvalidValue
 from services.contacts.domain.model import Contact, ContactStatus, OptIn
 from services.contacts.domain.organization import Organization
 from services.contacts.service_layer.field_handlers import define_field
+from services.contacts.service_layer.import_groups import (
+    enter_groups,
+    groups_entered,
+    manual_groups_named,
+)
 from services.contacts.service_layer.ports import (
     ImportedChange,
     ImportMark,
@@ -40,7 +40,6 @@ from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from services.contacts.service_layer.validation import validated_attributes
 from shared.auth import Principal, Role
 from shared.contactql.values import FieldType
-from shared.contracts.groups import group_name_key
 from shared.contracts.imports import (
     ContactRowsImported,
     ImportContactRows,
@@ -112,46 +111,8 @@ async def apply_rows(cmd: ImportContactRows, org_id: str, uow: ContactsUnitOfWor
     existing = await _create_new(cmd, org, prepared, uow, outcomes, created)
     if existing:
         await _apply_to_existing(cmd, org_id, existing, uow, outcomes, created)
-    await _enter_groups(org_id, created, uow)
+    await enter_groups(org_id, created, uow)
     return ImportedBatch([outcomes[row.row] for row in cmd.rows], created)
-
-
-async def _manual_groups(
-    org_id: str, prepared: list[_Prepared], uow: ContactsUnitOfWork
-) -> dict[str, str]:
-    """The group names the rows give that find a live manual group of the organisation (as
-    the groups service finds them: `group_name_key`), each to its group's id."""
-    names = {name for item in prepared for name in item.row.groups}
-    if not names:
-        return {}
-    entries = await uow.groups.entries(org_id)
-    by_key = {group_name_key(e.name): e.id for e in entries if e.type == "manual"}
-    return {name: by_key[key] for name in names if (key := group_name_key(name)) in by_key}
-
-
-def _groups_entered(item: _Prepared, status: ContactStatus, manual: Mapping[str, str]) -> list[str]:
-    """The known manual groups a new contact joins as it is created: only an active contact
-    may be a member (the importer asks the groups service for the others' groups too)."""
-    if status is not ContactStatus.ACTIVE:
-        return []
-    found = (manual.get(name) for name in item.row.groups)
-    return list(dict.fromkeys(g for g in found if g is not None))
-
-
-async def _enter_groups(org_id: str, created: list[Contact], uow: ContactsUnitOfWork) -> None:
-    """Lists the new contacts (and those of a redelivered batch) among their groups' members,
-    then takes out any group deleted meanwhile. The directory marks a group deleted before it
-    takes the group out of every contact, so either this check sees the deletion or that
-    removal comes after the contacts were stored: no deleted group is left behind."""
-    entered = [c for c in created if c.groups]
-    if not entered:
-        return
-    await uow.imports.enter_groups(entered)
-    for group_id in dict.fromkeys(g for c in entered for g in c.groups):
-        if await uow.groups.is_deleted(group_id):
-            await uow.memberships.remove_group(org_id, group_id)
-            for contact in entered:
-                contact.leave_group_created_in(group_id)
 
 
 async def _define_missing_fields(
@@ -229,7 +190,9 @@ async def _create_new(
     """Every row is first tried as a new contact (one insert for the batch); the unique phone
     index refuses those that exist, which are returned."""
     now = uow.clock()
-    manual = await _manual_groups(org.id, prepared, uow)
+    manual = await manual_groups_named(
+        org.id, {n for item in prepared for n in item.row.groups}, uow
+    )
     contacts: list[Contact] = []
     for item in prepared:
         attributes = {k: v for k, v in item.attributes.items() if v is not None}
@@ -250,7 +213,7 @@ async def _create_new(
                 now=now,
                 attributes=attributes,
                 opt_in_method=method,
-                groups=_groups_entered(item, status, manual),
+                groups=groups_entered(item.row.groups, status, manual),
             )
         )
     marks = [_mark(cmd, item.row.row, "created") for item in prepared]
