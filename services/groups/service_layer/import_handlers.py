@@ -96,7 +96,7 @@ async def _add_entered(
             if group_id not in manual:
                 group = await uow.groups.get(org_id, group_id)
                 manual[group_id] = group is not None and not group.is_smart
-            if manual[group_id] and member.contact_id not in joining[group_id]:
+            if manual[group_id]:  # listed twice at most: each id is recorded once
                 joining[group_id].append(member.contact_id)
 
 
