@@ -270,7 +270,10 @@ async def read_job(job_id: str, uow: ImportsUnitOfWork, runner: ImportRunner) ->
             if all_answered:
                 if await uow.imports.waiting(job_id) == 0:
                     return True
-            elif await uow.imports.waiting(job_id, "sent") < uow.max_in_flight:
+            elif (
+                await uow.imports.waiting(job_id, "sent") < uow.max_in_flight
+                and await uow.imports.waiting(job_id) < uow.max_unfinished
+            ):
                 return True
             await runner.wait_for_reply(timeout_s=1.0)
 

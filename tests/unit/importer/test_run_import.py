@@ -140,6 +140,32 @@ async def test_a_first_batch_naming_groups_is_answered_by_both_services_before_t
     assert waits == ([(1, 0), (1, 1)] if names_a_group else [])
 
 
+async def test_the_reader_waits_while_max_unfinished_batches_wait_for_either_service(
+    tmp_path: Path,
+) -> None:
+    """The contacts service answers at once; the groups service only when asked: the reader
+    keeps at most `max_unfinished` batches waiting for it, whatever `max_in_flight` allows."""
+    importer = fake_importer(tmp_path, max_in_flight=4, max_unfinished=3)
+    job = await importer.start(people(12), add_to_file_group=True)
+    unfinished_at_each_wait: list[tuple[int, int]] = []
+
+    async def contacts_at_once_groups_when_full() -> None:
+        while importer.pending_contact_rows(job.id):
+            await importer.answer_oldest_batch()
+        behind = importer.pending_group_members(job.id)
+        unfinished_at_each_wait.append((len(sent(importer, job.id)), len(behind)))
+        if len(behind) >= 3:
+            await importer.deliver(group_members_imported(behind[0]))
+
+    importer.runner.respond = contacts_at_once_groups_when_full
+    await importer.run(job.id)
+
+    # Batches 4, 5 and 6 each wait for the groups service to finish one more batch, although
+    # the contacts service has answered every batch sent.
+    assert unfinished_at_each_wait == [(3, 3), (4, 3), (5, 3)]
+    assert [c.batch for c in sent(importer, job.id)] == [1, 2, 3, 4, 5, 6]
+
+
 async def test_a_killed_reader_resumes_after_the_last_stored_batch(tmp_path: Path) -> None:
     importer = fake_importer(tmp_path, max_in_flight=1)
     job = await importer.start(people(6))
