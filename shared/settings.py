@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SIGNING_KEY = "roster-dev-signing-key-do-not-use-in-production"
+# A Fernet key (32 bytes, URL-safe base64) for development and tests only: production refuses it.
+DEV_CHANNEL_SECRET_KEY = "cm9zdGVyLWRldi1jaGFubmVsLXNlY3JldHMta2V5ISE="
 
 
 class UnsafeSettingsError(ValueError):
@@ -67,6 +69,14 @@ class ServiceSettings(BaseSettings):
     import_max_shared_strings: int = Field(default=8_000_000, ge=1)
     import_max_xml_depth: int = Field(default=64, ge=8)
     import_batch_rows: int = Field(default=1000, ge=1, le=2000)
+    # The dispatcher seals channel secrets with these Fernet keys (comma-separated, newest
+    # first: it seals with the first and opens with any, so keys rotate). The dispatcher alone
+    # refuses the development key in production (the other services never read it).
+    channel_secret_keys: str = DEV_CHANNEL_SECRET_KEY
+
+    @property
+    def channel_secret_key_list(self) -> list[str]:
+        return [key.strip() for key in self.channel_secret_keys.split(",") if key.strip()]
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:

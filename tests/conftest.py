@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from services.contacts.bootstrap import ContactsService, build_contacts_service
+from services.dispatcher.bootstrap import DispatcherService, build_dispatcher_service
 from services.groups.bootstrap import GroupsService, build_groups_service
 from services.importer.bootstrap import ImporterService, build_importer_service
 from shared.auth import Role, TokenCodec
@@ -114,4 +115,23 @@ async def importer_service(
 async def importer_client(importer_service: ImporterService) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=importer_service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://importer") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def dispatcher_service(
+    settings: ServiceSettings, contacts_service: ContactsService
+) -> AsyncIterator[DispatcherService]:
+    """Projects the contacts service's events; its database goes with the others'."""
+    service = build_dispatcher_service(settings)
+    async with service.app.router.lifespan_context(service.app):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def dispatcher_client(
+    dispatcher_service: DispatcherService,
+) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=dispatcher_service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dispatcher") as http:
         yield http

@@ -53,3 +53,8 @@ def groups_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceP
 def importer_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
     env = {**e2e_env, "ROSTER_IMPORT_DIR": str(tmp_path / "imports")}
     yield from _process("importer", env, tmp_path)
+
+
+@pytest.fixture
+def dispatcher_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    yield from _process("dispatcher", e2e_env, tmp_path)

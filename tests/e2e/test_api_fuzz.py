@@ -31,13 +31,18 @@ EXAMPLES_PER_OPERATION = 5
 
 
 async def seed(
-    contacts: ServiceProcess, groups: ServiceProcess, importer: ServiceProcess, headers: dict
+    contacts: ServiceProcess,
+    groups: ServiceProcess,
+    importer: ServiceProcess,
+    dispatcher: ServiceProcess,
+    headers: dict,
 ) -> dict[str, str]:
     """Something of everything the path parameters name."""
     async with (
         httpx.AsyncClient(base_url=contacts.url, timeout=60) as c,
         httpx.AsyncClient(base_url=groups.url, timeout=60) as g,
         httpx.AsyncClient(base_url=importer.url, timeout=60) as i,
+        httpx.AsyncClient(base_url=dispatcher.url, timeout=60) as d,
     ):
         field = await define_field(c, headers, "Fuzz score", "number")
         contact = await create(c, headers, phone=phones(1)[0], name="Fuzzed")
@@ -49,7 +54,12 @@ async def seed(
         started = await upload(i, headers, b"name,phone\nFromFile,+254711000111\n", no_group=True)
         assert started.status_code == 202, started.text
         job = await finished(i, headers, started.json()["id"])
+        channel = await d.post(
+            "/v1/channels", json={"type": "log", "name": "Fuzz"}, headers=headers
+        )
+        assert channel.status_code == 201, channel.text
     return {
+        "channel_id": channel.json()["id"],
         "key": field["key"],
         "contact_id": contact["id"],
         "group_id": group["id"],
@@ -102,11 +112,12 @@ async def test_no_5xx_and_no_answer_outside_the_documents(
     contacts_process: ServiceProcess,
     groups_process: ServiceProcess,
     importer_process: ServiceProcess,
+    dispatcher_process: ServiceProcess,
     auth: TokenFactory,
     org: str,
     tmp_path: Path,
 ) -> None:
-    services = (contacts_process, groups_process, importer_process)
+    services = (contacts_process, groups_process, importer_process, dispatcher_process)
     for service in services:
         service.start()
     headers = auth(org)

@@ -13,7 +13,7 @@ import pytest
 from shared.messagebus import MessageBus
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("contacts", "groups", "importer")
+SERVICES = ("contacts", "groups", "importer", "dispatcher")
 
 
 def modules(service: str, layer: str) -> Iterator[tuple[Path, ast.Module]]:

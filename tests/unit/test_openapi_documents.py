@@ -13,13 +13,19 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.contacts.bootstrap import build_app as contacts_app
+from services.dispatcher.bootstrap import build_app as dispatcher_app
 from services.groups.bootstrap import build_app as groups_app
 from services.importer.bootstrap import build_app as importer_app
 from shared.settings import ServiceSettings
 
-SERVICES = {"contacts": contacts_app, "groups": groups_app, "importer": importer_app}
+SERVICES = {
+    "contacts": contacts_app,
+    "groups": groups_app,
+    "importer": importer_app,
+    "dispatcher": dispatcher_app,
+}
 ERRORS = ("401", "403", "404", "409", "422")
-OPERATION_ID = re.compile(r"^(contacts|groups|importer)-[a-z]+(-[a-z]+)+$")
+OPERATION_ID = re.compile(r"^(contacts|groups|importer|dispatcher)-[a-z]+(-[a-z]+)+$")
 FILES = ("text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument")
 
 

@@ -1,0 +1,86 @@
+"""The channels collection: one document per channel, its secrets sealed (`SecretBox`).
+
+A save is conditional on the version it read, so two admins changing one channel at once
+cannot overwrite each other silently."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.dispatcher.domain.channels import Channel, ChannelType
+from services.dispatcher.service_layer.ports import SecretBox
+from shared.mongo.client import Document, ensure_indexes
+
+CHANNEL_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("deleted", ASCENDING), ("created_at", ASCENDING)],
+               name="org_channels"),
+]  # fmt: skip
+
+
+class MongoChannelRepository:
+    def __init__(self, db: AsyncDatabase[Document], secrets: SecretBox) -> None:
+        self.collection = db["channels"]
+        self._box = secrets
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.collection, CHANNEL_INDEXES)
+
+    def _document(self, channel: Channel) -> Document:
+        return {
+            "_id": channel.id,
+            "org_id": channel.org_id,
+            "type": channel.type.value,
+            "name": channel.name,
+            "tps": channel.tps,
+            "pair_interval_s": channel.pair_interval_s,
+            "config": channel.config,
+            "secrets": self._box.seal(channel.secrets),
+            "requires_opt_in": channel.requires_opt_in,
+            "created_at": channel.created_at,
+            "updated_at": channel.updated_at,
+            "created_by": channel.created_by,
+            "version": channel.version,
+            "deleted": channel.deleted,
+        }
+
+    def _channel(self, doc: Document) -> Channel:
+        return Channel(
+            id=doc["_id"],
+            org_id=doc["org_id"],
+            type=ChannelType(doc["type"]),
+            name=doc["name"],
+            tps=doc.get("tps"),
+            pair_interval_s=float(doc.get("pair_interval_s") or 0.0),
+            config=dict(doc.get("config") or {}),
+            secrets=self._box.open(doc["secrets"]),
+            requires_opt_in=bool(doc.get("requires_opt_in")),
+            created_at=doc["created_at"],
+            updated_at=doc["updated_at"],
+            created_by=doc.get("created_by", ""),
+            version=int(doc["version"]),
+            deleted=bool(doc.get("deleted")),
+        )
+
+    async def add(self, channel: Channel) -> None:
+        await self.collection.insert_one(self._document(channel))
+
+    async def get(self, org_id: str, channel_id: str) -> Channel | None:
+        doc = await self.collection.find_one({"_id": channel_id})
+        if doc is None or doc["org_id"] != org_id or doc.get("deleted"):
+            return None
+        return self._channel(doc)
+
+    async def list(self, org_id: str) -> list[Channel]:
+        cursor = self.collection.find(
+            {"org_id": org_id, "deleted": False}, sort=[("created_at", ASCENDING)]
+        )
+        return [self._channel(doc) async for doc in cursor]
+
+    async def save(self, channel: Channel, expected_version: int) -> bool:
+        document = self._document(channel)
+        del document["_id"]
+        result = await self.collection.update_one(
+            {"_id": channel.id, "version": expected_version}, {"$set": document}
+        )
+        return result.matched_count == 1

@@ -1,0 +1,21 @@
+"""Rule violations of the dispatcher, each with the machine-readable code clients see."""
+
+from __future__ import annotations
+
+from shared.errors import DomainError
+
+
+class ChannelNotFound(DomainError):
+    code = "channel_not_found"
+    status = 404
+
+
+class InvalidChannel(DomainError):
+    """A channel's settings break its type's rules (the field is in `details`)."""
+
+    code = "invalid_channel"
+
+
+class VersionConflict(DomainError):
+    code = "version_conflict"
+    status = 409

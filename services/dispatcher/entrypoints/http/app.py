@@ -1,0 +1,7 @@
+"""The dispatcher's HTTP routes, in the order they are served."""
+
+from __future__ import annotations
+
+from services.dispatcher.entrypoints.http import channels
+
+ROUTERS = (channels.router,)

@@ -1,0 +1,91 @@
+"""Request and response bodies of the dispatcher's API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.dispatcher.domain.channels import MAX_NAME, MAX_TPS, Channel
+
+ChannelTypeName = Literal["whatsapp_cloud", "http", "log"]
+SETTINGS = ("tps", "pair_interval_s", "config", "secrets", "requires_opt_in")
+
+
+class ChannelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: ChannelTypeName
+    name: str = Field(max_length=MAX_NAME * 4)
+    tps: int | None = Field(
+        default=None,
+        description="Messages per second (default by type: whatsapp_cloud 80, http 50, "
+        f"log unlimited); 1 to {MAX_TPS}, null only for log",
+    )
+    pair_interval_s: float | None = Field(
+        default=None, description="Least seconds between two messages to one person"
+    )
+    config: dict[str, str] = Field(default_factory=dict, max_length=20)
+    secrets: dict[str, str] = Field(
+        default_factory=dict, max_length=20, description='Write-only: shown as "***"'
+    )
+    requires_opt_in: bool | None = Field(
+        default=None, description="Send only to contacts who opted in (default: whatsapp_cloud)"
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """The settings given; the others take the type's defaults."""
+        return {key: getattr(self, key) for key in SETTINGS if key in self.model_fields_set}
+
+
+class ChannelPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=MAX_NAME * 4)
+    tps: int | None = None
+    pair_interval_s: float | None = None
+    config: dict[str, str] | None = Field(default=None, max_length=20)
+    secrets: dict[str, str] | None = Field(
+        default=None, max_length=20, description="Replaces only the secrets named"
+    )
+    requires_opt_in: bool | None = None
+    version: int | None = Field(default=None, description="Refuse the change if not current")
+
+    def changes(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self.model_fields_set - {"version"}}
+
+
+class ChannelView(BaseModel):
+    id: str
+    type: ChannelTypeName
+    name: str
+    tps: int | None = Field(description="null: unlimited")
+    pair_interval_s: float
+    config: dict[str, str]
+    secrets: dict[str, str] = Field(description='Each secret set, as "***"')
+    requires_opt_in: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, c: Channel) -> ChannelView:
+        return cls(
+            id=c.id,
+            type=c.type.value,
+            name=c.name,
+            tps=c.tps,
+            pair_interval_s=c.pair_interval_s,
+            config=c.config,
+            secrets=c.masked_secrets,
+            requires_opt_in=c.requires_opt_in,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            version=c.version,
+        )
+
+
+class ChannelList(BaseModel):
+    items: list[ChannelView]
+    count: int
