@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from functools import partial
 
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
+from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
 from services.dispatcher.adapters.secret_box import FernetSecretBox
 from services.dispatcher.entrypoints.consumers import CONSUMED_TOPICS
@@ -21,7 +23,7 @@ from shared.catch_up import CatchUp
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
-from shared.mongo.client import Store
+from shared.mongo.client import Document, Store
 from shared.runtime import ServiceHandle, open_plumbing, service_app, start_consumer
 from shared.settings import DEV_CHANNEL_SECRET_KEY, ServiceSettings, UnsafeSettingsError
 
@@ -40,6 +42,22 @@ def secret_box(settings: ServiceSettings) -> FernetSecretBox:
             "ROSTER_CHANNEL_SECRET_KEYS must hold Fernet keys of your own when ROSTER_ENV=prod"
         )
     return FernetSecretBox(keys)
+
+
+def unit_of_work(
+    db: AsyncDatabase[Document], store: Store, box: SecretBox
+) -> MongoDispatcherUnitOfWork:
+    return MongoDispatcherUnitOfWork(
+        channels=MongoChannelRepository(db, box), audience=MongoAudienceProjection(db, store)
+    )
+
+
+@dataclass
+class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
+    """The unit of work over MongoDB (its adapters create their indexes)."""
+
+    channels: MongoChannelRepository
+    audience: MongoAudienceProjection
 
 
 @dataclass
@@ -61,15 +79,15 @@ class DispatcherService(ServiceHandle[Running]):
 
 async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
-    channels = MongoChannelRepository(plumbing.db, box)
-    await channels.create_indexes()
-    uow = DispatcherUnitOfWork(channels=channels)
+    uow = unit_of_work(plumbing.db, plumbing.store, box)
+    for adapter in (uow.channels, uow.audience):
+        await adapter.create_indexes()
     bus = build_bus(uow)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     return Running(
         store=plumbing.store,
         uow=uow,
-        views=DispatcherUnitOfWork(channels=MongoChannelRepository(plumbing.reading_db, box)),
+        views=unit_of_work(plumbing.reading_db, plumbing.store, box),
         bus=bus,
         catch_up=plumbing.catch_up,
         producer=plumbing.producer,

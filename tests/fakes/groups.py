@@ -47,12 +47,8 @@ from shared.contactql.evaluate import matches
 from shared.contactql.predicates import Predicate
 from shared.contactql.values import FieldType
 from shared.contracts.contacts import (
-    ContactAnonymized,
     ContactCreated,
-    ContactDeleted,
-    ContactStatusChanged,
     ContactStatusName,
-    ContactUpdated,
     FieldValueRecord,
     OptInRecord,
 )
@@ -62,6 +58,12 @@ from shared.contracts.imports import GroupMembersImported, ImportedMember, Impor
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import MessageBus
 from tests.support import events
+from tests.support.contact_events import (  # noqa: F401 (re-exported for the unit tests)
+    contact_anonymized,
+    contact_deleted,
+    contact_updated,
+    status_changed,
+)
 from tests.support.events import (  # noqa: F401 (re-exported for the unit tests)
     field_changed,
     field_defined,
@@ -709,32 +711,6 @@ def contact_created(
         created_at=T0,
         groups=list(groups),
     )
-
-
-def contact_updated(contact_id: str, **changes: Any) -> ContactUpdated:
-    return ContactUpdated(contact_id=contact_id, updated_at=T0, **changes)
-
-
-def status_changed(
-    contact_id: str, to_status: ContactStatusName, from_status: ContactStatusName = "active"
-) -> ContactStatusChanged:
-    return ContactStatusChanged(
-        contact_id=contact_id,
-        from_status=from_status,
-        to_status=to_status,
-        reason=None,
-        actor="admin:ada",
-        opt_in=OptInRecord(),
-        changed_at=T0,
-    )
-
-
-def contact_deleted(contact_id: str) -> ContactDeleted:
-    return ContactDeleted(contact_id=contact_id, actor="admin:ada", deleted_at=T0)
-
-
-def contact_anonymized(contact_id: str) -> ContactAnonymized:
-    return ContactAnonymized(contact_id=contact_id, actor="admin:ada", anonymized_at=T0)
 
 
 def number(value: int) -> FieldValueRecord:

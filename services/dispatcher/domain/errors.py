@@ -19,3 +19,22 @@ class InvalidChannel(DomainError):
 class VersionConflict(DomainError):
     code = "version_conflict"
     status = 409
+
+
+class UnknownChannel(DomainError):
+    code = "unknown_channel"
+
+
+class UnknownGroups(DomainError):
+    code = "unknown_groups"
+
+
+class EmptyAudience(DomainError):
+    code = "empty_audience"
+
+
+class NotYourGroup(DomainError):
+    """Staff send only to the groups assigned to them."""
+
+    code = "not_your_group"
+    status = 403

@@ -5,6 +5,6 @@ their type header, unread."""
 
 from __future__ import annotations
 
-from shared.contracts.topics import CONTACTS, GROUPS, ORGANIZATIONS
+from shared.contracts.topics import CONTACTS, GROUPS
 
-CONSUMED_TOPICS = (CONTACTS.name, GROUPS.name, ORGANIZATIONS.name)
+CONSUMED_TOPICS = (CONTACTS.name, GROUPS.name)

@@ -1,10 +1,11 @@
-"""What the dispatcher's handlers work with: its repositories (as ports), the clock and ids."""
+"""What the dispatcher's handlers work with: its channels and its audience projection (as
+ports), the clock and ids."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.dispatcher.service_layer.ports import ChannelRepository
+from services.dispatcher.service_layer.ports import AudienceProjection, ChannelRepository
 from shared.clock import Clock, utc_now
 from shared.ids import IdFactory, new_uuid
 
@@ -12,5 +13,6 @@ from shared.ids import IdFactory, new_uuid
 @dataclass
 class DispatcherUnitOfWork:
     channels: ChannelRepository
+    audience: AudienceProjection
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

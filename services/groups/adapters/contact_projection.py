@@ -16,11 +16,6 @@ from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.groups.domain.member import MEMBER_STATUS, MemberContact
-from shared.contactql.documents import (
-    field_value_from_document,
-    field_values_document,
-    searchable_attributes,
-)
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
 from shared.mongo.client import (
@@ -31,6 +26,7 @@ from shared.mongo.client import (
     insert_unless_present,
     membership_page,
 )
+from shared.mongo.contact_copies import copy_from_document, copy_state
 from shared.mongo.memberships import MembershipIndex
 
 PAGE = 1000
@@ -42,42 +38,11 @@ PROJECTION_INDEXES = [
 
 
 def _state(contact: MemberContact) -> Document:
-    return {
-        "org_id": contact.org_id,
-        "name": contact.name,
-        "phone": contact.phone,
-        "secondary_phone": contact.secondary_phone,
-        "email": contact.email,
-        "category": contact.category,
-        "language": contact.language,
-        "status": contact.status,
-        "fields": field_values_document(contact.fields),
-        **searchable_attributes(contact.name, contact.email, contact.category),
-        "created_at": contact.created_at,
-        "last_seen_at": contact.last_seen_at,
-        "version": contact.version,
-        "gone": contact.gone,
-    }
+    return copy_state(contact)
 
 
 def _contact(doc: Document) -> MemberContact:
-    return MemberContact(
-        id=doc["_id"],
-        org_id=doc["org_id"],
-        phone=doc.get("phone"),
-        name=doc.get("name"),
-        secondary_phone=doc.get("secondary_phone"),
-        email=doc.get("email"),
-        category=doc.get("category"),
-        language=doc.get("language"),
-        status=doc.get("status") or MEMBER_STATUS,
-        fields={k: field_value_from_document(v) for k, v in (doc.get("fields") or {}).items()},
-        groups=list(doc.get("groups") or []),
-        created_at=doc.get("created_at"),
-        last_seen_at=doc.get("last_seen_at"),
-        version=int(doc.get("version") or 0),
-        gone=bool(doc.get("gone")),
-    )
+    return copy_from_document(MemberContact, doc)
 
 
 class MongoContactProjection:

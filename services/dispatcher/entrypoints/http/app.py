@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.dispatcher.entrypoints.http import channels
+from services.dispatcher.entrypoints.http import broadcasts, channels
 
-ROUTERS = (channels.router,)
+ROUTERS = (channels.router, broadcasts.router)

@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.dispatcher.domain.audience import (
+    EXCLUSIONS,
+    MAX_AUDIENCE_CONTACT_IDS,
+    MAX_AUDIENCE_GROUPS,
+    Audience,
+)
 from services.dispatcher.domain.channels import MAX_NAME, MAX_TPS, Channel
+from services.dispatcher.service_layer.queries import Preview
 
 ChannelTypeName = Literal["whatsapp_cloud", "http", "log"]
 SETTINGS = ("tps", "pair_interval_s", "config", "secrets", "requires_opt_in")
@@ -89,3 +96,41 @@ class ChannelView(BaseModel):
 class ChannelList(BaseModel):
     items: list[ChannelView]
     count: int
+
+
+class AudienceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_GROUPS)
+    contact_ids: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_CONTACT_IDS)
+    exclude_groups: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_GROUPS)
+
+    def audience(self) -> Audience:
+        return Audience(
+            groups=tuple(self.groups),
+            contact_ids=tuple(self.contact_ids),
+            exclude_groups=tuple(self.exclude_groups),
+        )
+
+
+class PreviewBody(AudienceBody):
+    channel_id: str = Field(max_length=100)
+    text: str | None = Field(default=None, max_length=4096)
+
+
+class PreviewView(BaseModel):
+    audience: int = Field(description="Contacts named, each once")
+    will_receive: int
+    excluded: dict[str, int] = Field(description="Per reason, each contact under its first")
+    not_found: int = Field(description="Contact ids named that the organisation does not have")
+    eta_seconds: int = Field(description="At the channel's rate")
+
+    @classmethod
+    def of(cls, p: Preview) -> PreviewView:
+        return cls(
+            audience=p.audience,
+            will_receive=p.will_receive,
+            excluded={reason: p.excluded[reason] for reason in EXCLUSIONS},
+            not_found=p.not_found,
+            eta_seconds=p.eta_seconds,
+        )

@@ -1,0 +1,150 @@
+"""The dispatcher's audience projection on MongoDB: `contacts` (its copies, in the queryable
+shape of `shared.mongo.contact_copies`, with the groups each is in), `groups` (name,
+blacklisted, staff, the last membership change applied) and `memberships` (who is in which
+group, one small document each: a group's members are a range of the `_id` index, on MongoDB
+and on the local store alike; see `shared.mongo.memberships`).
+
+Contact events write a copy's state; only membership changes (and a group's deletion) write
+its `groups` and the membership index, so the two writers never overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
+from shared.mongo.client import (
+    Document,
+    Store,
+    bulk_write_in_chunks,
+    ensure_indexes,
+    insert_unless_present,
+)
+from shared.mongo.contact_copies import copy_from_document, copy_state
+from shared.mongo.memberships import MembershipIndex
+
+PAGE = 1000
+CONTACT_INDEXES = [IndexModel([("org_id", ASCENDING), ("_id", ASCENDING)], name="org_contacts")]
+GROUP_INDEXES = [IndexModel([("org_id", ASCENDING), ("blacklisted", ASCENDING)], name="org_bl")]
+
+
+def _placeholder(org_id: str, contact_id: str) -> Document:
+    return {"_id": contact_id, "org_id": org_id, "version": 0, "gone": False, "fields": {},
+            "groups": []}  # fmt: skip
+
+
+class MongoAudienceProjection:
+    def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
+        self.contacts = db["contacts"]
+        self.groups = db["groups"]
+        self._store = store
+        self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.contacts, CONTACT_INDEXES)
+        await ensure_indexes(self.groups, GROUP_INDEXES)
+
+    # Contacts
+
+    async def get_contacts(self, org_id: str, ids: Sequence[str]) -> dict[str, AudienceContact]:
+        docs = await self._store.find_by_ids(self.contacts, list(ids))
+        return {
+            d["_id"]: copy_from_document(AudienceContact, d) for d in docs if d["org_id"] == org_id
+        }
+
+    async def add_contacts(self, contacts: Sequence[AudienceContact]) -> set[str]:
+        if not contacts:
+            return set()
+        docs = [{"_id": c.id, **copy_state(c), "groups": list(c.groups)} for c in contacts]
+        refused = await insert_unless_present(self.contacts, docs)
+        return {docs[i]["_id"] for i in refused}
+
+    async def save_contacts(self, contacts: Sequence[AudienceContact]) -> None:
+        ops = [
+            UpdateOne({"_id": c.id, "version": {"$lt": c.version}}, {"$set": copy_state(c)})
+            for c in contacts
+        ]
+        await bulk_write_in_chunks(self.contacts, ops, self._store.write_batch)
+
+    # Groups
+
+    async def get_groups(self, org_id: str, ids: Sequence[str]) -> dict[str, AudienceGroup]:
+        docs = await self._store.find_by_ids(self.groups, list(ids))
+        return {d["_id"]: _group(d) for d in docs if d["org_id"] == org_id and not d.get("deleted")}
+
+    async def blacklisted_groups(self, org_id: str) -> frozenset[str]:
+        docs = self.groups.find({"org_id": org_id, "blacklisted": True}, {"deleted": 1})
+        return frozenset([d["_id"] async for d in docs if not d.get("deleted")])
+
+    async def save_group(self, group: AudienceGroup) -> None:
+        state = {"org_id": group.org_id, "name": group.name, "blacklisted": group.blacklisted,
+                 "staff": group.staff, "version": group.version}  # fmt: skip
+        result = await self.groups.update_one(
+            {"_id": group.id, "version": {"$lt": group.version}}, {"$set": state}
+        )
+        if result.matched_count == 0:
+            await insert_unless_present(
+                self.groups, [{"_id": group.id, **state, "applied_seq": 0, "deleted": False}]
+            )
+
+    async def delete_group(self, org_id: str, group_id: str) -> None:
+        """Marked first: a membership change arriving after this is skipped."""
+        await self.groups.update_one(
+            {"_id": group_id, "org_id": org_id}, {"$set": {"deleted": True, "blacklisted": False}}
+        )
+        # Its members from the index (a range of `_id`), not by scanning the organisation's
+        # copies for the array element, which the local store cannot index.
+        after: str | None = None
+        while page := await self.membership_index.page(group_id, after, PAGE):
+            await self._store.update_by_ids(self.contacts, page, {"$pull": {"groups": group_id}})
+            after = page[-1]
+        await self.membership_index.remove_group(group_id)
+
+    async def applied_seq(self, group_id: str) -> int:
+        doc = await self.groups.find_one({"_id": group_id}, {"applied_seq": 1})
+        return int(doc.get("applied_seq") or 0) if doc else 0
+
+    async def record_applied(self, group_id: str, sequence: int) -> None:
+        await self.groups.update_one({"_id": group_id}, {"$max": {"applied_seq": sequence}})
+
+    # Memberships
+
+    async def apply_membership(
+        self, org_id: str, group_id: str, added: Sequence[str], removed: Sequence[str]
+    ) -> None:
+        named = list(dict.fromkeys([*added, *removed]))
+        if not named:
+            return
+        known = {d["_id"] for d in await self._store.find_by_ids(self.contacts, named, {"_id": 1})}
+        unseen = [i for i in named if i not in known]
+        if unseen:
+            await insert_unless_present(self.contacts, [_placeholder(org_id, i) for i in unseen])
+        if added:
+            await self._store.update_by_ids(
+                self.contacts, list(added), {"$addToSet": {"groups": group_id}}
+            )
+            await self.membership_index.add(group_id, list(added))
+        if removed:
+            await self._store.update_by_ids(
+                self.contacts, list(removed), {"$pull": {"groups": group_id}}
+            )
+            await self.membership_index.remove(group_id, list(removed))
+
+    async def members_page(self, group_id: str, after: str | None, limit: int) -> list[str]:
+        return await self.membership_index.page(group_id, after, limit)
+
+
+def _group(doc: Document) -> AudienceGroup:
+    return AudienceGroup(
+        id=doc["_id"],
+        org_id=doc["org_id"],
+        name=doc.get("name", ""),
+        blacklisted=bool(doc.get("blacklisted")),
+        staff=list(doc.get("staff") or []),
+        version=int(doc.get("version") or 0),
+        applied_seq=int(doc.get("applied_seq") or 0),
+        deleted=bool(doc.get("deleted")),
+    )

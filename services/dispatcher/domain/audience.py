@@ -1,0 +1,101 @@
+"""Who a broadcast reaches: the dispatcher's own copies of contacts and groups (projected from
+their services' events), the audience a sender names, and why each contact named would not
+receive the message.
+
+Every contact the audience names is counted exactly once: as a recipient, or under the first
+reason in `EXCLUSIONS` that applies to it. So a preview's `audience` always equals
+`will_receive` plus the sum of its exclusions, and the broadcast's outcomes can be matched to
+the preview contact by contact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.contracts.contact_copy import ACTIVE, ContactCopy
+
+# In the order they are tested: a contact both blocked and in a blacklisted group is counted
+# as blocked.
+STATUS_EXCLUSIONS = ("blocked", "stopped", "archived")
+EXCLUSIONS = (
+    *STATUS_EXCLUSIONS,
+    "blacklisted",  # in a group whose members never receive outbound messages
+    "excluded_group",  # in one of the broadcast's `exclude_groups`
+    "not_opted_in",  # the channel requires opt-in and the contact has not given it
+    "no_phone",
+    "duplicate",  # its phone is an earlier recipient's
+    "missing_variable",  # a template parameter has no value for it, and no fallback
+    "no_template_language",  # the template has no variant in its language or the org's
+    "outside_window",  # free text on WhatsApp more than 24 hours after its last message
+)
+MAX_AUDIENCE_GROUPS = 100
+MAX_AUDIENCE_CONTACT_IDS = 10_000
+
+
+@dataclass
+class AudienceContact(ContactCopy):
+    """The dispatcher's copy of a contact. One created by a group's event before its own
+    `ContactCreated` arrived is a placeholder (version 0): not known yet, so not counted."""
+
+    @property
+    def known(self) -> bool:
+        return self.version > 0 and not self.gone
+
+
+@dataclass
+class AudienceGroup:
+    """The dispatcher's copy of a group: what decides who may be sent to (blacklisted), and
+    whom its staff may send to."""
+
+    id: str
+    org_id: str
+    name: str
+    blacklisted: bool = False
+    staff: list[str] = field(default_factory=list)
+    version: int = 0  # the group's sequence its state was copied at
+    applied_seq: int = 0  # the last membership change applied
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whom a broadcast names: members of `groups`, and `contact_ids`, minus the members of
+    `exclude_groups` (counted under `excluded_group`)."""
+
+    groups: tuple[str, ...] = ()
+    contact_ids: tuple[str, ...] = ()
+    exclude_groups: tuple[str, ...] = ()
+
+
+@dataclass
+class Screen:
+    """Decides, contact by contact, whether a broadcast sends to it and, if not, why. Holds
+    the phones already taken, so it is used once per broadcast, in the audience's order."""
+
+    requires_opt_in: bool
+    blacklisted_groups: frozenset[str]
+    excluded_groups: frozenset[str]
+    # Free text on WhatsApp: only to contacts whose last message came after this.
+    window_opened_after: datetime | None = None
+    phones_taken: set[str] = field(default_factory=set)
+
+    def exclusion(self, contact: AudienceContact) -> str | None:
+        if contact.status != ACTIVE:
+            return contact.status if contact.status in STATUS_EXCLUSIONS else "archived"
+        if not self.blacklisted_groups.isdisjoint(contact.groups):
+            return "blacklisted"
+        if not self.excluded_groups.isdisjoint(contact.groups):
+            return "excluded_group"
+        if self.requires_opt_in and (contact.opt_in is None or contact.opt_in.status != "opted_in"):
+            return "not_opted_in"
+        if not contact.phone:
+            return "no_phone"
+        if contact.phone in self.phones_taken:
+            return "duplicate"
+        if self.window_opened_after is not None and (
+            contact.last_seen_at is None or contact.last_seen_at <= self.window_opened_after
+        ):
+            return "outside_window"
+        self.phones_taken.add(contact.phone)
+        return None
