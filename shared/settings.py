@@ -73,6 +73,8 @@ class ServiceSettings(BaseSettings):
     # first: it seals with the first and opens with any, so keys rotate). The dispatcher alone
     # refuses the development key in production (the other services never read it).
     channel_secret_keys: str = DEV_CHANNEL_SECRET_KEY
+    # How long the dispatcher waits for a provider to take a message before retrying it.
+    provider_timeout_s: float = Field(default=10.0, gt=0)
 
     @property
     def channel_secret_key_list(self) -> list[str]:

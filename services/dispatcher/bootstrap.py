@@ -8,18 +8,23 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
 
+import httpx
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
+from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepository
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
+from services.dispatcher.adapters.pacer import ChannelPacer
+from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
+from services.dispatcher.entrypoints.background import DispatchBackground
 from services.dispatcher.entrypoints.consumers import CONSUMED_TOPICS
 from services.dispatcher.entrypoints.http.app import ROUTERS
-from services.dispatcher.service_layer.ports import SecretBox
+from services.dispatcher.service_layer.ports import Pacer, Providers, SecretBox
 from services.dispatcher.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
-from shared.catch_up import CatchUp
+from shared.catch_up import ASK_ONCE, CatchUp
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
@@ -30,8 +35,17 @@ from shared.settings import DEV_CHANNEL_SECRET_KEY, ServiceSettings, UnsafeSetti
 SERVICE = "dispatcher"
 
 
-def build_bus(uow: DispatcherUnitOfWork) -> MessageBus:
-    return MessageBus(commands=COMMAND_HANDLERS, events=EVENT_HANDLERS, dependencies={"uow": uow})
+def build_bus(
+    uow: DispatcherUnitOfWork,
+    providers: Providers,
+    pacer: Pacer,
+    catch_up: CatchUp = ASK_ONCE,
+) -> MessageBus:
+    return MessageBus(
+        commands=COMMAND_HANDLERS,
+        events=EVENT_HANDLERS,
+        dependencies={"uow": uow, "providers": providers, "pacer": pacer, "catch_up": catch_up},
+    )
 
 
 def secret_box(settings: ServiceSettings) -> FernetSecretBox:
@@ -48,7 +62,9 @@ def unit_of_work(
     db: AsyncDatabase[Document], store: Store, box: SecretBox
 ) -> MongoDispatcherUnitOfWork:
     return MongoDispatcherUnitOfWork(
-        channels=MongoChannelRepository(db, box), audience=MongoAudienceProjection(db, store)
+        channels=MongoChannelRepository(db, box),
+        audience=MongoAudienceProjection(db, store),
+        broadcasts=MongoBroadcastRepository(db),
     )
 
 
@@ -58,6 +74,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
 
     channels: MongoChannelRepository
     audience: MongoAudienceProjection
+    broadcasts: MongoBroadcastRepository
 
 
 @dataclass
@@ -69,6 +86,7 @@ class Running:
     catch_up: CatchUp
     producer: EventProducer
     consumer: ConsumerRunner
+    background: DispatchBackground
 
 
 class DispatcherService(ServiceHandle[Running]):
@@ -80,10 +98,16 @@ class DispatcherService(ServiceHandle[Running]):
 async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     uow = unit_of_work(plumbing.db, plumbing.store, box)
-    for adapter in (uow.channels, uow.audience):
+    for adapter in (uow.channels, uow.audience, uow.broadcasts):
         await adapter.create_indexes()
-    bus = build_bus(uow)
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=httpx.Timeout(settings.provider_timeout_s))
+    )
+    bus = build_bus(uow, ChannelProviders(client), ChannelPacer(), plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
+    background = DispatchBackground(uow.broadcasts, plumbing.db["sender_leases"], bus.handle)
+    await background.start()
+    stack.push_async_callback(background.stop)
     return Running(
         store=plumbing.store,
         uow=uow,
@@ -92,6 +116,7 @@ async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStac
         catch_up=plumbing.catch_up,
         producer=plumbing.producer,
         consumer=consumer,
+        background=background,
     )
 
 

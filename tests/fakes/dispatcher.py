@@ -8,16 +8,27 @@ passes here passes there."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from services.dispatcher.bootstrap import build_bus
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
-from services.dispatcher.domain.channels import Channel
+from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.channels import Channel, ChannelType
+from services.dispatcher.domain.commands import CreateChannel
+from services.dispatcher.domain.recipients import Recipient, RecipientBucket, summed
+from services.dispatcher.service_layer.ports import OutboundMessage, SendResult
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
+from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
 from tests.fakes.contacts import T0, FakeClock, SequentialIds
+from tests.support.contact_events import contact_created
+from tests.support.events import group_created, membership_changed
+from tests.support.messages import received
 
 ADMIN = Principal(org_id="org-1", role=Role.ADMIN, subject="ada")
 MANAGER = Principal(org_id="org-1", role=Role.MANAGER, subject="max")
@@ -140,20 +151,206 @@ class FakeAudienceProjection:
         return ids[:limit]
 
 
+class FakeBroadcastRepository:
+    def __init__(self) -> None:
+        self.stored: dict[str, Broadcast] = {}
+        self.bucket_docs: dict[str, RecipientBucket] = {}
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        for existing in self.stored.values():
+            if broadcast.idempotency_key is not None and (
+                existing.org_id,
+                existing.idempotency_key,
+            ) == (broadcast.org_id, broadcast.idempotency_key):
+                return copy.deepcopy(existing)
+        self.stored[broadcast.id] = copy.deepcopy(broadcast)
+        return broadcast
+
+    async def get(self, org_id: str, broadcast_id: str) -> Broadcast | None:
+        found = self.stored.get(broadcast_id)
+        return copy.deepcopy(found) if found is not None and found.org_id == org_id else None
+
+    async def save(self, broadcast: Broadcast, expected_version: int) -> bool:
+        current = self.stored.get(broadcast.id)
+        if current is None or current.version != expected_version:
+            return False
+        self.stored[broadcast.id] = copy.deepcopy(broadcast)
+        return True
+
+    async def page(
+        self, org_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Broadcast]:
+        ordered = sorted(
+            (b for b in self.stored.values() if b.org_id == org_id),
+            key=lambda b: (b.created_at, b.id),
+            reverse=True,
+        )
+        if after is not None:
+            ordered = [b for b in ordered if (b.created_at, b.id) < after]
+        return copy.deepcopy(ordered[:limit])
+
+    async def due(self, now: datetime) -> list[Broadcast]:
+        states = (BroadcastState.SCHEDULED, BroadcastState.RESOLVING)
+        return [copy.deepcopy(b) for b in self.stored.values()
+                if b.state in states and b.send_at <= now]  # fmt: skip
+
+    async def sending_on(self, channel_id: str) -> list[Broadcast]:
+        found = [b for b in self.stored.values()
+                 if b.state is BroadcastState.SENDING and b.channel_id == channel_id]  # fmt: skip
+        return copy.deepcopy(sorted(found, key=lambda b: b.created_at))
+
+    async def channels_sending(self) -> list[str]:
+        return sorted({b.channel_id for b in self.stored.values()
+                       if b.state is BroadcastState.SENDING})  # fmt: skip
+
+    async def clear_buckets(self, broadcast_id: str) -> None:
+        for key in [k for k, b in self.bucket_docs.items() if b.broadcast_id == broadcast_id]:
+            del self.bucket_docs[key]
+
+    async def add_bucket(self, bucket: RecipientBucket) -> None:
+        bucket.version = 1
+        self.bucket_docs[bucket.id] = copy.deepcopy(bucket)
+
+    async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
+        for key in sorted(self.bucket_docs):
+            bucket = self.bucket_docs[key]
+            if bucket.broadcast_id == broadcast_id and not bucket.done:
+                return copy.deepcopy(bucket)
+        return None
+
+    async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
+        current = self.bucket_docs.get(bucket.id)
+        if current is None or current.version != expected_version:
+            return False
+        bucket.version = expected_version + 1
+        self.bucket_docs[bucket.id] = copy.deepcopy(bucket)
+        return True
+
+    async def counts(self, broadcast_id: str) -> Counter[str]:
+        return summed(b.counts for b in self.bucket_docs.values() if b.broadcast_id == broadcast_id)
+
+    async def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]:
+        for key in sorted(self.bucket_docs):
+            if self.bucket_docs[key].broadcast_id == broadcast_id:
+                yield copy.deepcopy(self.bucket_docs[key])
+
+    def recipients(self, broadcast_id: str) -> dict[str, Recipient]:
+        return {r.contact_id: r for key in sorted(self.bucket_docs)
+                if (b := self.bucket_docs[key]).broadcast_id == broadcast_id
+                for r in b.recipients}  # fmt: skip
+
+
+class ScriptedProvider:
+    """A provider that answers each contact's messages from its script (then `sent`), and
+    records every message. Like the log channel, `delivers_at_once` reports delivery too."""
+
+    def __init__(self, idempotent: bool, delivers_at_once: bool) -> None:
+        self.idempotent = idempotent
+        self.delivers_at_once = delivers_at_once
+        self.received: list[OutboundMessage] = []
+        self.script: dict[str, list[SendResult]] = {}
+        self.crash_after: int | None = None  # raise after this many messages (a dying process)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if self.crash_after is not None and len(self.received) >= self.crash_after:
+            self.crash_after = None
+            raise ProcessDied("the dispatcher died while handing messages over")
+        self.received.append(message)
+        answers = self.script.get(message.contact_id)
+        if answers:
+            return answers.pop(0)
+        return SendResult("sent", provider_id="p", delivered=self.delivers_at_once)
+
+
+class ProcessDied(Exception):
+    pass
+
+
+class FakeProviders:
+    def __init__(self) -> None:
+        self.by_type = {
+            ChannelType.LOG: ScriptedProvider(idempotent=False, delivers_at_once=True),
+            ChannelType.HTTP: ScriptedProvider(idempotent=True, delivers_at_once=False),
+        }
+
+    def for_channel(self, channel: Channel) -> ScriptedProvider:
+        return self.by_type[channel.type]
+
+
+class CountingPacer:
+    """Counts each channel's turns instead of waiting for them."""
+
+    def __init__(self) -> None:
+        self.turns: Counter[str] = Counter()
+
+    async def wait_turn(self, channel: Channel) -> None:
+        self.turns[channel.id] += 1
+
+
 @dataclass
 class FakeDispatcher:
     uow: DispatcherUnitOfWork
     channels: FakeChannelRepository
     audience: FakeAudienceProjection
+    broadcasts: FakeBroadcastRepository
+    providers: FakeProviders
+    pacer: CountingPacer
     clock: FakeClock
     bus: MessageBus
 
 
-def build_fake_dispatcher() -> FakeDispatcher:
+def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
+    broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer()
     uow = DispatcherUnitOfWork(
-        channels=channels, audience=audience, clock=clock, new_id=SequentialIds("channel")
+        channels=channels,
+        audience=audience,
+        broadcasts=broadcasts,
+        send_window=send_window,
+        clock=clock,
+        new_id=SequentialIds("id"),
     )
     return FakeDispatcher(
-        uow=uow, channels=channels, audience=audience, clock=clock, bus=build_bus(uow)
+        uow=uow,
+        channels=channels,
+        audience=audience,
+        broadcasts=broadcasts,
+        providers=providers,
+        pacer=pacer,
+        clock=clock,
+        bus=build_bus(uow, providers, pacer),
     )
+
+
+# Messages as the other services send them, and channels as an admin makes them.
+
+WHATSAPP_SETTINGS = {
+    "config": {"phone_number_id": "1"},
+    "secrets": {"access_token": "t", "app_secret": "a", "verify_token": "v"},
+}
+HTTP_SETTINGS = {"config": {"url": "http://127.0.0.1:9/send"}, "secrets": {"signing_key": "k"}}
+
+
+async def deliver(service: FakeDispatcher, event: EventPayload, sequence: int = 1) -> None:
+    await service.bus.handle(received(event, ADMIN.org_id, sequence=sequence))
+
+
+async def created(service: FakeDispatcher, contact_id: str, phone: str, **options: Any) -> None:
+    await deliver(service, contact_created(contact_id, contact_id, phone, **options))
+
+
+async def group(service: FakeDispatcher, group_id: str, *members: str, **options: Any) -> None:
+    await deliver(service, group_created(group_id, group_id, **options))
+    if members:
+        await deliver(service, membership_changed(group_id, added=members), sequence=2)
+
+
+async def channel(service: FakeDispatcher, type: str = "log", **settings: Any) -> str:
+    if type == "whatsapp_cloud":
+        settings = WHATSAPP_SETTINGS | settings
+    elif type == "http":
+        settings = HTTP_SETTINGS | settings
+    made = await service.bus.handle(
+        CreateChannel(by=ADMIN, type=type, name=type, settings=settings)
+    )
+    return str(made.id)

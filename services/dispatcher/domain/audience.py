@@ -99,3 +99,15 @@ class Screen:
             return "outside_window"
         self.phones_taken.add(contact.phone)
         return None
+
+
+def late_exclusion(contact: AudienceContact | None, blacklisted: frozenset[str]) -> str | None:
+    """Why a recipient resolved as `queued` is skipped when its turn comes: blocked, stopped or
+    archived since, deleted since, or now in a blacklisted group."""
+    if contact is None or contact.gone:
+        return "contact_deleted"
+    if contact.status != ACTIVE:
+        return contact.status if contact.status in STATUS_EXCLUSIONS else "archived"
+    if not blacklisted.isdisjoint(contact.groups):
+        return "blacklisted"
+    return None

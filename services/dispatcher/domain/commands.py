@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from services.dispatcher.domain.audience import Audience
 from shared.auth import Principal
 
 
@@ -29,3 +31,39 @@ class UpdateChannel:
 class DeleteChannel:
     by: Principal
     channel_id: str
+
+
+@dataclass(frozen=True)
+class CreateBroadcast:
+    by: Principal
+    audience: Audience
+    channel_id: str
+    text: str | None
+    send_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeBroadcastState:
+    """`action`: pause, resume or cancel."""
+
+    by: Principal
+    broadcast_id: str
+    action: str
+
+
+@dataclass(frozen=True)
+class ResolveBroadcast:
+    """Fixes the recipients of a broadcast whose time came (from the background work)."""
+
+    org_id: str
+    broadcast_id: str
+
+
+@dataclass(frozen=True)
+class SendNext:
+    """Hands the next few queued recipients of a broadcast to its channel (from the channel's
+    sender). Answers how many it handed over, and whether the broadcast is done."""
+
+    org_id: str
+    broadcast_id: str

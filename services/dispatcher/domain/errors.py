@@ -38,3 +38,23 @@ class NotYourGroup(DomainError):
 
     code = "not_your_group"
     status = 403
+
+
+class InvalidBroadcast(DomainError):
+    code = "invalid_broadcast"
+
+
+class BroadcastNotFound(DomainError):
+    code = "broadcast_not_found"
+    status = 404
+
+
+class BroadcastStateError(DomainError):
+    """The broadcast's state does not allow this (pausing a completed one, ...)."""
+
+    code = "broadcast_state"
+    status = 409
+
+
+class ChannelNotSupported(DomainError):
+    code = "channel_not_supported"

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
+from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel
+from services.dispatcher.domain.recipients import RecipientBucket
 
 
 class ChannelRepository(Protocol):
@@ -81,3 +86,93 @@ class AudienceProjection(Protocol):
     async def members_page(self, group_id: str, after: str | None, limit: int) -> list[str]:
         """Member ids in id order, after `after`."""
         ...
+
+
+class BroadcastRepository(Protocol):
+    """Broadcasts and their recipient buckets. A broadcast's save and a bucket's save are each
+    conditional on the version read: one sender per channel, and a lost race is retried."""
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        """Stores a new broadcast; with an idempotency key already used by the organisation,
+        returns the broadcast stored under it instead."""
+        ...
+
+    async def get(self, org_id: str, broadcast_id: str) -> Broadcast | None: ...
+
+    async def save(self, broadcast: Broadcast, expected_version: int) -> bool: ...
+
+    async def page(
+        self, org_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Broadcast]:
+        """Newest first (creation time, then id), after `after`."""
+        ...
+
+    async def due(self, now: datetime) -> list[Broadcast]:
+        """Scheduled broadcasts whose time came, and those left resolving (by a crash)."""
+        ...
+
+    async def sending_on(self, channel_id: str) -> list[Broadcast]:
+        """The channel's broadcasts in `sending`, oldest first."""
+        ...
+
+    async def channels_sending(self) -> list[str]: ...
+
+    async def clear_buckets(self, broadcast_id: str) -> None:
+        """Drops what a crashed resolution left."""
+        ...
+
+    async def add_bucket(self, bucket: RecipientBucket) -> None: ...
+
+    async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
+        """The first bucket with recipients still queued or being sent."""
+        ...
+
+    async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
+        """Writes the bucket if still at `expected_version`, and moves `bucket.version` on."""
+        ...
+
+    async def counts(self, broadcast_id: str) -> Counter[str]:
+        """The recipients by status, summed over the buckets."""
+        ...
+
+    def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]: ...
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: str  # the broadcast and contact: the same on every attempt
+    channel: Channel
+    to: str
+    text: str
+    contact_id: str
+    broadcast_id: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """`sent` (the provider took it), `failed` (it refused it for good: `reason`), or `retry`
+    (throttled or unavailable: try again later, `throttled` says which)."""
+
+    outcome: str
+    provider_id: str | None = None
+    reason: str | None = None
+    throttled: bool = False
+    delivered: bool = False  # known delivered at once (the log channel)
+
+
+class Provider(Protocol):
+    """One channel type's way of handing a message to the outside."""
+
+    idempotent: bool  # repeats of a message id are dropped by the provider
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+class Providers(Protocol):
+    def for_channel(self, channel: Channel) -> Provider: ...
+
+
+class Pacer(Protocol):
+    """Holds each channel to its rate across all its broadcasts."""
+
+    async def wait_turn(self, channel: Channel) -> None: ...

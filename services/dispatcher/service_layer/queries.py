@@ -22,13 +22,16 @@ from services.dispatcher.domain.audience import (
     AudienceGroup,
     Screen,
 )
+from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.errors import (
+    BroadcastNotFound,
     EmptyAudience,
     NotYourGroup,
     UnknownChannel,
     UnknownGroups,
 )
+from services.dispatcher.domain.recipients import summed
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
 from shared.catch_up import ASK_ONCE, CatchUp
@@ -152,3 +155,34 @@ async def preview(
     if channel.tps:
         result.eta_seconds = math.ceil(result.will_receive / channel.tps)
     return result
+
+
+async def visible_to(uow: DispatcherUnitOfWork, by: Principal, broadcast: Broadcast) -> bool:
+    """Staff see a broadcast when it reaches only groups assigned to them."""
+    if broadcast.org_id != by.org_id:
+        return False
+    if by.role is not Role.STAFF:
+        return True
+    if broadcast.audience.contact_ids or not broadcast.audience.groups:
+        return False
+    groups = await uow.audience.get_groups(by.org_id, list(broadcast.audience.groups))
+    return all(g in groups and by.subject in groups[g].staff for g in broadcast.audience.groups)
+
+
+async def load_visible(
+    uow: DispatcherUnitOfWork, by: Principal, broadcast_id: str
+) -> tuple[Broadcast, Counter[str]]:
+    """The broadcast and its recipients by status."""
+    broadcast = await uow.broadcasts.get(by.org_id, broadcast_id)
+    if broadcast is None or not await visible_to(uow, by, broadcast):
+        raise BroadcastNotFound("no such broadcast", broadcast_id=broadcast_id)
+    return broadcast, summed([await uow.broadcasts.counts(broadcast.id)])
+
+
+async def broadcast_page(
+    uow: DispatcherUnitOfWork, by: Principal, after: tuple[datetime, str] | None, limit: int
+) -> tuple[list[Broadcast], Broadcast | None]:
+    """Newest first: those the caller sees, and the last one read if there may be more."""
+    page = await uow.broadcasts.page(by.org_id, after, limit)
+    visible = [b for b in page if await visible_to(uow, by, b)]
+    return visible, page[-1] if len(page) == limit else None

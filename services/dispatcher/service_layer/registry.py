@@ -1,6 +1,7 @@
 """The dispatcher's registry: which handler each message goes to (see `shared.messagebus`).
 
-Commands come from the HTTP API; events come over Kafka from the contacts service (contacts)
+Commands come from the HTTP API and the background work (resolving broadcasts, the channels'
+senders); events come over Kafka from the contacts service (contacts)
 and the groups service (groups and their memberships), into the audience projection."""
 
 from __future__ import annotations
@@ -8,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.dispatcher.domain import commands
-from services.dispatcher.service_layer import channel_handlers, projection_handlers
+from services.dispatcher.service_layer import (
+    broadcast_handlers,
+    channel_handlers,
+    projection_handlers,
+    resolution,
+    sending,
+)
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
@@ -28,6 +35,10 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.CreateChannel: channel_handlers.create_channel,
     commands.UpdateChannel: channel_handlers.update_channel,
     commands.DeleteChannel: channel_handlers.delete_channel,
+    commands.CreateBroadcast: broadcast_handlers.create_broadcast,
+    commands.ChangeBroadcastState: broadcast_handlers.change_broadcast_state,
+    commands.ResolveBroadcast: resolution.resolve_broadcast,
+    commands.SendNext: sending.send_next,
 }
 
 # A run of contact events of one type (a bulk import's) is projected in a few round trips.

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.dispatcher.service_layer.ports import AudienceProjection, ChannelRepository
+from services.dispatcher.service_layer.ports import (
+    AudienceProjection,
+    BroadcastRepository,
+    ChannelRepository,
+)
 from shared.clock import Clock, utc_now
 from shared.ids import IdFactory, new_uuid
 
@@ -14,5 +18,8 @@ from shared.ids import IdFactory, new_uuid
 class DispatcherUnitOfWork:
     channels: ChannelRepository
     audience: AudienceProjection
+    broadcasts: BroadcastRepository
+    # Recipients handed to the provider in one step: what a crash can leave uncertain.
+    send_window: int = 50
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

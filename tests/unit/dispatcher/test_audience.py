@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from services.dispatcher.domain.audience import EXCLUSIONS, Audience
-from services.dispatcher.domain.commands import CreateChannel
 from services.dispatcher.domain.errors import (
     EmptyAudience,
     NotYourGroup,
@@ -21,7 +20,15 @@ from services.dispatcher.service_layer.queries import Preview, preview
 from shared.auth import Principal, Role
 from shared.contracts.contacts import OptInRecord
 from shared.contracts.envelope import EventPayload
-from tests.fakes.dispatcher import ADMIN, OTHER_ORG_ADMIN, FakeDispatcher
+from tests.fakes.dispatcher import (
+    ADMIN,
+    OTHER_ORG_ADMIN,
+    FakeDispatcher,
+    channel,
+    created,
+    deliver,
+    group,
+)
 from tests.support.contact_events import (
     OPTED_IN,
     contact_anonymized,
@@ -30,37 +37,10 @@ from tests.support.contact_events import (
     contact_updated,
     status_changed,
 )
-from tests.support.events import group_created, group_deleted, group_updated, membership_changed
-from tests.support.messages import received
+from tests.support.events import group_deleted, group_updated, membership_changed
 
 ORG = ADMIN.org_id
 SAM = Principal(org_id=ORG, role=Role.STAFF, subject="sam")
-
-
-async def deliver(service: FakeDispatcher, event: EventPayload, sequence: int = 1) -> None:
-    await service.bus.handle(received(event, ORG, sequence=sequence))
-
-
-async def created(service: FakeDispatcher, contact_id: str, phone: str, **options: Any) -> None:
-    await deliver(service, contact_created(contact_id, contact_id, phone, **options))
-
-
-async def group(service: FakeDispatcher, group_id: str, *members: str, **options: Any) -> None:
-    await deliver(service, group_created(group_id, group_id, **options))
-    if members:
-        await deliver(service, membership_changed(group_id, added=members), sequence=2)
-
-
-async def channel(service: FakeDispatcher, type: str = "log", **settings: Any) -> str:
-    if type == "whatsapp_cloud":
-        settings |= {
-            "config": {"phone_number_id": "1"},
-            "secrets": {"access_token": "t", "app_secret": "a", "verify_token": "v"},
-        }
-    made = await service.bus.handle(
-        CreateChannel(by=ADMIN, type=type, name=type, settings=settings)
-    )
-    return str(made.id)
 
 
 async def preview_of(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ from services.dispatcher.domain.audience import (
     MAX_AUDIENCE_GROUPS,
     Audience,
 )
+from services.dispatcher.domain.broadcasts import MAX_TEXT, Broadcast
 from services.dispatcher.domain.channels import MAX_NAME, MAX_TPS, Channel
 from services.dispatcher.service_layer.queries import Preview
 
@@ -134,3 +136,58 @@ class PreviewView(BaseModel):
             not_found=p.not_found,
             eta_seconds=p.eta_seconds,
         )
+
+
+class BroadcastBody(AudienceBody):
+    channel_id: str = Field(max_length=100)
+    text: str = Field(max_length=MAX_TEXT)
+    send_at: datetime | None = Field(default=None, description="Default: now")
+
+
+class BroadcastView(BaseModel):
+    id: str
+    state: str
+    channel_id: str
+    groups: list[str]
+    contact_ids: int = Field(description="How many contacts were named by id")
+    exclude_groups: list[str]
+    text: str
+    send_at: datetime
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    failure: str | None
+    audience: int = Field(description="Fixed when resolution ends")
+    will_receive: int
+    excluded: dict[str, int]
+    counts: dict[str, int] = Field(description="Recipients by status: they add up to the audience")
+    version: int
+
+    @classmethod
+    def of(cls, b: Broadcast, counts: Mapping[str, int]) -> BroadcastView:
+        return cls(
+            id=b.id,
+            state=b.state.value,
+            channel_id=b.channel_id,
+            groups=list(b.audience.groups),
+            contact_ids=len(b.audience.contact_ids),
+            exclude_groups=list(b.audience.exclude_groups),
+            text=b.text,
+            send_at=b.send_at,
+            created_at=b.created_at,
+            created_by=b.created_by,
+            started_at=b.started_at,
+            finished_at=b.finished_at,
+            failure=b.failure,
+            audience=b.audience_count,
+            will_receive=b.will_receive,
+            excluded={reason: b.excluded.get(reason, 0) for reason in EXCLUSIONS},
+            counts=dict(counts),
+            version=b.version,
+        )
+
+
+class BroadcastPage(BaseModel):
+    items: list[BroadcastView]
+    next_cursor: str | None

@@ -1,0 +1,235 @@
+"""Broadcasts and their recipient buckets on MongoDB.
+
+`broadcasts`: one document each, unique per (organisation, idempotency key) when a key was
+given. `recipient_buckets`: `_id` `<broadcast>:<n>` (so a broadcast's buckets are a range of
+the `_id` index, on MongoDB and on the local store), up to 1,000 compact recipients each, with
+their counts by status, written in the same update, and `open` while any is queued or being
+sent. Every save is conditional on the version read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from services.dispatcher.domain.audience import Audience
+from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.recipients import Recipient, RecipientBucket
+from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
+
+BROADCAST_INDEXES = [
+    IndexModel([("org_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+               name="org_broadcasts"),
+    IndexModel([("state", ASCENDING), ("channel_id", ASCENDING), ("created_at", ASCENDING)],
+               name="state_channel"),
+    # Every broadcast has a value (its own id when no key was given): partial unique indexes
+    # are not something the local store has.
+    IndexModel([("idempotency", ASCENDING)], name="idempotency", unique=True),
+]  # fmt: skip
+BUCKET_INDEXES = [IndexModel([("broadcast_id", ASCENDING), ("open", ASCENDING)], name="open")]
+# Recipients are stored compactly: a million of them are a thousand documents.
+_FIELDS = (("c", "contact_id"), ("p", "phone"), ("s", "status"), ("r", "reason"),
+           ("t", "updated_at"), ("i", "provider_id"), ("a", "attempts"))  # fmt: skip
+
+
+def _range(broadcast_id: str) -> Document:
+    return {"$gte": f"{broadcast_id}:", "$lt": f"{broadcast_id};"}
+
+
+class MongoBroadcastRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.broadcasts = db["broadcasts"]
+        self.buckets_collection = db["recipient_buckets"]
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.broadcasts, BROADCAST_INDEXES)
+        await ensure_indexes(self.buckets_collection, BUCKET_INDEXES)
+
+    # Broadcasts
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        try:
+            await self.broadcasts.insert_one(_document(broadcast))
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc) or broadcast.idempotency_key is None:
+                raise
+            existing = await self.broadcasts.find_one(
+                {"idempotency": _idempotency(broadcast.org_id, broadcast.idempotency_key)}
+            )
+            if existing is None:
+                raise
+            return _broadcast(existing)
+        return broadcast
+
+    async def get(self, org_id: str, broadcast_id: str) -> Broadcast | None:
+        doc = await self.broadcasts.find_one({"_id": broadcast_id})
+        return _broadcast(doc) if doc is not None and doc["org_id"] == org_id else None
+
+    async def save(self, broadcast: Broadcast, expected_version: int) -> bool:
+        state = _document(broadcast)
+        del state["_id"]
+        result = await self.broadcasts.update_one(
+            {"_id": broadcast.id, "version": expected_version}, {"$set": state}
+        )
+        return result.matched_count == 1
+
+    async def page(
+        self, org_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Broadcast]:
+        query: Document = {"org_id": org_id}
+        if after is not None:
+            at, broadcast_id = after
+            query["$or"] = [
+                {"created_at": {"$lt": at}},
+                {"created_at": at, "_id": {"$lt": broadcast_id}},
+            ]
+        docs = self.broadcasts.find(
+            query, sort=[("created_at", DESCENDING), ("_id", DESCENDING)], limit=limit
+        )
+        return [_broadcast(doc) async for doc in docs]
+
+    async def due(self, now: datetime) -> list[Broadcast]:
+        docs = self.broadcasts.find(
+            {"state": {"$in": [BroadcastState.SCHEDULED.value, BroadcastState.RESOLVING.value]}}
+        )
+        return [b async for doc in docs if (b := _broadcast(doc)).send_at <= now]
+
+    async def sending_on(self, channel_id: str) -> list[Broadcast]:
+        docs = self.broadcasts.find(
+            {"state": BroadcastState.SENDING.value, "channel_id": channel_id},
+            sort=[("created_at", ASCENDING)],
+        )
+        return [_broadcast(doc) async for doc in docs]
+
+    async def channels_sending(self) -> list[str]:
+        docs = self.broadcasts.find({"state": BroadcastState.SENDING.value}, {"channel_id": 1})
+        return sorted({doc["channel_id"] async for doc in docs})
+
+    # Buckets
+
+    async def clear_buckets(self, broadcast_id: str) -> None:
+        await self.buckets_collection.delete_many({"_id": _range(broadcast_id)})
+
+    async def add_bucket(self, bucket: RecipientBucket) -> None:
+        bucket.version = 1
+        await self.buckets_collection.insert_one({"_id": bucket.id, **_bucket_state(bucket)})
+
+    async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
+        doc = await self.buckets_collection.find_one(
+            {"broadcast_id": broadcast_id, "open": True}, sort=[("_id", ASCENDING)]
+        )
+        return _bucket(doc) if doc is not None else None
+
+    async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
+        bucket.version = expected_version + 1
+        result = await self.buckets_collection.update_one(
+            {"_id": bucket.id, "version": expected_version}, {"$set": _bucket_state(bucket)}
+        )
+        if result.matched_count == 1:
+            return True
+        bucket.version = expected_version
+        return False
+
+    async def counts(self, broadcast_id: str) -> Counter[str]:
+        total: Counter[str] = Counter()
+        docs = self.buckets_collection.find({"_id": _range(broadcast_id)}, {"counts": 1})
+        async for doc in docs:
+            total.update(doc.get("counts") or {})
+        return total
+
+    async def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]:
+        docs = self.buckets_collection.find(
+            {"_id": _range(broadcast_id)}, sort=[("_id", ASCENDING)], batch_size=4
+        )
+        async for doc in docs:
+            yield _bucket(doc)
+
+
+def _idempotency(org_id: str, key: str | None, broadcast_id: str = "") -> str:
+    return f"key:{org_id}:{key}" if key is not None else f"id:{broadcast_id}"
+
+
+def _document(b: Broadcast) -> Document:
+    return {
+        "_id": b.id,
+        "org_id": b.org_id,
+        "channel_id": b.channel_id,
+        "audience": {"groups": list(b.audience.groups), "contact_ids": list(b.audience.contact_ids),
+                     "exclude_groups": list(b.audience.exclude_groups)},
+        "text": b.text,
+        "created_by": b.created_by,
+        "created_at": b.created_at,
+        "send_at": b.send_at,
+        "state": b.state.value,
+        "idempotency": _idempotency(b.org_id, b.idempotency_key, b.id),
+        "idempotency_key": b.idempotency_key,
+        "audience_count": b.audience_count,
+        "will_receive": b.will_receive,
+        "excluded": dict(b.excluded),
+        "buckets": b.buckets,
+        "started_at": b.started_at,
+        "finished_at": b.finished_at,
+        "failure": b.failure,
+        "version": b.version,
+    }  # fmt: skip
+
+
+def _broadcast(doc: Document) -> Broadcast:
+    audience = doc.get("audience") or {}
+    return Broadcast(
+        id=doc["_id"],
+        org_id=doc["org_id"],
+        channel_id=doc["channel_id"],
+        audience=Audience(
+            groups=tuple(audience.get("groups") or ()),
+            contact_ids=tuple(audience.get("contact_ids") or ()),
+            exclude_groups=tuple(audience.get("exclude_groups") or ()),
+        ),
+        text=doc["text"],
+        created_by=doc.get("created_by", ""),
+        created_at=doc["created_at"],
+        send_at=doc["send_at"],
+        state=BroadcastState(doc["state"]),
+        idempotency_key=doc.get("idempotency_key"),
+        audience_count=int(doc.get("audience_count") or 0),
+        will_receive=int(doc.get("will_receive") or 0),
+        excluded=Counter(doc.get("excluded") or {}),
+        buckets=int(doc.get("buckets") or 0),
+        started_at=doc.get("started_at"),
+        finished_at=doc.get("finished_at"),
+        failure=doc.get("failure"),
+        version=int(doc["version"]),
+    )
+
+
+def _bucket_state(bucket: RecipientBucket) -> Document:
+    return {
+        "broadcast_id": bucket.broadcast_id,
+        "org_id": bucket.org_id,
+        "n": bucket.n,
+        "recipients": [
+            {short: value for short, name in _FIELDS if (value := getattr(r, name)) is not None}
+            for r in bucket.recipients
+        ],
+        "counts": dict(bucket.counts),
+        "open": not bucket.done,
+        "version": bucket.version,
+    }
+
+
+def _bucket(doc: Document) -> RecipientBucket:
+    return RecipientBucket(
+        broadcast_id=doc["broadcast_id"],
+        org_id=doc["org_id"],
+        n=int(doc["n"]),
+        recipients=[
+            Recipient(**{name: r[short] for short, name in _FIELDS if short in r})
+            for r in doc.get("recipients") or []
+        ],
+        version=int(doc.get("version") or 0),
+    )

@@ -1,0 +1,149 @@
+"""The Broadcast aggregate: one message to an audience over one channel, and the life it goes
+through: `scheduled` -> `resolving` -> `sending` -> `completed` | `cancelled` | `failed`, with
+`paused` beside `sending`.
+
+Its recipients are not in it: resolution stores them in buckets of up to 1,000
+(`domain.recipients`), fixed once resolution ends, so a million-recipient broadcast is a
+thousand documents. Each bucket counts its own recipients by status in the same write that
+moves them, so the broadcast's counters (the buckets' sums) always add up:
+`will_receive == queued + sending + sent + delivered + read + failed + skipped + unknown`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from services.dispatcher.domain.audience import Audience
+from services.dispatcher.domain.errors import BroadcastStateError, InvalidBroadcast
+
+MAX_TEXT = 4096
+
+
+class BroadcastState(StrEnum):
+    SCHEDULED = "scheduled"
+    RESOLVING = "resolving"
+    SENDING = "sending"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+FINAL = frozenset({BroadcastState.COMPLETED, BroadcastState.CANCELLED, BroadcastState.FAILED})
+
+
+def message_text(text: str | None) -> str:
+    if text is None or not text.strip():
+        raise InvalidBroadcast("a broadcast needs a text", field="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidBroadcast(f"a text has at most {MAX_TEXT} characters", field="text")
+    return text
+
+
+@dataclass
+class Broadcast:
+    id: str
+    org_id: str
+    channel_id: str
+    audience: Audience
+    text: str
+    created_by: str
+    created_at: datetime
+    send_at: datetime
+    state: BroadcastState = BroadcastState.SCHEDULED
+    idempotency_key: str | None = None
+    # Fixed when resolution ends.
+    audience_count: int = 0
+    will_receive: int = 0
+    excluded: Counter[str] = field(default_factory=Counter)
+    buckets: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    failure: str | None = None
+    version: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        broadcast_id: str,
+        org_id: str,
+        channel_id: str,
+        audience: Audience,
+        text: str | None,
+        by: str,
+        now: datetime,
+        send_at: datetime | None,
+        idempotency_key: str | None,
+    ) -> Broadcast:
+        if send_at is not None and send_at < now:
+            raise InvalidBroadcast("send_at is in the past", field="send_at")
+        return cls(
+            id=broadcast_id,
+            org_id=org_id,
+            channel_id=channel_id,
+            audience=audience,
+            text=message_text(text),
+            created_by=by,
+            created_at=now,
+            send_at=send_at or now,
+            idempotency_key=idempotency_key,
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL
+
+    def start_resolving(self, now: datetime) -> None:
+        self._expect(BroadcastState.SCHEDULED)
+        self.state = BroadcastState.RESOLVING
+        self.started_at = now
+        self.version += 1
+
+    def resolved(self, audience: int, excluded: Counter[str], buckets: int) -> None:
+        """The recipients are stored: from now on they are fixed."""
+        self._expect(BroadcastState.RESOLVING)
+        self.audience_count = audience
+        self.excluded = Counter({k: v for k, v in excluded.items() if v})
+        self.will_receive = audience - sum(self.excluded.values())
+        self.buckets = buckets
+        self.state = BroadcastState.SENDING
+        self.version += 1
+
+    def pause(self) -> None:
+        self._expect(BroadcastState.SENDING)
+        self.state = BroadcastState.PAUSED
+        self.version += 1
+
+    def resume(self) -> None:
+        self._expect(BroadcastState.PAUSED)
+        self.state = BroadcastState.SENDING
+        self.version += 1
+
+    def cancel(self, now: datetime) -> None:
+        if self.finished:
+            raise BroadcastStateError(f"the broadcast is {self.state.value}", state=self.state)
+        self.state = BroadcastState.CANCELLED
+        self.finished_at = now
+        self.version += 1
+
+    def complete(self, now: datetime) -> None:
+        self._expect(BroadcastState.SENDING)
+        self.state = BroadcastState.COMPLETED
+        self.finished_at = now
+        self.version += 1
+
+    def fail(self, now: datetime, reason: str) -> None:
+        self.state = BroadcastState.FAILED
+        self.failure = reason
+        self.finished_at = now
+        self.version += 1
+
+    def _expect(self, *states: BroadcastState) -> None:
+        if self.state not in states:
+            raise BroadcastStateError(
+                f"the broadcast is {self.state.value}", state=self.state.value
+            )

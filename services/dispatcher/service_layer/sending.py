@@ -1,0 +1,139 @@
+"""Sending: a broadcast's queued recipients handed to its channel a window at a time, each
+at most once.
+
+A window is marked `sending` and saved before anything is handed over, then each message goes
+out at the channel's pace, then the window's outcomes are saved. A process that dies in between
+leaves its window `sending`; whoever sends the broadcast next finds it so and settles it: on a
+channel whose provider drops repeats of a message id (`http`: its `Idempotency-Key`), the
+window is handed over again; elsewhere its messages become `unknown` until a status report
+says otherwise. That window (`send_window`, 50 by default) bounds what a crash can leave
+uncertain. Only one sender works a channel at a time (the background work holds a lease), and
+every bucket save is conditional on the version read, so two senders could never both hand
+over one recipient.
+
+Just before a window goes, each recipient is looked up again: blocked, stopped, archived,
+deleted or blacklisted since resolution, it is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.dispatcher.domain import commands
+from services.dispatcher.domain.audience import late_exclusion
+from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.recipients import Recipient, RecipientBucket
+from services.dispatcher.service_layer.ports import (
+    OutboundMessage,
+    Pacer,
+    Providers,
+    SendResult,
+)
+from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SendProgress:
+    handed: int  # messages handed to the provider by this step
+    done: bool  # the broadcast needs nothing more from the sender
+
+
+def message_id(broadcast_id: str, contact_id: str) -> str:
+    """The same for every attempt at one recipient: the provider's idempotency key."""
+    return f"{broadcast_id}.{contact_id}"
+
+
+async def send_next(
+    cmd: commands.SendNext, uow: DispatcherUnitOfWork, providers: Providers, pacer: Pacer
+) -> SendProgress:
+    broadcast = await uow.broadcasts.get(cmd.org_id, cmd.broadcast_id)
+    if broadcast is None or broadcast.finished:
+        return SendProgress(0, True)
+    if broadcast.state is not BroadcastState.SENDING:
+        return SendProgress(0, False)  # paused, or not resolved yet
+    channel = await uow.channels.get(cmd.org_id, broadcast.channel_id)
+    if channel is None:
+        await _finish(uow, broadcast, failure="channel_deleted")
+        return SendProgress(0, True)
+    bucket = await uow.broadcasts.open_bucket(broadcast.id)
+    if bucket is None:
+        await _finish(uow, broadcast)
+        return SendProgress(0, True)
+    provider = providers.for_channel(channel)
+    now = uow.clock()
+    version = bucket.version
+    window = [r for r in bucket.recipients if r.status == "sending"]
+    if window and not provider.idempotent:
+        for recipient in window:
+            recipient.move("unknown", now, "in_flight_at_crash")
+        window = []
+    if not window:
+        # A window takes about two seconds at the channel's rate at most, so the sender's
+        # lease (renewed between windows) never runs out in the middle of one.
+        size = uow.send_window if channel.tps is None else min(uow.send_window, 2 * channel.tps)
+        window = await _take_window(uow, bucket, size)
+    if not await uow.broadcasts.save_bucket(bucket, version):
+        return SendProgress(0, False)  # another sender moved it: read again
+    for recipient in window:
+        await pacer.wait_turn(channel)
+        result = await provider.send(
+            OutboundMessage(
+                message_id=message_id(broadcast.id, recipient.contact_id),
+                channel=channel,
+                to=recipient.phone or "",
+                text=broadcast.text,
+                contact_id=recipient.contact_id,
+                broadcast_id=broadcast.id,
+            )
+        )
+        _record(recipient, result, uow.clock())
+    await uow.broadcasts.save_bucket(bucket, bucket.version)
+    return SendProgress(len(window), False)
+
+
+async def _take_window(
+    uow: DispatcherUnitOfWork, bucket: RecipientBucket, size: int
+) -> list[Recipient]:
+    """The next queued recipients still to send to, marked `sending`; the others skipped."""
+    now = uow.clock()
+    window: list[Recipient] = []
+    while len(window) < size and (queued := bucket.next_queued(size - len(window))):
+        contacts = await uow.audience.get_contacts(bucket.org_id, [r.contact_id for r in queued])
+        blacklisted = await uow.audience.blacklisted_groups(bucket.org_id)
+        for recipient in queued:
+            reason = late_exclusion(contacts.get(recipient.contact_id), blacklisted)
+            if reason is not None:
+                recipient.move("skipped", now, reason)
+            else:
+                recipient.move("sending", now)
+                recipient.attempts += 1
+                window.append(recipient)
+    return window
+
+
+def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
+    if result.outcome == "sent":
+        recipient.provider_id = result.provider_id
+        recipient.move("sent", now)
+        if result.delivered:
+            recipient.move("delivered", now)
+    elif result.outcome == "failed":
+        recipient.move("failed", now, result.reason)
+    elif recipient.attempts >= MAX_ATTEMPTS:
+        recipient.move("failed", now, result.reason or "provider_unavailable")
+    else:
+        recipient.requeue(now, result.reason or "retry")
+
+
+async def _finish(
+    uow: DispatcherUnitOfWork, broadcast: Broadcast, failure: str | None = None
+) -> None:
+    version = broadcast.version
+    if failure is None:
+        broadcast.complete(uow.clock())
+    else:
+        broadcast.fail(uow.clock(), failure)
+    await uow.broadcasts.save(broadcast, version)

@@ -1,0 +1,227 @@
+"""Broadcasts: created once per idempotency key, resolved into recipients that match the
+preview one by one, sent a window at a time at most once per recipient (a crash leaves
+`unknown` where the provider cannot drop repeats, and re-sends with the same key where it
+can), skipped when the contact changed since, retried when the provider asks, and paused,
+resumed or cancelled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from services.dispatcher.domain.audience import Audience
+from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.commands import (
+    ChangeBroadcastState,
+    CreateBroadcast,
+    ResolveBroadcast,
+    SendNext,
+)
+from services.dispatcher.domain.errors import (
+    BroadcastStateError,
+    ChannelNotSupported,
+    InvalidBroadcast,
+)
+from services.dispatcher.service_layer.ports import SendResult
+from services.dispatcher.service_layer.queries import preview
+from services.dispatcher.service_layer.sending import SendProgress
+from tests.fakes.dispatcher import (
+    ADMIN,
+    FakeDispatcher,
+    ProcessDied,
+    build_fake_dispatcher,
+    channel,
+    created,
+    deliver,
+    group,
+)
+from tests.support.contact_events import status_changed
+
+ORG = ADMIN.org_id
+
+
+async def start(
+    service: FakeDispatcher, channel_id: str, key: str | None = None, **audience: Any
+) -> Broadcast:
+    named = Audience(**{k: tuple(v) for k, v in audience.items()})
+    broadcast: Broadcast = await service.bus.handle(
+        CreateBroadcast(by=ADMIN, audience=named, channel_id=channel_id, text="Hello",
+                        idempotency_key=key)
+    )  # fmt: skip
+    return broadcast
+
+
+async def resolve(service: FakeDispatcher, broadcast: Broadcast) -> Broadcast:
+    assert await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
+    stored = await service.broadcasts.get(ORG, broadcast.id)
+    assert stored is not None
+    return stored
+
+
+async def send_all(service: FakeDispatcher, broadcast: Broadcast, steps: int = 100) -> int:
+    handed = 0
+    for _ in range(steps):
+        progress: SendProgress = await service.bus.handle(SendNext(ORG, broadcast.id))
+        handed += progress.handed
+        if progress.done:
+            return handed
+    raise AssertionError("the broadcast did not finish")
+
+
+async def people(service: FakeDispatcher, count: int, group_id: str = "g1") -> list[str]:
+    ids = [f"c{n:03d}" for n in range(count)]
+    for n, contact_id in enumerate(ids):
+        await created(service, contact_id, f"+2547{n:08d}")
+    await group(service, group_id, *ids)
+    return ids
+
+
+async def test_the_same_idempotency_key_gives_the_same_broadcast(service: FakeDispatcher) -> None:
+    await people(service, 2)
+    log = await channel(service)
+    first = await start(service, log, key="k1", groups=["g1"])
+    again = await start(service, log, key="k1", groups=["g1"])
+    other = await start(service, log, key="k2", groups=["g1"])
+    assert again.id == first.id != other.id
+    assert len(service.broadcasts.stored) == 2
+
+
+async def test_resolution_fixes_recipients_that_match_the_preview_one_by_one(
+    service: FakeDispatcher,
+) -> None:
+    ids = await people(service, 5)
+    await deliver(service, status_changed(ids[1], "stopped"), sequence=2)
+    log = await channel(service)
+    expected = await preview(service.uow, ADMIN, Audience(groups=("g1",)), log)
+
+    broadcast = await resolve(service, await start(service, log, groups=["g1"]))
+
+    assert broadcast.state is BroadcastState.SENDING
+    assert (broadcast.audience_count, broadcast.will_receive) == (5, 4)
+    assert broadcast.excluded == {k: v for k, v in expected.excluded.items() if v}
+    recipients = service.broadcasts.recipients(broadcast.id)
+    assert [(r.status, r.reason) for r in recipients.values()].count(("skipped", "stopped")) == 1
+    assert recipients[ids[1]].status == "skipped"
+
+
+async def test_a_log_broadcast_is_sent_once_to_everyone_and_completes(
+    service: FakeDispatcher,
+) -> None:
+    ids = await people(service, 7)
+    log = await channel(service)
+    broadcast = await resolve(service, await start(service, log, groups=["g1"]))
+
+    assert await send_all(service, broadcast) == 7
+
+    provider = service.providers.for_channel(await service.channels.get(ORG, log))
+    assert sorted(m.contact_id for m in provider.received) == ids
+    assert len({m.message_id for m in provider.received}) == 7
+    assert service.pacer.turns[log] == 7
+    counts = await service.broadcasts.counts(broadcast.id)
+    assert (counts["delivered"], sum(counts.values())) == (7, 7)
+    done = await service.broadcasts.get(ORG, broadcast.id)
+    assert done is not None and done.state is BroadcastState.COMPLETED
+
+
+@pytest.mark.parametrize("kind", ["log", "http"])
+async def test_a_crash_mid_window_never_hands_a_message_over_twice_unannounced(kind: str) -> None:
+    """log cannot tell repeats: what was in flight is `unknown`. http drops repeats of an
+    `Idempotency-Key`: what was in flight is handed over again with the same key."""
+    service = build_fake_dispatcher(send_window=4)
+    await people(service, 10)
+    channel_id = await channel(service, kind)
+    provider = service.providers.for_channel(await service.channels.get(ORG, channel_id))
+    broadcast = await resolve(service, await start(service, channel_id, groups=["g1"]))
+    provider.crash_after = 6  # the second window dies after two of its four
+
+    with pytest.raises(ProcessDied):
+        await send_all(service, broadcast)
+    await send_all(service, broadcast)  # the next sender
+
+    received = [m.message_id for m in provider.received]
+    counts = await service.broadcasts.counts(broadcast.id)
+    if kind == "log":
+        assert len(received) == len(set(received)) == 8  # two died in flight, never repeated
+        assert (counts["delivered"], counts["unknown"]) == (6, 4)  # the window's four
+    else:
+        assert len(set(received)) == 10 and len(received) == 12  # two repeats, same key
+        repeated = {i for i in received if received.count(i) > 1}
+        assert len(repeated) == 2
+        assert counts["sent"] == 10
+    assert sum(counts.values()) == 10
+
+
+async def test_a_contact_blocked_after_resolution_is_skipped_when_its_turn_comes(
+    service: FakeDispatcher,
+) -> None:
+    ids = await people(service, 3)
+    log = await channel(service)
+    broadcast = await resolve(service, await start(service, log, groups=["g1"]))
+    await deliver(service, status_changed(ids[0], "blocked"), sequence=2)
+
+    assert await send_all(service, broadcast) == 2
+    recipient = service.broadcasts.recipients(broadcast.id)[ids[0]]
+    assert (recipient.status, recipient.reason) == ("skipped", "blocked")
+
+
+async def test_retries_come_back_to_the_queue_and_refusals_fail_with_the_reason(
+    service: FakeDispatcher,
+) -> None:
+    ids = await people(service, 3)
+    http = await channel(service, "http")
+    provider = service.providers.for_channel(await service.channels.get(ORG, http))
+    provider.script = {
+        ids[0]: [SendResult("retry", reason="throttled", throttled=True)],
+        ids[1]: [SendResult("failed", reason="invalid_number")],
+        ids[2]: [SendResult("retry", reason="provider_error_503")] * 5,
+    }
+    broadcast = await resolve(service, await start(service, http, groups=["g1"]))
+
+    await send_all(service, broadcast)
+
+    recipients = service.broadcasts.recipients(broadcast.id)
+    outcomes = {i: (r.status, r.reason, r.attempts) for i, r in recipients.items()}
+    assert outcomes[ids[0]][0] == "sent" and outcomes[ids[0]][2] == 2  # retried once
+    assert outcomes[ids[1]] == ("failed", "invalid_number", 1)
+    assert outcomes[ids[2]] == ("failed", "provider_error_503", 5)  # gave up after five
+
+
+async def test_paused_and_cancelled_broadcasts_send_nothing(service: FakeDispatcher) -> None:
+    await people(service, 4)
+    log = await channel(service)
+    broadcast = await resolve(service, await start(service, log, groups=["g1"]))
+
+    await service.bus.handle(ChangeBroadcastState(ADMIN, broadcast.id, "pause"))
+    progress = await service.bus.handle(SendNext(ORG, broadcast.id))
+    assert progress == SendProgress(0, False)
+    await service.bus.handle(ChangeBroadcastState(ADMIN, broadcast.id, "resume"))
+    await service.bus.handle(ChangeBroadcastState(ADMIN, broadcast.id, "cancel"))
+    assert await service.bus.handle(SendNext(ORG, broadcast.id)) == SendProgress(0, True)
+    with pytest.raises(BroadcastStateError):
+        await service.bus.handle(ChangeBroadcastState(ADMIN, broadcast.id, "resume"))
+    counts = await service.broadcasts.counts(broadcast.id)
+    assert counts["queued"] == 4  # never handed over
+
+
+async def test_a_broadcast_is_resolved_only_when_its_time_comes(service: FakeDispatcher) -> None:
+    await people(service, 1)
+    log = await channel(service)
+    later = service.clock() + timedelta(minutes=5)
+    broadcast: Broadcast = await service.bus.handle(
+        CreateBroadcast(ADMIN, Audience(groups=("g1",)), log, "Hi", send_at=later)
+    )
+    assert not await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
+    service.clock.advance(300)
+    assert await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
+    with pytest.raises(InvalidBroadcast):
+        await service.bus.handle(
+            CreateBroadcast(ADMIN, Audience(groups=("g1",)), log, "Hi",
+                            send_at=service.clock() - timedelta(seconds=1))
+        )  # fmt: skip
+    with pytest.raises(InvalidBroadcast):
+        await service.bus.handle(CreateBroadcast(ADMIN, Audience(groups=("g1",)), log, "  "))
+    whatsapp = await channel(service, "whatsapp_cloud")
+    with pytest.raises(ChannelNotSupported):
+        await service.bus.handle(CreateBroadcast(ADMIN, Audience(groups=("g1",)), whatsapp, "x"))
