@@ -18,6 +18,7 @@ from services.dispatcher.adapters.channel_repository import MongoChannelReposito
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
+from services.dispatcher.adapters.status_inbox import MongoStatusInbox
 from services.dispatcher.entrypoints.background import DispatchBackground
 from services.dispatcher.entrypoints.consumers import CONSUMED_TOPICS
 from services.dispatcher.entrypoints.http.app import ROUTERS
@@ -29,7 +30,15 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
 from shared.mongo.client import Document, Store
-from shared.runtime import ServiceHandle, open_plumbing, service_app, start_consumer
+from shared.mongo.outbox import OutboxWakeup
+from shared.mongo.relay import OutboxRelay
+from shared.runtime import (
+    ServiceHandle,
+    open_plumbing,
+    service_app,
+    start_consumer,
+    start_relay,
+)
 from shared.settings import DEV_CHANNEL_SECRET_KEY, ServiceSettings, UnsafeSettingsError
 
 SERVICE = "dispatcher"
@@ -59,12 +68,13 @@ def secret_box(settings: ServiceSettings) -> FernetSecretBox:
 
 
 def unit_of_work(
-    db: AsyncDatabase[Document], store: Store, box: SecretBox
+    db: AsyncDatabase[Document], store: Store, box: SecretBox, wakeup: OutboxWakeup
 ) -> MongoDispatcherUnitOfWork:
     return MongoDispatcherUnitOfWork(
         channels=MongoChannelRepository(db, box),
         audience=MongoAudienceProjection(db, store),
-        broadcasts=MongoBroadcastRepository(db),
+        broadcasts=MongoBroadcastRepository(db, wakeup),
+        status_inbox=MongoStatusInbox(db),
     )
 
 
@@ -75,6 +85,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     channels: MongoChannelRepository
     audience: MongoAudienceProjection
     broadcasts: MongoBroadcastRepository
+    status_inbox: MongoStatusInbox
 
 
 @dataclass
@@ -86,6 +97,7 @@ class Running:
     catch_up: CatchUp
     producer: EventProducer
     consumer: ConsumerRunner
+    relay: OutboxRelay
     background: DispatchBackground
 
 
@@ -97,25 +109,29 @@ class DispatcherService(ServiceHandle[Running]):
 
 async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
-    uow = unit_of_work(plumbing.db, plumbing.store, box)
-    for adapter in (uow.channels, uow.audience, uow.broadcasts):
+    uow = unit_of_work(plumbing.db, plumbing.store, box, plumbing.wakeup)
+    for adapter in (uow.channels, uow.audience, uow.broadcasts, uow.status_inbox):
         await adapter.create_indexes()
     client = await stack.enter_async_context(
         httpx.AsyncClient(timeout=httpx.Timeout(settings.provider_timeout_s))
     )
     bus = build_bus(uow, ChannelProviders(client), ChannelPacer(), plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
+    relay = await start_relay(
+        plumbing, [uow.broadcasts.broadcasts, uow.broadcasts.buckets_collection], stack
+    )
     background = DispatchBackground(uow.broadcasts, plumbing.db["sender_leases"], bus.handle)
     await background.start()
     stack.push_async_callback(background.stop)
     return Running(
         store=plumbing.store,
         uow=uow,
-        views=unit_of_work(plumbing.reading_db, plumbing.store, box),
+        views=unit_of_work(plumbing.reading_db, plumbing.store, box, plumbing.wakeup),
         bus=bus,
         catch_up=plumbing.catch_up,
         producer=plumbing.producer,
         consumer=consumer,
+        relay=relay,
         background=background,
     )
 

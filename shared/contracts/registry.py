@@ -28,6 +28,14 @@ from shared.contracts.imports import (
     ImportProgressed,
     ImportStarted,
 )
+from shared.contracts.messages import (
+    BroadcastCompleted,
+    BroadcastStarted,
+    MessageDelivered,
+    MessageFailed,
+    MessageRead,
+    MessageSent,
+)
 from shared.contracts.organizations import OrganizationUpdated
 
 EVENT_TYPES: tuple[type[EventPayload], ...] = (
@@ -51,6 +59,12 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     ContactRowsImported,
     ImportGroupMembers,
     GroupMembersImported,
+    BroadcastStarted,
+    BroadcastCompleted,
+    MessageSent,
+    MessageDelivered,
+    MessageRead,
+    MessageFailed,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

@@ -71,6 +71,13 @@ IMPORT_REPLIES = TopicSpec(
     description="What the contacts and groups services did with each batch of an import.",
 )
 
+MESSAGES = TopicSpec(
+    name="roster.messages",
+    key="contact id (broadcast events: broadcast id)",
+    producer="dispatcher",
+    description="Broadcasts started and completed; each message sent, delivered, read or failed.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACTS,
     ORGANIZATIONS,
@@ -79,6 +86,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_COMMANDS,
     GROUP_COMMANDS,
     IMPORT_REPLIES,
+    MESSAGES,
 )
 
 

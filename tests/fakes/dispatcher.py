@@ -19,7 +19,13 @@ from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.commands import CreateChannel
-from services.dispatcher.domain.recipients import Recipient, RecipientBucket, summed
+from services.dispatcher.domain.recipients import (
+    Recipient,
+    RecipientBucket,
+    StatusReport,
+    bucket_id,
+    summed,
+)
 from services.dispatcher.service_layer.ports import OutboundMessage, SendResult
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
@@ -47,6 +53,10 @@ class FakeChannelRepository:
         if channel is None or channel.org_id != org_id or channel.deleted:
             return None
         return copy.deepcopy(channel)
+
+    async def find(self, channel_id: str) -> Channel | None:
+        channel = self.stored.get(channel_id)
+        return copy.deepcopy(channel) if channel is not None and not channel.deleted else None
 
     async def list(self, org_id: str) -> list[Channel]:
         found = [c for c in self.stored.values() if c.org_id == org_id and not c.deleted]
@@ -152,9 +162,12 @@ class FakeAudienceProjection:
 
 
 class FakeBroadcastRepository:
+    """`published`: the events each save stored with it (the outbox), in order."""
+
     def __init__(self) -> None:
         self.stored: dict[str, Broadcast] = {}
         self.bucket_docs: dict[str, RecipientBucket] = {}
+        self.published: list[EventPayload] = []
 
     async def add(self, broadcast: Broadcast) -> Broadcast:
         for existing in self.stored.values():
@@ -174,6 +187,8 @@ class FakeBroadcastRepository:
         current = self.stored.get(broadcast.id)
         if current is None or current.version != expected_version:
             return False
+        self.published.extend(broadcast.events)
+        broadcast.events.clear()
         self.stored[broadcast.id] = copy.deepcopy(broadcast)
         return True
 
@@ -211,6 +226,10 @@ class FakeBroadcastRepository:
         bucket.version = 1
         self.bucket_docs[bucket.id] = copy.deepcopy(bucket)
 
+    async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None:
+        found = self.bucket_docs.get(bucket_id(broadcast_id, n))
+        return copy.deepcopy(found) if found is not None else None
+
     async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
         for key in sorted(self.bucket_docs):
             bucket = self.bucket_docs[key]
@@ -223,6 +242,8 @@ class FakeBroadcastRepository:
         if current is None or current.version != expected_version:
             return False
         bucket.version = expected_version + 1
+        self.published.extend(bucket.events)
+        bucket.events.clear()
         self.bucket_docs[bucket.id] = copy.deepcopy(bucket)
         return True
 
@@ -278,13 +299,33 @@ class FakeProviders:
 
 
 class CountingPacer:
-    """Counts each channel's turns instead of waiting for them."""
+    """Counts each channel's turns (and the provider's throttling) instead of waiting."""
 
     def __init__(self) -> None:
         self.turns: Counter[str] = Counter()
+        self.throttles: Counter[str] = Counter()
 
     async def wait_turn(self, channel: Channel) -> None:
         self.turns[channel.id] += 1
+
+    def throttled(self, channel: Channel) -> None:
+        self.throttles[channel.id] += 1
+
+
+class FakeStatusInbox:
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[str, str], StatusReport] = {}
+
+    async def add(self, reports: Sequence[StatusReport]) -> None:
+        for report in reports:
+            self.waiting.setdefault((report.message_id, report.status), report)
+
+    async def take(self, limit: int) -> list[StatusReport]:
+        return list(self.waiting.values())[:limit]
+
+    async def done(self, reports: Sequence[StatusReport]) -> None:
+        for report in reports:
+            self.waiting.pop((report.message_id, report.status), None)
 
 
 @dataclass
@@ -293,6 +334,7 @@ class FakeDispatcher:
     channels: FakeChannelRepository
     audience: FakeAudienceProjection
     broadcasts: FakeBroadcastRepository
+    status_inbox: FakeStatusInbox
     providers: FakeProviders
     pacer: CountingPacer
     clock: FakeClock
@@ -302,10 +344,12 @@ class FakeDispatcher:
 def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer()
+    status_inbox = FakeStatusInbox()
     uow = DispatcherUnitOfWork(
         channels=channels,
         audience=audience,
         broadcasts=broadcasts,
+        status_inbox=status_inbox,
         send_window=send_window,
         clock=clock,
         new_id=SequentialIds("id"),
@@ -315,6 +359,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         channels=channels,
         audience=audience,
         broadcasts=broadcasts,
+        status_inbox=status_inbox,
         providers=providers,
         pacer=pacer,
         clock=clock,

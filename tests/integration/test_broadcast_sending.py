@@ -4,15 +4,21 @@ and with its Idempotency-Key, each recipient once, the counters adding up."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from services.dispatcher.domain.channels import signature
+from shared.contracts.topics import MESSAGES
+from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, phones
 from tests.support.eventually import eventually
 from tests.support.fake_provider import running_provider
 from tests.support.groups_api import add_members, create_group, known_to_groups
+from tests.support.kafka import TopicTail
 
 SIGNING_KEY = "provider-signing-key-0123456789"
 
@@ -36,12 +42,17 @@ async def test_an_http_broadcast_reaches_each_recipient_once_signed_and_counted(
     client: httpx.AsyncClient,
     groups_client: httpx.AsyncClient,
     dispatcher_client: httpx.AsyncClient,
+    settings: ServiceSettings,
     auth: TokenFactory,
     org: str,
 ) -> None:
     headers = auth(org)
     group_id, ids = await make_audience(client, groups_client, headers, 12)
-    async with running_provider(SIGNING_KEY) as provider:
+    topic = settings.kafka_topic_prefix + MESSAGES.name
+    async with (
+        running_provider(SIGNING_KEY) as provider,
+        TopicTail(settings.kafka_bootstrap, topic) as tail,
+    ):
         provider.misbehave(429, share=0.3, seconds=0.5)  # throttled for a moment: retried
         channel = await dispatcher_client.post(
             "/v1/channels",
@@ -74,12 +85,31 @@ async def test_an_http_broadcast_reaches_each_recipient_once_signed_and_counted(
 
         done = await eventually(state, lambda b: b["state"] == "completed", timeout_s=60)
 
-    assert done["counts"]["sent"] == done["will_receive"] == 12
+        def of_this(kind: str) -> Callable[[dict[str, Any]], bool]:
+            return lambda e: (
+                e["type"].endswith(kind) and e["data"].get("broadcast_id") == done["id"]
+            )
+
+        sent_events = await tail.wait_for(of_this("MessageSent"), count=12)
+        [started_event] = await tail.wait_for(of_this("BroadcastStarted"))
+        await tail.wait_for(of_this("BroadcastCompleted"))
+
+    assert done["counts"]["sent"] == done["will_receive"] == 12, (
+        done["counts"],
+        done["will_receive"],
+        done["audience"],
+    )
     assert sum(done["counts"].values()) == done["audience"] == 12
     accepted = provider.accepted
     assert sorted(r.contact_id for r in accepted) == sorted(ids)
     assert len({r.message_id for r in accepted}) == 12
     assert all(r.signed and r.idempotency_key == r.message_id for r in provider.requests)
+    # One MessageSent per message, keyed by its contact; the start carries the audience.
+    assert sorted(e["data"]["message_id"] for e in sent_events) == sorted(
+        r.message_id for r in accepted
+    )
+    assert {e["subject"] for e in sent_events} == set(ids)
+    assert started_event["data"]["will_receive"] == 12
     listed = await dispatcher_client.get("/v1/broadcasts", headers=headers)
     assert [b["id"] for b in listed.json()["items"]] == [started.json()["id"]]
     report = await dispatcher_client.get(f"{url}/recipients", headers=headers)
@@ -87,6 +117,24 @@ async def test_an_http_broadcast_reaches_each_recipient_once_signed_and_counted(
     lines = report.text.strip().splitlines()
     assert lines[0] == "contact_id,phone,status,reason,updated_at" and len(lines) == 13
     assert all(",sent," in line for line in lines[1:])
+
+    # The provider reports back, signed: late, repeated and out of order.
+    status_url = f"/v1/channels/{channel.json()['id']}/status"
+    first, second = accepted[0].message_id, accepted[1].message_id
+    for message_id, status in ((first, "read"), (first, "delivered"), (first, "read"),
+                               (second, "delivered"), (second, "sent")):  # fmt: skip
+        body = json.dumps({"message_id": message_id, "status": status}).encode()
+        answer = await dispatcher_client.post(
+            status_url, content=body, headers={"X-Roster-Signature": signature(body, SIGNING_KEY)}
+        )
+        assert answer.status_code == 202, answer.text
+    forged = await dispatcher_client.post(
+        status_url, content=body, headers={"X-Roster-Signature": "sha256=00"}
+    )
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "bad_signature"
+    settled = await eventually(state, lambda b: b["counts"]["delivered"] == 1)
+    assert (settled["counts"]["read"], settled["counts"]["sent"]) == (1, 10)
+    assert sum(settled["counts"].values()) == 12
 
 
 async def test_a_paused_broadcast_waits_and_a_cancelled_one_sends_no_more(

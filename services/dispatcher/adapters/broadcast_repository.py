@@ -14,13 +14,23 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
-from services.dispatcher.domain.recipients import Recipient, RecipientBucket
+from services.dispatcher.domain.recipients import (
+    STATUSES,
+    Recipient,
+    RecipientBucket,
+    bucket_id,
+)
+from shared.contracts.envelope import EventPayload
 from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
+from shared.mongo.outbox import OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
+
+SOURCE = "roster/dispatcher"
 
 BROADCAST_INDEXES = [
     IndexModel([("org_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
@@ -42,13 +52,38 @@ def _range(broadcast_id: str) -> Document:
 
 
 class MongoBroadcastRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
         self.broadcasts = db["broadcasts"]
         self.buckets_collection = db["recipient_buckets"]
+        self._wakeup = wakeup
 
     async def create_indexes(self) -> None:
-        await ensure_indexes(self.broadcasts, BROADCAST_INDEXES)
-        await ensure_indexes(self.buckets_collection, BUCKET_INDEXES)
+        await ensure_indexes(self.broadcasts, [*BROADCAST_INDEXES, OUTBOX_INDEX])
+        await ensure_indexes(self.buckets_collection, [*BUCKET_INDEXES, OUTBOX_INDEX])
+
+    async def _write(
+        self,
+        collection: AsyncCollection[Document],
+        doc_id: str,
+        expected_version: int,
+        state: Document,
+        events: list[EventPayload],
+        org_id: str,
+    ) -> bool:
+        """The new state and the events describing the change, in one conditional update."""
+        entries = [
+            outbox_entry(e, source=SOURCE, subject=_subject(e, doc_id), org_id=org_id,
+                         sequence=None)
+            for e in events
+        ]  # fmt: skip
+        result = await collection.update_one(
+            {"_id": doc_id, "version": expected_version}, outbox_update(entries, state)
+        )
+        if result.matched_count != 1:
+            return False
+        self._wakeup.written(collection, doc_id, entries)
+        events.clear()
+        return True
 
     # Broadcasts
 
@@ -73,10 +108,10 @@ class MongoBroadcastRepository:
     async def save(self, broadcast: Broadcast, expected_version: int) -> bool:
         state = _document(broadcast)
         del state["_id"]
-        result = await self.broadcasts.update_one(
-            {"_id": broadcast.id, "version": expected_version}, {"$set": state}
-        )
-        return result.matched_count == 1
+        return await self._write(
+            self.broadcasts, broadcast.id, expected_version, state, broadcast.events,
+            broadcast.org_id,
+        )  # fmt: skip
 
     async def page(
         self, org_id: str, after: tuple[datetime, str] | None, limit: int
@@ -119,6 +154,10 @@ class MongoBroadcastRepository:
         bucket.version = 1
         await self.buckets_collection.insert_one({"_id": bucket.id, **_bucket_state(bucket)})
 
+    async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None:
+        doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
+        return _bucket(doc) if doc is not None else None
+
     async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
         doc = await self.buckets_collection.find_one(
             {"broadcast_id": broadcast_id, "open": True}, sort=[("_id", ASCENDING)]
@@ -127,19 +166,19 @@ class MongoBroadcastRepository:
 
     async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
         bucket.version = expected_version + 1
-        result = await self.buckets_collection.update_one(
-            {"_id": bucket.id, "version": expected_version}, {"$set": _bucket_state(bucket)}
-        )
-        if result.matched_count == 1:
-            return True
-        bucket.version = expected_version
-        return False
+        saved = await self._write(
+            self.buckets_collection, bucket.id, expected_version, _bucket_state(bucket),
+            bucket.events, bucket.org_id,
+        )  # fmt: skip
+        if not saved:
+            bucket.version = expected_version
+        return saved
 
     async def counts(self, broadcast_id: str) -> Counter[str]:
         total: Counter[str] = Counter()
-        docs = self.buckets_collection.find({"_id": _range(broadcast_id)}, {"counts": 1})
-        async for doc in docs:
-            total.update(doc.get("counts") or {})
+        fields = {f"n_{status}": 1 for status in STATUSES}
+        async for doc in self.buckets_collection.find({"_id": _range(broadcast_id)}, fields):
+            total.update({status: int(doc.get(f"n_{status}") or 0) for status in STATUSES})
         return total
 
     async def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]:
@@ -148,6 +187,12 @@ class MongoBroadcastRepository:
         )
         async for doc in docs:
             yield _bucket(doc)
+
+
+def _subject(event: EventPayload, doc_id: str) -> str:
+    """Message events are the contact's (one contact's stay in order); a broadcast's its own."""
+    contact_id = getattr(event, "contact_id", None)
+    return contact_id if isinstance(contact_id, str) else getattr(event, "broadcast_id", doc_id)
 
 
 def _idempotency(org_id: str, key: str | None, broadcast_id: str = "") -> str:
@@ -211,21 +256,30 @@ def _bucket_state(bucket: RecipientBucket) -> Document:
     return {
         "broadcast_id": bucket.broadcast_id,
         "org_id": bucket.org_id,
+        "channel_id": bucket.channel_id,
         "n": bucket.n,
         "recipients": [
             {short: value for short, name in _FIELDS if (value := getattr(r, name)) is not None}
             for r in bucket.recipients
         ],
-        "counts": dict(bucket.counts),
+        # One field per status, not an embedded document: FerretDB v1.24 skips a `$set` of an
+        # embedded document whose values equal the old one's under other keys.
+        **{f"n_{status}": count for status, count in _all_counts(bucket).items()},
         "open": not bucket.done,
         "version": bucket.version,
     }
+
+
+def _all_counts(bucket: RecipientBucket) -> dict[str, int]:
+    counts = bucket.counts
+    return {status: counts.get(status, 0) for status in STATUSES}
 
 
 def _bucket(doc: Document) -> RecipientBucket:
     return RecipientBucket(
         broadcast_id=doc["broadcast_id"],
         org_id=doc["org_id"],
+        channel_id=doc.get("channel_id", ""),
         n=int(doc["n"]),
         recipients=[
             Recipient(**{name: r[short] for short, name in _FIELDS if short in r})

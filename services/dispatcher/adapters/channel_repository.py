@@ -71,6 +71,10 @@ class MongoChannelRepository:
             return None
         return self._channel(doc)
 
+    async def find(self, channel_id: str) -> Channel | None:
+        doc = await self.collection.find_one({"_id": channel_id})
+        return self._channel(doc) if doc is not None and not doc.get("deleted") else None
+
     async def list(self, org_id: str) -> list[Channel]:
         cursor = self.collection.find(
             {"org_id": org_id, "deleted": False}, sort=[("created_at", ASCENDING)]

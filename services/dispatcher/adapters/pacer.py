@@ -1,16 +1,33 @@
 """Each channel held to its rate (`tps`): every message takes the next slot of its channel's
-schedule, one `1/tps` after the previous one. A sender that fell behind (a slow store write)
+schedule, one interval after the previous one. A sender that fell behind (a slow store write)
 starts again from now instead of catching up in a burst, so the rate is never exceeded over any
 window. One sender per channel runs at a time (the background work's lease), so the schedule of
-this process is the channel's."""
+this process is the channel's.
+
+When the provider throttles (HTTP 429, WhatsApp 130429), the channel slows down: its rate is
+halved (down to a twentieth of `tps`), and it recovers by a twentieth of `tps` per second
+without throttling (multiplicative decrease, additive increase, as TCP does). RapidPro keeps
+sending at full rate and only retries the refused messages later; this backs off instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from services.dispatcher.domain.channels import Channel
+
+MIN_SHARE = 0.05
+RECOVERY_PER_S = 0.05  # of tps, per second
+
+
+@dataclass
+class _Pace:
+    next_slot: float
+    share: float = 1.0  # of the channel's tps currently allowed
+    since: float = 0.0  # when `share` was last set
 
 
 class ChannelPacer:
@@ -21,13 +38,28 @@ class ChannelPacer:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._next: dict[str, float] = {}
+        self._paces: dict[str, _Pace] = {}
+
+    def share(self, channel: Channel) -> float:
+        """The part of its rate the channel may use now."""
+        pace = self._paces.get(channel.id)
+        if pace is None:
+            return 1.0
+        recovered = pace.share + RECOVERY_PER_S * (self._clock() - pace.since)
+        return min(1.0, recovered)
 
     async def wait_turn(self, channel: Channel) -> None:
         if channel.tps is None:
             return
         now = self._clock()
-        slot = max(now, self._next.get(channel.id, now))
-        self._next[channel.id] = slot + 1.0 / channel.tps
+        pace = self._paces.setdefault(channel.id, _Pace(next_slot=now, since=now))
+        slot = max(now, pace.next_slot)
+        pace.next_slot = slot + 1.0 / (channel.tps * self.share(channel))
         if slot > now:
             await self._sleep(slot - now)
+
+    def throttled(self, channel: Channel) -> None:
+        now = self._clock()
+        pace = self._paces.setdefault(channel.id, _Pace(next_slot=now, since=now))
+        pace.share = max(MIN_SHARE, self.share(channel) / 2)
+        pace.since = now

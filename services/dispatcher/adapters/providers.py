@@ -12,26 +12,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
 import httpx
 
-from services.dispatcher.domain.channels import Channel, ChannelType
+from services.dispatcher.domain.channels import SIGNATURE_HEADER, Channel, ChannelType, signature
 from services.dispatcher.service_layer.ports import OutboundMessage, Provider, SendResult
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-SIGNATURE_HEADER = "X-Roster-Signature"
 MAX_REASON = 200
-
-
-def signature(body: bytes, key: str) -> str:
-    """`sha256=<hex>`: what the http channel's receiver checks, and what its status callbacks
-    must carry."""
-    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
 class LogProvider:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.errors import BroadcastStateError, InvalidBroadcast
+from shared.contracts.envelope import EventPayload
+from shared.contracts.messages import BroadcastCompleted, BroadcastStarted
 
 MAX_TEXT = 4096
 
@@ -64,6 +66,9 @@ class Broadcast:
     finished_at: datetime | None = None
     failure: str | None = None
     version: int = 1
+    # What the last changes published (`BroadcastStarted`, `BroadcastCompleted`), stored with
+    # them by the repository (outbox).
+    events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -112,6 +117,16 @@ class Broadcast:
         self.buckets = buckets
         self.state = BroadcastState.SENDING
         self.version += 1
+        self.events.append(
+            BroadcastStarted(
+                broadcast_id=self.id,
+                channel_id=self.channel_id,
+                audience=audience,
+                will_receive=self.will_receive,
+                excluded=dict(self.excluded),
+                started_at=self.started_at or datetime.now(UTC),
+            )
+        )
 
     def pause(self) -> None:
         self._expect(BroadcastState.SENDING)
@@ -126,21 +141,29 @@ class Broadcast:
     def cancel(self, now: datetime) -> None:
         if self.finished:
             raise BroadcastStateError(f"the broadcast is {self.state.value}", state=self.state)
-        self.state = BroadcastState.CANCELLED
-        self.finished_at = now
-        self.version += 1
+        self._end(BroadcastState.CANCELLED, now)
 
     def complete(self, now: datetime) -> None:
         self._expect(BroadcastState.SENDING)
-        self.state = BroadcastState.COMPLETED
-        self.finished_at = now
-        self.version += 1
+        self._end(BroadcastState.COMPLETED, now)
 
     def fail(self, now: datetime, reason: str) -> None:
-        self.state = BroadcastState.FAILED
         self.failure = reason
+        self._end(BroadcastState.FAILED, now)
+
+    def _end(self, state: BroadcastState, now: datetime) -> None:
+        self.state = state
         self.finished_at = now
         self.version += 1
+        self.events.append(
+            BroadcastCompleted(
+                broadcast_id=self.id,
+                channel_id=self.channel_id,
+                state=state.value,
+                failure=self.failure,
+                finished_at=now,
+            )
+        )
 
     def _expect(self, *states: BroadcastState) -> None:
         if self.state not in states:

@@ -11,6 +11,8 @@ refused when it is saved, not when a broadcast reaches it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +28,7 @@ MAX_TPS = 10_000
 MAX_PAIR_INTERVAL_S = 3600
 MAX_CONFIG_TEXT = 2048
 MASKED = "***"
+SIGNATURE_HEADER = "X-Roster-Signature"
 
 
 class ChannelType(StrEnum):
@@ -248,3 +251,16 @@ class Channel:
         self.deleted = True
         self.updated_at = now
         self.version += 1
+
+
+def signature(body: bytes, key: str) -> str:
+    """`sha256=<hex HMAC-SHA256 of the body>`: what an http channel's requests carry, and what
+    its status callbacks must carry, under the channel's `signing_key`."""
+    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed_by(channel: Channel, body: bytes, given: str | None) -> bool:
+    key = channel.secrets.get("signing_key")
+    return (
+        key is not None and given is not None and hmac.compare_digest(signature(body, key), given)
+    )

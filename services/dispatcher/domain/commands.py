@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.dispatcher.domain.audience import Audience
+from services.dispatcher.domain.recipients import StatusReport
 from shared.auth import Principal
 
 
@@ -67,3 +68,16 @@ class SendNext:
 
     org_id: str
     broadcast_id: str
+
+
+@dataclass(frozen=True)
+class RecordStatusReports:
+    """Reports a provider sent (signature checked by the entry point)."""
+
+    channel_id: str
+    reports: list[StatusReport]
+
+
+@dataclass(frozen=True)
+class ApplyStatusReports:
+    """Applies the reports waiting, in a batch (from the background work)."""

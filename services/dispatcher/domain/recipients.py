@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shared.contracts.envelope import EventPayload
+from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
+
 BUCKET_SIZE = 1000
 STATUSES = ("queued", "sending", "sent", "delivered", "read", "failed", "skipped", "unknown")
 _RANK = {"queued": 0, "sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "read": 5}
@@ -67,6 +70,39 @@ class RecipientBucket:
     n: int  # 1, 2, ...: the order buckets are sent in
     recipients: list[Recipient] = field(default_factory=list)
     version: int = 0
+    channel_id: str = ""
+    # What the last change published (one event per status a message reached), stored with
+    # it by the repository (outbox).
+    events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
+
+    def statuses(self) -> dict[str, str]:
+        return {r.contact_id: r.status for r in self.recipients}
+
+    def announce(self, before: dict[str, str], now: datetime) -> None:
+        """The events of every status reached since `before`: a message that went from
+        `sending` to `delivered` at once (the log channel) was sent, then delivered."""
+        for recipient in self.recipients:
+            old = before.get(recipient.contact_id, recipient.status)
+            if old == recipient.status:
+                continue
+            for status in _passed(old, recipient.status):
+                self.events.append(self._event(recipient, status, now))
+
+    def _event(self, recipient: Recipient, status: str, now: datetime) -> EventPayload:
+        common = {
+            "message_id": message_id(self.broadcast_id, self.n, recipient.contact_id),
+            "contact_id": recipient.contact_id,
+            "broadcast_id": self.broadcast_id,
+            "channel_id": self.channel_id,
+            "at": recipient.updated_at or now,
+        }
+        if status == "sent":
+            return MessageSent(provider_message_id=recipient.provider_id, **common)
+        if status == "delivered":
+            return MessageDelivered(**common)
+        if status == "read":
+            return MessageRead(**common)
+        return MessageFailed(reason=recipient.reason, **common)
 
     @property
     def id(self) -> str:
@@ -84,6 +120,31 @@ class RecipientBucket:
         return [r for r in self.recipients if r.status == "queued"][:limit]
 
 
+def _passed(old: str, new: str) -> list[str]:
+    """The reported statuses a message went through moving from `old` to `new`."""
+    if new == "failed":
+        return ["failed"]
+    path = ("sent", "delivered", "read")
+    if new not in path:
+        return []
+    start = path.index(old) + 1 if old in path else 0
+    return list(path[start : path.index(new) + 1])
+
+
+def message_id(broadcast_id: str, bucket: int, contact_id: str) -> str:
+    """The same for every attempt at one recipient: the provider's idempotency key. It names
+    the recipient's bucket, so a status report finds it by `_id`."""
+    return f"{broadcast_id}.{bucket}.{contact_id}"
+
+
+def parse_message_id(value: str) -> tuple[str, int, str] | None:
+    broadcast_id, _, rest = value.partition(".")
+    bucket, _, contact_id = rest.partition(".")
+    if not broadcast_id or not bucket.isdigit() or not contact_id:
+        return None
+    return broadcast_id, int(bucket), contact_id
+
+
 def bucket_id(broadcast_id: str, n: int) -> str:
     return f"{broadcast_id}:{n:06d}"
 
@@ -93,3 +154,12 @@ def summed(counts: Iterable[Counter[str]]) -> Counter[str]:
     for count in counts:
         total.update(count)
     return total
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What a provider said about one message: `status` sent, delivered, read or failed."""
+
+    message_id: str
+    status: str
+    reason: str | None = None

@@ -1,5 +1,6 @@
-"""The dispatcher's background work: resolving broadcasts whose time came, and one sender per
-channel with broadcasts to send, each through the service's bus.
+"""The dispatcher's background work: applying the providers' status reports in batches,
+resolving broadcasts whose time came, and one sender per channel with broadcasts to send, each
+through the service's bus.
 
 A sender holds its channel's lease (one sender per channel across replicas; a dead holder's
 lease expires) and takes the channel's sending broadcasts in turn, a window of each at a time
@@ -16,9 +17,10 @@ from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.dispatcher.domain.commands import ResolveBroadcast, SendNext
+from services.dispatcher.domain.commands import ApplyStatusReports, ResolveBroadcast, SendNext
 from services.dispatcher.service_layer.ports import BroadcastRepository
 from services.dispatcher.service_layer.sending import SendProgress
+from services.dispatcher.service_layer.status_reports import BATCH as STATUS_BATCH
 from shared.clock import Clock, utc_now
 from shared.logging import get_logger
 from shared.mongo.client import Document
@@ -65,6 +67,8 @@ class DispatchBackground:
             await asyncio.sleep(self._poll)
 
     async def _pass(self) -> None:
+        while await self._handle(ApplyStatusReports()) == STATUS_BATCH:
+            pass  # more are waiting
         for broadcast in await self._broadcasts.due(self._clock()):
             await self._handle(ResolveBroadcast(broadcast.org_id, broadcast.id))
         for channel_id in await self._broadcasts.channels_sending():

@@ -12,7 +12,7 @@ from typing import Protocol
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel
-from services.dispatcher.domain.recipients import RecipientBucket
+from services.dispatcher.domain.recipients import RecipientBucket, StatusReport
 
 
 class ChannelRepository(Protocol):
@@ -20,6 +20,11 @@ class ChannelRepository(Protocol):
 
     async def get(self, org_id: str, channel_id: str) -> Channel | None:
         """The organisation's channel, unless deleted."""
+        ...
+
+    async def find(self, channel_id: str) -> Channel | None:
+        """Any organisation's channel, unless deleted: for provider callbacks, which prove
+        themselves by the channel's signing key, not by an organisation's token."""
         ...
 
     async def list(self, org_id: str) -> list[Channel]:
@@ -123,6 +128,8 @@ class BroadcastRepository(Protocol):
 
     async def add_bucket(self, bucket: RecipientBucket) -> None: ...
 
+    async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None: ...
+
     async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
         """The first bucket with recipients still queued or being sent."""
         ...
@@ -173,6 +180,26 @@ class Providers(Protocol):
 
 
 class Pacer(Protocol):
-    """Holds each channel to its rate across all its broadcasts."""
+    """Holds each channel to its rate across all its broadcasts, slowing it down while the
+    provider throttles."""
 
     async def wait_turn(self, channel: Channel) -> None: ...
+
+    def throttled(self, channel: Channel) -> None:
+        """The provider answered "too many requests"."""
+        ...
+
+
+class StatusInbox(Protocol):
+    """Status reports as they arrive, applied to the buckets in batches (`status_reports.py`):
+    one bucket write per bucket per batch, however many reports it got."""
+
+    async def add(self, reports: Sequence[StatusReport]) -> None:
+        """Idempotent: a repeated report (same message, same status) is kept once."""
+        ...
+
+    async def take(self, limit: int) -> list[StatusReport]:
+        """The oldest reports not applied yet."""
+        ...
+
+    async def done(self, reports: Sequence[StatusReport]) -> None: ...

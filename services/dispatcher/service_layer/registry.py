@@ -15,6 +15,7 @@ from services.dispatcher.service_layer import (
     projection_handlers,
     resolution,
     sending,
+    status_reports,
 )
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -39,6 +40,8 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.ChangeBroadcastState: broadcast_handlers.change_broadcast_state,
     commands.ResolveBroadcast: resolution.resolve_broadcast,
     commands.SendNext: sending.send_next,
+    commands.RecordStatusReports: status_reports.record_status_reports,
+    commands.ApplyStatusReports: status_reports.apply_status_reports,
 }
 
 # A run of contact events of one type (a bulk import's) is projected in a few round trips.

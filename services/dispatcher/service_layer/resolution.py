@@ -44,7 +44,7 @@ async def resolve_broadcast(cmd: commands.ResolveBroadcast, uow: DispatcherUnitO
     await uow.broadcasts.clear_buckets(broadcast.id)
     audience, excluded, buckets = 0, Counter[str](), 0
     found: Counter[str] = Counter()
-    current = RecipientBucket(broadcast.id, broadcast.org_id, 1)
+    current = RecipientBucket(broadcast.id, broadcast.org_id, 1, channel_id=channel.id)
     async for page in queries.audience_pages(uow, cmd.org_id, broadcast.audience, found):
         for contact in page:
             audience += 1
@@ -56,7 +56,9 @@ async def resolve_broadcast(cmd: commands.ResolveBroadcast, uow: DispatcherUnitO
             if len(current.recipients) == BUCKET_SIZE:  # written as it fills: memory stays flat
                 await uow.broadcasts.add_bucket(current)
                 buckets += 1
-                current = RecipientBucket(broadcast.id, broadcast.org_id, buckets + 1)
+                current = RecipientBucket(
+                    broadcast.id, broadcast.org_id, buckets + 1, channel_id=channel.id
+                )
     if current.recipients:
         await uow.broadcasts.add_bucket(current)
         buckets += 1

@@ -17,13 +17,14 @@ deleted or blacklisted since resolution, it is skipped with that reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.dispatcher.domain import commands
 from services.dispatcher.domain.audience import late_exclusion
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
-from services.dispatcher.domain.recipients import Recipient, RecipientBucket
+from services.dispatcher.domain.recipients import Recipient, RecipientBucket, message_id
 from services.dispatcher.service_layer.ports import (
     OutboundMessage,
     Pacer,
@@ -39,11 +40,6 @@ MAX_ATTEMPTS = 5
 class SendProgress:
     handed: int  # messages handed to the provider by this step
     done: bool  # the broadcast needs nothing more from the sender
-
-
-def message_id(broadcast_id: str, contact_id: str) -> str:
-    """The same for every attempt at one recipient: the provider's idempotency key."""
-    return f"{broadcast_id}.{contact_id}"
 
 
 async def send_next(
@@ -77,11 +73,12 @@ async def send_next(
         window = await _take_window(uow, bucket, size)
     if not await uow.broadcasts.save_bucket(bucket, version):
         return SendProgress(0, False)  # another sender moved it: read again
+    results: dict[str, SendResult] = {}
     for recipient in window:
         await pacer.wait_turn(channel)
         result = await provider.send(
             OutboundMessage(
-                message_id=message_id(broadcast.id, recipient.contact_id),
+                message_id=message_id(broadcast.id, bucket.n, recipient.contact_id),
                 channel=channel,
                 to=recipient.phone or "",
                 text=broadcast.text,
@@ -89,9 +86,37 @@ async def send_next(
                 broadcast_id=broadcast.id,
             )
         )
-        _record(recipient, result, uow.clock())
-    await uow.broadcasts.save_bucket(bucket, bucket.version)
+        if result.throttled:
+            pacer.throttled(channel)
+        results[recipient.contact_id] = result
+
+    def record(bucket: RecipientBucket, now: datetime) -> None:
+        for recipient in bucket.recipients:
+            if (result := results.get(recipient.contact_id)) is not None:
+                _record(recipient, result, now)
+
+    await change_bucket(uow, bucket, record)
     return SendProgress(len(window), False)
+
+
+async def change_bucket(
+    uow: DispatcherUnitOfWork,
+    bucket: RecipientBucket,
+    change: Callable[[RecipientBucket, datetime], None],
+) -> None:
+    """Applies `change` to the bucket and saves it; if another writer saved it meanwhile (a
+    status report came in), applies it again to a fresh read. Statuses only move forward, so
+    the two writers' changes merge."""
+    while True:
+        before, now = bucket.statuses(), uow.clock()
+        change(bucket, now)
+        bucket.announce(before, now)
+        if await uow.broadcasts.save_bucket(bucket, bucket.version):
+            return
+        fresh = await uow.broadcasts.get_bucket(bucket.broadcast_id, bucket.n)
+        if fresh is None:
+            return
+        bucket = fresh
 
 
 async def _take_window(
@@ -115,6 +140,8 @@ async def _take_window(
 
 
 def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
+    if recipient.status != "sending":
+        return  # moved on by a status report already (sent, delivered, failed)
     if result.outcome == "sent":
         recipient.provider_id = result.provider_id
         recipient.move("sent", now)

@@ -9,6 +9,7 @@ from services.dispatcher.service_layer.ports import (
     AudienceProjection,
     BroadcastRepository,
     ChannelRepository,
+    StatusInbox,
 )
 from shared.clock import Clock, utc_now
 from shared.ids import IdFactory, new_uuid
@@ -19,6 +20,7 @@ class DispatcherUnitOfWork:
     channels: ChannelRepository
     audience: AudienceProjection
     broadcasts: BroadcastRepository
+    status_inbox: StatusInbox
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
     send_window: int = 50
     clock: Clock = utc_now

@@ -6,6 +6,7 @@ resumed or cancelled."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from services.dispatcher.domain.errors import (
 from services.dispatcher.service_layer.ports import SendResult
 from services.dispatcher.service_layer.queries import preview
 from services.dispatcher.service_layer.sending import SendProgress
+from shared.contracts.messages import MessageSent
 from tests.fakes.dispatcher import (
     ADMIN,
     FakeDispatcher,
@@ -123,6 +125,11 @@ async def test_a_log_broadcast_is_sent_once_to_everyone_and_completes(
     assert (counts["delivered"], sum(counts.values())) == (7, 7)
     done = await service.broadcasts.get(ORG, broadcast.id)
     assert done is not None and done.state is BroadcastState.COMPLETED
+    published = Counter(type(e).__name__ for e in service.broadcasts.published)
+    assert published == {"BroadcastStarted": 1, "MessageSent": 7, "MessageDelivered": 7,
+                         "BroadcastCompleted": 1}  # fmt: skip
+    sent = [e for e in service.broadcasts.published if isinstance(e, MessageSent)]
+    assert {e.message_id for e in sent} == {m.message_id for m in provider.received}
 
 
 @pytest.mark.parametrize("kind", ["log", "http"])

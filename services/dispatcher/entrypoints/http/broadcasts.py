@@ -114,7 +114,7 @@ RECIPIENT_COLUMNS = ("contact_id", "phone", "status", "reason", "updated_at")
 @router.get(
     "/{broadcast_id}/recipients",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses={200: {"content": {"text/csv; charset=utf-8": {}, "application/x-ndjson": {}}}},
 )
 async def broadcast_recipients(
     broadcast_id: str,

@@ -1,0 +1,52 @@
+"""Status reports from providers: stored as they arrive (each report once), then applied to
+the recipients' buckets in batches, one write per bucket per batch however many reports it
+got. Statuses only move forward (`domain.recipients.moves_forward`), so a late, repeated or
+out-of-order report never moves a recipient back, and counters stay whole."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from functools import partial
+
+from services.dispatcher.domain import commands
+from services.dispatcher.domain.recipients import RecipientBucket, StatusReport, parse_message_id
+from services.dispatcher.service_layer.sending import change_bucket
+from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+BATCH = 1000
+
+
+async def record_status_reports(
+    cmd: commands.RecordStatusReports, uow: DispatcherUnitOfWork
+) -> None:
+    await uow.status_inbox.add(cmd.reports)
+
+
+def _apply(moves: list[tuple[str, StatusReport]], bucket: RecipientBucket, now: datetime) -> None:
+    by_contact = {r.contact_id: r for r in bucket.recipients}
+    for contact_id, report in moves:
+        recipient = by_contact.get(contact_id)
+        if recipient is not None:
+            recipient.move(report.status, now, report.reason)
+
+
+async def apply_status_reports(cmd: commands.ApplyStatusReports, uow: DispatcherUnitOfWork) -> int:
+    """Applies the oldest reports; returns how many were taken (0: none waiting)."""
+    reports = await uow.status_inbox.take(BATCH)
+    by_bucket: dict[tuple[str, int], list[tuple[str, StatusReport]]] = defaultdict(list)
+    for report in reports:
+        parsed = parse_message_id(report.message_id)
+        if parsed is None:
+            log.warning("status_report_unknown_message", message_id=report.message_id[:200])
+            continue
+        broadcast_id, n, contact_id = parsed
+        by_bucket[(broadcast_id, n)].append((contact_id, report))
+    for (broadcast_id, n), moves in by_bucket.items():
+        bucket = await uow.broadcasts.get_bucket(broadcast_id, n)
+        if bucket is not None:
+            await change_bucket(uow, bucket, partial(_apply, moves))
+    await uow.status_inbox.done(reports)
+    return len(reports)

@@ -1,0 +1,120 @@
+"""Status reports: stored once each, applied in batches, and never moving a recipient back,
+whatever order, repetition or lateness the provider reports in (a property test), with the
+counters adding up after every batch."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.dispatcher.domain.audience import Audience
+from services.dispatcher.domain.commands import (
+    ApplyStatusReports,
+    CreateBroadcast,
+    RecordStatusReports,
+    ResolveBroadcast,
+    SendNext,
+)
+from services.dispatcher.domain.recipients import STATUSES, StatusReport, message_id
+from services.dispatcher.service_layer.sending import SendProgress
+from shared.contracts.messages import MessageDelivered
+from tests.fakes.dispatcher import ADMIN, FakeDispatcher, build_fake_dispatcher, channel, created
+from tests.fakes.dispatcher import group as make_group
+
+ORG = ADMIN.org_id
+PEOPLE = 6
+REPORTED = ("sent", "delivered", "read", "failed")
+
+
+async def sent_broadcast(service: FakeDispatcher) -> tuple[str, list[str]]:
+    """An http broadcast handed to the provider whole: every recipient `sent`."""
+    ids = [f"c{n}" for n in range(PEOPLE)]
+    for n, contact_id in enumerate(ids):
+        await created(service, contact_id, f"+25470000000{n}")
+    await make_group(service, "g1", *ids)
+    http = await channel(service, "http")
+    broadcast = await service.bus.handle(
+        CreateBroadcast(ADMIN, Audience(groups=("g1",)), http, "Hello")
+    )
+    await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
+    progress = SendProgress(0, False)
+    while not progress.done:
+        progress = await service.bus.handle(SendNext(ORG, broadcast.id))
+    return broadcast.id, ids
+
+
+async def report(service: FakeDispatcher, *reports: StatusReport) -> None:
+    await service.bus.handle(RecordStatusReports(channel_id="any", reports=list(reports)))
+
+
+async def test_reports_move_recipients_forward_once_applied(service: FakeDispatcher) -> None:
+    broadcast_id, ids = await sent_broadcast(service)
+    delivered = StatusReport(message_id(broadcast_id, 1, ids[0]), "delivered")
+    await report(service, delivered, delivered, StatusReport("not-a-message-id", "read"))
+    assert len(service.status_inbox.waiting) == 2  # the repeat is kept once
+
+    assert await service.bus.handle(ApplyStatusReports()) == 2
+    assert service.status_inbox.waiting == {}
+    recipients = service.broadcasts.recipients(broadcast_id)
+    assert recipients[ids[0]].status == "delivered"
+    await report(service, StatusReport(message_id(broadcast_id, 1, ids[0]), "sent"))
+    await service.bus.handle(ApplyStatusReports())
+    assert service.broadcasts.recipients(broadcast_id)[ids[0]].status == "delivered"
+    delivered_events = [e for e in service.broadcasts.published if isinstance(e, MessageDelivered)]
+    assert [e.message_id for e in delivered_events] == [delivered.message_id]  # once
+
+
+def never_back(old: str, new: str) -> bool:
+    """The rule, written out on its own: sent < delivered < read; failed only before delivered;
+    read and failed are final."""
+    if old == new:
+        return True
+    if old in ("read", "failed"):
+        return False
+    if new == "failed":
+        return old == "sent"
+    order = ("sent", "delivered", "read")
+    return new in order and order.index(new) > order.index(old)
+
+
+report_strategy = st.lists(
+    st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(REPORTED), st.booleans()),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(reports=report_strategy, batch=st.integers(1, 7))
+def test_no_report_ever_moves_a_recipient_back_and_the_counts_always_add_up(
+    reports: list[tuple[int, str, bool]], batch: int
+) -> None:
+    async def scenario() -> None:
+        service = build_fake_dispatcher()
+        broadcast_id, ids = await sent_broadcast(service)
+        before = {i: r.status for i, r in service.broadcasts.recipients(broadcast_id).items()}
+        for start in range(0, len(reports), batch):
+            for person, status, repeat in reports[start : start + batch]:
+                made = StatusReport(message_id(broadcast_id, 1, ids[person]), status, "x")
+                await report(service, *([made, made] if repeat else [made]))
+            await service.bus.handle(ApplyStatusReports())
+            now = service.broadcasts.recipients(broadcast_id)
+            for contact_id, recipient in now.items():
+                assert never_back(before[contact_id], recipient.status)
+            before = {i: r.status for i, r in now.items()}
+            counts = await service.broadcasts.counts(broadcast_id)
+            assert sum(counts[s] for s in STATUSES) == PEOPLE
+        # Each message's event of each status once at most, in forward order only.
+        published = [(e.message_id, type(e).__name__) for e in service.broadcasts.published
+                     if hasattr(e, "message_id")]  # fmt: skip
+        assert len(published) == len(set(published))
+        # What the provider said last about a recipient stands, unless it would move it back.
+        final = service.broadcasts.recipients(broadcast_id)
+        for person, contact_id in enumerate(ids):
+            said = [status for p, status, _ in reports if p == person]
+            if "read" in said and "failed" not in said:
+                assert final[contact_id].status == "read"
+
+    asyncio.run(scenario())
