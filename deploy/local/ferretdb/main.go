@@ -106,8 +106,9 @@ func run(logger *slog.Logger, listen, dataDir string) error {
 		for _, dep := range bi.Deps {
 			if dep.Path == ferretModule {
 				// The build metadata names our patches (see patches/README.md): the
-				// services look for it before relying on `_id` pushdown.
-				version.Get().Version = dep.Version + "+roster.idpushdown.typedkeys"
+				// services look for it before relying on `_id` pushdown. `setdocs`:
+				// 4-set-embedded-documents.patch (shows which build a running store is).
+				version.Get().Version = dep.Version + "+roster.idpushdown.typedkeys.setdocs"
 			}
 		}
 	}
