@@ -30,13 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args, percentile
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
-from bench.support import bench_run, contact_documents, phone_numbers, until
+from bench.support import bench_run, contact_documents, phone_numbers, produce, until
 from shared.contracts.contacts import ContactStatusChanged, OptInRecord
 from shared.contracts.envelope import EventPayload, wrap
 from shared.contracts.topics import TopicSpec
@@ -93,22 +92,6 @@ def blocked(org: str, contact_id: str) -> bytes:
         changed_at=datetime.now(UTC),
     )
     return envelope(payload, org, contact_id, 2)
-
-
-async def produce(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    await producer.start()
-    started = time.perf_counter()
-    try:
-        for start in range(0, len(records), 5000):
-            sends = [
-                await producer.send(topic, value, key=key.encode())
-                for key, value in records[start : start + 5000]
-            ]
-            await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
-    return time.perf_counter() - started
 
 
 async def raw_insert(mongodb_url: str, db_name: str, count: int) -> float:
