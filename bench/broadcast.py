@@ -39,13 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.figures import figure, parse_args
 from bench.meters import cpu_labels, metered_processes
 from bench.support import BenchRun, bench_run, phone_numbers, produce, until
-from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
-from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.channels import signature
-from shared.contracts.contacts import OptInRecord
 from shared.contracts.topics import TopicSpec
 from shared.kafka.topics import ensure_topics
 from shared.mongo.client import connect_store
+from tests.support.dispatcher_audience import seed_audience
 from tests.support.fake_provider import running_provider
 
 SERVICES = ("dispatcher",)
@@ -64,29 +62,10 @@ FIGURES = (
 )
 
 
-async def seed_audience(bench: BenchRun, group_id: str, count: int) -> list[str]:
-    """`count` active, opted-in contacts in one group, in the dispatcher's own projection."""
-    store = await connect_store(bench.endpoints.mongodb_url)
-    try:
-        projection = MongoAudienceProjection(store.client[bench.prefix + "dispatcher"], store)
-        await projection.create_indexes()
-        await projection.save_group(AudienceGroup(group_id, bench.org, group_id, version=1))
-        ids: list[str] = []
-        consent = OptInRecord(status="opted_in")
-        for start in range(0, count, 1000):
-            phones = phone_numbers(min(1000, count - start), offset=start)
-            contacts = [
-                AudienceContact(id=str(uuid.uuid4()), org_id=bench.org, phone=phone,
-                                name=f"Bench {start + k}", groups=[group_id], version=1,
-                                opt_in=consent)
-                for k, phone in enumerate(phones)
-            ]  # fmt: skip
-            await projection.add_contacts(contacts)
-            await projection.membership_index.add(group_id, [c.id for c in contacts])
-            ids += [c.id for c in contacts]
-        return ids
-    finally:
-        await store.close()
+async def seed(bench: BenchRun, group_id: str, count: int) -> list[str]:
+    db_name = bench.prefix + "dispatcher"
+    phones = phone_numbers(count)
+    return await seed_audience(bench.endpoints.mongodb_url, db_name, bench.org, group_id, phones)
 
 
 async def raw_baselines(bench: BenchRun, count: int) -> None:
@@ -230,8 +209,8 @@ async def run(args: argparse.Namespace) -> None:
         print(f"{args.recipients:,} recipients unlimited, {args.paced:,} paced at {args.tps}/s")
         await raw_baselines(bench, args.recipients)
         big, small = str(uuid.uuid4()), str(uuid.uuid4())
-        await seed_audience(bench, big, args.recipients)
-        await seed_audience(bench, small, args.paced)
+        await seed(bench, big, args.recipients)
+        await seed(bench, small, args.paced)
         [dispatcher] = await bench.start(*SERVICES)
         async with httpx.AsyncClient(
             base_url=dispatcher.url, headers=bench.headers, timeout=120

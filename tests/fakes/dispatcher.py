@@ -270,11 +270,15 @@ class ScriptedProvider:
         self.delivers_at_once = delivers_at_once
         self.received: list[OutboundMessage] = []
         self.script: dict[str, list[SendResult]] = {}
-        self.crash_after: int | None = None  # raise after this many messages (a dying process)
+        # After this many messages the dispatcher dies: nothing more is handed over until the
+        # test brings it back (`dead = False`).
+        self.crash_after: int | None = None
+        self.dead = False
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if self.crash_after is not None and len(self.received) >= self.crash_after:
-            self.crash_after = None
+            self.crash_after, self.dead = None, True
+        if self.dead:
             raise ProcessDied("the dispatcher died while handing messages over")
         self.received.append(message)
         answers = self.script.get(message.contact_id)

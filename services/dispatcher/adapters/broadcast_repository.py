@@ -152,7 +152,9 @@ class MongoBroadcastRepository:
 
     async def add_bucket(self, bucket: RecipientBucket) -> None:
         bucket.version = 1
-        await self.buckets_collection.insert_one({"_id": bucket.id, **_bucket_state(bucket)})
+        state = _bucket_state(bucket)
+        await self.buckets_collection.insert_one({"_id": bucket.id, **state})
+        bucket.stored = state["recipients"]
 
     async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None:
         doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
@@ -165,12 +167,23 @@ class MongoBroadcastRepository:
         return _bucket(doc) if doc is not None else None
 
     async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
+        """Only the recipients that changed since the bucket was read are written, each at its
+        position (`recipients.<i>`), with the counts: a window costs its own size."""
         bucket.version = expected_version + 1
+        state = _bucket_state(bucket)
+        recipients = state.pop("recipients")
+        if len(bucket.stored) == len(recipients):
+            pairs = enumerate(zip(recipients, bucket.stored, strict=True))
+            state |= {f"recipients.{i}": now for i, (now, was) in pairs if now != was}
+        else:
+            state["recipients"] = recipients
         saved = await self._write(
-            self.buckets_collection, bucket.id, expected_version, _bucket_state(bucket),
-            bucket.events, bucket.org_id,
+            self.buckets_collection, bucket.id, expected_version, state, bucket.events,
+            bucket.org_id,
         )  # fmt: skip
-        if not saved:
+        if saved:
+            bucket.stored = recipients
+        else:
             bucket.version = expected_version
         return saved
 
@@ -276,14 +289,15 @@ def _all_counts(bucket: RecipientBucket) -> dict[str, int]:
 
 
 def _bucket(doc: Document) -> RecipientBucket:
+    stored = doc.get("recipients") or []
     return RecipientBucket(
         broadcast_id=doc["broadcast_id"],
         org_id=doc["org_id"],
         channel_id=doc.get("channel_id", ""),
         n=int(doc["n"]),
         recipients=[
-            Recipient(**{name: r[short] for short, name in _FIELDS if short in r})
-            for r in doc.get("recipients") or []
+            Recipient(**{name: r[short] for short, name in _FIELDS if short in r}) for r in stored
         ],
         version=int(doc.get("version") or 0),
+        stored=stored,
     )

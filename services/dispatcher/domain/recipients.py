@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from shared.contracts.envelope import EventPayload
 from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
@@ -71,6 +72,9 @@ class RecipientBucket:
     recipients: list[Recipient] = field(default_factory=list)
     version: int = 0
     channel_id: str = ""
+    # The recipients as last read or written, for the repository to write only those that
+    # changed (a window of 200 is not a rewrite of all 1,000).
+    stored: list[Any] = field(default_factory=list, repr=False, compare=False)
     # What the last change published (one event per status a message reached), stored with
     # it by the repository (outbox).
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)

@@ -6,7 +6,7 @@ out at the channel's pace, then the window's outcomes are saved. A process that 
 leaves its window `sending`; whoever sends the broadcast next finds it so and settles it: on a
 channel whose provider drops repeats of a message id (`http`: its `Idempotency-Key`), the
 window is handed over again; elsewhere its messages become `unknown` until a status report
-says otherwise. That window (`send_window`, 50 by default) bounds what a crash can leave
+says otherwise. That window (`send_window`, 200 by default) bounds what a crash can leave
 uncertain. Only one sender works a channel at a time (the background work holds a lease), and
 every bucket save is conditional on the version read, so two senders could never both hand
 over one recipient.
@@ -17,6 +17,7 @@ deleted or blacklisted since resolution, it is skipped with that reason.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,12 @@ from datetime import datetime
 from services.dispatcher.domain import commands
 from services.dispatcher.domain.audience import late_exclusion
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
-from services.dispatcher.domain.recipients import Recipient, RecipientBucket, message_id
+from services.dispatcher.domain.recipients import (
+    BUCKET_SIZE,
+    Recipient,
+    RecipientBucket,
+    message_id,
+)
 from services.dispatcher.service_layer.ports import (
     OutboundMessage,
     Pacer,
@@ -68,27 +74,37 @@ async def send_next(
         window = []
     if not window:
         # A window takes about two seconds at the channel's rate at most, so the sender's
-        # lease (renewed between windows) never runs out in the middle of one.
-        size = uow.send_window if channel.tps is None else min(uow.send_window, 2 * channel.tps)
+        # lease (renewed between windows) never runs out in the middle of one. An unlimited
+        # channel (`log`: nothing leaves the service) takes a whole bucket: a bucket is
+        # rewritten once per window on the local store, whatever the window's size.
+        size = BUCKET_SIZE if channel.tps is None else min(uow.send_window, 2 * channel.tps)
         window = await _take_window(uow, bucket, size)
     if not await uow.broadcasts.save_bucket(bucket, version):
         return SendProgress(0, False)  # another sender moved it: read again
-    results: dict[str, SendResult] = {}
+    # Each message starts at its turn and does not wait for the previous one's answer: the
+    # channel's rate is the rate of starts, whatever the provider's latency.
+    sends: list[tuple[str, asyncio.Task[SendResult]]] = []
     for recipient in window:
         await pacer.wait_turn(channel)
-        result = await provider.send(
-            OutboundMessage(
-                message_id=message_id(broadcast.id, bucket.n, recipient.contact_id),
-                channel=channel,
-                to=recipient.phone or "",
-                text=broadcast.text,
-                contact_id=recipient.contact_id,
-                broadcast_id=broadcast.id,
-            )
+        message = OutboundMessage(
+            message_id=message_id(broadcast.id, bucket.n, recipient.contact_id),
+            channel=channel,
+            to=recipient.phone or "",
+            text=broadcast.text,
+            contact_id=recipient.contact_id,
+            broadcast_id=broadcast.id,
         )
-        if result.throttled:
-            pacer.throttled(channel)
-        results[recipient.contact_id] = result
+        sends.append((recipient.contact_id, asyncio.create_task(provider.send(message))))
+    results: dict[str, SendResult] = {}
+    try:
+        for contact_id, send in sends:
+            result = await send
+            if result.throttled:
+                pacer.throttled(channel)
+            results[contact_id] = result
+    finally:  # a provider that raised: the window stays `sending`, settled by the next step
+        for _, send in sends:
+            send.cancel()
 
     def record(bucket: RecipientBucket, now: datetime) -> None:
         for recipient in bucket.recipients:

@@ -22,6 +22,6 @@ class DispatcherUnitOfWork:
     broadcasts: BroadcastRepository
     status_inbox: StatusInbox
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
-    send_window: int = 50
+    send_window: int = 200
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

@@ -138,13 +138,14 @@ async def test_a_crash_mid_window_never_hands_a_message_over_twice_unannounced(k
     `Idempotency-Key`: what was in flight is handed over again with the same key."""
     service = build_fake_dispatcher(send_window=4)
     await people(service, 10)
-    channel_id = await channel(service, kind)
+    channel_id = await channel(service, kind, tps=100)  # a window of send_window, 4
     provider = service.providers.for_channel(await service.channels.get(ORG, channel_id))
     broadcast = await resolve(service, await start(service, channel_id, groups=["g1"]))
     provider.crash_after = 6  # the second window dies after two of its four
 
     with pytest.raises(ProcessDied):
         await send_all(service, broadcast)
+    provider.dead = False
     await send_all(service, broadcast)  # the next sender
 
     received = [m.message_id for m in provider.received]
