@@ -230,12 +230,16 @@ class FakeBroadcastRepository:
         found = self.bucket_docs.get(bucket_id(broadcast_id, n))
         return copy.deepcopy(found) if found is not None else None
 
-    async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
+    async def open_bucket(self, broadcast_id: str, now: datetime) -> RecipientBucket | None:
         for key in sorted(self.bucket_docs):
             bucket = self.bucket_docs[key]
-            if bucket.broadcast_id == broadcast_id and not bucket.done:
+            ready_at = bucket.ready_at()
+            if bucket.broadcast_id == broadcast_id and ready_at is not None and ready_at <= now:
                 return copy.deepcopy(bucket)
         return None
+
+    async def has_open_bucket(self, broadcast_id: str) -> bool:
+        return any(b.broadcast_id == broadcast_id and not b.done for b in self.bucket_docs.values())
 
     async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
         current = self.bucket_docs.get(bucket.id)
@@ -303,11 +307,23 @@ class FakeProviders:
 
 
 class CountingPacer:
-    """Counts each channel's turns (and the provider's throttling) instead of waiting."""
+    """Counts each channel's turns (and the provider's throttling) instead of waiting; keeps
+    the pair interval on the test's clock."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock) -> None:
         self.turns: Counter[str] = Counter()
         self.throttles: Counter[str] = Counter()
+        self._clock = clock
+        self._last_sent: dict[tuple[str, str], datetime] = {}
+
+    def too_soon(self, channel: Channel, phone: str) -> float:
+        last = self._last_sent.get((channel.id, phone))
+        if last is None:
+            return 0.0
+        return max(0.0, channel.pair_interval_s - (self._clock() - last).total_seconds())
+
+    def sent_to(self, channel: Channel, phone: str) -> None:
+        self._last_sent[(channel.id, phone)] = self._clock()
 
     async def wait_turn(self, channel: Channel) -> None:
         self.turns[channel.id] += 1
@@ -347,7 +363,7 @@ class FakeDispatcher:
 
 def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
-    broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer()
+    broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
     status_inbox = FakeStatusInbox()
     uow = DispatcherUnitOfWork(
         channels=channels,

@@ -44,7 +44,8 @@ BROADCAST_INDEXES = [
 BUCKET_INDEXES = [IndexModel([("broadcast_id", ASCENDING), ("open", ASCENDING)], name="open")]
 # Recipients are stored compactly: a million of them are a thousand documents.
 _FIELDS = (("c", "contact_id"), ("p", "phone"), ("s", "status"), ("r", "reason"),
-           ("t", "updated_at"), ("i", "provider_id"), ("a", "attempts"))  # fmt: skip
+           ("t", "updated_at"), ("i", "provider_id"), ("a", "attempts"),
+           ("w", "not_before"))  # fmt: skip
 
 
 def _range(broadcast_id: str) -> Document:
@@ -160,11 +161,18 @@ class MongoBroadcastRepository:
         doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
         return _bucket(doc) if doc is not None else None
 
-    async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
+    async def open_bucket(self, broadcast_id: str, now: datetime) -> RecipientBucket | None:
         doc = await self.buckets_collection.find_one(
-            {"broadcast_id": broadcast_id, "open": True}, sort=[("_id", ASCENDING)]
+            {"broadcast_id": broadcast_id, "open": True, "ready_at": {"$lte": now}},
+            sort=[("_id", ASCENDING)],
         )
         return _bucket(doc) if doc is not None else None
+
+    async def has_open_bucket(self, broadcast_id: str) -> bool:
+        doc = await self.buckets_collection.find_one(
+            {"broadcast_id": broadcast_id, "open": True}, {"_id": 1}
+        )
+        return doc is not None
 
     async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
         """Only the recipients that changed since the bucket was read are written, each at its
@@ -279,6 +287,7 @@ def _bucket_state(bucket: RecipientBucket) -> Document:
         # embedded document whose values equal the old one's under other keys.
         **{f"n_{status}": count for status, count in _all_counts(bucket).items()},
         "open": not bucket.done,
+        "ready_at": bucket.ready_at(),
         "version": bucket.version,
     }
 

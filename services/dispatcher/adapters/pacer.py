@@ -8,6 +8,10 @@ When the provider throttles (HTTP 429, WhatsApp 130429), the channel slows down:
 halved (down to a twentieth of `tps`), and it recovers by a twentieth of `tps` per second
 without throttling (multiplicative decrease, additive increase, as TCP does). RapidPro keeps
 sending at full rate and only retries the refused messages later; this backs off instead.
+
+It also remembers when each person last got a message on the channel, so that two broadcasts
+reaching the same person keep the channel's `pair_interval_s` between them (WhatsApp refuses a
+second message within about 6 s: error 131056).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from services.dispatcher.domain.channels import Channel
 
 MIN_SHARE = 0.05
 RECOVERY_PER_S = 0.05  # of tps, per second
+PRUNE_OVER = 10_000  # phones remembered per channel before the old ones are forgotten
 
 
 @dataclass
@@ -39,6 +44,7 @@ class ChannelPacer:
         self._clock = clock
         self._sleep = sleep
         self._paces: dict[str, _Pace] = {}
+        self._last_sent: dict[str, dict[str, float]] = {}
 
     def share(self, channel: Channel) -> float:
         """The part of its rate the channel may use now."""
@@ -57,6 +63,27 @@ class ChannelPacer:
         pace.next_slot = slot + 1.0 / (channel.tps * self.share(channel))
         if slot > now:
             await self._sleep(slot - now)
+
+    def too_soon(self, channel: Channel, phone: str) -> float:
+        if not channel.pair_interval_s:
+            return 0.0
+        last = self._last_sent.get(channel.id, {}).get(phone)
+        if last is None:
+            return 0.0
+        return max(0.0, last + channel.pair_interval_s - self._clock())
+
+    def sent_to(self, channel: Channel, phone: str) -> None:
+        """Remembered for the channel's `pair_interval_s` (forgotten after, so memory stays
+        the size of a few seconds of sending)."""
+        if not channel.pair_interval_s:
+            return
+        now = self._clock()
+        sent = self._last_sent.setdefault(channel.id, {})
+        if len(sent) > PRUNE_OVER:
+            horizon = now - channel.pair_interval_s
+            for old in [p for p, at in sent.items() if at < horizon]:
+                del sent[old]
+        sent[phone] = now
 
     def throttled(self, channel: Channel) -> None:
         now = self._clock()

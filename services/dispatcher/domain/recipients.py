@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.contracts.envelope import EventPayload
 from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
 
 BUCKET_SIZE = 1000
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 STATUSES = ("queued", "sending", "sent", "delivered", "read", "failed", "skipped", "unknown")
 _RANK = {"queued": 0, "sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "read": 5}
 FINAL = frozenset({"read", "failed", "skipped"})
@@ -48,12 +49,15 @@ class Recipient:
     updated_at: datetime | None = None
     provider_id: str | None = None
     attempts: int = 0
+    not_before: datetime | None = None  # a retry's or a deferred message's earliest time
 
-    def requeue(self, at: datetime, reason: str) -> None:
-        """Back in the queue after the provider asked to try later (`sending` is this
-        service's own step, not a status a provider ever reported)."""
-        if self.status == "sending":
+    def requeue(self, at: datetime, reason: str, not_before: datetime | None = None) -> None:
+        """Back in the queue, not to be tried again before `not_before` (the provider asked to
+        try later, or the person had a message too recently). `sending` is this service's own
+        step, not a status a provider ever reported, so this moves nothing back."""
+        if self.status in ("sending", "queued"):
             self.status, self.updated_at, self.reason = "queued", at, reason
+            self.not_before = not_before
 
     def move(self, status: str, at: datetime, reason: str | None = None) -> bool:
         if not moves_forward(self.status, status):
@@ -116,12 +120,26 @@ class RecipientBucket:
     def counts(self) -> Counter[str]:
         return Counter(r.status for r in self.recipients)
 
+    def ready_at(self) -> datetime | None:
+        """When the sender may next take something from this bucket: at once if a window is
+        being sent, else when its first queued recipient is due; None once nothing is left."""
+        if any(r.status == "sending" for r in self.recipients):
+            return EARLIEST
+        due = [r.not_before or EARLIEST for r in self.recipients if r.status == "queued"]
+        return min(due) if due else None
+
     @property
     def done(self) -> bool:
         return not any(r.status in ("queued", "sending") for r in self.recipients)
 
-    def next_queued(self, limit: int) -> list[Recipient]:
-        return [r for r in self.recipients if r.status == "queued"][:limit]
+    def next_queued(self, limit: int, now: datetime) -> list[Recipient]:
+        """Queued recipients whose time has come (a retry waits for its backoff)."""
+        ready = [r for r in self.recipients if r.status == "queued" and _due(r, now)]
+        return ready[:limit]
+
+
+def _due(recipient: Recipient, now: datetime) -> bool:
+    return recipient.not_before is None or recipient.not_before <= now
 
 
 def _passed(old: str, new: str) -> list[str]:

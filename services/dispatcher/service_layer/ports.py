@@ -130,8 +130,12 @@ class BroadcastRepository(Protocol):
 
     async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None: ...
 
-    async def open_bucket(self, broadcast_id: str) -> RecipientBucket | None:
-        """The first bucket with recipients still queued or being sent."""
+    async def open_bucket(self, broadcast_id: str, now: datetime) -> RecipientBucket | None:
+        """The first bucket with recipients being sent, or queued and due by `now`."""
+        ...
+
+    async def has_open_bucket(self, broadcast_id: str) -> bool:
+        """Whether any recipient is still queued or being sent, due or not."""
         ...
 
     async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
@@ -188,6 +192,12 @@ class Pacer(Protocol):
     def throttled(self, channel: Channel) -> None:
         """The provider answered "too many requests"."""
         ...
+
+    def too_soon(self, channel: Channel, phone: str) -> float:
+        """Seconds until the channel may send to this phone again (its `pair_interval_s`)."""
+        ...
+
+    def sent_to(self, channel: Channel, phone: str) -> None: ...
 
 
 class StatusInbox(Protocol):

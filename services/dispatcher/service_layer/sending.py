@@ -18,13 +18,15 @@ deleted or blacklisted since resolution, it is skipped with that reason.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.dispatcher.domain import commands
 from services.dispatcher.domain.audience import late_exclusion
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.channels import Channel
 from services.dispatcher.domain.recipients import (
     BUCKET_SIZE,
     Recipient,
@@ -60,12 +62,14 @@ async def send_next(
     if channel is None:
         await _finish(uow, broadcast, failure="channel_deleted")
         return SendProgress(0, True)
-    bucket = await uow.broadcasts.open_bucket(broadcast.id)
+    now = uow.clock()
+    bucket = await uow.broadcasts.open_bucket(broadcast.id, now)
     if bucket is None:
+        if await uow.broadcasts.has_open_bucket(broadcast.id):
+            return SendProgress(0, False)  # only retries and deferred messages, not due yet
         await _finish(uow, broadcast)
         return SendProgress(0, True)
     provider = providers.for_channel(channel)
-    now = uow.clock()
     version = bucket.version
     window = [r for r in bucket.recipients if r.status == "sending"]
     if window and not provider.idempotent:
@@ -78,7 +82,7 @@ async def send_next(
         # channel (`log`: nothing leaves the service) takes a whole bucket: a bucket is
         # rewritten once per window on the local store, whatever the window's size.
         size = BUCKET_SIZE if channel.tps is None else min(uow.send_window, 2 * channel.tps)
-        window = await _take_window(uow, bucket, size)
+        window = await _take_window(uow, bucket, size, channel, pacer)
     if not await uow.broadcasts.save_bucket(bucket, version):
         return SendProgress(0, False)  # another sender moved it: read again
     # Each message starts at its turn and does not wait for the previous one's answer: the
@@ -86,6 +90,7 @@ async def send_next(
     sends: list[tuple[str, asyncio.Task[SendResult]]] = []
     for recipient in window:
         await pacer.wait_turn(channel)
+        pacer.sent_to(channel, recipient.phone or "")
         message = OutboundMessage(
             message_id=message_id(broadcast.id, bucket.n, recipient.contact_id),
             channel=channel,
@@ -136,23 +141,34 @@ async def change_bucket(
 
 
 async def _take_window(
-    uow: DispatcherUnitOfWork, bucket: RecipientBucket, size: int
+    uow: DispatcherUnitOfWork, bucket: RecipientBucket, size: int, channel: Channel, pacer: Pacer
 ) -> list[Recipient]:
-    """The next queued recipients still to send to, marked `sending`; the others skipped."""
+    """The next queued recipients whose time has come, marked `sending`; those no longer to
+    be sent to skipped; those who had a message on this channel too recently (the channel's
+    `pair_interval_s`, WhatsApp's one message per 6 s to a person) put off until they may."""
     now = uow.clock()
     window: list[Recipient] = []
-    while len(window) < size and (queued := bucket.next_queued(size - len(window))):
+    while len(window) < size and (queued := bucket.next_queued(size - len(window), now)):
         contacts = await uow.audience.get_contacts(bucket.org_id, [r.contact_id for r in queued])
         blacklisted = await uow.audience.blacklisted_groups(bucket.org_id)
         for recipient in queued:
             reason = late_exclusion(contacts.get(recipient.contact_id), blacklisted)
+            wait_s = pacer.too_soon(channel, recipient.phone or "")
             if reason is not None:
                 recipient.move("skipped", now, reason)
+            elif wait_s > 0:
+                recipient.requeue(now, "pair_interval", now + timedelta(seconds=wait_s))
             else:
                 recipient.move("sending", now)
                 recipient.attempts += 1
                 window.append(recipient)
     return window
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 1, 2, 4, 8 s after the first attempts (at most
+    a minute), each between half and all of it, so retries do not come back in step."""
+    return timedelta(seconds=min(60.0, 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0))
 
 
 def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
@@ -168,7 +184,7 @@ def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
     elif recipient.attempts >= MAX_ATTEMPTS:
         recipient.move("failed", now, result.reason or "provider_unavailable")
     else:
-        recipient.requeue(now, result.reason or "retry")
+        recipient.requeue(now, result.reason or "retry", now + retry_delay(recipient.attempts))
 
 
 async def _finish(

@@ -63,12 +63,16 @@ async def resolve(service: FakeDispatcher, broadcast: Broadcast) -> Broadcast:
 
 
 async def send_all(service: FakeDispatcher, broadcast: Broadcast, steps: int = 100) -> int:
+    """Steps the sender until the broadcast is done; when nothing was due (retries backing
+    off), time moves on a minute, as the sender's next round would find it."""
     handed = 0
     for _ in range(steps):
         progress: SendProgress = await service.bus.handle(SendNext(ORG, broadcast.id))
         handed += progress.handed
         if progress.done:
             return handed
+        if not progress.handed:
+            service.clock.advance(60)
     raise AssertionError("the broadcast did not finish")
 
 
@@ -233,3 +237,40 @@ async def test_a_broadcast_is_resolved_only_when_its_time_comes(service: FakeDis
     whatsapp = await channel(service, "whatsapp_cloud")
     with pytest.raises(ChannelNotSupported):
         await service.bus.handle(CreateBroadcast(ADMIN, Audience(groups=("g1",)), whatsapp, "x"))
+
+
+async def test_a_retry_waits_for_its_backoff_and_does_not_hold_up_the_others(
+    service: FakeDispatcher,
+) -> None:
+    ids = await people(service, 3)
+    http = await channel(service, "http")
+    provider = service.providers.for_channel(await service.channels.get(ORG, http))
+    provider.script = {ids[0]: [SendResult("retry", reason="provider_error_503")]}
+    broadcast = await resolve(service, await start(service, http, groups=["g1"]))
+
+    first: SendProgress = await service.bus.handle(SendNext(ORG, broadcast.id))
+    again: SendProgress = await service.bus.handle(SendNext(ORG, broadcast.id))
+
+    assert (first.handed, again) == (3, SendProgress(0, False))  # not due yet, not done
+    waiting = service.broadcasts.recipients(broadcast.id)[ids[0]]
+    assert waiting.status == "queued" and waiting.not_before is not None
+    assert 0.5 <= (waiting.not_before - service.clock()).total_seconds() <= 1.0
+    service.clock.advance(1)
+    assert (await service.bus.handle(SendNext(ORG, broadcast.id))).handed == 1
+    assert service.broadcasts.recipients(broadcast.id)[ids[0]].status == "sent"
+
+
+async def test_two_broadcasts_keep_the_channel_s_pair_interval_for_one_person(
+    service: FakeDispatcher,
+) -> None:
+    await people(service, 1)
+    http = await channel(service, "http", pair_interval_s=6)
+    one = await resolve(service, await start(service, http, groups=["g1"]))
+    two = await resolve(service, await start(service, http, groups=["g1"]))
+
+    assert (await service.bus.handle(SendNext(ORG, one.id))).handed == 1
+    assert (await service.bus.handle(SendNext(ORG, two.id))).handed == 0  # 6 s not over
+    deferred = next(iter(service.broadcasts.recipients(two.id).values()))
+    assert (deferred.status, deferred.reason) == ("queued", "pair_interval")
+    service.clock.advance(6)
+    assert (await service.bus.handle(SendNext(ORG, two.id))).handed == 1
