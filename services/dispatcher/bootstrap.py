@@ -18,7 +18,7 @@ from services.dispatcher.adapters.channel_repository import MongoChannelReposito
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
-from services.dispatcher.adapters.status_inbox import MongoStatusInbox
+from services.dispatcher.adapters.status_inbox import MongoProviderIds, MongoStatusInbox
 from services.dispatcher.entrypoints.background import DispatchBackground
 from services.dispatcher.entrypoints.consumers import CONSUMED_TOPICS
 from services.dispatcher.entrypoints.http.app import ROUTERS
@@ -75,6 +75,7 @@ def unit_of_work(
         audience=MongoAudienceProjection(db, store),
         broadcasts=MongoBroadcastRepository(db, wakeup),
         status_inbox=MongoStatusInbox(db),
+        provider_ids=MongoProviderIds(db, store),
     )
 
 
@@ -86,6 +87,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     audience: MongoAudienceProjection
     broadcasts: MongoBroadcastRepository
     status_inbox: MongoStatusInbox
+    provider_ids: MongoProviderIds
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -288,7 +288,8 @@ class ScriptedProvider:
         answers = self.script.get(message.contact_id)
         if answers:
             return answers.pop(0)
-        return SendResult("sent", provider_id="p", delivered=self.delivers_at_once)
+        provider_id = f"wamid.{len(self.received)}"  # the provider's own id for it
+        return SendResult("sent", provider_id=provider_id, delivered=self.delivers_at_once)
 
 
 class ProcessDied(Exception):
@@ -300,6 +301,7 @@ class FakeProviders:
         self.by_type = {
             ChannelType.LOG: ScriptedProvider(idempotent=False, delivers_at_once=True),
             ChannelType.HTTP: ScriptedProvider(idempotent=True, delivers_at_once=False),
+            ChannelType.WHATSAPP_CLOUD: ScriptedProvider(idempotent=False, delivers_at_once=False),
         }
 
     def for_channel(self, channel: Channel) -> ScriptedProvider:
@@ -347,6 +349,25 @@ class FakeStatusInbox:
         for report in reports:
             self.waiting.pop((report.message_id, report.status), None)
 
+    async def postpone(self, reports: Sequence[StatusReport], seconds: float) -> None:
+        """Counted, and put behind the others (the fake has no clock of its own)."""
+        for report in reports:
+            self.waiting.pop((report.message_id, report.status), None)
+            later = replace(report, tries=report.tries + 1)
+            self.waiting[(report.message_id, report.status)] = later
+
+
+class FakeProviderIds:
+    def __init__(self) -> None:
+        self.refs: dict[str, str] = {}
+
+    async def add(self, refs: Mapping[str, str]) -> None:
+        for ref, ours in refs.items():
+            self.refs.setdefault(ref, ours)
+
+    async def lookup(self, refs: Sequence[str]) -> dict[str, str]:
+        return {ref: self.refs[ref] for ref in refs if ref in self.refs}
+
 
 @dataclass
 class FakeDispatcher:
@@ -355,6 +376,7 @@ class FakeDispatcher:
     audience: FakeAudienceProjection
     broadcasts: FakeBroadcastRepository
     status_inbox: FakeStatusInbox
+    provider_ids: FakeProviderIds
     providers: FakeProviders
     pacer: CountingPacer
     clock: FakeClock
@@ -364,12 +386,13 @@ class FakeDispatcher:
 def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
-    status_inbox = FakeStatusInbox()
+    status_inbox, provider_ids = FakeStatusInbox(), FakeProviderIds()
     uow = DispatcherUnitOfWork(
         channels=channels,
         audience=audience,
         broadcasts=broadcasts,
         status_inbox=status_inbox,
+        provider_ids=provider_ids,
         send_window=send_window,
         clock=clock,
         new_id=SequentialIds("id"),
@@ -380,6 +403,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         audience=audience,
         broadcasts=broadcasts,
         status_inbox=status_inbox,
+        provider_ids=provider_ids,
         providers=providers,
         pacer=pacer,
         clock=clock,

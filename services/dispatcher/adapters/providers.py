@@ -1,5 +1,6 @@
 """The channel types' providers: how a message leaves Roster.
 
+- `whatsapp_cloud`: Meta's Cloud API (see `WhatsAppCloudProvider`).
 - `log`: records the message in the service's log and reports it sent and delivered at once
   (development and benchmarks).
 - `http`: POSTs `{message_id, to, text, broadcast_id, contact_id}` as JSON to the channel's
@@ -81,16 +82,64 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-class ChannelProviders:
-    """One provider per channel type; `whatsapp_cloud` is next (issue 16)."""
+class WhatsAppCloudProvider:
+    """Meta's WhatsApp Cloud API: `POST {base_url}/{phone_number_id}/messages` with the
+    channel's bearer token. It has no idempotency key, so a message in flight when the
+    dispatcher died is reported `unknown`, never sent again. Throttling answers (HTTP 429, or
+    the error codes Meta uses for rate and pair limits) slow the channel down and are retried;
+    5xx are retried; any other error fails the message with Meta's code and title."""
+
+    idempotent = False
 
     def __init__(self, client: httpx.AsyncClient) -> None:
-        self._log = LogProvider()
-        self._http = HttpProvider(client)
+        self._client = client
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        channel = message.channel
+        url = f"{channel.config['base_url']}/{channel.config['phone_number_id']}/messages"
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.to.removeprefix("+"),
+            "type": "text",
+            "text": {"preview_url": False, "body": message.text},
+        }
+        headers = {"Authorization": f"Bearer {channel.secrets['access_token']}"}
+        try:
+            response = await self._client.post(url, json=body, headers=headers)
+        except httpx.TimeoutException:
+            return SendResult("retry", reason="provider_timeout")
+        except httpx.TransportError as exc:
+            return SendResult("retry", reason=f"provider_unreachable: {type(exc).__name__}")
+        answer = _answer(response)
+        if response.is_success:
+            sent = answer.get("messages") or [{}]
+            return SendResult("sent", provider_id=sent[0].get("id"))
+        found = answer.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        code = error.get("code")
+        reason = f"whatsapp_{code}: {error.get('message') or response.reason_phrase}"[:MAX_REASON]
+        if response.status_code == 429 or code in WHATSAPP_THROTTLING:
+            return SendResult("retry", reason=reason, throttled=True)
+        if response.status_code >= 500:
+            return SendResult("retry", reason=reason)
+        return SendResult("failed", reason=reason)
+
+
+# Meta's codes for "too many": app, account and number rate limits, the pair rate limit (one
+# message per ~6 s to a person), spam rate limiting.
+WHATSAPP_THROTTLING = frozenset({4, 80007, 130429, 131048, 131056, 133016})
+
+
+class ChannelProviders:
+    """One provider per channel type."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._providers: dict[ChannelType, Provider] = {
+            ChannelType.LOG: LogProvider(),
+            ChannelType.HTTP: HttpProvider(client),
+            ChannelType.WHATSAPP_CLOUD: WhatsAppCloudProvider(client),
+        }
 
     def for_channel(self, channel: Channel) -> Provider:
-        if channel.type is ChannelType.HTTP:
-            return self._http
-        if channel.type is ChannelType.LOG:
-            return self._log
-        raise NotImplementedError(f"sending over {channel.type.value} is not built yet")
+        return self._providers[channel.type]

@@ -29,6 +29,7 @@ MAX_PAIR_INTERVAL_S = 3600
 MAX_CONFIG_TEXT = 2048
 MASKED = "***"
 SIGNATURE_HEADER = "X-Roster-Signature"
+WHATSAPP_SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 class ChannelType(StrEnum):
@@ -48,6 +49,8 @@ class TypeRules:
     optional_config: Mapping[str, str] = field(default_factory=dict)  # key -> default
     required_secrets: frozenset[str] = frozenset()
     url_config: frozenset[str] = frozenset()
+    # Its status reports name messages by the provider's own id (WhatsApp's `wamid`).
+    reports_by_provider_id: bool = False
 
 
 RULES: Mapping[ChannelType, TypeRules] = {
@@ -63,6 +66,7 @@ RULES: Mapping[ChannelType, TypeRules] = {
         # verify_token: answers Meta's webhook verification handshake.
         required_secrets=frozenset({"access_token", "app_secret", "verify_token"}),
         url_config=frozenset({"base_url"}),
+        reports_by_provider_id=True,
     ),
     ChannelType.HTTP: TypeRules(
         tps=50,
@@ -75,6 +79,9 @@ RULES: Mapping[ChannelType, TypeRules] = {
     ),
     ChannelType.LOG: TypeRules(tps=None, pair_interval_s=0.0, requires_opt_in=False),
 }
+
+# The secret each type's provider signs what it sends us with.
+WEBHOOK_KEYS = {ChannelType.HTTP: "signing_key", ChannelType.WHATSAPP_CLOUD: "app_secret"}
 
 EDITABLE = ("name", "tps", "pair_interval_s", "config", "secrets", "requires_opt_in")
 
@@ -260,7 +267,22 @@ def signature(body: bytes, key: str) -> str:
 
 
 def signed_by(channel: Channel, body: bytes, given: str | None) -> bool:
-    key = channel.secrets.get("signing_key")
+    """The request came from the channel's provider: an http channel's reports carry the
+    HMAC under its `signing_key` (`X-Roster-Signature`), WhatsApp's webhooks the HMAC under the
+    app's secret (`X-Hub-Signature-256`), both `sha256=<hex>`."""
+    key = channel.secrets.get(WEBHOOK_KEYS.get(channel.type, ""))
     return (
         key is not None and given is not None and hmac.compare_digest(signature(body, key), given)
+    )
+
+
+def verifies_webhook(channel: Channel, mode: str | None, token: str | None) -> bool:
+    """Meta's webhook handshake: `hub.mode=subscribe` with the channel's `verify_token`."""
+    expected = channel.secrets.get("verify_token")
+    return (
+        channel.type is ChannelType.WHATSAPP_CLOUD
+        and mode == "subscribe"
+        and expected is not None
+        and token is not None
+        and hmac.compare_digest(expected, token)
     )

@@ -54,7 +54,3 @@ class BroadcastStateError(DomainError):
 
     code = "broadcast_state"
     status = 409
-
-
-class ChannelNotSupported(DomainError):
-    code = "channel_not_supported"

@@ -180,8 +180,19 @@ def summed(counts: Iterable[Counter[str]]) -> Counter[str]:
 
 @dataclass(frozen=True)
 class StatusReport:
-    """What a provider said about one message: `status` sent, delivered, read or failed."""
+    """What a provider said about one message: `status` sent, delivered, read or failed.
+    `message_id` is ours, or, from a provider that names messages by its own ids (WhatsApp),
+    `provider_ref(channel, its id)` until it is looked up. `tries`: lookups that found
+    nothing yet (the report came before the send's answer was recorded)."""
 
     message_id: str
     status: str
     reason: str | None = None
+    tries: int = 0
+
+
+PROVIDER_REF = "provider:"
+
+
+def provider_ref(channel_id: str, provider_id: str) -> str:
+    return f"{PROVIDER_REF}{channel_id}:{provider_id}"

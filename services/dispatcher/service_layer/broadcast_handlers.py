@@ -7,12 +7,7 @@ from __future__ import annotations
 
 from services.dispatcher.domain import commands
 from services.dispatcher.domain.broadcasts import Broadcast
-from services.dispatcher.domain.channels import ChannelType
-from services.dispatcher.domain.errors import (
-    BroadcastNotFound,
-    ChannelNotSupported,
-    VersionConflict,
-)
+from services.dispatcher.domain.errors import BroadcastNotFound, VersionConflict
 from services.dispatcher.service_layer import queries
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.catch_up import CatchUp
@@ -22,11 +17,7 @@ async def create_broadcast(
     cmd: commands.CreateBroadcast, uow: DispatcherUnitOfWork, catch_up: CatchUp
 ) -> Broadcast:
     await queries.audience_groups(uow, cmd.by, cmd.audience, catch_up)
-    channel = await queries.broadcast_channel(uow, cmd.by.org_id, cmd.channel_id)
-    if channel.type is ChannelType.WHATSAPP_CLOUD:
-        raise ChannelNotSupported(
-            "sending over whatsapp_cloud is not built yet; preview works", channel_id=channel.id
-        )
+    await queries.broadcast_channel(uow, cmd.by.org_id, cmd.channel_id)
     broadcast = Broadcast.create(
         broadcast_id=uow.new_id(),
         org_id=cmd.by.org_id,

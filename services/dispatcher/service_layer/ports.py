@@ -213,3 +213,18 @@ class StatusInbox(Protocol):
         ...
 
     async def done(self, reports: Sequence[StatusReport]) -> None: ...
+
+    async def postpone(self, reports: Sequence[StatusReport], seconds: float) -> None:
+        """Taken again no sooner than `seconds` from now, with one more try counted."""
+        ...
+
+
+class ProviderIds(Protocol):
+    """Which of our messages a provider's own message id names (WhatsApp's `wamid`), for its
+    status reports, which name only its own."""
+
+    async def add(self, refs: Mapping[str, str]) -> None:
+        """`provider_ref(channel, provider id)` -> our message id."""
+        ...
+
+    async def lookup(self, refs: Sequence[str]) -> dict[str, str]: ...

@@ -32,6 +32,7 @@ from services.dispatcher.domain.recipients import (
     Recipient,
     RecipientBucket,
     message_id,
+    provider_ref,
 )
 from services.dispatcher.service_layer.ports import (
     OutboundMessage,
@@ -110,6 +111,12 @@ async def send_next(
     finally:  # a provider that raised: the window stays `sending`, settled by the next step
         for _, send in sends:
             send.cancel()
+
+    if channel.rules.reports_by_provider_id:  # before the results: its reports may come first
+        await uow.provider_ids.add({
+            provider_ref(channel.id, r.provider_id): message_id(broadcast.id, bucket.n, contact_id)
+            for contact_id, r in results.items() if r.provider_id
+        })  # fmt: skip
 
     def record(bucket: RecipientBucket, now: datetime) -> None:
         for recipient in bucket.recipients:

@@ -6,17 +6,25 @@ out-of-order report never moves a recipient back, and counters stay whole."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
 from services.dispatcher.domain import commands
-from services.dispatcher.domain.recipients import RecipientBucket, StatusReport, parse_message_id
+from services.dispatcher.domain.recipients import (
+    PROVIDER_REF,
+    RecipientBucket,
+    StatusReport,
+    parse_message_id,
+)
 from services.dispatcher.service_layer.sending import change_bucket
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 BATCH = 1000
+LOOKUP_TRIES = 12
+LOOKUP_PAUSE_S = 5.0
 
 
 async def record_status_reports(
@@ -33,9 +41,34 @@ def _apply(moves: list[tuple[str, StatusReport]], bucket: RecipientBucket, now: 
             recipient.move(report.status, now, report.reason)
 
 
+async def _ours(
+    uow: DispatcherUnitOfWork, reports: list[StatusReport]
+) -> tuple[list[StatusReport], list[StatusReport]]:
+    """The reports with our message ids (those naming a provider's id looked up), and those
+    whose provider id is not known yet."""
+    refs = [r.message_id for r in reports if r.message_id.startswith(PROVIDER_REF)]
+    found = await uow.provider_ids.lookup(refs) if refs else {}
+    ours, unknown = [], []
+    for report in reports:
+        if not report.message_id.startswith(PROVIDER_REF):
+            ours.append(report)
+        elif report.message_id in found:
+            ours.append(replace(report, message_id=found[report.message_id]))
+        else:
+            unknown.append(report)
+    return ours, unknown
+
+
 async def apply_status_reports(cmd: commands.ApplyStatusReports, uow: DispatcherUnitOfWork) -> int:
-    """Applies the oldest reports; returns how many were taken (0: none waiting)."""
-    reports = await uow.status_inbox.take(BATCH)
+    """Applies the oldest reports; returns how many were taken (0: none waiting). A report
+    naming a provider's id not recorded yet is tried again a little later, a few times."""
+    taken = await uow.status_inbox.take(BATCH)
+    reports, unknown = await _ours(uow, taken)
+    retry = [r for r in unknown if r.tries < LOOKUP_TRIES]
+    await uow.status_inbox.postpone(retry, LOOKUP_PAUSE_S)
+    for report in unknown:
+        if report.tries >= LOOKUP_TRIES:
+            log.warning("status_report_unknown_message", message_id=report.message_id[:200])
     by_bucket: dict[tuple[str, int], list[tuple[str, StatusReport]]] = defaultdict(list)
     for report in reports:
         parsed = parse_message_id(report.message_id)
@@ -48,5 +81,5 @@ async def apply_status_reports(cmd: commands.ApplyStatusReports, uow: Dispatcher
         bucket = await uow.broadcasts.get_bucket(broadcast_id, n)
         if bucket is not None:
             await change_bucket(uow, bucket, partial(_apply, moves))
-    await uow.status_inbox.done(reports)
-    return len(reports)
+    await uow.status_inbox.done([r for r in taken if r not in retry])
+    return len(taken)

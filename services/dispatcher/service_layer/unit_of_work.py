@@ -9,6 +9,7 @@ from services.dispatcher.service_layer.ports import (
     AudienceProjection,
     BroadcastRepository,
     ChannelRepository,
+    ProviderIds,
     StatusInbox,
 )
 from shared.clock import Clock, utc_now
@@ -21,6 +22,7 @@ class DispatcherUnitOfWork:
     audience: AudienceProjection
     broadcasts: BroadcastRepository
     status_inbox: StatusInbox
+    provider_ids: ProviderIds
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
     send_window: int = 200
     clock: Clock = utc_now

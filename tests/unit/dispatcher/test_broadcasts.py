@@ -22,7 +22,6 @@ from services.dispatcher.domain.commands import (
 )
 from services.dispatcher.domain.errors import (
     BroadcastStateError,
-    ChannelNotSupported,
     InvalidBroadcast,
 )
 from services.dispatcher.service_layer.ports import SendResult
@@ -234,9 +233,6 @@ async def test_a_broadcast_is_resolved_only_when_its_time_comes(service: FakeDis
         )  # fmt: skip
     with pytest.raises(InvalidBroadcast):
         await service.bus.handle(CreateBroadcast(ADMIN, Audience(groups=("g1",)), log, "  "))
-    whatsapp = await channel(service, "whatsapp_cloud")
-    with pytest.raises(ChannelNotSupported):
-        await service.bus.handle(CreateBroadcast(ADMIN, Audience(groups=("g1",)), whatsapp, "x"))
 
 
 async def test_a_retry_waits_for_its_backoff_and_does_not_hold_up_the_others(

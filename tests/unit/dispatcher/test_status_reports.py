@@ -5,6 +5,7 @@ counters adding up after every batch."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,11 +18,24 @@ from services.dispatcher.domain.commands import (
     ResolveBroadcast,
     SendNext,
 )
-from services.dispatcher.domain.recipients import STATUSES, StatusReport, message_id
+from services.dispatcher.domain.recipients import (
+    STATUSES,
+    StatusReport,
+    message_id,
+    provider_ref,
+)
 from services.dispatcher.service_layer.sending import SendProgress
 from shared.contracts.messages import MessageDelivered
-from tests.fakes.dispatcher import ADMIN, FakeDispatcher, build_fake_dispatcher, channel, created
+from tests.fakes.dispatcher import (
+    ADMIN,
+    FakeDispatcher,
+    build_fake_dispatcher,
+    channel,
+    created,
+    deliver,
+)
 from tests.fakes.dispatcher import group as make_group
+from tests.support.contact_events import OPTED_IN, contact_updated
 
 ORG = ADMIN.org_id
 PEOPLE = 6
@@ -118,3 +132,29 @@ def test_no_report_ever_moves_a_recipient_back_and_the_counts_always_add_up(
                 assert final[contact_id].status == "read"
 
     asyncio.run(scenario())
+
+
+async def test_whatsapp_reports_name_meta_s_ids_and_wait_for_them_to_be_recorded(
+    service: FakeDispatcher,
+) -> None:
+    for n in range(2):
+        await created(service, f"c{n}", f"+25470000000{n}", opt_in=OPTED_IN)
+        await deliver(service, contact_updated(f"c{n}", last_seen_at=service.clock()), sequence=2)
+    await make_group(service, "g1", "c0", "c1")
+    whatsapp = await channel(service, "whatsapp_cloud")
+    early = StatusReport(provider_ref(whatsapp, "wamid.1"), "delivered")
+    await report(service, early)  # before anything was sent: Meta's id is not known yet
+    await service.bus.handle(ApplyStatusReports())
+    assert list(service.status_inbox.waiting.values()) == [replace(early, tries=1)]
+
+    broadcast = await service.bus.handle(
+        CreateBroadcast(ADMIN, Audience(groups=("g1",)), whatsapp, "Hello")
+    )
+    await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
+    assert (await service.bus.handle(SendNext(ORG, broadcast.id))).handed == 2
+    await report(service, StatusReport(provider_ref(whatsapp, "wamid.2"), "read"))
+    await service.bus.handle(ApplyStatusReports())
+
+    statuses = {i: r.status for i, r in service.broadcasts.recipients(broadcast.id).items()}
+    assert statuses == {"c0": "delivered", "c1": "read"}  # by Meta's ids, in send order
+    assert service.status_inbox.waiting == {}

@@ -1,23 +1,39 @@
-"""What providers call: status reports of an `http` channel's messages. They carry no token of
-an organisation; they prove themselves with `X-Roster-Signature`, the HMAC of the body under
-the channel's signing key (401 `bad_signature` otherwise), and are applied in batches a moment
-later (202)."""
+"""What providers call: status reports of the messages a channel sent. They carry no token of
+an organisation; they prove themselves with the HMAC of the body under the channel's secret
+(401 `bad_signature` otherwise), and are applied in batches a moment later (202).
+
+- `http` channels: `POST /v1/channels/{id}/status` `{message_id, status, reason?}` with
+  `X-Roster-Signature`.
+- `whatsapp_cloud` channels: Meta's webhook at `/v1/channels/{id}/webhook`: the verification
+  handshake (`GET`, `hub.verify_token`), then status notifications (`POST`, signed
+  `X-Hub-Signature-256` with the app's secret), naming messages by Meta's own ids.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.dispatcher.domain import commands
-from services.dispatcher.domain.channels import SIGNATURE_HEADER, ChannelType, signed_by
-from services.dispatcher.domain.recipients import StatusReport
+from services.dispatcher.domain.channels import (
+    SIGNATURE_HEADER,
+    WHATSAPP_SIGNATURE_HEADER,
+    Channel,
+    ChannelType,
+    signed_by,
+    verifies_webhook,
+)
+from services.dispatcher.domain.recipients import StatusReport, provider_ref
 from services.dispatcher.entrypoints.http.dependencies import Uow
 from shared.http.dependencies import Bus
 from shared.http.errors import ApiError
 
 router = APIRouter(prefix="/v1/channels", tags=["provider callbacks"])
+NO_TOKEN: dict[str, Any] = {"security": []}
+STATUSES = ("sent", "delivered", "read", "failed")
 
 
 class Accepted(BaseModel):
@@ -32,35 +48,112 @@ class StatusBody(BaseModel):
     reason: str | None = Field(default=None, max_length=200)
 
 
-@router.post(
-    "/{channel_id}/status",
-    status_code=202,
-    response_model=Accepted,
-    openapi_extra={
-        "security": [],
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": StatusBody.model_json_schema()}},
-        },
-    },
-)
-async def channel_status(channel_id: str, request: Request, uow: Uow, bus: Bus) -> Accepted:
-    """A provider's report on one message: `{message_id, status, reason?}`, signed."""
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
+    return NO_TOKEN | {"requestBody": {"required": True} | schema}
+
+
+async def _signed(uow: Uow, channel_id: str, kind: ChannelType, request: Request, header: str
+                  ) -> tuple[Channel, bytes]:  # fmt: skip
     body = await request.body()
     channel = await uow.channels.find(channel_id)
-    if channel is None or channel.type is not ChannelType.HTTP:
-        raise ApiError(404, "channel_not_found", "no such http channel")
-    if not signed_by(channel, body, request.headers.get(SIGNATURE_HEADER)):
-        raise ApiError(401, "bad_signature", f"{SIGNATURE_HEADER} does not match the body")
+    if channel is None or channel.type is not kind:
+        raise ApiError(404, "channel_not_found", f"no such {kind.value} channel")
+    if not signed_by(channel, body, request.headers.get(header)):
+        raise ApiError(401, "bad_signature", f"{header} does not match the body")
+    return channel, body
+
+
+def _invalid(exc: ValidationError) -> ApiError:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    return ApiError(422, "validation_error", "not a status report", {"errors": errors})
+
+
+@router.post("/{channel_id}/status", status_code=202, response_model=Accepted,
+             openapi_extra=_body(StatusBody))  # fmt: skip
+async def channel_status(channel_id: str, request: Request, uow: Uow, bus: Bus) -> Accepted:
+    """An http channel's report on one message: `{message_id, status, reason?}`, signed."""
+    channel, body = await _signed(uow, channel_id, ChannelType.HTTP, request, SIGNATURE_HEADER)
     try:
         report = StatusBody.model_validate_json(body)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_context=False, include_input=False)
-        raise ApiError(422, "validation_error", "not a status report", {"errors": errors}) from None
-    await bus.handle(
-        commands.RecordStatusReports(
-            channel_id=channel.id,
-            reports=[StatusReport(report.message_id, report.status, report.reason)],
-        )
-    )
+        raise _invalid(exc) from None
+    reports = [StatusReport(report.message_id, report.status, report.reason)]
+    await bus.handle(commands.RecordStatusReports(channel_id=channel.id, reports=reports))
     return Accepted(accepted=1)
+
+
+PLAIN_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}}
+}
+
+
+@router.get("/{channel_id}/webhook", openapi_extra=NO_TOKEN, response_model=None,
+            responses=PLAIN_TEXT)  # fmt: skip
+async def verify_webhook(
+    channel_id: str,
+    uow: Uow,
+    mode: Annotated[str | None, Query(alias="hub.mode", max_length=50)] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token", max_length=500)] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=500)] = None,
+) -> PlainTextResponse:
+    """Meta's handshake when the webhook is registered: signed with the channel's
+    `verify_token`, answered with the challenge (403 `verification_failed` otherwise)."""
+    channel = await uow.channels.find(channel_id)
+    if channel is None or not verifies_webhook(channel, mode, token) or challenge is None:
+        raise ApiError(403, "verification_failed", "the verify token does not match")
+    return PlainTextResponse(challenge)
+
+
+class _WhatsAppStatus(BaseModel):
+    id: str = Field(max_length=300)
+    status: str = Field(max_length=30)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class _WhatsAppValue(BaseModel):
+    statuses: list[_WhatsAppStatus] = Field(default_factory=list)
+
+
+class _WhatsAppChange(BaseModel):
+    value: _WhatsAppValue = Field(default_factory=_WhatsAppValue)
+
+
+class _WhatsAppEntry(BaseModel):
+    changes: list[_WhatsAppChange] = Field(default_factory=list)
+
+
+class WhatsAppNotification(BaseModel):
+    """The part of Meta's notification this reads (statuses); messages come with the flows
+    service (issue 17)."""
+
+    object: str = Field(max_length=100)
+    entry: list[_WhatsAppEntry] = Field(default_factory=list, max_length=1000)
+
+
+@router.post("/{channel_id}/webhook", status_code=202, response_model=Accepted,
+             openapi_extra=_body(WhatsAppNotification))  # fmt: skip
+async def whatsapp_webhook(channel_id: str, request: Request, uow: Uow, bus: Bus) -> Accepted:
+    """Meta's notifications for a whatsapp_cloud channel, signed `X-Hub-Signature-256`."""
+    channel, body = await _signed(
+        uow, channel_id, ChannelType.WHATSAPP_CLOUD, request, WHATSAPP_SIGNATURE_HEADER
+    )
+    try:
+        note = WhatsAppNotification.model_validate_json(body)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    reports = [
+        StatusReport(provider_ref(channel.id, s.id), s.status, _reason(s))
+        for entry in note.entry for change in entry.changes for s in change.value.statuses
+        if s.status in STATUSES
+    ]  # fmt: skip
+    if reports:
+        await bus.handle(commands.RecordStatusReports(channel_id=channel.id, reports=reports))
+    return Accepted(accepted=len(reports))
+
+
+def _reason(status: _WhatsAppStatus) -> str | None:
+    if not status.errors:
+        return None
+    error = status.errors[0]
+    return f"whatsapp_{error.get('code')}: {error.get('title') or error.get('message')}"[:200]
