@@ -5,16 +5,20 @@ and with its Idempotency-Key, each recipient once, the counters adding up."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from services.dispatcher.bootstrap import DispatcherService
 from services.dispatcher.domain.channels import signature
 from shared.contracts.topics import MESSAGES
 from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, phones
+from tests.support.dispatcher_audience import seed_audience
 from tests.support.eventually import eventually
 from tests.support.fake_provider import running_provider
 from tests.support.groups_api import add_members, create_group, known_to_groups
@@ -180,3 +184,74 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> 
     response = await client.get(url, headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def test_a_whatsapp_broadcast_goes_to_those_in_the_window_and_follows_meta_s_webhooks(
+    dispatcher_client: httpx.AsyncClient,
+    dispatcher_service: DispatcherService,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    headers = auth(org)
+    group_id, settings = str(uuid.uuid4()), dispatcher_service.settings
+    db_name = settings.database_name("dispatcher")
+    # Three wrote to the organisation an hour ago (free text may reach them), one never did.
+    recent = datetime.now(UTC) - timedelta(hours=1)
+    seen = await seed_audience(settings.mongodb_url, db_name, org, group_id,
+                               phones(3), last_seen_at=recent)  # fmt: skip
+    await seed_audience(settings.mongodb_url, db_name, org, group_id, phones(1))
+    async with running_provider(SIGNING_KEY) as provider:
+        provider.misbehave(400, share=1.0, seconds=0.3, code=130429)  # Meta throttles at first
+        channel = await dispatcher_client.post(
+            "/v1/channels",
+            json={"type": "whatsapp_cloud", "name": "Kenya", "tps": 20,
+                  "config": {"phone_number_id": "1055", "base_url": provider.base_url},
+                  "secrets": {"access_token": provider.access_token,
+                              "app_secret": provider.app_secret, "verify_token": "v-token"}},
+            headers=headers,
+        )  # fmt: skip
+        assert channel.status_code == 201, channel.text
+        webhook = f"/v1/channels/{channel.json()['id']}/webhook"
+        handshake = await dispatcher_client.get(
+            webhook,
+            params={"hub.mode": "subscribe", "hub.verify_token": "v-token", "hub.challenge": "42"},
+        )
+        assert (handshake.status_code, handshake.text) == (200, "42")
+        wrong = await dispatcher_client.get(
+            webhook, params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"}
+        )
+        assert wrong.status_code == 403
+        body = {"groups": [group_id], "channel_id": channel.json()["id"], "text": "Hi"}
+        started = await dispatcher_client.post("/v1/broadcasts", json=body, headers=headers)
+        assert started.status_code == 202, started.text
+        url = f"/v1/broadcasts/{started.json()['id']}"
+        done = await eventually(
+            lambda: _get(dispatcher_client, url, headers),
+            lambda b: b["state"] == "completed",
+            timeout_s=60,
+        )
+        assert (done["counts"]["sent"], done["excluded"]["outside_window"]) == (3, 1)
+        assert any(r.answered == 400 for r in provider.requests)  # throttled, then retried
+        wamids = sorted(provider.wamids)
+        assert len(wamids) == 3 and {provider.wamids[w] for w in wamids} == {
+            p.removeprefix("+") for p in await _phones(dispatcher_service, org, seen)
+        }
+        note, signed = provider.notification(
+            [(wamids[0], "read"), (wamids[0], "delivered"), (wamids[1], "failed")]
+        )
+        accepted = await dispatcher_client.post(webhook, content=note, headers=signed)
+        assert accepted.status_code == 202 and accepted.json()["accepted"] == 3
+        forged = await dispatcher_client.post(
+            webhook, content=note, headers={"X-Hub-Signature-256": "sha256=00"}
+        )
+        assert forged.status_code == 401
+        settled = await eventually(
+            lambda: _get(dispatcher_client, url, headers),
+            lambda b: b["counts"]["read"] == 1 and b["counts"]["failed"] == 1,
+        )
+        assert settled["counts"]["sent"] == 1 and sum(settled["counts"].values()) == 4
+
+
+async def _phones(service: DispatcherService, org: str, ids: list[str]) -> list[str]:
+    contacts = await service.uow.audience.get_contacts(org, ids)
+    return [c.phone or "" for c in contacts.values()]

@@ -5,6 +5,7 @@ not wait for a million contacts to be projected from events first."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
@@ -15,9 +16,15 @@ CONSENT = OptInRecord(status="opted_in")
 
 
 async def seed_audience(
-    mongodb_url: str, db_name: str, org_id: str, group_id: str, phones: list[str]
+    mongodb_url: str,
+    db_name: str,
+    org_id: str,
+    group_id: str,
+    phones: list[str],
+    last_seen_at: datetime | None = None,
 ) -> list[str]:
-    """One active, opted-in contact per phone, all in one group; returns their ids."""
+    """One active, opted-in contact per phone, all in one group (created if new); returns
+    their ids. `last_seen_at`: when they last wrote (WhatsApp's free-text window)."""
     store = await connect_store(mongodb_url)
     try:
         projection = MongoAudienceProjection(store.client[db_name], store)
@@ -28,7 +35,7 @@ async def seed_audience(
             contacts = [
                 AudienceContact(id=str(uuid.uuid4()), org_id=org_id, phone=phone,
                                 name=f"Person {start + k}", groups=[group_id], version=1,
-                                opt_in=CONSENT)
+                                opt_in=CONSENT, last_seen_at=last_seen_at)
                 for k, phone in enumerate(phones[start : start + 1000])
             ]  # fmt: skip
             await projection.add_contacts(contacts)
