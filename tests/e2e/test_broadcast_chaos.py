@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
+from services.dispatcher.domain.recipients import BUCKET_SIZE
 from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
 from tests.support.dispatcher_audience import seed_audience
@@ -30,7 +30,10 @@ from tests.support.process import ServiceProcess
 RECIPIENTS = int(os.environ.get("ROSTER_BROADCAST_CHAOS_RECIPIENTS", "2000"))
 KILLS = 4
 SIGNING_KEY = "chaos-signing-key-0123456789"
-WINDOW = DispatcherUnitOfWork.send_window
+TPS = 100
+# What one step hands over on an http channel (idempotent): five seconds' worth, at most a
+# bucket (`sending.window_size`).
+WINDOW = min(BUCKET_SIZE, 5 * TPS)
 
 
 async def test_a_broadcast_survives_killed_dispatchers_handing_each_message_over_once(
@@ -52,7 +55,7 @@ async def test_a_broadcast_survives_killed_dispatchers_handing_each_message_over
     ):
         channel = await http.post(
             "/v1/channels",
-            json={"type": "http", "name": "Chaos", "tps": 400, "config": {"url": provider.url},
+            json={"type": "http", "name": "Chaos", "tps": TPS, "config": {"url": provider.url},
                   "secrets": {"signing_key": SIGNING_KEY}},
         )  # fmt: skip
         assert channel.status_code == 201, channel.text

@@ -78,11 +78,7 @@ async def send_next(
             recipient.move("unknown", now, "in_flight_at_crash")
         window = []
     if not window:
-        # A window takes about two seconds at the channel's rate at most, so the sender's
-        # lease (renewed between windows) never runs out in the middle of one. An unlimited
-        # channel (`log`: nothing leaves the service) takes a whole bucket: a bucket is
-        # rewritten once per window on the local store, whatever the window's size.
-        size = BUCKET_SIZE if channel.tps is None else min(uow.send_window, 2 * channel.tps)
+        size = window_size(channel, provider.idempotent, uow.send_window)
         window = await _take_window(uow, bucket, size, channel, pacer)
     if not await uow.broadcasts.save_bucket(bucket, version):
         return SendProgress(0, False)  # another sender moved it: read again
@@ -170,6 +166,23 @@ async def _take_window(
                 recipient.attempts += 1
                 window.append(recipient)
     return window
+
+
+def window_size(channel: Channel, idempotent: bool, send_window: int) -> int:
+    """How many recipients one step hands over. Each window costs a bucket write before and
+    after it, and the pause between two windows is time the channel does not send, so windows
+    are as long as the crash they may leave uncertain allows:
+    - a provider that cannot tell a repeat (WhatsApp): `send_window` (200), at most two
+      seconds' worth, since a crash leaves the window `unknown`;
+    - a provider that drops repeats (`http`, by Idempotency-Key): up to a bucket, five
+      seconds' worth, since a crash only hands the window over again under the same keys;
+    - unlimited (`log`: nothing leaves the service): a whole bucket.
+    The sender renews its lease between windows, and the lease (10 s) outlasts any window."""
+    if channel.tps is None:
+        return BUCKET_SIZE
+    if idempotent:
+        return min(BUCKET_SIZE, 5 * channel.tps)
+    return min(send_window, 2 * channel.tps)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -26,7 +26,7 @@ from services.dispatcher.domain.errors import (
 )
 from services.dispatcher.service_layer.ports import SendResult
 from services.dispatcher.service_layer.queries import preview
-from services.dispatcher.service_layer.sending import SendProgress
+from services.dispatcher.service_layer.sending import SendProgress, window_size
 from shared.contracts.messages import MessageSent
 from tests.fakes.dispatcher import (
     ADMIN,
@@ -135,16 +135,23 @@ async def test_a_log_broadcast_is_sent_once_to_everyone_and_completes(
     assert {e.message_id for e in sent} == {m.message_id for m in provider.received}
 
 
-@pytest.mark.parametrize("kind", ["log", "http"])
-async def test_a_crash_mid_window_never_hands_a_message_over_twice_unannounced(kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "tps", "window"),
+    [("log", 2, 4), ("http", 1, 5)],  # send_window 4 (2 s at 2/s); 5 s at 1/s, idempotent
+)
+async def test_a_crash_mid_window_never_hands_a_message_over_twice_unannounced(
+    kind: str, tps: int, window: int
+) -> None:
     """log cannot tell repeats: what was in flight is `unknown`. http drops repeats of an
     `Idempotency-Key`: what was in flight is handed over again with the same key."""
     service = build_fake_dispatcher(send_window=4)
     await people(service, 10)
-    channel_id = await channel(service, kind, tps=100)  # a window of send_window, 4
-    provider = service.providers.for_channel(await service.channels.get(ORG, channel_id))
+    channel_id = await channel(service, kind, tps=tps)
+    made = await service.channels.get(ORG, channel_id)
+    provider = service.providers.for_channel(made)
+    assert window_size(made, provider.idempotent, 4) == window
     broadcast = await resolve(service, await start(service, channel_id, groups=["g1"]))
-    provider.crash_after = 6  # the second window dies after two of its four
+    provider.crash_after = 6  # the second window dies part of the way in
 
     with pytest.raises(ProcessDied):
         await send_all(service, broadcast)
@@ -153,13 +160,15 @@ async def test_a_crash_mid_window_never_hands_a_message_over_twice_unannounced(k
 
     received = [m.message_id for m in provider.received]
     counts = await service.broadcasts.counts(broadcast.id)
+    died_after = 6 - window  # of the second window, handed over before the crash
     if kind == "log":
-        assert len(received) == len(set(received)) == 8  # two died in flight, never repeated
-        assert (counts["delivered"], counts["unknown"]) == (6, 4)  # the window's four
+        # Those in flight were never handed over again: the second window is `unknown`.
+        assert len(received) == len(set(received)) == 10 - (window - died_after)
+        assert (counts["delivered"], counts["unknown"]) == (10 - window, window)
     else:
-        assert len(set(received)) == 10 and len(received) == 12  # two repeats, same key
+        # The second window went again whole, the ones that had gone under the same key.
         repeated = {i for i in received if received.count(i) > 1}
-        assert len(repeated) == 2
+        assert len(set(received)) == 10 and len(repeated) == died_after == 1
         assert counts["sent"] == 10
     assert sum(counts.values()) == 10
 
