@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
 from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepository
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
+from services.dispatcher.adapters.organization_projection import MongoOrganizationProjection
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
@@ -76,6 +77,7 @@ def unit_of_work(
         broadcasts=MongoBroadcastRepository(db, wakeup),
         status_inbox=MongoStatusInbox(db),
         provider_ids=MongoProviderIds(db, store),
+        organizations=MongoOrganizationProjection(db),
     )
 
 
@@ -88,6 +90,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     broadcasts: MongoBroadcastRepository
     status_inbox: MongoStatusInbox
     provider_ids: MongoProviderIds
+    organizations: MongoOrganizationProjection
 
 
 @dataclass

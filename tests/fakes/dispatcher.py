@@ -19,6 +19,7 @@ from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.commands import CreateChannel
+from services.dispatcher.domain.organization import OrganizationSettings
 from services.dispatcher.domain.recipients import (
     Recipient,
     RecipientBucket,
@@ -357,6 +358,18 @@ class FakeStatusInbox:
             self.waiting[(report.message_id, report.status)] = later
 
 
+class FakeOrganizationProjection:
+    def __init__(self) -> None:
+        self.settings: dict[str, tuple[int, OrganizationSettings]] = {}
+
+    async def get(self, org_id: str) -> OrganizationSettings:
+        return self.settings.get(org_id, (0, OrganizationSettings()))[1]
+
+    async def apply(self, org_id: str, sequence: int, settings: OrganizationSettings) -> None:
+        if self.settings.get(org_id, (0, None))[0] < sequence:
+            self.settings[org_id] = (sequence, settings)
+
+
 class FakeProviderIds:
     def __init__(self) -> None:
         self.refs: dict[str, str] = {}
@@ -377,6 +390,7 @@ class FakeDispatcher:
     broadcasts: FakeBroadcastRepository
     status_inbox: FakeStatusInbox
     provider_ids: FakeProviderIds
+    organizations: FakeOrganizationProjection
     providers: FakeProviders
     pacer: CountingPacer
     clock: FakeClock
@@ -387,12 +401,14 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
     status_inbox, provider_ids = FakeStatusInbox(), FakeProviderIds()
+    organizations = FakeOrganizationProjection()
     uow = DispatcherUnitOfWork(
         channels=channels,
         audience=audience,
         broadcasts=broadcasts,
         status_inbox=status_inbox,
         provider_ids=provider_ids,
+        organizations=organizations,
         send_window=send_window,
         clock=clock,
         new_id=SequentialIds("id"),
@@ -404,6 +420,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         broadcasts=broadcasts,
         status_inbox=status_inbox,
         provider_ids=provider_ids,
+        organizations=organizations,
         providers=providers,
         pacer=pacer,
         clock=clock,

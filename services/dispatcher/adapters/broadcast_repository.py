@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from services.dispatcher.domain.audience import Audience
-from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState, QuietHours
 from services.dispatcher.domain.recipients import (
     STATUSES,
     Recipient,
@@ -234,6 +234,7 @@ def _document(b: Broadcast) -> Document:
         "state": b.state.value,
         "idempotency": _idempotency(b.org_id, b.idempotency_key, b.id),
         "idempotency_key": b.idempotency_key,
+        "quiet_hours": b.quiet_hours.as_dict() if b.quiet_hours else None,
         "audience_count": b.audience_count,
         "will_receive": b.will_receive,
         "excluded": dict(b.excluded),
@@ -262,6 +263,7 @@ def _broadcast(doc: Document) -> Broadcast:
         send_at=doc["send_at"],
         state=BroadcastState(doc["state"]),
         idempotency_key=doc.get("idempotency_key"),
+        quiet_hours=QuietHours.parse(doc.get("quiet_hours")),
         audience_count=int(doc.get("audience_count") or 0),
         will_receive=int(doc.get("will_receive") or 0),
         excluded=Counter(doc.get("excluded") or {}),

@@ -11,10 +11,12 @@ moves them, so the broadcast's counters (the buckets' sums) always add up:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.errors import BroadcastStateError, InvalidBroadcast
@@ -37,6 +39,41 @@ class BroadcastState(StrEnum):
 FINAL = frozenset({BroadcastState.COMPLETED, BroadcastState.CANCELLED, BroadcastState.FAILED})
 
 
+QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """When sending pauses, every day, in the organisation's time zone; `start` after `end`
+    spans midnight (20:00-08:00)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, given: dict[str, str] | None) -> QuietHours | None:
+        if given is None:
+            return None
+        start, end = given.get("start"), given.get("end")
+        parsed = [QUIET_HOURS.match(v or "") for v in (start, end)]
+        if not all(parsed) or start == end:
+            raise InvalidBroadcast(
+                'quiet hours are {"start": "HH:MM", "end": "HH:MM"}, two different times',
+                field="quiet_hours",
+            )
+        first, last = (time(int(m.group(1)), int(m.group(2))) for m in parsed if m)
+        return cls(first, last)
+
+    def contains(self, moment: datetime, zone: str) -> bool:
+        local = moment.astimezone(ZoneInfo(zone)).time()
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.strftime("%H:%M"), "end": self.end.strftime("%H:%M")}
+
+
 def message_text(text: str | None) -> str:
     if text is None or not text.strip():
         raise InvalidBroadcast("a broadcast needs a text", field="text")
@@ -57,6 +94,7 @@ class Broadcast:
     send_at: datetime
     state: BroadcastState = BroadcastState.SCHEDULED
     idempotency_key: str | None = None
+    quiet_hours: QuietHours | None = None
     # Fixed when resolution ends.
     audience_count: int = 0
     will_receive: int = 0
@@ -83,6 +121,7 @@ class Broadcast:
         now: datetime,
         send_at: datetime | None,
         idempotency_key: str | None,
+        quiet_hours: dict[str, str] | None = None,
     ) -> Broadcast:
         if send_at is not None and send_at < now:
             raise InvalidBroadcast("send_at is in the past", field="send_at")
@@ -96,6 +135,7 @@ class Broadcast:
             created_at=now,
             send_at=send_at or now,
             idempotency_key=idempotency_key,
+            quiet_hours=QuietHours.parse(quiet_hours),
         )
 
     @property

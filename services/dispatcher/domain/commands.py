@@ -42,6 +42,7 @@ class CreateBroadcast:
     text: str | None
     send_at: datetime | None = None
     idempotency_key: str | None = None
+    quiet_hours: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

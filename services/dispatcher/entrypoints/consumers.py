@@ -1,10 +1,11 @@
 """What the dispatcher consumes: contacts (`roster.contacts`) and groups with their memberships
-(`roster.groups`), projected into its own audience store. Records are decoded once and handed
-to the service's bus (`service_layer/registry.py`); types it does not handle are skipped by
-their type header, unread."""
+(`roster.groups`), projected into its own audience store, and organisations' settings
+(`roster.organizations`). Records are decoded once and handed to the service's bus
+(`service_layer/registry.py`); types it does not handle are skipped by their type header,
+unread."""
 
 from __future__ import annotations
 
-from shared.contracts.topics import CONTACTS, GROUPS
+from shared.contracts.topics import CONTACTS, GROUPS, ORGANIZATIONS
 
-CONSUMED_TOPICS = (CONTACTS.name, GROUPS.name)
+CONSUMED_TOPICS = (CONTACTS.name, GROUPS.name, ORGANIZATIONS.name)

@@ -28,6 +28,7 @@ async def create_broadcast(
         now=uow.clock(),
         send_at=cmd.send_at,
         idempotency_key=cmd.idempotency_key,
+        quiet_hours=cmd.quiet_hours,
     )
     return await uow.broadcasts.add(broadcast)
 

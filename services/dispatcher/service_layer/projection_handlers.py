@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
+from services.dispatcher.domain.organization import OrganizationSettings
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.contracts.contact_copy import follow_contact
 from shared.contracts.contacts import (
@@ -28,6 +29,7 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import Received
 
 ContactEvent = ContactCreated | ContactUpdated | ContactStatusChanged | ContactAnonymized
@@ -99,3 +101,12 @@ async def apply_membership_change(
         return  # deleted since (GroupDeleted took the members out), or another org's
     await uow.audience.apply_membership(event.org_id, change.group_id, change.added, change.removed)
     await uow.audience.record_applied(change.group_id, sequence)
+
+
+async def apply_organization_settings(
+    event: Received[OrganizationUpdated], uow: DispatcherUnitOfWork
+) -> None:
+    settings = OrganizationSettings(
+        timezone=event.payload.timezone, default_language=event.payload.default_language
+    )
+    await uow.organizations.apply(event.org_id, event.ordered_sequence, settings)

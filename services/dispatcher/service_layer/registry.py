@@ -2,7 +2,8 @@
 
 Commands come from the HTTP API and the background work (resolving broadcasts, the channels'
 senders); events come over Kafka from the contacts service (contacts)
-and the groups service (groups and their memberships), into the audience projection."""
+the groups service (groups and their memberships), into the audience projection, and
+organisations' settings (quiet hours' time zone)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import Batched, Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -57,4 +59,5 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     GroupUpdated: [projection_handlers.apply_group_state],
     GroupDeleted: [projection_handlers.apply_group_deleted],
     GroupMembershipChanged: [projection_handlers.apply_membership_change],
+    OrganizationUpdated: [projection_handlers.apply_organization_settings],
 }

@@ -64,6 +64,10 @@ async def send_next(
         await _finish(uow, broadcast, failure="channel_deleted")
         return SendProgress(0, True)
     now = uow.clock()
+    if broadcast.quiet_hours is not None:
+        zone = (await uow.organizations.get(cmd.org_id)).timezone
+        if broadcast.quiet_hours.contains(now, zone):
+            return SendProgress(0, False)  # resumes when the quiet hours end
     bucket = await uow.broadcasts.open_bucket(broadcast.id, now)
     if bucket is None:
         if await uow.broadcasts.has_open_bucket(broadcast.id):

@@ -9,6 +9,7 @@ from services.dispatcher.service_layer.ports import (
     AudienceProjection,
     BroadcastRepository,
     ChannelRepository,
+    OrganizationProjection,
     ProviderIds,
     StatusInbox,
 )
@@ -23,6 +24,7 @@ class DispatcherUnitOfWork:
     broadcasts: BroadcastRepository
     status_inbox: StatusInbox
     provider_ids: ProviderIds
+    organizations: OrganizationProjection
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
     send_window: int = 200
     clock: Clock = utc_now

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.groups.domain.organization import OrganizationSettings
 from shared.contactql.values import FieldType
 from shared.mongo.client import Document
+from shared.mongo.organization_settings import apply_settings
 
 
 class MongoOrganizationProjection:
@@ -29,20 +30,8 @@ class MongoOrganizationProjection:
     async def apply_settings(
         self, org_id: str, sequence: int, timezone: str, default_country: str | None
     ) -> None:
-        doc = await self.collection.find_one({"_id": org_id}, {"version": 1}) or {}
-        if int(doc.get("version") or 0) >= sequence:
-            return  # an older or repeated event
-        await self.collection.update_one(
-            {"_id": org_id},
-            {
-                "$set": {
-                    "timezone": timezone,
-                    "default_country": default_country,
-                    "version": sequence,
-                }
-            },
-            upsert=True,
-        )
+        values = {"timezone": timezone, "default_country": default_country}
+        await apply_settings(self.collection, org_id, sequence, values)
 
     async def apply_field(
         self, org_id: str, key: str, sequence: int, field_type: FieldType | None

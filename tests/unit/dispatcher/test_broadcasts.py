@@ -7,13 +7,13 @@ resumed or cancelled."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.dispatcher.domain.audience import Audience
-from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
+from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState, QuietHours
 from services.dispatcher.domain.commands import (
     ChangeBroadcastState,
     CreateBroadcast,
@@ -39,6 +39,7 @@ from tests.fakes.dispatcher import (
     group,
 )
 from tests.support.contact_events import status_changed
+from tests.support.events import organization_updated
 
 ORG = ADMIN.org_id
 
@@ -279,3 +280,49 @@ async def test_two_broadcasts_keep_the_channel_s_pair_interval_for_one_person(
     assert (deferred.status, deferred.reason) == ("queued", "pair_interval")
     service.clock.advance(6)
     assert (await service.bus.handle(SendNext(ORG, two.id))).handed == 1
+
+
+async def test_sending_pauses_in_the_quiet_hours_of_the_organisation_s_time_zone(
+    service: FakeDispatcher,
+) -> None:
+    """T0 is 09:00 UTC, 12:00 in Nairobi: inside quiet hours 11:00-13:00 there, outside them
+    in UTC, where the organisation was until its time zone came."""
+    await people(service, 2)
+    log = await channel(service)
+    broadcast: Broadcast = await service.bus.handle(
+        CreateBroadcast(ADMIN, Audience(groups=("g1",)), log, "Hi",
+                        quiet_hours={"start": "11:00", "end": "13:00"})
+    )  # fmt: skip
+    await resolve(service, broadcast)
+    await deliver(service, organization_updated(ORG, timezone="Africa/Nairobi"), sequence=2)
+    await deliver(service, organization_updated(ORG, timezone="UTC"), sequence=1)  # older
+
+    assert await service.bus.handle(SendNext(ORG, broadcast.id)) == SendProgress(0, False)
+    service.clock.advance(3600)  # 13:00 in Nairobi: over
+    assert (await service.bus.handle(SendNext(ORG, broadcast.id))).handed == 2
+
+
+@pytest.mark.parametrize(
+    "quiet_hours",
+    [{"start": "8pm", "end": "08:00"}, {"start": "20:00", "end": "20:00"}, {"start": "20:00"},
+     {"start": "24:00", "end": "08:00"}],
+)  # fmt: skip
+async def test_quiet_hours_that_do_not_parse_are_refused(
+    service: FakeDispatcher, quiet_hours: dict[str, str]
+) -> None:
+    await people(service, 1)
+    log = await channel(service)
+    with pytest.raises(InvalidBroadcast) as refused:
+        await service.bus.handle(
+            CreateBroadcast(ADMIN, Audience(groups=("g1",)), log, "Hi", quiet_hours=quiet_hours)
+        )
+    assert refused.value.details["field"] == "quiet_hours"
+
+
+def test_quiet_hours_may_span_midnight() -> None:
+    night = QuietHours.parse({"start": "20:00", "end": "08:00"})
+    assert night is not None
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    assert [night.contains(at.replace(hour=h), "UTC") for h in (7, 8, 19, 20, 23)] == [
+        True, False, False, True, True,
+    ]  # fmt: skip

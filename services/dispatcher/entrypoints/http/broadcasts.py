@@ -60,6 +60,7 @@ async def create_broadcast(
             text=body.text,
             send_at=body.send_at,
             idempotency_key=idempotency_key,
+            quiet_hours=body.quiet_hours,
         )
     )
     _, counts = await queries.load_visible(uow, by, broadcast.id)

@@ -142,6 +142,12 @@ class BroadcastBody(AudienceBody):
     channel_id: str = Field(max_length=100)
     text: str = Field(max_length=MAX_TEXT)
     send_at: datetime | None = Field(default=None, description="Default: now")
+    quiet_hours: dict[str, str] | None = Field(
+        default=None,
+        max_length=2,
+        description='`{"start": "20:00", "end": "08:00"}` in the organisation\'s time zone: '
+        "sending pauses inside them",
+    )
 
 
 class BroadcastView(BaseModel):
@@ -153,6 +159,7 @@ class BroadcastView(BaseModel):
     exclude_groups: list[str]
     text: str
     send_at: datetime
+    quiet_hours: dict[str, str] | None
     created_at: datetime
     created_by: str
     started_at: datetime | None
@@ -175,6 +182,7 @@ class BroadcastView(BaseModel):
             exclude_groups=list(b.audience.exclude_groups),
             text=b.text,
             send_at=b.send_at,
+            quiet_hours=b.quiet_hours.as_dict() if b.quiet_hours else None,
             created_at=b.created_at,
             created_by=b.created_by,
             started_at=b.started_at,
