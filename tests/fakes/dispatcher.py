@@ -231,11 +231,18 @@ class FakeBroadcastRepository:
         found = self.bucket_docs.get(bucket_id(broadcast_id, n))
         return copy.deepcopy(found) if found is not None else None
 
-    async def open_bucket(self, broadcast_id: str, now: datetime) -> RecipientBucket | None:
+    async def open_bucket(
+        self, broadcast_id: str, now: datetime, after: int | None = None
+    ) -> RecipientBucket | None:
         for key in sorted(self.bucket_docs):
             bucket = self.bucket_docs[key]
             ready_at = bucket.ready_at()
-            if bucket.broadcast_id == broadcast_id and ready_at is not None and ready_at <= now:
+            if (
+                bucket.broadcast_id == broadcast_id
+                and ready_at is not None
+                and ready_at <= now
+                and (after is None or bucket.n > after)
+            ):
                 return copy.deepcopy(bucket)
         return None
 
@@ -318,6 +325,7 @@ class CountingPacer:
         self.throttles: Counter[str] = Counter()
         self._clock = clock
         self._last_sent: dict[tuple[str, str], datetime] = {}
+        self.on_their_way: set[str] = set()
 
     def too_soon(self, channel: Channel, phone: str) -> float:
         last = self._last_sent.get((channel.id, phone))
@@ -327,6 +335,15 @@ class CountingPacer:
 
     def sent_to(self, channel: Channel, phone: str) -> None:
         self._last_sent[(channel.id, phone)] = self._clock()
+
+    def started(self, message_ids: set[str]) -> None:
+        self.on_their_way |= message_ids
+
+    def finished(self, message_ids: set[str]) -> None:
+        self.on_their_way -= message_ids
+
+    def in_flight(self, message_id: str) -> bool:
+        return message_id in self.on_their_way
 
     async def wait_turn(self, channel: Channel) -> None:
         self.turns[channel.id] += 1

@@ -49,8 +49,12 @@ class Misbehaviour:
     start: float
     seconds: float
     code: int | None = None
+    first: int | None = None  # instead of a time: the next this many requests
 
     def applies(self, now: float, draw: float) -> bool:
+        if self.first is not None:
+            self.first -= 1
+            return self.first >= 0
         return self.start <= now < self.start + self.seconds and draw < self.share
 
 
@@ -70,6 +74,10 @@ class FakeProvider:
 
     def misbehave(self, status: int, share: float, seconds: float, code: int | None = None) -> None:
         self.misbehaviours.append(Misbehaviour(status, share, time.monotonic(), seconds, code))
+
+    def refuse_next(self, count: int, status: int, code: int | None = None) -> None:
+        """The next `count` requests, whenever they come."""
+        self.misbehaviours.append(Misbehaviour(status, 1.0, 0.0, 0.0, code, first=count))
 
     @property
     def base_url(self) -> str:

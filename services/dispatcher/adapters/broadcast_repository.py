@@ -161,11 +161,13 @@ class MongoBroadcastRepository:
         doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
         return _bucket(doc) if doc is not None else None
 
-    async def open_bucket(self, broadcast_id: str, now: datetime) -> RecipientBucket | None:
-        doc = await self.buckets_collection.find_one(
-            {"broadcast_id": broadcast_id, "open": True, "ready_at": {"$lte": now}},
-            sort=[("_id", ASCENDING)],
-        )
+    async def open_bucket(
+        self, broadcast_id: str, now: datetime, after: int | None = None
+    ) -> RecipientBucket | None:
+        query: Document = {"broadcast_id": broadcast_id, "open": True, "ready_at": {"$lte": now}}
+        if after is not None:
+            query["n"] = {"$gt": after}
+        doc = await self.buckets_collection.find_one(query, sort=[("_id", ASCENDING)])
         return _bucket(doc) if doc is not None else None
 
     async def has_open_bucket(self, broadcast_id: str) -> bool:

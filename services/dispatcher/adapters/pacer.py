@@ -9,9 +9,11 @@ halved (down to a twentieth of `tps`), and it recovers by a twentieth of `tps` p
 without throttling (multiplicative decrease, additive increase, as TCP does). RapidPro keeps
 sending at full rate and only retries the refused messages later; this backs off instead.
 
-It also remembers when each person last got a message on the channel, so that two broadcasts
-reaching the same person keep the channel's `pair_interval_s` between them (WhatsApp refuses a
-second message within about 6 s: error 131056).
+It knows which messages this process has on their way (a window taken and not answered
+yet), so the sender can take the next window meanwhile without mistaking them for the window
+of a dispatcher that died. It also remembers when each person last got a message on the
+channel, so that two broadcasts reaching the same person keep the channel's `pair_interval_s`
+between them (WhatsApp refuses a second message within about 6 s: error 131056).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class ChannelPacer:
         self._sleep = sleep
         self._paces: dict[str, _Pace] = {}
         self._last_sent: dict[str, dict[str, float]] = {}
+        self._in_flight: set[str] = set()
 
     def share(self, channel: Channel) -> float:
         """The part of its rate the channel may use now."""
@@ -84,6 +87,15 @@ class ChannelPacer:
             for old in [p for p, at in sent.items() if at < horizon]:
                 del sent[old]
         sent[phone] = now
+
+    def started(self, message_ids: set[str]) -> None:
+        self._in_flight |= message_ids
+
+    def finished(self, message_ids: set[str]) -> None:
+        self._in_flight -= message_ids
+
+    def in_flight(self, message_id: str) -> bool:
+        return message_id in self._in_flight
 
     def throttled(self, channel: Channel) -> None:
         now = self._clock()

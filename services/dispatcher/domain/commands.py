@@ -72,6 +72,22 @@ class SendNext:
 
 
 @dataclass(frozen=True)
+class TakeWindow:
+    """Marks the next window of a broadcast `sending` (the first half of `SendNext`), so that
+    the channel's sender can prepare it while the previous one is on its way."""
+
+    org_id: str
+    broadcast_id: str
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Hands a taken window to the provider and stores the answers (the second half)."""
+
+    window: object  # a `service_layer.sending.Window`: it never leaves the process
+
+
+@dataclass(frozen=True)
 class RecordStatusReports:
     """Reports a provider sent (signature checked by the entry point)."""
 

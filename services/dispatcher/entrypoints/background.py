@@ -5,7 +5,8 @@ through the service's bus.
 A sender holds its channel's lease (one sender per channel across replicas; a dead holder's
 lease expires) and takes the channel's sending broadcasts in turn, a window of each at a time
 (round robin: a new broadcast starts at once beside an older one, and neither waits for the
-other to finish). It stops when none is left, and the next pass starts it again when there is.
+other to finish), taking the next window while the last one is on its way. It stops when none
+is left, and the next pass starts it again when there is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.dispatcher.domain.commands import ApplyStatusReports, ResolveBroadcast, SendNext
+from services.dispatcher.domain.commands import (
+    ApplyStatusReports,
+    HandOver,
+    ResolveBroadcast,
+    TakeWindow,
+)
 from services.dispatcher.service_layer.ports import BroadcastRepository
 from services.dispatcher.service_layer.sending import SendProgress
 from services.dispatcher.service_layer.status_reports import BATCH as STATUS_BATCH
@@ -28,6 +34,7 @@ from shared.mongo.relay import RelayLease
 
 log = get_logger(__name__)
 LEASE_TTL = timedelta(seconds=10)
+AHEAD = 2  # windows of one channel on their way at once
 
 
 class DispatchBackground:
@@ -79,21 +86,44 @@ class DispatchBackground:
                 )
 
     async def _send(self, channel_id: str) -> None:
+        """Takes the channel's broadcasts in turn, a window of each at a time, and hands each
+        window over in a task of its own, so the next window is taken while the last is on its
+        way: the channel's pace has no gap at window boundaries. At most `AHEAD` windows are
+        on their way at once; the pacer keeps their messages to the channel's rate together."""
         lease = RelayLease(self._leases, f"channel:{channel_id}", LEASE_TTL)
         if not await lease.acquire():
             return  # another replica sends on this channel
+        handing: set[asyncio.Future[object]] = set()
         try:
             while broadcasts := await self._broadcasts.sending_on(channel_id):
                 if not await lease.acquire():  # renewed each round; lost: another took over
                     return
-                handed = 0
+                taken = 0
                 for broadcast in broadcasts:
-                    progress = await self._handle(SendNext(broadcast.org_id, broadcast.id))
-                    assert isinstance(progress, SendProgress)
-                    handed += progress.handed
-                if not handed:  # paused, racing, or every message asked to be retried later
-                    await asyncio.sleep(self._poll)
+                    window = await self._handle(TakeWindow(broadcast.org_id, broadcast.id))
+                    if isinstance(window, SendProgress):
+                        continue
+                    taken += 1
+                    while len(handing) >= AHEAD:
+                        done, handing = await asyncio.wait(
+                            handing, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        _log_failures(channel_id, done)
+                    handing.add(asyncio.ensure_future(self._handle(HandOver(window))))
+                if not taken:  # paused, racing, on their way, or retries not due yet
+                    await asyncio.sleep(self._poll if not handing else 0.05)
+                    done = {t for t in handing if t.done()}
+                    handing -= done
+                    _log_failures(channel_id, done)
         except Exception as exc:
             log.warning("sender_failed", channel_id=channel_id, error=repr(exc))
         finally:
+            if handing:
+                _log_failures(channel_id, set((await asyncio.wait(handing))[0]))
             await lease.release()
+
+
+def _log_failures(channel_id: str, done: set[asyncio.Future[object]]) -> None:
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("hand_over_failed", channel_id=channel_id, error=repr(task.exception()))

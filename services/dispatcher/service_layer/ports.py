@@ -141,8 +141,11 @@ class BroadcastRepository(Protocol):
 
     async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None: ...
 
-    async def open_bucket(self, broadcast_id: str, now: datetime) -> RecipientBucket | None:
-        """The first bucket with recipients being sent, or queued and due by `now`."""
+    async def open_bucket(
+        self, broadcast_id: str, now: datetime, after: int | None = None
+    ) -> RecipientBucket | None:
+        """The first bucket (after bucket `after`) with recipients being sent, or queued and
+        due by `now`."""
         ...
 
     async def has_open_bucket(self, broadcast_id: str) -> bool:
@@ -209,6 +212,17 @@ class Pacer(Protocol):
         ...
 
     def sent_to(self, channel: Channel, phone: str) -> None: ...
+
+    def started(self, message_ids: set[str]) -> None:
+        """These messages are on their way from this process (their window is `sending`)."""
+        ...
+
+    def finished(self, message_ids: set[str]) -> None: ...
+
+    def in_flight(self, message_id: str) -> bool:
+        """On its way from this process: a `sending` recipient that is not was left by a
+        dispatcher that died."""
+        ...
 
 
 class StatusInbox(Protocol):

@@ -42,6 +42,8 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.ChangeBroadcastState: broadcast_handlers.change_broadcast_state,
     commands.ResolveBroadcast: resolution.resolve_broadcast,
     commands.SendNext: sending.send_next,
+    commands.TakeWindow: sending.take_window,
+    commands.HandOver: sending.hand_over,
     commands.RecordStatusReports: status_reports.record_status_reports,
     commands.ApplyStatusReports: status_reports.apply_status_reports,
 }

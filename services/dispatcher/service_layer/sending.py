@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,12 +38,18 @@ from services.dispatcher.domain.recipients import (
 from services.dispatcher.service_layer.ports import (
     OutboundMessage,
     Pacer,
+    Provider,
     Providers,
     SendResult,
 )
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 
 MAX_ATTEMPTS = 5
+MAX_TAKE_TRIES = 4
+# A window handed over looks at its broadcast's state this often: pausing or cancelling stops
+# the messages it had not started yet (they go back to the queue).
+STATE_CHECK_S = 1.0
+HELD = SendResult("retry", reason="paused")
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,34 @@ class SendProgress:
     done: bool  # the broadcast needs nothing more from the sender
 
 
+@dataclass
+class Window:
+    """Recipients of one bucket marked `sending` and stored, to be handed over."""
+
+    broadcast: Broadcast
+    channel: Channel
+    provider: Provider
+    bucket: RecipientBucket
+    recipients: list[Recipient]
+
+
 async def send_next(
     cmd: commands.SendNext, uow: DispatcherUnitOfWork, providers: Providers, pacer: Pacer
 ) -> SendProgress:
+    """Takes the next window and hands it over (the two steps one after the other)."""
+    taken = await take_window(commands.TakeWindow(cmd.org_id, cmd.broadcast_id), uow,
+                              providers, pacer)  # fmt: skip
+    if isinstance(taken, SendProgress):
+        return taken
+    return await hand_over(commands.HandOver(taken), uow, pacer)
+
+
+async def take_window(
+    cmd: commands.TakeWindow, uow: DispatcherUnitOfWork, providers: Providers, pacer: Pacer
+) -> Window | SendProgress:
+    """The broadcast's next window, stored `sending`; or, when there is none now, why. A
+    window this process is handing over still (`pacer.in_flight`) is left alone, so the
+    channel's sender may take the next window while the last one is on its way."""
     broadcast = await uow.broadcasts.get(cmd.org_id, cmd.broadcast_id)
     if broadcast is None or broadcast.finished:
         return SendProgress(0, True)
@@ -68,16 +100,38 @@ async def send_next(
         zone = (await uow.organizations.get(cmd.org_id)).timezone
         if broadcast.quiet_hours.contains(now, zone):
             return SendProgress(0, False)  # resumes when the quiet hours end
-    bucket = await uow.broadcasts.open_bucket(broadcast.id, now)
-    if bucket is None:
-        if await uow.broadcasts.has_open_bucket(broadcast.id):
-            return SendProgress(0, False)  # only retries and deferred messages, not due yet
+    provider = providers.for_channel(channel)
+    after: int | None = None
+    for _ in range(MAX_TAKE_TRIES):
+        bucket = await uow.broadcasts.open_bucket(broadcast.id, now, after)
+        if bucket is None:
+            break
+        window = await _mark_window(uow, bucket, channel, provider, pacer)
+        if window is None:
+            continue  # another writer saved the bucket meanwhile: read it again
+        if window:
+            return Window(broadcast, channel, provider, bucket, window)
+        after = bucket.n  # all of it on its way already: the next bucket
+    if after is None and not await uow.broadcasts.has_open_bucket(broadcast.id):
         await _finish(uow, broadcast)
         return SendProgress(0, True)
-    provider = providers.for_channel(channel)
-    version = bucket.version
-    window = [r for r in bucket.recipients if r.status == "sending"]
-    if window and not provider.idempotent:
+    return SendProgress(0, False)  # only retries, deferred messages or windows on their way
+
+
+async def _mark_window(
+    uow: DispatcherUnitOfWork,
+    bucket: RecipientBucket,
+    channel: Channel,
+    provider: Provider,
+    pacer: Pacer,
+) -> list[Recipient] | None:
+    """Marks and stores the bucket's next window; None if the save lost a race."""
+    now, version = uow.clock(), bucket.version
+    ids = {r.contact_id: message_id(bucket.broadcast_id, bucket.n, r.contact_id)
+           for r in bucket.recipients if r.status == "sending"}  # fmt: skip
+    window = [r for r in bucket.recipients
+              if r.status == "sending" and not pacer.in_flight(ids[r.contact_id])]  # fmt: skip
+    if window and not provider.idempotent:  # left by a dispatcher that died
         for recipient in window:
             recipient.move("unknown", now, "in_flight_at_crash")
         window = []
@@ -85,46 +139,73 @@ async def send_next(
         size = window_size(channel, provider.idempotent, uow.send_window)
         window = await _take_window(uow, bucket, size, channel, pacer)
     if not await uow.broadcasts.save_bucket(bucket, version):
-        return SendProgress(0, False)  # another sender moved it: read again
-    # Each message starts at its turn and does not wait for the previous one's answer: the
-    # channel's rate is the rate of starts, whatever the provider's latency.
+        return None
+    pacer.started({message_id(bucket.broadcast_id, bucket.n, r.contact_id) for r in window})
+    return window
+
+
+async def hand_over(
+    cmd: commands.HandOver, uow: DispatcherUnitOfWork, pacer: Pacer
+) -> SendProgress:
+    """Each message of the window starts at its turn and does not wait for the previous one's
+    answer (the channel's rate is the rate of starts, whatever the provider's latency); then
+    the answers are stored."""
+    window = cmd.window
+    assert isinstance(window, Window)
+    broadcast, channel, bucket = window.broadcast, window.channel, window.bucket
+    ids = {
+        r.contact_id: message_id(broadcast.id, bucket.n, r.contact_id) for r in window.recipients
+    }
     sends: list[tuple[str, asyncio.Task[SendResult]]] = []
-    for recipient in window:
-        await pacer.wait_turn(channel)
-        pacer.sent_to(channel, recipient.phone or "")
-        message = OutboundMessage(
-            message_id=message_id(broadcast.id, bucket.n, recipient.contact_id),
-            channel=channel,
-            to=recipient.phone or "",
-            text=broadcast.text,
-            contact_id=recipient.contact_id,
-            broadcast_id=broadcast.id,
-        )
-        sends.append((recipient.contact_id, asyncio.create_task(provider.send(message))))
     results: dict[str, SendResult] = {}
+    checked = time.monotonic()
     try:
+        for recipient in window.recipients:
+            if time.monotonic() - checked >= STATE_CHECK_S:  # paused or cancelled meanwhile?
+                checked = time.monotonic()
+                if not await _still_sending(uow, broadcast):
+                    break
+            await pacer.wait_turn(channel)
+            pacer.sent_to(channel, recipient.phone or "")
+            message = OutboundMessage(
+                message_id=ids[recipient.contact_id],
+                channel=channel,
+                to=recipient.phone or "",
+                text=broadcast.text,
+                contact_id=recipient.contact_id,
+                broadcast_id=broadcast.id,
+            )
+            send = asyncio.create_task(window.provider.send(message))
+            sends.append((recipient.contact_id, send))
         for contact_id, send in sends:
             result = await send
             if result.throttled:
                 pacer.throttled(channel)
             results[contact_id] = result
-    finally:  # a provider that raised: the window stays `sending`, settled by the next step
+        for recipient in window.recipients:  # not handed over: back in the queue
+            results.setdefault(recipient.contact_id, HELD)
+        if channel.rules.reports_by_provider_id:  # before the results: reports may come first
+            await uow.provider_ids.add({
+                provider_ref(channel.id, r.provider_id): ids[contact_id]
+                for contact_id, r in results.items() if r.provider_id
+            })  # fmt: skip
+
+        def record(bucket: RecipientBucket, now: datetime) -> None:
+            for recipient in bucket.recipients:
+                if (result := results.get(recipient.contact_id)) is not None:
+                    _record(recipient, result, now)
+
+        await change_bucket(uow, bucket, record)
+    finally:  # a provider that raised: the window stays `sending`, settled by the next take
         for _, send in sends:
             send.cancel()
+        pacer.finished(set(ids.values()))
+    return SendProgress(len(window.recipients), False)
 
-    if channel.rules.reports_by_provider_id:  # before the results: its reports may come first
-        await uow.provider_ids.add({
-            provider_ref(channel.id, r.provider_id): message_id(broadcast.id, bucket.n, contact_id)
-            for contact_id, r in results.items() if r.provider_id
-        })  # fmt: skip
 
-    def record(bucket: RecipientBucket, now: datetime) -> None:
-        for recipient in bucket.recipients:
-            if (result := results.get(recipient.contact_id)) is not None:
-                _record(recipient, result, now)
-
-    await change_bucket(uow, bucket, record)
-    return SendProgress(len(window), False)
+async def _still_sending(uow: DispatcherUnitOfWork, broadcast: Broadcast) -> bool:
+    current = await uow.broadcasts.get(broadcast.org_id, broadcast.id)
+    return current is not None and current.state is BroadcastState.SENDING
 
 
 async def change_bucket(
@@ -198,7 +279,10 @@ def retry_delay(attempts: int) -> timedelta:
 def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
     if recipient.status != "sending":
         return  # moved on by a status report already (sent, delivered, failed)
-    if result.outcome == "sent":
+    if result is HELD:
+        recipient.attempts -= 1
+        recipient.requeue(now, "paused")
+    elif result.outcome == "sent":
         recipient.provider_id = result.provider_id
         recipient.move("sent", now)
         if result.delivered:

@@ -17,8 +17,10 @@ from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState, Qui
 from services.dispatcher.domain.commands import (
     ChangeBroadcastState,
     CreateBroadcast,
+    HandOver,
     ResolveBroadcast,
     SendNext,
+    TakeWindow,
 )
 from services.dispatcher.domain.errors import (
     BroadcastStateError,
@@ -26,7 +28,7 @@ from services.dispatcher.domain.errors import (
 )
 from services.dispatcher.service_layer.ports import SendResult
 from services.dispatcher.service_layer.queries import preview
-from services.dispatcher.service_layer.sending import SendProgress, window_size
+from services.dispatcher.service_layer.sending import SendProgress, Window, window_size
 from shared.contracts.messages import MessageSent
 from tests.fakes.dispatcher import (
     ADMIN,
@@ -38,7 +40,7 @@ from tests.fakes.dispatcher import (
     deliver,
     group,
 )
-from tests.support.contact_events import status_changed
+from tests.support.contact_events import OPTED_IN, contact_updated, status_changed
 from tests.support.events import organization_updated
 
 ORG = ADMIN.org_id
@@ -326,3 +328,31 @@ def test_quiet_hours_may_span_midnight() -> None:
     assert [night.contains(at.replace(hour=h), "UTC") for h in (7, 8, 19, 20, 23)] == [
         True, False, False, True, True,
     ]  # fmt: skip
+
+
+async def test_the_next_window_is_taken_while_the_last_is_on_its_way_and_each_goes_once() -> None:
+    """The channel's sender takes window 2 before window 1 is answered: window 1's recipients
+    are `sending` but on their way from this process, not left by a dead one."""
+    service = build_fake_dispatcher(send_window=4)
+    ids = await people(service, 8)
+    whatsapp = await channel(service, "whatsapp_cloud", tps=100)  # cannot tell repeats
+    for contact_id in ids:
+        await deliver(service, contact_updated(contact_id, last_seen_at=service.clock(),
+                                               opt_in=OPTED_IN), sequence=2)  # fmt: skip
+    broadcast = await resolve(service, await start(service, whatsapp, groups=["g1"]))
+
+    first = await service.bus.handle(TakeWindow(ORG, broadcast.id))
+    second = await service.bus.handle(TakeWindow(ORG, broadcast.id))
+    assert isinstance(first, Window) and isinstance(second, Window)
+    taken = [r.contact_id for r in first.recipients + second.recipients]
+    assert sorted(taken) == ids  # two windows of four, none marked unknown
+    assert await service.bus.handle(TakeWindow(ORG, broadcast.id)) == SendProgress(0, False)
+
+    await service.bus.handle(HandOver(second))
+    await service.bus.handle(HandOver(first))
+
+    provider = service.providers.for_channel(await service.channels.get(ORG, whatsapp))
+    assert sorted(m.contact_id for m in provider.received) == ids
+    counts = await service.broadcasts.counts(broadcast.id)
+    assert (counts["sent"], counts["unknown"]) == (8, 0)
+    assert await send_all(service, broadcast) == 0  # and then it completes
