@@ -136,7 +136,7 @@ async def _mark_window(
             recipient.move("unknown", now, "in_flight_at_crash")
         window = []
     if not window:
-        size = window_size(channel, provider.idempotent, uow.send_window)
+        size = window_size(channel, uow.send_window)
         window = await _take_window(uow, bucket, size, channel, pacer)
     if not await uow.broadcasts.save_bucket(bucket, version):
         return None
@@ -253,20 +253,16 @@ async def _take_window(
     return window
 
 
-def window_size(channel: Channel, idempotent: bool, send_window: int) -> int:
-    """How many recipients one step hands over. Each window costs a bucket write before and
-    after it, and the pause between two windows is time the channel does not send, so windows
-    are as long as the crash they may leave uncertain allows:
-    - a provider that cannot tell a repeat (WhatsApp): `send_window` (200), at most two
-      seconds' worth, since a crash leaves the window `unknown`;
-    - a provider that drops repeats (`http`, by Idempotency-Key): up to a bucket, five
-      seconds' worth, since a crash only hands the window over again under the same keys;
-    - unlimited (`log`: nothing leaves the service): a whole bucket.
-    The sender renews its lease between windows, and the lease (10 s) outlasts any window."""
+def window_size(channel: Channel, send_window: int) -> int:
+    """How many recipients one step hands over: at most `send_window` (200), what a crash can
+    leave uncertain (`unknown` where the provider cannot tell a repeat, handed over again under
+    the same keys where it can), and at most two seconds' worth, so the channel's other
+    broadcasts get their turn soon and the sender's lease (renewed between windows, 10 s)
+    never runs out in the middle of one; the next window is taken while this one is on its
+    way, so windows cost the channel no pause. An unlimited channel (`log`: nothing leaves the
+    service) takes a whole bucket: a bucket is rewritten once per window on the local store."""
     if channel.tps is None:
         return BUCKET_SIZE
-    if idempotent:
-        return min(BUCKET_SIZE, 5 * channel.tps)
     return min(send_window, 2 * channel.tps)
 
 
