@@ -1,8 +1,8 @@
 """Each channel held to its rate (`tps`): every message takes the next slot of its channel's
-schedule, one interval after the previous one. A sender that fell behind (a slow store write)
-starts again from now instead of catching up in a burst, so the rate is never exceeded over any
-window. One sender per channel runs at a time (the background work's lease), so the schedule of
-this process is the channel's.
+schedule, one interval after the previous one. A sender that fell behind by more than one
+interval (a slow store write) starts again from now instead of catching up in a burst, so over
+any second the rate is exceeded by one message at most. One sender per channel runs at a time
+(the background work's lease), so the schedule of this process is the channel's.
 
 When the provider throttles (HTTP 429, WhatsApp 130429), the channel slows down: its rate is
 halved (down to a twentieth of `tps`), and it recovers by a twentieth of `tps` per second
@@ -61,9 +61,13 @@ class ChannelPacer:
         if channel.tps is None:
             return
         now = self._clock()
+        interval = 1.0 / (channel.tps * self.share(channel))
         pace = self._paces.setdefault(channel.id, _Pace(next_slot=now, since=now))
-        slot = max(now, pace.next_slot)
-        pace.next_slot = slot + 1.0 / (channel.tps * self.share(channel))
+        # Late by less than one interval (the event loop was busy): the schedule holds, so
+        # the next message may follow this one at once; later than that, it starts again
+        # from now. Never more than two messages closer than one interval.
+        slot = pace.next_slot if now - pace.next_slot < interval else now
+        pace.next_slot = slot + interval
         if slot > now:
             await self._sleep(slot - now)
 
