@@ -175,7 +175,9 @@ async def test_a_paused_broadcast_waits_and_a_cancelled_one_sends_no_more(
             lambda b: b["counts"]["sending"] == 0,
         )
         assert settled["counts"]["queued"] > 0  # the rest never went
-        assert len(provider.requests) <= handed + 2  # a second's worth: windows stop at once
+        # What was on its way stops within about a second (two messages at 2/s; a loaded
+        # machine's delays allowed for), not after the windows taken (four each).
+        assert len(provider.requests) <= handed + 6
         again = await dispatcher_client.post(f"{url}/resume", headers=headers)
         assert again.status_code == 409 and again.json()["error"]["code"] == "broadcast_state"
 

@@ -158,7 +158,7 @@ async def hand_over(
     }
     sends: list[tuple[str, asyncio.Task[SendResult]]] = []
     results: dict[str, SendResult] = {}
-    checked = time.monotonic()
+    checked = float("-inf")  # before the first message too: taken before a pause, sent after
     try:
         for recipient in window.recipients:
             if time.monotonic() - checked >= STATE_CHECK_S:  # paused or cancelled meanwhile?
