@@ -62,7 +62,7 @@ class HttpProvider:
             response = await self._client.post(channel.config["url"], content=body, headers=headers)
         except httpx.TimeoutException:
             return SendResult("retry", reason="provider_timeout")
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:  # a repeat is dropped by its Idempotency-Key: retry
             return SendResult("retry", reason=f"provider_unreachable: {type(exc).__name__}")
         if response.is_success:
             return SendResult("sent", provider_id=_answer(response).get("id"))
@@ -84,10 +84,12 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 class WhatsAppCloudProvider:
     """Meta's WhatsApp Cloud API: `POST {base_url}/{phone_number_id}/messages` with the
-    channel's bearer token. It has no idempotency key, so a message in flight when the
-    dispatcher died is reported `unknown`, never sent again. Throttling answers (HTTP 429, or
-    the error codes Meta uses for rate and pair limits) slow the channel down and are retried;
-    5xx are retried; any other error fails the message with Meta's code and title."""
+    channel's bearer token. It has no idempotency key, so a message that may have reached Meta
+    is never sent again: one in flight when the dispatcher died, one without an answer (a read
+    timeout, a dropped connection) and one answered 5xx are `unknown` until Meta's status says
+    otherwise. Throttling answers (HTTP 429, or the codes Meta uses for rate and pair limits)
+    slow the channel down and are retried, as are connections that never opened; any other
+    error fails the message with Meta's code and title."""
 
     idempotent = False
 
@@ -107,10 +109,10 @@ class WhatsAppCloudProvider:
         headers = {"Authorization": f"Bearer {channel.secrets['access_token']}"}
         try:
             response = await self._client.post(url, json=body, headers=headers)
-        except httpx.TimeoutException:
-            return SendResult("retry", reason="provider_timeout")
-        except httpx.TransportError as exc:
+        except NOT_SENT as exc:  # the request never left: safe to try again
             return SendResult("retry", reason=f"provider_unreachable: {type(exc).__name__}")
+        except httpx.HTTPError as exc:  # it may have reached Meta: sending again could repeat it
+            return SendResult("unknown", reason=f"no_answer: {type(exc).__name__}")
         answer = _answer(response)
         if response.is_success:
             sent = answer.get("messages") or [{}]
@@ -121,11 +123,13 @@ class WhatsAppCloudProvider:
         reason = f"whatsapp_{code}: {error.get('message') or response.reason_phrase}"[:MAX_REASON]
         if response.status_code == 429 or code in WHATSAPP_THROTTLING:
             return SendResult("retry", reason=reason, throttled=True)
-        if response.status_code >= 500:
-            return SendResult("retry", reason=reason)
+        if response.status_code >= 500:  # Meta may have sent it: not sent again
+            return SendResult("unknown", reason=reason)
         return SendResult("failed", reason=reason)
 
 
+# Failures before the request was on its way to Meta.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Meta's codes for "too many": app, account and number rate limits, the pair rate limit (one
 # message per ~6 s to a person), spam rate limiting.
 WHATSAPP_THROTTLING = frozenset({4, 80007, 130429, 131048, 131056, 133016})

@@ -40,7 +40,8 @@ class MongoStatusInbox:
             return
         docs = [
             {"_id": _key(r), "message_id": r.message_id, "status": r.status,
-             "reason": r.reason, "tries": r.tries, "seq": self._seq()}
+             "reason": r.reason, "tries": r.tries, "channel_id": r.channel_id,
+             "seq": self._seq()}
             for r in reports
         ]  # fmt: skip
         await insert_unless_present(self.collection, docs)
@@ -50,9 +51,10 @@ class MongoStatusInbox:
             {"seq": {"$lte": self._seq()}}, sort=[("seq", ASCENDING)], limit=limit
         )
         return [
-            StatusReport(d["message_id"], d["status"], d.get("reason"), int(d.get("tries") or 0))
+            StatusReport(d["message_id"], d["status"], d.get("reason"),
+                         int(d.get("tries") or 0), d.get("channel_id") or "")
             async for d in docs
-        ]
+        ]  # fmt: skip
 
     async def postpone(self, reports: Sequence[StatusReport], seconds: float) -> None:
         for report in reports:

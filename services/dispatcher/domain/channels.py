@@ -271,9 +271,7 @@ def signed_by(channel: Channel, body: bytes, given: str | None) -> bool:
     HMAC under its `signing_key` (`X-Roster-Signature`), WhatsApp's webhooks the HMAC under the
     app's secret (`X-Hub-Signature-256`), both `sha256=<hex>`."""
     key = channel.secrets.get(WEBHOOK_KEYS.get(channel.type, ""))
-    return (
-        key is not None and given is not None and hmac.compare_digest(signature(body, key), given)
-    )
+    return key is not None and given is not None and _same(signature(body, key), given)
 
 
 def verifies_webhook(channel: Channel, mode: str | None, token: str | None) -> bool:
@@ -284,5 +282,10 @@ def verifies_webhook(channel: Channel, mode: str | None, token: str | None) -> b
         and mode == "subscribe"
         and expected is not None
         and token is not None
-        and hmac.compare_digest(expected, token)
+        and _same(expected, token)
     )
+
+
+def _same(expected: str, given: str) -> bool:
+    """In constant time, whatever characters a caller sends."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))

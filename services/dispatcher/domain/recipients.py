@@ -162,7 +162,7 @@ def message_id(broadcast_id: str, bucket: int, contact_id: str) -> str:
 def parse_message_id(value: str) -> tuple[str, int, str] | None:
     broadcast_id, _, rest = value.partition(".")
     bucket, _, contact_id = rest.partition(".")
-    if not broadcast_id or not bucket.isdigit() or not contact_id:
+    if not broadcast_id or not (bucket.isascii() and bucket.isdigit()) or not contact_id:
         return None
     return broadcast_id, int(bucket), contact_id
 
@@ -189,6 +189,7 @@ class StatusReport:
     status: str
     reason: str | None = None
     tries: int = 0
+    channel_id: str = ""  # the channel it came in on: it may only move that channel's messages
 
 
 PROVIDER_REF = "provider:"

@@ -34,6 +34,7 @@ from shared.mongo.relay import RelayLease
 
 log = get_logger(__name__)
 LEASE_TTL = timedelta(seconds=10)
+RENEW_EVERY_S = LEASE_TTL.total_seconds() / 3
 AHEAD = 2  # windows of one channel on their way at once
 
 
@@ -96,19 +97,23 @@ class DispatchBackground:
         handing: set[asyncio.Future[object]] = set()
         try:
             while broadcasts := await self._broadcasts.sending_on(channel_id):
-                if not await lease.acquire():  # renewed each round; lost: another took over
-                    return
                 taken = 0
                 for broadcast in broadcasts:
+                    # Renewed before every window and while waiting for a slot: a slow window
+                    # (a throttled channel) must not let the lease lapse under it.
+                    while len(handing) >= AHEAD:
+                        if not await lease.acquire():
+                            return  # lost: another replica took over
+                        done, handing = await asyncio.wait(
+                            handing, timeout=RENEW_EVERY_S, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        _log_failures(channel_id, done)
+                    if not await lease.acquire():
+                        return
                     window = await self._handle(TakeWindow(broadcast.org_id, broadcast.id))
                     if isinstance(window, SendProgress):
                         continue
                     taken += 1
-                    while len(handing) >= AHEAD:
-                        done, handing = await asyncio.wait(
-                            handing, return_when=asyncio.FIRST_COMPLETED
-                        )
-                        _log_failures(channel_id, done)
                     handing.add(asyncio.ensure_future(self._handle(HandOver(window))))
                 if not taken:  # paused, racing, on their way, or retries not due yet
                     await asyncio.sleep(self._poll if not handing else 0.05)

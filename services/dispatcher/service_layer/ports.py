@@ -175,8 +175,9 @@ class OutboundMessage:
 
 @dataclass(frozen=True)
 class SendResult:
-    """`sent` (the provider took it), `failed` (it refused it for good: `reason`), or `retry`
-    (throttled or unavailable: try again later, `throttled` says which)."""
+    """`sent` (the provider took it), `failed` (it refused it for good: `reason`), `retry`
+    (throttled or unavailable: try again later, `throttled` says which), or `unknown` (it may
+    have taken it, and cannot tell a repeat: not sent again)."""
 
     outcome: str
     provider_id: str | None = None

@@ -39,6 +39,14 @@ async def resolve_broadcast(cmd: commands.ResolveBroadcast, uow: DispatcherUnitO
         broadcast.fail(now, "channel_deleted")
         await uow.broadcasts.save(broadcast, version)
         return True
+    excluded_groups = broadcast.audience.exclude_groups
+    if excluded_groups:
+        kept = await uow.audience.get_groups(cmd.org_id, list(excluded_groups))
+        if len(kept) < len(set(excluded_groups)):  # its members would no longer be told apart
+            version = broadcast.version
+            broadcast.fail(now, "exclude_group_deleted")
+            await uow.broadcasts.save(broadcast, version)
+            return True
     blacklisted = await uow.audience.blacklisted_groups(cmd.org_id)
     screen = queries.screen_for(channel, broadcast.audience, blacklisted, now)
     await uow.broadcasts.clear_buckets(broadcast.id)

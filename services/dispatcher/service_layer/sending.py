@@ -125,8 +125,10 @@ async def _mark_window(
     provider: Provider,
     pacer: Pacer,
 ) -> list[Recipient] | None:
-    """Marks and stores the bucket's next window; None if the save lost a race."""
+    """Marks and stores the bucket's next window; None if the save lost a race. Nothing to
+    take and nothing changed (its windows are on their way): nothing is written."""
     now, version = uow.clock(), bucket.version
+    before = _marks(bucket)
     ids = {r.contact_id: message_id(bucket.broadcast_id, bucket.n, r.contact_id)
            for r in bucket.recipients if r.status == "sending"}  # fmt: skip
     window = [r for r in bucket.recipients
@@ -135,13 +137,24 @@ async def _mark_window(
         for recipient in window:
             recipient.move("unknown", now, "in_flight_at_crash")
         window = []
+    for recipient in window:  # handed over again under the same keys, a limited number of times
+        recipient.attempts += 1
+        if recipient.attempts > MAX_ATTEMPTS:
+            recipient.move("failed", now, "gave_up_after_crashes")
+    window = [r for r in window if r.status == "sending"]
     if not window:
         size = window_size(channel, uow.send_window)
         window = await _take_window(uow, bucket, size, channel, pacer)
+    if not window and _marks(bucket) == before:
+        return []
     if not await uow.broadcasts.save_bucket(bucket, version):
         return None
     pacer.started({message_id(bucket.broadcast_id, bucket.n, r.contact_id) for r in window})
     return window
+
+
+def _marks(bucket: RecipientBucket) -> list[tuple[object, ...]]:
+    return [(r.status, r.reason, r.not_before, r.attempts) for r in bucket.recipients]
 
 
 async def hand_over(
@@ -158,6 +171,7 @@ async def hand_over(
     }
     sends: list[tuple[str, asyncio.Task[SendResult]]] = []
     results: dict[str, SendResult] = {}
+    deferred: dict[str, float] = {}  # contact -> seconds until the pair interval is over
     checked = float("-inf")  # before the first message too: taken before a pause, sent after
     try:
         for recipient in window.recipients:
@@ -165,6 +179,10 @@ async def hand_over(
                 checked = time.monotonic()
                 if not await _still_sending(uow, broadcast):
                     break
+            # The other window on its way may have just reached this person (two broadcasts).
+            if (wait_s := pacer.too_soon(channel, recipient.phone or "")) > 0:
+                deferred[recipient.contact_id] = wait_s
+                continue
             await pacer.wait_turn(channel)
             pacer.sent_to(channel, recipient.phone or "")
             message = OutboundMessage(
@@ -183,7 +201,8 @@ async def hand_over(
                 pacer.throttled(channel)
             results[contact_id] = result
         for recipient in window.recipients:  # not handed over: back in the queue
-            results.setdefault(recipient.contact_id, HELD)
+            if recipient.contact_id not in deferred:
+                results.setdefault(recipient.contact_id, HELD)
         if channel.rules.reports_by_provider_id:  # before the results: reports may come first
             await uow.provider_ids.add({
                 provider_ref(channel.id, r.provider_id): ids[contact_id]
@@ -192,7 +211,11 @@ async def hand_over(
 
         def record(bucket: RecipientBucket, now: datetime) -> None:
             for recipient in bucket.recipients:
-                if (result := results.get(recipient.contact_id)) is not None:
+                if (wait_s := deferred.get(recipient.contact_id)) is not None:
+                    if recipient.status == "sending":
+                        recipient.attempts -= 1
+                        recipient.requeue(now, "pair_interval", now + timedelta(seconds=wait_s))
+                elif (result := results.get(recipient.contact_id)) is not None:
                     _record(recipient, result, now)
 
         await change_bucket(uow, bucket, record)
@@ -285,6 +308,8 @@ def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
             recipient.move("delivered", now)
     elif result.outcome == "failed":
         recipient.move("failed", now, result.reason)
+    elif result.outcome == "unknown":
+        recipient.move("unknown", now, result.reason)
     elif recipient.attempts >= MAX_ATTEMPTS:
         recipient.move("failed", now, result.reason or "provider_unavailable")
     else:

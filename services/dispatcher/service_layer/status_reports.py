@@ -16,6 +16,7 @@ from services.dispatcher.domain.recipients import (
     RecipientBucket,
     StatusReport,
     parse_message_id,
+    provider_ref,
 )
 from services.dispatcher.service_layer.sending import change_bucket
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
@@ -34,10 +35,12 @@ async def record_status_reports(
 
 
 def _apply(moves: list[tuple[str, StatusReport]], bucket: RecipientBucket, now: datetime) -> None:
+    """Only reports that came in on the bucket's own channel move its recipients: a channel's
+    signing key vouches for its own messages, no other's."""
     by_contact = {r.contact_id: r for r in bucket.recipients}
     for contact_id, report in moves:
         recipient = by_contact.get(contact_id)
-        if recipient is not None:
+        if recipient is not None and report.channel_id == bucket.channel_id:
             recipient.move(report.status, now, report.reason)
 
 
@@ -46,13 +49,14 @@ async def _ours(
 ) -> tuple[list[StatusReport], list[StatusReport]]:
     """The reports with our message ids (those naming a provider's id looked up), and those
     whose provider id is not known yet."""
-    refs = [r.message_id for r in reports if r.message_id.startswith(PROVIDER_REF)]
+    refs = [r.message_id for r in reports if r.message_id.startswith(PROVIDER_REF)
+            and r.message_id.startswith(provider_ref(r.channel_id, ""))]  # fmt: skip
     found = await uow.provider_ids.lookup(refs) if refs else {}
     ours, unknown = [], []
     for report in reports:
         if not report.message_id.startswith(PROVIDER_REF):
             ours.append(report)
-        elif report.message_id in found:
+        elif report.message_id in found:  # named under the channel it came in on
             ours.append(replace(report, message_id=found[report.message_id]))
         else:
             unknown.append(report)

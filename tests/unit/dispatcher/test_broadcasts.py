@@ -41,7 +41,7 @@ from tests.fakes.dispatcher import (
     group,
 )
 from tests.support.contact_events import OPTED_IN, contact_updated, status_changed
-from tests.support.events import organization_updated
+from tests.support.events import group_deleted, organization_updated
 
 ORG = ADMIN.org_id
 
@@ -356,3 +356,62 @@ async def test_the_next_window_is_taken_while_the_last_is_on_its_way_and_each_go
     counts = await service.broadcasts.counts(broadcast.id)
     assert (counts["sent"], counts["unknown"]) == (8, 0)
     assert await send_all(service, broadcast) == 0  # and then it completes
+
+
+async def test_a_broadcast_whose_exclude_group_was_deleted_is_not_sent(
+    service: FakeDispatcher,
+) -> None:
+    """Its members could no longer be told apart: better no message than one to them."""
+    await people(service, 2)
+    await group(service, "do-not-send")
+    log = await channel(service)
+    broadcast: Broadcast = await service.bus.handle(
+        CreateBroadcast(ADMIN, Audience(groups=("g1",), exclude_groups=("do-not-send",)), log, "x")
+    )
+    await deliver(service, group_deleted("do-not-send"), sequence=2)
+
+    assert await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
+    failed = await service.broadcasts.get(ORG, broadcast.id)
+    assert failed is not None and failed.state is BroadcastState.FAILED
+    assert failed.failure == "exclude_group_deleted"
+
+
+async def test_a_message_the_provider_may_have_taken_is_unknown_and_never_sent_again(
+    service: FakeDispatcher,
+) -> None:
+    ids = await people(service, 2)
+    whatsapp = await channel(service, "whatsapp_cloud")
+    for contact_id in ids:
+        await deliver(service, contact_updated(contact_id, last_seen_at=service.clock(),
+                                               opt_in=OPTED_IN), sequence=2)  # fmt: skip
+    provider = service.providers.for_channel(await service.channels.get(ORG, whatsapp))
+    provider.script = {ids[0]: [SendResult("unknown", reason="no_answer: ReadTimeout")]}
+    broadcast = await resolve(service, await start(service, whatsapp, groups=["g1"]))
+
+    await send_all(service, broadcast)
+
+    recipients = service.broadcasts.recipients(broadcast.id)
+    assert (recipients[ids[0]].status, recipients[ids[1]].status) == ("unknown", "sent")
+    assert [m.contact_id for m in provider.received].count(ids[0]) == 1
+
+
+async def test_a_window_taken_beside_another_still_keeps_the_pair_interval(
+    service: FakeDispatcher,
+) -> None:
+    """Both broadcasts' windows are taken before either goes: the second finds the person
+    reached a moment ago when its turn comes, and puts the message off."""
+    await people(service, 1)
+    http = await channel(service, "http", pair_interval_s=6)
+    one = await resolve(service, await start(service, http, groups=["g1"]))
+    two = await resolve(service, await start(service, http, groups=["g1"]))
+    first = await service.bus.handle(TakeWindow(ORG, one.id))
+    second = await service.bus.handle(TakeWindow(ORG, two.id))
+
+    await service.bus.handle(HandOver(first))
+    await service.bus.handle(HandOver(second))
+
+    [put_off] = service.broadcasts.recipients(two.id).values()
+    assert (put_off.status, put_off.reason, put_off.attempts) == ("queued", "pair_interval", 0)
+    assert put_off.not_before is not None
+    service.clock.advance(6)
+    assert (await service.bus.handle(SendNext(ORG, two.id))).handed == 1

@@ -42,7 +42,7 @@ PEOPLE = 6
 REPORTED = ("sent", "delivered", "read", "failed")
 
 
-async def sent_broadcast(service: FakeDispatcher) -> tuple[str, list[str]]:
+async def sent_broadcast(service: FakeDispatcher) -> tuple[str, list[str], str]:
     """An http broadcast handed to the provider whole: every recipient `sent`."""
     ids = [f"c{n}" for n in range(PEOPLE)]
     for n, contact_id in enumerate(ids):
@@ -56,26 +56,35 @@ async def sent_broadcast(service: FakeDispatcher) -> tuple[str, list[str]]:
     progress = SendProgress(0, False)
     while not progress.done:
         progress = await service.bus.handle(SendNext(ORG, broadcast.id))
-    return broadcast.id, ids
+    return broadcast.id, ids, http
 
 
-async def report(service: FakeDispatcher, *reports: StatusReport) -> None:
-    await service.bus.handle(RecordStatusReports(channel_id="any", reports=list(reports)))
+async def report(service: FakeDispatcher, channel_id: str, *reports: StatusReport) -> None:
+    """As the channel's callback or webhook records them: each with the channel it came in on."""
+    came = [replace(r, channel_id=channel_id) for r in reports]
+    await service.bus.handle(RecordStatusReports(channel_id=channel_id, reports=came))
 
 
 async def test_reports_move_recipients_forward_once_applied(service: FakeDispatcher) -> None:
-    broadcast_id, ids = await sent_broadcast(service)
+    broadcast_id, ids, http = await sent_broadcast(service)
     delivered = StatusReport(message_id(broadcast_id, 1, ids[0]), "delivered")
-    await report(service, delivered, delivered, StatusReport("not-a-message-id", "read"))
+    await report(service, http, delivered, delivered, StatusReport("not-a-message-id", "read"))
     assert len(service.status_inbox.waiting) == 2  # the repeat is kept once
 
     assert await service.bus.handle(ApplyStatusReports()) == 2
     assert service.status_inbox.waiting == {}
     recipients = service.broadcasts.recipients(broadcast_id)
     assert recipients[ids[0]].status == "delivered"
-    await report(service, StatusReport(message_id(broadcast_id, 1, ids[0]), "sent"))
+    await report(service, http, StatusReport(message_id(broadcast_id, 1, ids[0]), "sent"))
     await service.bus.handle(ApplyStatusReports())
     assert service.broadcasts.recipients(broadcast_id)[ids[0]].status == "delivered"
+    # Another channel's key vouches for its own messages only; a bucket digit that only
+    # looks like one is no message id.
+    other = await channel(service, "http")
+    await report(service, other, StatusReport(message_id(broadcast_id, 1, ids[1]), "failed"),
+                 StatusReport(f"{broadcast_id}.\u00b2.{ids[1]}", "failed"))  # fmt: skip
+    await service.bus.handle(ApplyStatusReports())
+    assert service.broadcasts.recipients(broadcast_id)[ids[1]].status == "sent"
     delivered_events = [e for e in service.broadcasts.published if isinstance(e, MessageDelivered)]
     assert [e.message_id for e in delivered_events] == [delivered.message_id]  # once
 
@@ -107,12 +116,12 @@ def test_no_report_ever_moves_a_recipient_back_and_the_counts_always_add_up(
 ) -> None:
     async def scenario() -> None:
         service = build_fake_dispatcher()
-        broadcast_id, ids = await sent_broadcast(service)
+        broadcast_id, ids, http = await sent_broadcast(service)
         before = {i: r.status for i, r in service.broadcasts.recipients(broadcast_id).items()}
         for start in range(0, len(reports), batch):
             for person, status, repeat in reports[start : start + batch]:
                 made = StatusReport(message_id(broadcast_id, 1, ids[person]), status, "x")
-                await report(service, *([made, made] if repeat else [made]))
+                await report(service, http, *([made, made] if repeat else [made]))
             await service.bus.handle(ApplyStatusReports())
             now = service.broadcasts.recipients(broadcast_id)
             for contact_id, recipient in now.items():
@@ -143,16 +152,17 @@ async def test_whatsapp_reports_name_meta_s_ids_and_wait_for_them_to_be_recorded
     await make_group(service, "g1", "c0", "c1")
     whatsapp = await channel(service, "whatsapp_cloud")
     early = StatusReport(provider_ref(whatsapp, "wamid.1"), "delivered")
-    await report(service, early)  # before anything was sent: Meta's id is not known yet
+    await report(service, whatsapp, early)  # before anything was sent: Meta's id not known yet
     await service.bus.handle(ApplyStatusReports())
-    assert list(service.status_inbox.waiting.values()) == [replace(early, tries=1)]
+    waiting = [replace(early, tries=1, channel_id=whatsapp)]
+    assert list(service.status_inbox.waiting.values()) == waiting
 
     broadcast = await service.bus.handle(
         CreateBroadcast(ADMIN, Audience(groups=("g1",)), whatsapp, "Hello")
     )
     await service.bus.handle(ResolveBroadcast(ORG, broadcast.id))
     assert (await service.bus.handle(SendNext(ORG, broadcast.id))).handed == 2
-    await report(service, StatusReport(provider_ref(whatsapp, "wamid.2"), "read"))
+    await report(service, whatsapp, StatusReport(provider_ref(whatsapp, "wamid.2"), "read"))
     await service.bus.handle(ApplyStatusReports())
 
     statuses = {i: r.status for i, r in service.broadcasts.recipients(broadcast.id).items()}

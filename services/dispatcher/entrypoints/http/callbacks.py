@@ -26,7 +26,7 @@ from services.dispatcher.domain.channels import (
     signed_by,
     verifies_webhook,
 )
-from services.dispatcher.domain.recipients import StatusReport, provider_ref
+from services.dispatcher.domain.recipients import PROVIDER_REF, StatusReport, provider_ref
 from services.dispatcher.entrypoints.http.dependencies import Uow
 from shared.http.dependencies import Bus
 from shared.http.errors import ApiError
@@ -78,7 +78,10 @@ async def channel_status(channel_id: str, request: Request, uow: Uow, bus: Bus) 
         report = StatusBody.model_validate_json(body)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    reports = [StatusReport(report.message_id, report.status, report.reason)]
+    if report.message_id.startswith(PROVIDER_REF):
+        raise ApiError(422, "unknown_message", "not a message id of this channel")
+    reports = [StatusReport(report.message_id, report.status, report.reason,
+                            channel_id=channel.id)]  # fmt: skip
     await bus.handle(commands.RecordStatusReports(channel_id=channel.id, reports=reports))
     return Accepted(accepted=1)
 
@@ -143,7 +146,7 @@ async def whatsapp_webhook(channel_id: str, request: Request, uow: Uow, bus: Bus
     except ValidationError as exc:
         raise _invalid(exc) from None
     reports = [
-        StatusReport(provider_ref(channel.id, s.id), s.status, _reason(s))
+        StatusReport(provider_ref(channel.id, s.id), s.status, _reason(s), channel_id=channel.id)
         for entry in note.entry for change in entry.changes for s in change.value.statuses
         if s.status in STATUSES
     ]  # fmt: skip
