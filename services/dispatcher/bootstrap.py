@@ -15,7 +15,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
 from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepository
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
-from services.dispatcher.adapters.organization_projection import MongoOrganizationProjection
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
@@ -31,6 +30,7 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
 from shared.mongo.client import Document, Store
+from shared.mongo.organization_settings import MongoOrganizationCopies
 from shared.mongo.outbox import OutboxWakeup
 from shared.mongo.relay import OutboxRelay
 from shared.runtime import (
@@ -77,7 +77,7 @@ def unit_of_work(
         broadcasts=MongoBroadcastRepository(db, wakeup),
         status_inbox=MongoStatusInbox(db),
         provider_ids=MongoProviderIds(db, store),
-        organizations=MongoOrganizationProjection(db),
+        organizations=MongoOrganizationCopies(db),
     )
 
 
@@ -90,7 +90,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     broadcasts: MongoBroadcastRepository
     status_inbox: MongoStatusInbox
     provider_ids: MongoProviderIds
-    organizations: MongoOrganizationProjection
+    organizations: MongoOrganizationCopies
 
 
 @dataclass

@@ -14,7 +14,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.groups.adapters.contact_projection import MongoContactProjection
 from services.groups.adapters.group_repository import SOURCE, MongoGroupRepository
 from services.groups.adapters.member_change_repository import MongoMemberChangeRepository
-from services.groups.adapters.organization_projection import MongoOrganizationProjection
 from services.groups.entrypoints.background import GroupsBackground
 from services.groups.entrypoints.consumers import CONSUMED_TOPICS
 from services.groups.entrypoints.http.app import ROUTERS
@@ -26,6 +25,7 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
 from shared.mongo.client import Document, Store
+from shared.mongo.organization_settings import MongoOrganizationCopies
 from shared.mongo.outbox import OutboxWakeup
 from shared.mongo.relay import OutboxRelay
 from shared.mongo.replies import ReplyOutbox
@@ -65,7 +65,7 @@ def unit_of_work(
     return GroupsUnitOfWork(
         groups=MongoGroupRepository(db, wakeup, store),
         contacts=MongoContactProjection(db, store),
-        organizations=MongoOrganizationProjection(db),
+        organizations=MongoOrganizationCopies(db),
         member_changes=MongoMemberChangeRepository(db),
         max_groups=settings.max_groups_per_org,
     )

@@ -19,7 +19,6 @@ from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.commands import CreateChannel
-from services.dispatcher.domain.organization import OrganizationSettings
 from services.dispatcher.domain.recipients import (
     Recipient,
     RecipientBucket,
@@ -33,6 +32,7 @@ from shared.auth import Principal, Role
 from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
 from tests.fakes.contacts import T0, FakeClock, SequentialIds
+from tests.fakes.organizations import FakeOrganizationCopies
 from tests.support.contact_events import contact_created
 from tests.support.events import group_created, membership_changed
 from tests.support.messages import received
@@ -375,18 +375,6 @@ class FakeStatusInbox:
             self.waiting[(report.message_id, report.status)] = later
 
 
-class FakeOrganizationProjection:
-    def __init__(self) -> None:
-        self.settings: dict[str, tuple[int, OrganizationSettings]] = {}
-
-    async def get(self, org_id: str) -> OrganizationSettings:
-        return self.settings.get(org_id, (0, OrganizationSettings()))[1]
-
-    async def apply(self, org_id: str, sequence: int, settings: OrganizationSettings) -> None:
-        if self.settings.get(org_id, (0, None))[0] < sequence:
-            self.settings[org_id] = (sequence, settings)
-
-
 class FakeProviderIds:
     def __init__(self) -> None:
         self.refs: dict[str, str] = {}
@@ -407,7 +395,7 @@ class FakeDispatcher:
     broadcasts: FakeBroadcastRepository
     status_inbox: FakeStatusInbox
     provider_ids: FakeProviderIds
-    organizations: FakeOrganizationProjection
+    organizations: FakeOrganizationCopies
     providers: FakeProviders
     pacer: CountingPacer
     clock: FakeClock
@@ -418,7 +406,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
     status_inbox, provider_ids = FakeStatusInbox(), FakeProviderIds()
-    organizations = FakeOrganizationProjection()
+    organizations = FakeOrganizationCopies()
     uow = DispatcherUnitOfWork(
         channels=channels,
         audience=audience,

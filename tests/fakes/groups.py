@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,21 +31,18 @@ from services.groups.domain.errors import DuplicateGroupName, VersionConflict
 from services.groups.domain.member import MEMBER_STATUS, MemberContact
 from services.groups.domain.member_change import ChangeStatus, MemberChange
 from services.groups.domain.model import Group, GroupType, SmartStatus
-from services.groups.domain.organization import OrganizationSettings
 from services.groups.service_layer.ports import (
     BackgroundWork,
     ContactProjection,
     GroupRepository,
     ImportReplies,
     MemberChangeRepository,
-    OrganizationProjection,
 )
 from services.groups.service_layer.results import MembershipOutcome
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal, Role
 from shared.contactql.evaluate import matches
 from shared.contactql.predicates import Predicate
-from shared.contactql.values import FieldType
 from shared.contracts.contacts import (
     ContactCreated,
     ContactStatusName,
@@ -55,8 +52,10 @@ from shared.contracts.contacts import (
 from shared.contracts.envelope import EventPayload
 from shared.contracts.groups import group_name_key as name_key
 from shared.contracts.imports import GroupMembersImported, ImportedMember, ImportGroupMembers
+from shared.contracts.organization_copy import OrganizationCopies
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import MessageBus
+from tests.fakes.organizations import FakeOrganizationCopies
 from tests.support import events
 from tests.support.contact_events import (  # noqa: F401 (re-exported for the unit tests)
     contact_anonymized,
@@ -440,47 +439,6 @@ class FakeContactProjection:
         return sorted(contacts, key=lambda c: c.id)
 
 
-@dataclass
-class _OrganizationRow:
-    version: int = 0
-    timezone: str = "UTC"
-    default_country: str | None = None
-    fields: dict[str, tuple[int, FieldType | None]] = field(default_factory=dict)
-
-
-class FakeOrganizationProjection:
-    """`MongoOrganizationProjection` in memory: settings by their sequence, each field by its
-    own; a deleted field is kept (with its sequence) but no longer typed."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, _OrganizationRow] = {}
-
-    async def get(self, org_id: str) -> OrganizationSettings:
-        row = self._rows.get(org_id, _OrganizationRow())
-        return OrganizationSettings(
-            timezone=row.timezone or "UTC",
-            default_country=row.default_country,
-            fields={k: kind for k, (_, kind) in row.fields.items() if kind is not None},
-        )
-
-    async def apply_settings(
-        self, org_id: str, sequence: int, timezone: str, default_country: str | None
-    ) -> None:
-        row = self._rows.setdefault(org_id, _OrganizationRow())
-        if row.version >= sequence:
-            return
-        row.version, row.timezone, row.default_country = sequence, timezone, default_country
-
-    async def apply_field(
-        self, org_id: str, key: str, sequence: int, field_type: FieldType | None
-    ) -> None:
-        row = self._rows.setdefault(org_id, _OrganizationRow())
-        applied, _ = row.fields.get(key, (0, None))
-        if applied >= sequence:
-            return
-        row.fields[key] = (sequence, field_type)
-
-
 class FakeMemberChangeRepository:
     def __init__(self) -> None:
         self._changes: dict[str, MemberChange] = {}
@@ -545,7 +503,7 @@ class FakeBackgroundWork:
 # mypy checks here that every fake satisfies its port, as the adapters do.
 _GROUPS: GroupRepository = FakeGroupRepository()
 _CONTACTS: ContactProjection = FakeContactProjection()
-_ORGANIZATIONS: OrganizationProjection = FakeOrganizationProjection()
+_ORGANIZATIONS: OrganizationCopies = FakeOrganizationCopies()
 _MEMBER_CHANGES: MemberChangeRepository = FakeMemberChangeRepository()
 _REPLIES: ImportReplies = FakeImportReplies()
 _BACKGROUND: BackgroundWork = FakeBackgroundWork()
@@ -576,7 +534,7 @@ class FakeGroupsService:
 
     groups: FakeGroupRepository
     contacts: FakeContactProjection
-    organizations: FakeOrganizationProjection
+    organizations: FakeOrganizationCopies
     member_changes: FakeMemberChangeRepository
     replies: FakeImportReplies
     background: FakeBackgroundWork
@@ -658,7 +616,7 @@ class FakeGroupsService:
 
 def build_fake_groups(*, max_groups: int = 250) -> FakeGroupsService:
     groups, contacts = FakeGroupRepository(), FakeContactProjection()
-    organizations, member_changes = FakeOrganizationProjection(), FakeMemberChangeRepository()
+    organizations, member_changes = FakeOrganizationCopies(), FakeMemberChangeRepository()
     replies, background, clock = FakeImportReplies(), FakeBackgroundWork(), FixedClock()
     catch_up = FakeCatchUp()
     uow = GroupsUnitOfWork(

@@ -12,7 +12,6 @@ from typing import Protocol
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel
-from services.dispatcher.domain.organization import OrganizationSettings
 from services.dispatcher.domain.recipients import RecipientBucket, StatusReport
 
 
@@ -35,16 +34,6 @@ class ChannelRepository(Protocol):
     async def save(self, channel: Channel, expected_version: int) -> bool:
         """Writes the channel if it is still at `expected_version`; False if another change
         came first."""
-        ...
-
-
-class OrganizationProjection(Protocol):
-    async def get(self, org_id: str) -> OrganizationSettings:
-        """The organisation's settings (defaults until its first `OrganizationUpdated`)."""
-        ...
-
-    async def apply(self, org_id: str, sequence: int, settings: OrganizationSettings) -> None:
-        """Unless a newer event was applied already."""
         ...
 
 

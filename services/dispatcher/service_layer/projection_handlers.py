@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
-from services.dispatcher.domain.organization import OrganizationSettings
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.contracts.contact_copy import follow_contact
 from shared.contracts.contacts import (
@@ -29,6 +28,7 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.contracts.organization_copy import FieldEvent, follow_organization
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import Received
 
@@ -103,10 +103,8 @@ async def apply_membership_change(
     await uow.audience.record_applied(change.group_id, sequence)
 
 
-async def apply_organization_settings(
-    event: Received[OrganizationUpdated], uow: DispatcherUnitOfWork
+async def apply_organization_event(
+    event: Received[OrganizationUpdated] | Received[FieldEvent], uow: DispatcherUnitOfWork
 ) -> None:
-    settings = OrganizationSettings(
-        timezone=event.payload.timezone, default_language=event.payload.default_language
-    )
-    await uow.organizations.apply(event.org_id, event.ordered_sequence, settings)
+    """Quiet hours' time zone, templates' default language, queries' fields and country."""
+    await follow_organization(uow.organizations, event)

@@ -61,5 +61,5 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     GroupUpdated: [projection_handlers.apply_group_state],
     GroupDeleted: [projection_handlers.apply_group_deleted],
     GroupMembershipChanged: [projection_handlers.apply_membership_change],
-    OrganizationUpdated: [projection_handlers.apply_organization_settings],
+    OrganizationUpdated: [projection_handlers.apply_organization_event],
 }

@@ -9,11 +9,11 @@ from services.dispatcher.service_layer.ports import (
     AudienceProjection,
     BroadcastRepository,
     ChannelRepository,
-    OrganizationProjection,
     ProviderIds,
     StatusInbox,
 )
 from shared.clock import Clock, utc_now
+from shared.contracts.organization_copy import OrganizationCopies
 from shared.ids import IdFactory, new_uuid
 
 
@@ -24,7 +24,7 @@ class DispatcherUnitOfWork:
     broadcasts: BroadcastRepository
     status_inbox: StatusInbox
     provider_ids: ProviderIds
-    organizations: OrganizationProjection
+    organizations: OrganizationCopies
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
     send_window: int = 200
     clock: Clock = utc_now

@@ -22,18 +22,15 @@ from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.contactql.errors import QueryError
 from shared.contactql.evaluate import matches
 from shared.contactql.resolve import ContactQuery, QueryContext, parse_query
-from shared.contactql.values import FieldType
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
     ContactDeleted,
     ContactStatusChanged,
     ContactUpdated,
-    FieldChanged,
-    FieldDefined,
-    FieldDeleted,
 )
 from shared.contracts.groups import GroupDeleted, GroupMembershipChanged, MembershipReason
+from shared.contracts.organization_copy import FieldEvent, follow_organization
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import Received
 
@@ -146,22 +143,10 @@ async def apply_group_deleted(event: Received[GroupDeleted], uow: GroupsUnitOfWo
     await uow.contacts.remove_group(event.org_id, event.payload.group_id)
 
 
-async def apply_organization_settings(
-    event: Received[OrganizationUpdated], uow: GroupsUnitOfWork
+async def apply_organization_event(
+    event: Received[OrganizationUpdated] | Received[FieldEvent], uow: GroupsUnitOfWork
 ) -> None:
-    settings = event.payload
-    await uow.organizations.apply_settings(
-        event.org_id, event.ordered_sequence, settings.timezone, settings.default_country
-    )
-
-
-async def apply_field(
-    event: Received[FieldDefined] | Received[FieldChanged] | Received[FieldDeleted],
-    uow: GroupsUnitOfWork,
-) -> None:
-    field = event.payload
-    kind = None if isinstance(field, FieldDeleted) else FieldType(field.type)
-    await uow.organizations.apply_field(event.org_id, field.key, event.ordered_sequence, kind)
+    await follow_organization(uow.organizations, event)
 
 
 async def settle_smart_groups(uow: GroupsUnitOfWork, contacts: Sequence[MemberContact]) -> None:

@@ -13,9 +13,7 @@ from typing import Any, Protocol
 from services.groups.domain.member import MemberContact
 from services.groups.domain.member_change import MemberChange
 from services.groups.domain.model import Group, SmartStatus
-from services.groups.domain.organization import OrganizationSettings
 from shared.contactql.predicates import Predicate
-from shared.contactql.values import FieldType
 from shared.contracts.imports import GroupMembersImported
 
 
@@ -127,19 +125,6 @@ class ContactProjection(Protocol):
     async def memberships(
         self, org_id: str, after: str | None, limit: int
     ) -> list[tuple[str, list[str]]]: ...
-
-
-class OrganizationProjection(Protocol):
-    async def get(self, org_id: str) -> OrganizationSettings: ...
-
-    async def apply_settings(
-        self, org_id: str, sequence: int, timezone: str, default_country: str | None
-    ) -> None: ...
-
-    async def apply_field(
-        self, org_id: str, key: str, sequence: int, field_type: FieldType | None
-    ) -> None:
-        """`field_type` None: the field was deleted."""
 
 
 class MemberChangeRepository(Protocol):

@@ -28,12 +28,7 @@ async def query_context(uow: GroupsUnitOfWork, org_id: str) -> QueryContext:
     settings = await uow.organizations.get(org_id)
     groups = await uow.groups.find(org_id)
     names = {g.name.casefold(): g.id for g in groups} | {g.id: g.id for g in groups}
-    return QueryContext(
-        timezone=settings.timezone,
-        default_country=settings.default_country,
-        fields=settings.fields,
-        groups=names,
-    )
+    return settings.query_context(names)
 
 
 async def parse(

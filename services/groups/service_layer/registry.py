@@ -51,8 +51,8 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     ContactDeleted: [membership_handlers.apply_contact_event],
     GroupMembershipChanged: [membership_handlers.apply_membership_change],
     GroupDeleted: [membership_handlers.apply_group_deleted],
-    OrganizationUpdated: [membership_handlers.apply_organization_settings],
-    FieldDefined: [membership_handlers.apply_field],
-    FieldChanged: [membership_handlers.apply_field],
-    FieldDeleted: [membership_handlers.apply_field],
+    OrganizationUpdated: [membership_handlers.apply_organization_event],
+    FieldDefined: [membership_handlers.apply_organization_event],
+    FieldChanged: [membership_handlers.apply_organization_event],
+    FieldDeleted: [membership_handlers.apply_organization_event],
 }

@@ -13,9 +13,9 @@ from services.groups.service_layer.ports import (
     ContactProjection,
     GroupRepository,
     MemberChangeRepository,
-    OrganizationProjection,
 )
 from shared.clock import Clock, utc_now
+from shared.contracts.organization_copy import OrganizationCopies
 from shared.ids import IdFactory, new_uuid
 
 
@@ -23,7 +23,7 @@ from shared.ids import IdFactory, new_uuid
 class GroupsUnitOfWork:
     groups: GroupRepository
     contacts: ContactProjection
-    organizations: OrganizationProjection
+    organizations: OrganizationCopies
     member_changes: MemberChangeRepository
     max_groups: int = 250
     clock: Clock = utc_now

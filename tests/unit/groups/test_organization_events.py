@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.groups.domain.organization import OrganizationSettings
 from shared.contactql.errors import QueryError
 from shared.contactql.values import FieldType
+from shared.contracts.organization_copy import OrganizationSettings
 from tests.fakes.groups import (
     ORG,
     OTHER_ORG,
@@ -25,7 +25,7 @@ async def test_settings_are_projected_and_older_ones_ignored(service: FakeGroups
     await service.receive(organization_updated("UTC", None), sequence=2)
 
     assert await service.organizations.get(ORG) == OrganizationSettings(
-        timezone="Africa/Nairobi", default_country="KE"
+        timezone="Africa/Nairobi", default_country="KE", default_language="eng"
     )
     assert await service.organizations.get(OTHER_ORG) == OrganizationSettings()
 
