@@ -51,3 +51,13 @@ def _by_name(text: str) -> Language | None:
 def _unaccented(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1024)
+def shortest_tag(code: str) -> str:
+    """The shortest tag of an ISO 639-3 code (`eng` → `en`, `swa` → `sw`, `haw` stays), as
+    providers such as WhatsApp name a template's language."""
+    try:
+        return str(Language.get(code).language or code)
+    except (LanguageTagError, ValueError):
+        return code

@@ -19,6 +19,7 @@ from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
 from services.dispatcher.adapters.status_inbox import MongoProviderIds, MongoStatusInbox
+from services.dispatcher.adapters.template_repository import MongoTemplateRepository
 from services.dispatcher.entrypoints.background import DispatchBackground
 from services.dispatcher.entrypoints.consumers import CONSUMED_TOPICS
 from services.dispatcher.entrypoints.http.app import ROUTERS
@@ -73,6 +74,7 @@ def unit_of_work(
 ) -> MongoDispatcherUnitOfWork:
     return MongoDispatcherUnitOfWork(
         channels=MongoChannelRepository(db, box),
+        templates=MongoTemplateRepository(db),
         audience=MongoAudienceProjection(db, store),
         broadcasts=MongoBroadcastRepository(db, wakeup),
         status_inbox=MongoStatusInbox(db),
@@ -86,6 +88,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     """The unit of work over MongoDB (its adapters create their indexes)."""
 
     channels: MongoChannelRepository
+    templates: MongoTemplateRepository
     audience: MongoAudienceProjection
     broadcasts: MongoBroadcastRepository
     status_inbox: MongoStatusInbox
@@ -115,7 +118,7 @@ class DispatcherService(ServiceHandle[Running]):
 async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     uow = unit_of_work(plumbing.db, plumbing.store, box, plumbing.wakeup)
-    for adapter in (uow.channels, uow.audience, uow.broadcasts, uow.status_inbox):
+    for adapter in (uow.channels, uow.templates, uow.audience, uow.broadcasts, uow.status_inbox):
         await adapter.create_indexes()
     client = await stack.enter_async_context(
         httpx.AsyncClient(timeout=httpx.Timeout(settings.provider_timeout_s))

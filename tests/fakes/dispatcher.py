@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from services.dispatcher.bootstrap import build_bus
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel, ChannelType
-from services.dispatcher.domain.commands import CreateChannel
+from services.dispatcher.domain.commands import CreateChannel, CreateTemplate
 from services.dispatcher.domain.recipients import (
     Recipient,
     RecipientBucket,
@@ -26,9 +26,12 @@ from services.dispatcher.domain.recipients import (
     bucket_id,
     summed,
 )
+from services.dispatcher.domain.templates import Template
 from services.dispatcher.service_layer.ports import OutboundMessage, SendResult
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
+from shared.contactql.evaluate import matches
+from shared.contactql.predicates import Predicate
 from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
 from tests.fakes.contacts import T0, FakeClock, SequentialIds
@@ -42,33 +45,57 @@ MANAGER = Principal(org_id="org-1", role=Role.MANAGER, subject="max")
 OTHER_ORG_ADMIN = Principal(org_id="org-2", role=Role.ADMIN, subject="oz")
 
 
-class FakeChannelRepository:
-    def __init__(self) -> None:
-        self.stored: dict[str, Channel] = {}
+class _Versioned(Protocol):
+    id: str
+    org_id: str
+    version: int
+    deleted: bool
 
-    async def add(self, channel: Channel) -> None:
-        self.stored[channel.id] = copy.deepcopy(channel)
 
-    async def get(self, org_id: str, channel_id: str) -> Channel | None:
-        channel = self.stored.get(channel_id)
-        if channel is None or channel.org_id != org_id or channel.deleted:
+Item = TypeVar("Item", bound=_Versioned)
+
+
+class FakeVersionedRepository(Generic[Item]):
+    """Channels and templates alike: an organisation's items, not deleted, each saved only
+    at the version read; `order` sorts a listing."""
+
+    def __init__(self, order: Callable[[Item], Any]) -> None:
+        self.stored: dict[str, Item] = {}
+        self._order = order
+
+    async def add(self, item: Item) -> None:
+        self.stored[item.id] = copy.deepcopy(item)
+
+    async def get(self, org_id: str, item_id: str) -> Item | None:
+        item = self.stored.get(item_id)
+        if item is None or item.org_id != org_id or item.deleted:
             return None
-        return copy.deepcopy(channel)
+        return copy.deepcopy(item)
+
+    async def list(self, org_id: str) -> list[Item]:
+        found = [c for c in self.stored.values() if c.org_id == org_id and not c.deleted]
+        return [copy.deepcopy(c) for c in sorted(found, key=self._order)]
+
+    async def save(self, item: Item, expected_version: int) -> bool:
+        current = self.stored.get(item.id)
+        if current is None or current.version != expected_version:
+            return False
+        self.stored[item.id] = copy.deepcopy(item)
+        return True
+
+
+class FakeChannelRepository(FakeVersionedRepository[Channel]):
+    def __init__(self) -> None:
+        super().__init__(lambda c: (c.created_at, c.id))
 
     async def find(self, channel_id: str) -> Channel | None:
         channel = self.stored.get(channel_id)
         return copy.deepcopy(channel) if channel is not None and not channel.deleted else None
 
-    async def list(self, org_id: str) -> list[Channel]:
-        found = [c for c in self.stored.values() if c.org_id == org_id and not c.deleted]
-        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: (c.created_at, c.id))]
 
-    async def save(self, channel: Channel, expected_version: int) -> bool:
-        current = self.stored.get(channel.id)
-        if current is None or current.version != expected_version:
-            return False
-        self.stored[channel.id] = copy.deepcopy(channel)
-        return True
+class FakeTemplateRepository(FakeVersionedRepository[Template]):
+    def __init__(self) -> None:
+        super().__init__(lambda t: (t.name, t.id))
 
 
 class FakeAudienceProjection:
@@ -79,6 +106,7 @@ class FakeAudienceProjection:
         self.contacts: dict[str, AudienceContact] = {}
         self.groups: dict[str, AudienceGroup] = {}
         self.members: dict[str, set[str]] = {}
+        self.page_size = 1000
 
     async def get_contacts(self, org_id: str, ids: Sequence[str]) -> dict[str, AudienceContact]:
         return {
@@ -160,6 +188,23 @@ class FakeAudienceProjection:
     async def members_page(self, group_id: str, after: str | None, limit: int) -> list[str]:
         ids = sorted(i for i in self.members.get(group_id, ()) if after is None or i > after)
         return ids[:limit]
+
+    async def org_groups(self, org_id: str) -> list[AudienceGroup]:
+        return [copy.deepcopy(g) for g in self.groups.values()
+                if g.org_id == org_id and not g.deleted]  # fmt: skip
+
+    async def matching_pages(
+        self, org_id: str, predicate: Predicate
+    ) -> AsyncIterator[list[AudienceContact]]:
+        """By the query evaluator, not the store's filter: both must agree (the integration
+        tests run the same audiences on the store)."""
+        found = sorted(
+            (c for c in self.contacts.values()
+             if c.org_id == org_id and not c.gone and matches(predicate, c)),
+            key=lambda c: c.id,
+        )  # fmt: skip
+        for start in range(0, len(found), self.page_size):
+            yield [copy.deepcopy(c) for c in found[start : start + self.page_size]]
 
 
 class FakeBroadcastRepository:
@@ -315,6 +360,10 @@ class FakeProviders:
     def for_channel(self, channel: Channel) -> ScriptedProvider:
         return self.by_type[channel.type]
 
+    def for_channel_type(self, type: str) -> list[OutboundMessage]:
+        """What the channels of this type were handed, in order."""
+        return list(self.by_type[ChannelType(type)].received)
+
 
 class CountingPacer:
     """Counts each channel's turns (and the provider's throttling) instead of waiting; keeps
@@ -391,6 +440,7 @@ class FakeProviderIds:
 class FakeDispatcher:
     uow: DispatcherUnitOfWork
     channels: FakeChannelRepository
+    templates: FakeTemplateRepository
     audience: FakeAudienceProjection
     broadcasts: FakeBroadcastRepository
     status_inbox: FakeStatusInbox
@@ -406,9 +456,10 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     channels, audience, clock = FakeChannelRepository(), FakeAudienceProjection(), FakeClock(T0)
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
     status_inbox, provider_ids = FakeStatusInbox(), FakeProviderIds()
-    organizations = FakeOrganizationCopies()
+    organizations, templates = FakeOrganizationCopies(), FakeTemplateRepository()
     uow = DispatcherUnitOfWork(
         channels=channels,
+        templates=templates,
         audience=audience,
         broadcasts=broadcasts,
         status_inbox=status_inbox,
@@ -421,6 +472,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     return FakeDispatcher(
         uow=uow,
         channels=channels,
+        templates=templates,
         audience=audience,
         broadcasts=broadcasts,
         status_inbox=status_inbox,
@@ -464,4 +516,13 @@ async def channel(service: FakeDispatcher, type: str = "log", **settings: Any) -
     made = await service.bus.handle(
         CreateChannel(by=ADMIN, type=type, name=type, settings=settings)
     )
+    return str(made.id)
+
+
+async def template(service: FakeDispatcher, variants: Mapping[str, str], **parameters: Any) -> str:
+    """A template named `t` (parameters by name: `**{"1": "@contact.name"}`)."""
+    made = await service.bus.handle(
+        CreateTemplate(by=ADMIN, name="t", category="utility", variants=dict(variants),
+                       parameters=parameters)
+    )  # fmt: skip
     return str(made.id)

@@ -20,6 +20,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -37,6 +38,7 @@ class Received:
     contact_id: str
     at: float  # time.monotonic() when it arrived
     answered: int  # the HTTP status it got
+    body: dict[str, Any] = field(default_factory=dict)  # the JSON as it came
 
 
 @dataclass
@@ -116,6 +118,7 @@ class FakeProvider:
                 contact_id="",
                 at=now,
                 answered=status,
+                body=message,
             )
         )
         if status == 200:
@@ -156,6 +159,7 @@ class FakeProvider:
                 contact_id=message["contact_id"],
                 at=now,
                 answered=status,
+                body=message,
             )
         )
         if status == 200:

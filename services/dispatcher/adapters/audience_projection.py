@@ -10,12 +10,14 @@ its `groups` and the membership index, so the two writers never overwrite each o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
+from shared.contactql.mongo_filter import query_filter
+from shared.contactql.predicates import Predicate
 from shared.mongo.client import (
     Document,
     Store,
@@ -78,6 +80,26 @@ class MongoAudienceProjection:
     async def blacklisted_groups(self, org_id: str) -> frozenset[str]:
         docs = self.groups.find({"org_id": org_id, "blacklisted": True}, {"deleted": 1})
         return frozenset([d["_id"] async for d in docs if not d.get("deleted")])
+
+    async def org_groups(self, org_id: str) -> list[AudienceGroup]:
+        docs = self.groups.find({"org_id": org_id})
+        return [_group(d) async for d in docs if not d.get("deleted")]
+
+    async def matching_pages(
+        self, org_id: str, predicate: Predicate
+    ) -> AsyncIterator[list[AudienceContact]]:
+        """One scan on the store's scanning connection, so no page waits behind this
+        process's writes (see the groups service's smart groups, which read the same way)."""
+        query = {"$and": [{"org_id": org_id, "gone": False}, query_filter(predicate)]}
+        scanned = self._store.for_scans(self.contacts)
+        page: list[AudienceContact] = []
+        async for doc in scanned.find(query, sort=[("_id", ASCENDING)], batch_size=PAGE):
+            page.append(copy_from_document(AudienceContact, doc))
+            if len(page) == PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
 
     async def save_group(self, group: AudienceGroup) -> None:
         state = {"org_id": group.org_id, "name": group.name, "blacklisted": group.blacklisted,

@@ -18,8 +18,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
+from services.dispatcher.adapters.template_repository import (
+    template_document,
+    template_from_document,
+)
 from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState, QuietHours
+from services.dispatcher.domain.messages import FreeText, Message, TemplateMessage
 from services.dispatcher.domain.recipients import (
     STATUSES,
     Recipient,
@@ -228,8 +233,8 @@ def _document(b: Broadcast) -> Document:
         "org_id": b.org_id,
         "channel_id": b.channel_id,
         "audience": {"groups": list(b.audience.groups), "contact_ids": list(b.audience.contact_ids),
-                     "exclude_groups": list(b.audience.exclude_groups)},
-        "text": b.text,
+                     "exclude_groups": list(b.audience.exclude_groups), "query": b.audience.query},
+        "message": _message_document(b.message),
         "created_by": b.created_by,
         "created_at": b.created_at,
         "send_at": b.send_at,
@@ -258,8 +263,9 @@ def _broadcast(doc: Document) -> Broadcast:
             groups=tuple(audience.get("groups") or ()),
             contact_ids=tuple(audience.get("contact_ids") or ()),
             exclude_groups=tuple(audience.get("exclude_groups") or ()),
+            query=audience.get("query"),
         ),
-        text=doc["text"],
+        message=_message(doc["message"]),
         created_by=doc.get("created_by", ""),
         created_at=doc["created_at"],
         send_at=doc["send_at"],
@@ -275,6 +281,18 @@ def _broadcast(doc: Document) -> Broadcast:
         failure=doc.get("failure"),
         version=int(doc["version"]),
     )
+
+
+def _message_document(message: Message) -> Document:
+    if isinstance(message, TemplateMessage):
+        return {"template": template_document(message.template)}
+    return {"text": message.text}
+
+
+def _message(doc: Document) -> Message:
+    if "template" in doc:
+        return TemplateMessage(template_from_document(doc["template"]))
+    return FreeText.of(doc["text"])
 
 
 def _bucket_state(bucket: RecipientBucket) -> Document:

@@ -3,8 +3,11 @@
 - `whatsapp_cloud`: Meta's Cloud API (see `WhatsAppCloudProvider`).
 - `log`: records the message in the service's log and reports it sent and delivered at once
   (development and benchmarks).
-- `http`: POSTs `{message_id, to, text, broadcast_id, contact_id}` as JSON to the channel's
-  `config.url`, with `Idempotency-Key: <message_id>` (so a repeat after a crash is dropped by
+- `http`: POSTs `{message_id, to, text, template?, broadcast_id, contact_id}` as JSON to the
+  channel's
+  `config.url` (`template`, for a template: `{name, language, parameters: {name: value}}`, the
+  text being its variant with the values in place), with `Idempotency-Key: <message_id>` (so a
+  repeat after a crash is dropped by
   the receiver) and `X-Roster-Signature: sha256=<hex HMAC-SHA256 of the body>` under the
   channel's `signing_key`. 2xx: sent (`id` of the answer, if any, is the provider's id);
   429: throttled, retried; 5xx, timeouts and connection errors: retried; other 4xx: failed with
@@ -20,6 +23,7 @@ import httpx
 
 from services.dispatcher.domain.channels import SIGNATURE_HEADER, Channel, ChannelType, signature
 from services.dispatcher.service_layer.ports import OutboundMessage, Provider, SendResult
+from shared.languages import shortest_tag
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -31,7 +35,7 @@ class LogProvider:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         log.info("message_logged", message_id=message.message_id, to=message.to,
-                 chars=len(message.text))  # fmt: skip
+                 chars=len(message.said.text))  # fmt: skip
         return SendResult("sent", provider_id=message.message_id, delivered=True)
 
 
@@ -43,16 +47,20 @@ class HttpProvider:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         channel = message.channel
-        body = json.dumps(
-            {
-                "message_id": message.message_id,
-                "to": message.to,
-                "text": message.text,
-                "broadcast_id": message.broadcast_id,
-                "contact_id": message.contact_id,
-            },
-            separators=(",", ":"),
-        ).encode()
+        payload: dict[str, Any] = {
+            "message_id": message.message_id,
+            "to": message.to,
+            "text": message.said.text,
+            "broadcast_id": message.broadcast_id,
+            "contact_id": message.contact_id,
+        }
+        if (call := message.said.template) is not None:
+            payload["template"] = {
+                "name": call.name,
+                "language": call.language,
+                "parameters": dict(call.parameters),
+            }
+        body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": message.message_id,
@@ -103,8 +111,7 @@ class WhatsAppCloudProvider:
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": message.to.removeprefix("+"),
-            "type": "text",
-            "text": {"preview_url": False, "body": message.text},
+            **_whatsapp_content(message),
         }
         headers = {"Authorization": f"Bearer {channel.secrets['access_token']}"}
         try:
@@ -126,6 +133,26 @@ class WhatsAppCloudProvider:
         if response.status_code >= 500:  # Meta may have sent it: not sent again
             return SendResult("unknown", reason=reason)
         return SendResult("failed", reason=reason)
+
+
+def _whatsapp_content(message: OutboundMessage) -> dict[str, Any]:
+    """A text message, or a template message: the template's name, its language as WhatsApp
+    codes it (`en`, `sw`), and the body's parameters in order (named ones by name)."""
+    call = message.said.template
+    if call is None:
+        return {"type": "text", "text": {"preview_url": False, "body": message.said.text}}
+    template: dict[str, Any] = {
+        "name": call.name,
+        "language": {"code": shortest_tag(call.language)},
+    }
+    if call.parameters:
+        parameters = [
+            {"type": "text", "parameter_name": name, "text": value} if call.named
+            else {"type": "text", "text": value}
+            for name, value in call.parameters
+        ]  # fmt: skip
+        template["components"] = [{"type": "body", "parameters": parameters}]
+    return {"type": "template", "template": template}
 
 
 # Failures before the request was on its way to Meta.

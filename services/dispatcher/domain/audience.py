@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shared.contracts.contact_copy import ACTIVE, ContactCopy
+
+if TYPE_CHECKING:  # messages say things about contacts: they import this module
+    from services.dispatcher.domain.messages import Message
 
 # In the order they are tested: a contact both blocked and in a blacklisted group is counted
 # as blocked.
@@ -60,12 +64,18 @@ class AudienceGroup:
 
 @dataclass(frozen=True)
 class Audience:
-    """Whom a broadcast names: members of `groups`, and `contact_ids`, minus the members of
-    `exclude_groups` (counted under `excluded_group`)."""
+    """Whom a broadcast names: members of `groups`, `contact_ids`, and the contacts matching
+    a contactql `query`, minus the members of `exclude_groups` (counted under
+    `excluded_group`)."""
 
     groups: tuple[str, ...] = ()
     contact_ids: tuple[str, ...] = ()
     exclude_groups: tuple[str, ...] = ()
+    query: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups and not self.contact_ids and not self.query
 
 
 @dataclass
@@ -76,6 +86,10 @@ class Screen:
     requires_opt_in: bool
     blacklisted_groups: frozenset[str]
     excluded_groups: frozenset[str]
+    # What the broadcast says (None: a preview of the audience alone), and in which language
+    # when the contact's is not the template's.
+    message: Message | None = None
+    default_language: str | None = None
     # Free text on WhatsApp: only to contacts whose last message came after this.
     window_opened_after: datetime | None = None
     phones_taken: set[str] = field(default_factory=set)
@@ -93,6 +107,10 @@ class Screen:
             return "no_phone"
         if contact.phone in self.phones_taken:
             return "duplicate"
+        if self.message is not None and self.message.personal:
+            said = self.message.said_to(contact, self.default_language)
+            if isinstance(said, str):
+                return said  # missing_variable, no_template_language
         if self.window_opened_after is not None and (
             contact.last_seen_at is None or contact.last_seen_at <= self.window_opened_after
         ):

@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 
 from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.errors import BroadcastStateError, InvalidBroadcast
+from services.dispatcher.domain.messages import Message
 from shared.contracts.envelope import EventPayload
 from shared.contracts.messages import BroadcastCompleted, BroadcastStarted
-
-MAX_TEXT = 4096
 
 
 class BroadcastState(StrEnum):
@@ -74,21 +73,13 @@ class QuietHours:
         return {"start": self.start.strftime("%H:%M"), "end": self.end.strftime("%H:%M")}
 
 
-def message_text(text: str | None) -> str:
-    if text is None or not text.strip():
-        raise InvalidBroadcast("a broadcast needs a text", field="text")
-    if len(text) > MAX_TEXT:
-        raise InvalidBroadcast(f"a text has at most {MAX_TEXT} characters", field="text")
-    return text
-
-
 @dataclass
 class Broadcast:
     id: str
     org_id: str
     channel_id: str
     audience: Audience
-    text: str
+    message: Message
     created_by: str
     created_at: datetime
     send_at: datetime
@@ -116,7 +107,7 @@ class Broadcast:
         org_id: str,
         channel_id: str,
         audience: Audience,
-        text: str | None,
+        message: Message,
         by: str,
         now: datetime,
         send_at: datetime | None,
@@ -130,7 +121,7 @@ class Broadcast:
             org_id=org_id,
             channel_id=channel_id,
             audience=audience,
-            text=message_text(text),
+            message=message,
             created_by=by,
             created_at=now,
             send_at=send_at or now,

@@ -35,11 +35,35 @@ class DeleteChannel:
 
 
 @dataclass(frozen=True)
+class CreateTemplate:
+    by: Principal
+    name: str
+    category: str
+    variants: dict[str, str]
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateTemplate:
+    by: Principal
+    template_id: str
+    changes: dict[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class DeleteTemplate:
+    by: Principal
+    template_id: str
+
+
+@dataclass(frozen=True)
 class CreateBroadcast:
     by: Principal
     audience: Audience
     channel_id: str
     text: str | None
+    template_id: str | None = None
     send_at: datetime | None = None
     idempotency_key: str | None = None
     quiet_hours: dict[str, str] | None = None

@@ -54,3 +54,32 @@ class BroadcastStateError(DomainError):
 
     code = "broadcast_state"
     status = 409
+
+
+class InvalidExpression(DomainError):
+    """`@contact.<something>` that names nothing a message can say."""
+
+    code = "invalid_expression"
+
+
+class InvalidTemplate(DomainError):
+    """A template's name, category, variants or parameters break the rules (in `details`)."""
+
+    code = "invalid_template"
+
+
+class TemplateParameterMismatch(DomainError):
+    """A variant's placeholders differ from the parameters the template defines."""
+
+    code = "template_parameter_mismatch"
+
+
+class TemplateNotFound(DomainError):
+    code = "template_not_found"
+    status = 404
+
+
+class UnknownTemplate(DomainError):
+    """A broadcast names a template the organisation does not have."""
+
+    code = "unknown_template"

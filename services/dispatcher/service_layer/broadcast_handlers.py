@@ -17,13 +17,15 @@ async def create_broadcast(
     cmd: commands.CreateBroadcast, uow: DispatcherUnitOfWork, catch_up: CatchUp
 ) -> Broadcast:
     await queries.audience_groups(uow, cmd.by, cmd.audience, catch_up)
+    await queries.audience_query(uow, cmd.by.org_id, cmd.audience, catch_up)
     await queries.broadcast_channel(uow, cmd.by.org_id, cmd.channel_id)
+    message = await queries.broadcast_message(uow, cmd.by.org_id, cmd.text, cmd.template_id)
     broadcast = Broadcast.create(
         broadcast_id=uow.new_id(),
         org_id=cmd.by.org_id,
         channel_id=cmd.channel_id,
         audience=cmd.audience,
-        text=cmd.text,
+        message=message,
         by=cmd.by.actor,
         now=uow.clock(),
         send_at=cmd.send_at,

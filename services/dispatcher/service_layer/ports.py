@@ -12,7 +12,10 @@ from typing import Protocol
 from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel
+from services.dispatcher.domain.messages import Said
 from services.dispatcher.domain.recipients import RecipientBucket, StatusReport
+from services.dispatcher.domain.templates import Template
+from shared.contactql.predicates import Predicate
 
 
 class ChannelRepository(Protocol):
@@ -34,6 +37,22 @@ class ChannelRepository(Protocol):
     async def save(self, channel: Channel, expected_version: int) -> bool:
         """Writes the channel if it is still at `expected_version`; False if another change
         came first."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    async def add(self, template: Template) -> None: ...
+
+    async def get(self, org_id: str, template_id: str) -> Template | None:
+        """The organisation's template, unless deleted."""
+        ...
+
+    async def list(self, org_id: str) -> list[Template]:
+        """The organisation's templates (not deleted), by name."""
+        ...
+
+    async def save(self, template: Template, expected_version: int) -> bool:
+        """Writes the template if it is still at `expected_version`."""
         ...
 
 
@@ -69,6 +88,17 @@ class AudienceProjection(Protocol):
         ...
 
     async def blacklisted_groups(self, org_id: str) -> frozenset[str]: ...
+
+    async def org_groups(self, org_id: str) -> list[AudienceGroup]:
+        """Every group of the organisation, deleted ones left out (a query names them)."""
+        ...
+
+    def matching_pages(
+        self, org_id: str, predicate: Predicate
+    ) -> AsyncIterator[list[AudienceContact]]:
+        """The organisation's contacts the predicate matches, in id order, a page at a time
+        (from one scan of the copies: queries select on any attribute or field)."""
+        ...
 
     async def save_group(self, group: AudienceGroup) -> None:
         """The group's state (name, blacklisted, staff), unless a newer one is stored."""
@@ -157,7 +187,7 @@ class OutboundMessage:
     message_id: str  # the broadcast and contact: the same on every attempt
     channel: Channel
     to: str
-    text: str
+    said: Said  # its text and, for a template, the template call
     contact_id: str
     broadcast_id: str
 

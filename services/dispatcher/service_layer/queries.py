@@ -27,14 +27,24 @@ from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.errors import (
     BroadcastNotFound,
     EmptyAudience,
+    InvalidBroadcast,
     NotYourGroup,
     UnknownChannel,
     UnknownGroups,
+    UnknownTemplate,
 )
+from services.dispatcher.domain.messages import FreeText, Message, TemplateMessage
 from services.dispatcher.domain.recipients import summed
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
 from shared.catch_up import ASK_ONCE, CatchUp
+from shared.contactql.resolve import (
+    UNKNOWN_FIELD,
+    UNKNOWN_GROUP,
+    ContactQuery,
+    QueryContext,
+    parse_when_known,
+)
 
 PAGE = 1000
 # WhatsApp's customer service window: free text only this long after the contact's last message.
@@ -55,8 +65,8 @@ async def audience_groups(
 ) -> dict[str, AudienceGroup]:
     """Every group the audience names, checked: known (a group created a moment ago is waited
     for), and the caller's if staff."""
-    if not audience.groups and not audience.contact_ids:
-        raise EmptyAudience("name at least one group or contact")
+    if audience.empty:
+        raise EmptyAudience("name at least one group, contact or query")
     named = list(dict.fromkeys([*audience.groups, *audience.exclude_groups]))
     groups = await uow.audience.get_groups(by.org_id, named)
     if len(groups) < len(named):
@@ -71,12 +81,42 @@ async def audience_groups(
     if unknown:
         raise UnknownGroups("no such groups", group_ids=unknown)
     if by.role is Role.STAFF:
-        if audience.contact_ids:
-            raise NotYourGroup("staff send to their groups, not to contacts by id")
+        if audience.contact_ids or audience.query:
+            raise NotYourGroup("staff send to their groups, not to contacts by id or query")
         foreign = [g for g in audience.groups if by.subject not in groups[g].staff]
         if foreign:
             raise NotYourGroup("these groups are not assigned to you", group_ids=foreign)
     return groups
+
+
+async def audience_query(
+    uow: DispatcherUnitOfWork, org_id: str, audience: Audience, catch_up: CatchUp = ASK_ONCE
+) -> ContactQuery | None:
+    """The audience's contactql query read against the organisation's fields and groups; a
+    field or group created a moment ago (not projected here yet) is waited for."""
+    if not audience.query:
+        return None
+
+    async def context() -> QueryContext:
+        groups = await uow.audience.org_groups(org_id)
+        names = {g.name.casefold(): g.id for g in groups} | {g.id: g.id for g in groups}
+        return (await uow.organizations.get(org_id)).query_context(names)
+
+    return await parse_when_known(audience.query, context, catch_up, (UNKNOWN_FIELD, UNKNOWN_GROUP))
+
+
+async def broadcast_message(
+    uow: DispatcherUnitOfWork, org_id: str, text: str | None, template_id: str | None
+) -> Message:
+    """Free text, or a copy of the organisation's template: one of the two."""
+    if template_id is None:
+        return FreeText.of(text)
+    if text is not None:
+        raise InvalidBroadcast("a text or a template, not both", field="template_id")
+    template = await uow.templates.get(org_id, template_id)
+    if template is None:
+        raise UnknownTemplate("no such template", template_id=template_id)
+    return TemplateMessage(template)
 
 
 async def broadcast_channel(uow: DispatcherUnitOfWork, org_id: str, channel_id: str) -> Channel:
@@ -87,10 +127,15 @@ async def broadcast_channel(uow: DispatcherUnitOfWork, org_id: str, channel_id: 
 
 
 async def audience_pages(
-    uow: DispatcherUnitOfWork, org_id: str, audience: Audience, found: Counter[str]
+    uow: DispatcherUnitOfWork,
+    org_id: str,
+    audience: Audience,
+    found: Counter[str],
+    query: ContactQuery | None = None,
 ) -> AsyncIterator[list[AudienceContact]]:
-    """The contacts the audience names, each once, a page at a time; `found["not_found"]`
-    counts the contact ids named that are not (or not yet) known here."""
+    """The contacts the audience names, each once, a page at a time: the groups' members,
+    then the contacts named by id, then those the `query` (the audience's, parsed) matches;
+    `found["not_found"]` counts the contact ids named that are not (or not yet) known here."""
     earlier: set[str] = set()
     for group_id in dict.fromkeys(audience.groups):
         after: str | None = None
@@ -113,16 +158,35 @@ async def audience_pages(
         page = [c for c in page if earlier.isdisjoint(c.groups)]
         if page:
             yield page
+    if query is None:
+        return
+    by_id = set(named)
+    async for matched in uow.audience.matching_pages(org_id, query.predicate):
+        page = [c for c in matched
+                if c.known and c.id not in by_id and earlier.isdisjoint(c.groups)]  # fmt: skip
+        if page:
+            yield page
 
 
 def screen_for(
-    channel: Channel, audience: Audience, blacklisted: frozenset[str], now: datetime
+    channel: Channel,
+    audience: Audience,
+    blacklisted: frozenset[str],
+    now: datetime,
+    message: Message | None,
+    default_language: str | None,
 ) -> Screen:
-    window = channel.type is ChannelType.WHATSAPP_CLOUD  # free text: templates are not built yet
+    """WhatsApp takes free text only within 24 hours of the contact's last message; templates
+    at any time. A preview without a message is read as free text."""
+    window = channel.type is ChannelType.WHATSAPP_CLOUD and (
+        message is None or message.needs_window
+    )
     return Screen(
         requires_opt_in=channel.requires_opt_in,
         blacklisted_groups=blacklisted,
         excluded_groups=frozenset(audience.exclude_groups),
+        message=message,
+        default_language=default_language,
         window_opened_after=now - SERVICE_WINDOW if window else None,
     )
 
@@ -133,17 +197,26 @@ async def preview(
     audience: Audience,
     channel_id: str,
     catch_up: CatchUp = ASK_ONCE,
+    text: str | None = None,
+    template_id: str | None = None,
 ) -> Preview:
     """Counts, contact by contact, who would receive a broadcast now and why the others would
-    not: `audience == will_receive + sum(excluded)`."""
+    not: `audience == will_receive + sum(excluded)`. Without a text or template, the message's
+    own exclusions (`missing_variable`, `no_template_language`) are not counted."""
     await audience_groups(uow, by, audience, catch_up)
+    query = await audience_query(uow, by.org_id, audience, catch_up)
     channel = await broadcast_channel(uow, by.org_id, channel_id)
+    message = None
+    if text is not None or template_id is not None:
+        message = await broadcast_message(uow, by.org_id, text, template_id)
+    blacklisted = await uow.audience.blacklisted_groups(by.org_id)
+    settings = await uow.organizations.get(by.org_id)
     screen = screen_for(
-        channel, audience, await uow.audience.blacklisted_groups(by.org_id), uow.clock()
+        channel, audience, blacklisted, uow.clock(), message, settings.default_language
     )
     result = Preview(excluded=Counter(dict.fromkeys(EXCLUSIONS, 0)))
     found: Counter[str] = Counter()
-    async for page in audience_pages(uow, by.org_id, audience, found):
+    async for page in audience_pages(uow, by.org_id, audience, found, query):
         for contact in page:
             result.audience += 1
             reason = screen.exclusion(contact)
@@ -163,7 +236,7 @@ async def visible_to(uow: DispatcherUnitOfWork, by: Principal, broadcast: Broadc
         return False
     if by.role is not Role.STAFF:
         return True
-    if broadcast.audience.contact_ids or not broadcast.audience.groups:
+    if broadcast.audience.contact_ids or broadcast.audience.query or not broadcast.audience.groups:
         return False
     groups = await uow.audience.get_groups(by.org_id, list(broadcast.audience.groups))
     return all(g in groups and by.subject in groups[g].staff for g in broadcast.audience.groups)

@@ -3,7 +3,8 @@
 Commands come from the HTTP API and the background work (resolving broadcasts, the channels'
 senders); events come over Kafka from the contacts service (contacts)
 the groups service (groups and their memberships), into the audience projection, and
-organisations' settings (quiet hours' time zone)."""
+organisations' settings and custom fields (quiet hours' time zone, templates' default
+language, queries' fields)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.dispatcher.service_layer import (
     resolution,
     sending,
     status_reports,
+    template_handlers,
 )
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -24,6 +26,9 @@ from shared.contracts.contacts import (
     ContactDeleted,
     ContactStatusChanged,
     ContactUpdated,
+    FieldChanged,
+    FieldDefined,
+    FieldDeleted,
 )
 from shared.contracts.groups import (
     GroupCreated,
@@ -38,6 +43,9 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.CreateChannel: channel_handlers.create_channel,
     commands.UpdateChannel: channel_handlers.update_channel,
     commands.DeleteChannel: channel_handlers.delete_channel,
+    commands.CreateTemplate: template_handlers.create_template,
+    commands.UpdateTemplate: template_handlers.update_template,
+    commands.DeleteTemplate: template_handlers.delete_template,
     commands.CreateBroadcast: broadcast_handlers.create_broadcast,
     commands.ChangeBroadcastState: broadcast_handlers.change_broadcast_state,
     commands.ResolveBroadcast: resolution.resolve_broadcast,
@@ -62,4 +70,7 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     GroupDeleted: [projection_handlers.apply_group_deleted],
     GroupMembershipChanged: [projection_handlers.apply_membership_change],
     OrganizationUpdated: [projection_handlers.apply_organization_event],
+    FieldDefined: [projection_handlers.apply_organization_event],
+    FieldChanged: [projection_handlers.apply_organization_event],
+    FieldDeleted: [projection_handlers.apply_organization_event],
 }

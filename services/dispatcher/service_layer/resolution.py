@@ -16,6 +16,7 @@ from services.dispatcher.domain.broadcasts import BroadcastState
 from services.dispatcher.domain.recipients import BUCKET_SIZE, Recipient, RecipientBucket
 from services.dispatcher.service_layer import queries
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
+from shared.contactql.errors import QueryError
 
 
 async def resolve_broadcast(cmd: commands.ResolveBroadcast, uow: DispatcherUnitOfWork) -> bool:
@@ -47,13 +48,24 @@ async def resolve_broadcast(cmd: commands.ResolveBroadcast, uow: DispatcherUnitO
             broadcast.fail(now, "exclude_group_deleted")
             await uow.broadcasts.save(broadcast, version)
             return True
+    try:
+        query = await queries.audience_query(uow, cmd.org_id, broadcast.audience)
+    except QueryError:  # a field or group it names was deleted since it was created
+        version = broadcast.version
+        broadcast.fail(now, "invalid_query")
+        await uow.broadcasts.save(broadcast, version)
+        return True
     blacklisted = await uow.audience.blacklisted_groups(cmd.org_id)
-    screen = queries.screen_for(channel, broadcast.audience, blacklisted, now)
+    settings = await uow.organizations.get(cmd.org_id)
+    screen = queries.screen_for(
+        channel, broadcast.audience, blacklisted, now, broadcast.message,
+        settings.default_language,
+    )  # fmt: skip
     await uow.broadcasts.clear_buckets(broadcast.id)
     audience, excluded, buckets = 0, Counter[str](), 0
     found: Counter[str] = Counter()
     current = RecipientBucket(broadcast.id, broadcast.org_id, 1, channel_id=channel.id)
-    async for page in queries.audience_pages(uow, cmd.org_id, broadcast.audience, found):
+    async for page in queries.audience_pages(uow, cmd.org_id, broadcast.audience, found, query):
         for contact in page:
             audience += 1
             reason = screen.exclusion(contact)

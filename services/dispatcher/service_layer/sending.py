@@ -21,13 +21,14 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.dispatcher.domain import commands
-from services.dispatcher.domain.audience import late_exclusion
+from services.dispatcher.domain.audience import AudienceContact, late_exclusion
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel
+from services.dispatcher.domain.messages import FreeText, Message, Said, TemplateMessage
 from services.dispatcher.domain.recipients import (
     BUCKET_SIZE,
     Recipient,
@@ -67,6 +68,31 @@ class Window:
     provider: Provider
     bucket: RecipientBucket
     recipients: list[Recipient]
+    said: dict[str, Said]  # by contact id: what each is told
+
+
+@dataclass
+class Speaker:
+    """Says the broadcast's message to each recipient of a window, from the copies of the
+    contacts read for it (a text without expressions is said without reading them)."""
+
+    message: Message
+    default_language: str | None
+    said: dict[str, Said] = field(default_factory=dict)
+
+    def say(self, contact: AudienceContact | None, contact_id: str) -> str | None:
+        """Remembers what the contact is told; or why it cannot be told (`missing_variable`)."""
+        if not self.message.personal:
+            assert isinstance(self.message, FreeText)
+            self.said[contact_id] = Said(self.message.text.replace("@@", "@"))
+            return None
+        if contact is None:
+            return "contact_deleted"
+        said = self.message.said_to(contact, self.default_language)
+        if isinstance(said, str):
+            return said
+        self.said[contact_id] = said
+        return None
 
 
 async def send_next(
@@ -96,21 +122,24 @@ async def take_window(
         await _finish(uow, broadcast, failure="channel_deleted")
         return SendProgress(0, True)
     now = uow.clock()
-    if broadcast.quiet_hours is not None:
-        zone = (await uow.organizations.get(cmd.org_id)).timezone
-        if broadcast.quiet_hours.contains(now, zone):
-            return SendProgress(0, False)  # resumes when the quiet hours end
+    settings = None
+    if broadcast.quiet_hours is not None or isinstance(broadcast.message, TemplateMessage):
+        settings = await uow.organizations.get(cmd.org_id)
+    quiet = broadcast.quiet_hours
+    if quiet is not None and settings is not None and quiet.contains(now, settings.timezone):
+        return SendProgress(0, False)  # resumes when the quiet hours end
+    speaker = Speaker(broadcast.message, settings.default_language if settings else None)
     provider = providers.for_channel(channel)
     after: int | None = None
     for _ in range(MAX_TAKE_TRIES):
         bucket = await uow.broadcasts.open_bucket(broadcast.id, now, after)
         if bucket is None:
             break
-        window = await _mark_window(uow, bucket, channel, provider, pacer)
+        window = await _mark_window(uow, bucket, channel, provider, pacer, speaker)
         if window is None:
             continue  # another writer saved the bucket meanwhile: read it again
         if window:
-            return Window(broadcast, channel, provider, bucket, window)
+            return Window(broadcast, channel, provider, bucket, window, speaker.said)
         after = bucket.n  # all of it on its way already: the next bucket
     if after is None and not await uow.broadcasts.has_open_bucket(broadcast.id):
         await _finish(uow, broadcast)
@@ -124,9 +153,11 @@ async def _mark_window(
     channel: Channel,
     provider: Provider,
     pacer: Pacer,
+    speaker: Speaker,
 ) -> list[Recipient] | None:
-    """Marks and stores the bucket's next window; None if the save lost a race. Nothing to
-    take and nothing changed (its windows are on their way): nothing is written."""
+    """Marks and stores the bucket's next window, each recipient's message said (`speaker`);
+    None if the save lost a race. Nothing to take and nothing changed (its windows are on
+    their way): nothing is written."""
     now, version = uow.clock(), bucket.version
     before = _marks(bucket)
     ids = {r.contact_id: message_id(bucket.broadcast_id, bucket.n, r.contact_id)
@@ -142,9 +173,19 @@ async def _mark_window(
         if recipient.attempts > MAX_ATTEMPTS:
             recipient.move("failed", now, "gave_up_after_crashes")
     window = [r for r in window if r.status == "sending"]
-    if not window:
+    if window:  # said again as it was: the same message under the same key
+        contacts = {}
+        if speaker.message.personal:
+            contacts = await uow.audience.get_contacts(
+                bucket.org_id, [r.contact_id for r in window]
+            )
+        for recipient in window:
+            if speaker.say(contacts.get(recipient.contact_id), recipient.contact_id) is not None:
+                recipient.move("unknown", now, "in_flight_at_crash")  # cannot be said again
+        window = [r for r in window if r.status == "sending"]
+    else:
         size = window_size(channel, uow.send_window)
-        window = await _take_window(uow, bucket, size, channel, pacer)
+        window = await _take_window(uow, bucket, size, channel, pacer, speaker)
     if not window and _marks(bucket) == before:
         return []
     if not await uow.broadcasts.save_bucket(bucket, version):
@@ -189,7 +230,7 @@ async def hand_over(
                 message_id=ids[recipient.contact_id],
                 channel=channel,
                 to=recipient.phone or "",
-                text=broadcast.text,
+                said=window.said[recipient.contact_id],
                 contact_id=recipient.contact_id,
                 broadcast_id=broadcast.id,
             )
@@ -252,18 +293,27 @@ async def change_bucket(
 
 
 async def _take_window(
-    uow: DispatcherUnitOfWork, bucket: RecipientBucket, size: int, channel: Channel, pacer: Pacer
+    uow: DispatcherUnitOfWork,
+    bucket: RecipientBucket,
+    size: int,
+    channel: Channel,
+    pacer: Pacer,
+    speaker: Speaker,
 ) -> list[Recipient]:
     """The next queued recipients whose time has come, marked `sending`; those no longer to
-    be sent to skipped; those who had a message on this channel too recently (the channel's
-    `pair_interval_s`, WhatsApp's one message per 6 s to a person) put off until they may."""
+    be sent to skipped (blocked since, or a value the message says gone missing); those who
+    had a message on this channel too recently (the channel's `pair_interval_s`, WhatsApp's
+    one message per 6 s to a person) put off until they may."""
     now = uow.clock()
     window: list[Recipient] = []
     while len(window) < size and (queued := bucket.next_queued(size - len(window), now)):
         contacts = await uow.audience.get_contacts(bucket.org_id, [r.contact_id for r in queued])
         blacklisted = await uow.audience.blacklisted_groups(bucket.org_id)
         for recipient in queued:
-            reason = late_exclusion(contacts.get(recipient.contact_id), blacklisted)
+            contact = contacts.get(recipient.contact_id)
+            reason = late_exclusion(contact, blacklisted) or speaker.say(
+                contact, recipient.contact_id
+            )
             wait_s = pacer.too_soon(channel, recipient.phone or "")
             if reason is not None:
                 recipient.move("skipped", now, reason)

@@ -11,6 +11,7 @@ from services.dispatcher.service_layer.ports import (
     ChannelRepository,
     ProviderIds,
     StatusInbox,
+    TemplateRepository,
 )
 from shared.clock import Clock, utc_now
 from shared.contracts.organization_copy import OrganizationCopies
@@ -20,6 +21,7 @@ from shared.ids import IdFactory, new_uuid
 @dataclass
 class DispatcherUnitOfWork:
     channels: ChannelRepository
+    templates: TemplateRepository
     audience: AudienceProjection
     broadcasts: BroadcastRepository
     status_inbox: StatusInbox

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.dispatcher.entrypoints.http import broadcasts, callbacks, channels
+from services.dispatcher.entrypoints.http import broadcasts, callbacks, channels, templates
 
-ROUTERS = (channels.router, callbacks.router, broadcasts.router)
+ROUTERS = (channels.router, callbacks.router, templates.router, broadcasts.router)

@@ -37,7 +37,9 @@ async def preview_broadcast(
 ) -> PreviewView:
     """Who would receive the broadcast now, and why each of the others would not:
     `audience == will_receive + sum(excluded)`. Nothing is sent or stored."""
-    result = await queries.preview(uow, by, body.audience(), body.channel_id, catch_up)
+    result = await queries.preview(
+        uow, by, body.audience(), body.channel_id, catch_up, body.text, body.template_id
+    )
     return PreviewView.of(result)
 
 
@@ -58,6 +60,7 @@ async def create_broadcast(
             audience=body.audience(),
             channel_id=body.channel_id,
             text=body.text,
+            template_id=body.template_id,
             send_at=body.send_at,
             idempotency_key=idempotency_key,
             quiet_hours=body.quiet_hours,

@@ -14,11 +14,19 @@ from services.dispatcher.domain.audience import (
     MAX_AUDIENCE_GROUPS,
     Audience,
 )
-from services.dispatcher.domain.broadcasts import MAX_TEXT, Broadcast
+from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import MAX_NAME, MAX_TPS, Channel
+from services.dispatcher.domain.messages import MAX_TEXT, TemplateMessage
+from services.dispatcher.domain.templates import (
+    MAX_PARAMETERS,
+    MAX_VARIANTS,
+    Template,
+)
 from services.dispatcher.service_layer.queries import Preview
 
 ChannelTypeName = Literal["whatsapp_cloud", "http", "log"]
+TemplateCategory = Literal["marketing", "utility", "authentication"]  # as WhatsApp's
+MAX_QUERY = 5000
 SETTINGS = ("tps", "pair_interval_s", "config", "secrets", "requires_opt_in")
 
 
@@ -106,18 +114,32 @@ class AudienceBody(BaseModel):
     groups: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_GROUPS)
     contact_ids: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_CONTACT_IDS)
     exclude_groups: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_GROUPS)
+    query: str | None = Field(
+        default=None, max_length=MAX_QUERY, description="contactql, as `GET /v1/contacts?query=`"
+    )
 
     def audience(self) -> Audience:
         return Audience(
             groups=tuple(self.groups),
             contact_ids=tuple(self.contact_ids),
             exclude_groups=tuple(self.exclude_groups),
+            query=self.query or None,
         )
 
 
-class PreviewBody(AudienceBody):
+class MessageBody(AudienceBody):
     channel_id: str = Field(max_length=100)
-    text: str | None = Field(default=None, max_length=4096)
+    text: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description="Free text; may say @contact.name, @contact.first_name, @contact.phone, "
+        "@contact.language, @contact.fields.<key> (@@ for a literal @)",
+    )
+    template_id: str | None = Field(default=None, max_length=100, description="Or a template")
+
+
+class PreviewBody(MessageBody):
+    """Without a text or template, the message's own exclusions are not counted."""
 
 
 class PreviewView(BaseModel):
@@ -138,9 +160,7 @@ class PreviewView(BaseModel):
         )
 
 
-class BroadcastBody(AudienceBody):
-    channel_id: str = Field(max_length=100)
-    text: str = Field(max_length=MAX_TEXT)
+class BroadcastBody(MessageBody):
     send_at: datetime | None = Field(default=None, description="Default: now")
     quiet_hours: dict[str, str] | None = Field(
         default=None,
@@ -157,7 +177,11 @@ class BroadcastView(BaseModel):
     groups: list[str]
     contact_ids: int = Field(description="How many contacts were named by id")
     exclude_groups: list[str]
-    text: str
+    query: str | None
+    text: str | None
+    template: dict[str, Any] | None = Field(
+        description="The copy of the template the broadcast was made with: id, name, version"
+    )
     send_at: datetime
     quiet_hours: dict[str, str] | None
     created_at: datetime
@@ -180,7 +204,9 @@ class BroadcastView(BaseModel):
             groups=list(b.audience.groups),
             contact_ids=len(b.audience.contact_ids),
             exclude_groups=list(b.audience.exclude_groups),
-            text=b.text,
+            query=b.audience.query,
+            text=None if isinstance(b.message, TemplateMessage) else b.message.text,
+            template=_template_summary(b),
             send_at=b.send_at,
             quiet_hours=b.quiet_hours.as_dict() if b.quiet_hours else None,
             created_at=b.created_at,
@@ -199,3 +225,78 @@ class BroadcastView(BaseModel):
 class BroadcastPage(BaseModel):
     items: list[BroadcastView]
     next_cursor: str | None
+
+
+def _template_summary(b: Broadcast) -> dict[str, Any] | None:
+    if not isinstance(b.message, TemplateMessage):
+        return None
+    t = b.message.template
+    return {"id": t.id, "name": t.name, "version": t.version}
+
+
+ParameterGiven = str | dict[str, str | None]
+
+
+class TemplateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=512, description="As WhatsApp names it: a-z, 0-9 and _")
+    category: TemplateCategory
+    variants: dict[str, str] = Field(
+        max_length=MAX_VARIANTS,
+        description='By language: {"eng": "Hello {{1}}", "swa": "Habari {{1}}"}',
+    )
+    parameters: dict[str, ParameterGiven] = Field(
+        default_factory=dict,
+        max_length=MAX_PARAMETERS,
+        description='Each placeholder\'s value: "@contact.first_name", literal text, or '
+        '{"value": "@contact.fields.class", "fallback": "your class"}',
+    )
+
+
+class TemplatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=512)
+    category: TemplateCategory | None = None
+    variants: dict[str, str] | None = Field(default=None, max_length=MAX_VARIANTS)
+    parameters: dict[str, ParameterGiven] | None = Field(default=None, max_length=MAX_PARAMETERS)
+    version: int | None = Field(default=None, description="Refuse the change if not current")
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            key: getattr(self, key)
+            for key in self.model_fields_set - {"version"}
+            if getattr(self, key) is not None
+        }
+
+
+class TemplateView(BaseModel):
+    id: str
+    name: str
+    category: str
+    variants: dict[str, str]
+    parameters: dict[str, ParameterGiven]
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    version: int
+
+    @classmethod
+    def of(cls, t: Template) -> TemplateView:
+        return cls(
+            id=t.id,
+            name=t.name,
+            category=t.category,
+            variants=t.variants,
+            parameters={p.name: p.as_given() for p in t.parameters},
+            created_at=t.created_at,
+            updated_at=t.updated_at,
+            created_by=t.created_by,
+            version=t.version,
+        )
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateView]
+    count: int
