@@ -37,7 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args
-from bench.meters import cpu_labels, metered_processes
+from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
 from bench.support import BenchRun, bench_run, phone_numbers, produce, until
 from services.dispatcher.domain.channels import signature
 from shared.contracts.topics import TopicSpec
@@ -58,6 +58,7 @@ FIGURES = (
     "paced: windows",
     "paced: both progressed",
     *cpu_labels("paced message", metered_processes(*SERVICES)),
+    *work_labels("paced message", SERVICES),
     "status reports applied",
 )
 
@@ -139,8 +140,8 @@ async def paced(
         )  # fmt: skip
         assert made.status_code == 201, made.text
         channel_id = made.json()["id"]
-        meter = bench.meter(bench.services)
-        async with meter.measure():
+        meter, work = bench.meter(bench.services), WorkMeter(bench.services)
+        async with work.measure(), meter.measure():
             first = await broadcast(http, channel_id, group_id)
             await asyncio.sleep(window_s / 2)
             second = await broadcast(http, channel_id, group_id)
@@ -152,6 +153,7 @@ async def paced(
             await until(both_done, 36_000, 0.5)
         report_rates(provider.accepted, first, second, tps, window_s)
         meter.report("paced message", 2 * count)
+        work.report("paced message", 2 * count)
         await status_reports(http, channel_id, [r.message_id for r in provider.accepted], first)
 
 

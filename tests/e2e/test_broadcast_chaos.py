@@ -89,6 +89,9 @@ async def test_a_broadcast_survives_killed_dispatchers_handing_each_message_over
     accepted = Counter(r.message_id for r in provider.accepted)
     assert sorted(m.split(".")[-1] for m in accepted) == sorted(ids)  # everyone, by message id
     repeated = {m: n for m, n in accepted.items() if n > 1}
+    print(f"\nchaos: {RECIPIENTS:,} recipients, {kills} kills, {len(repeated)} messages handed "
+          f"over again under their key (bound {kills * IN_FLIGHT}), at most "
+          f"{max(repeated.values(), default=1)} times each")  # fmt: skip
     # Only what was in flight at a kill came again, always under the same key (which the
     # provider drops): at most the windows on their way at each kill, each message at most
     # once more per kill (a kill can land while a window left by the last one goes again).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -26,6 +26,7 @@ from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState, QuietHours
 from services.dispatcher.domain.messages import FreeText, Message, TemplateMessage
 from services.dispatcher.domain.recipients import (
+    EARLIEST,
     STATUSES,
     Recipient,
     RecipientBucket,
@@ -47,10 +48,12 @@ BROADCAST_INDEXES = [
     IndexModel([("idempotency", ASCENDING)], name="idempotency", unique=True),
 ]  # fmt: skip
 BUCKET_INDEXES = [IndexModel([("broadcast_id", ASCENDING), ("open", ASCENDING)], name="open")]
-# Recipients are stored compactly: a million of them are a thousand documents.
-_FIELDS = (("c", "contact_id"), ("p", "phone"), ("s", "status"), ("r", "reason"),
-           ("t", "updated_at"), ("i", "provider_id"), ("a", "attempts"),
-           ("w", "not_before"))  # fmt: skip
+# Recipients are stored compactly: a million of them are a thousand documents, and each
+# recipient is one string of its fields (`_SEPARATOR` between them, times in epoch
+# milliseconds), not an embedded document. The local store decodes and encodes a whole document
+# on every read and write: a bucket of a thousand strings costs it a sixth of the same bucket of
+# a thousand small documents to read, and a third to write (measured 2026-12-01).
+_SEPARATOR = "\x1f"  # ASCII's unit separator: taken out of the provider's free text
 
 
 def _range(broadcast_id: str) -> Document:
@@ -62,6 +65,9 @@ class MongoBroadcastRepository:
         self.broadcasts = db["broadcasts"]
         self.buckets_collection = db["recipient_buckets"]
         self._wakeup = wakeup
+        # By broadcast, by bucket number: when the bucket may next give something to send,
+        # None once closed (see `open_bucket`).
+        self._readiness: dict[str, dict[int, datetime | None]] = {}
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.broadcasts, [*BROADCAST_INDEXES, OUTBOX_INDEX])
@@ -154,6 +160,7 @@ class MongoBroadcastRepository:
     # Buckets
 
     async def clear_buckets(self, broadcast_id: str) -> None:
+        self._readiness.pop(broadcast_id, None)
         await self.buckets_collection.delete_many({"_id": _range(broadcast_id)})
 
     async def add_bucket(self, bucket: RecipientBucket) -> None:
@@ -161,6 +168,7 @@ class MongoBroadcastRepository:
         state = _bucket_state(bucket)
         await self.buckets_collection.insert_one({"_id": bucket.id, **state})
         bucket.stored = state["recipients"]
+        self._remember(bucket)
 
     async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None:
         doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
@@ -169,17 +177,44 @@ class MongoBroadcastRepository:
     async def open_bucket(
         self, broadcast_id: str, now: datetime, after: int | None = None
     ) -> RecipientBucket | None:
-        query: Document = {"broadcast_id": broadcast_id, "open": True, "ready_at": {"$lte": now}}
-        if after is not None:
-            query["n"] = {"$gt": after}
-        doc = await self.buckets_collection.find_one(query, sort=[("_id", ASCENDING)])
-        return _bucket(doc) if doc is not None else None
+        """The first bucket (after `after`) with recipients due now. Buckets are read one at a
+        time by `_id`: a filter on anything else reads every bucket of the collection on the
+        local store, a thousand large documents for a million-recipient broadcast. What this
+        process saw of each bucket is remembered (`_readiness`): a closed bucket is never read
+        again (it cannot reopen), one whose retries are not due yet is passed over until they
+        are (nothing but this process's own sender can make them due sooner)."""
+        known = self._readiness.setdefault(broadcast_id, {})
+        n = (after or 0) + 1
+        while True:
+            ready = known.get(n, EARLIEST)
+            if ready is not None and ready <= now:
+                doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
+                if doc is None:
+                    return None  # past the last bucket
+                bucket = _bucket(doc)
+                ready = self._remember(bucket)
+                if ready is not None and ready <= now:
+                    return bucket
+            n += 1
 
     async def has_open_bucket(self, broadcast_id: str) -> bool:
-        doc = await self.buckets_collection.find_one(
-            {"broadcast_id": broadcast_id, "open": True}, {"_id": 1}
-        )
-        return doc is not None
+        known = self._readiness.setdefault(broadcast_id, {})
+        n = 1
+        while True:
+            if n not in known:
+                doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
+                if doc is None:
+                    return False
+                self._remember(_bucket(doc))
+            if known[n] is not None:
+                return True
+            n += 1
+
+    def _remember(self, bucket: RecipientBucket) -> datetime | None:
+        """When the bucket may next give something to send; None once it is closed."""
+        ready = None if bucket.done else bucket.ready_at()
+        self._readiness.setdefault(bucket.broadcast_id, {})[bucket.n] = ready
+        return ready
 
     async def save_bucket(self, bucket: RecipientBucket, expected_version: int) -> bool:
         """Only the recipients that changed since the bucket was read are written, each at its
@@ -198,6 +233,7 @@ class MongoBroadcastRepository:
         )  # fmt: skip
         if saved:
             bucket.stored = recipients
+            self._remember(bucket)
         else:
             bucket.version = expected_version
         return saved
@@ -301,10 +337,7 @@ def _bucket_state(bucket: RecipientBucket) -> Document:
         "org_id": bucket.org_id,
         "channel_id": bucket.channel_id,
         "n": bucket.n,
-        "recipients": [
-            {short: value for short, name in _FIELDS if (value := getattr(r, name)) is not None}
-            for r in bucket.recipients
-        ],
+        "recipients": [_encode(r) for r in bucket.recipients],
         # One field per status, not an embedded document: FerretDB v1.24 skips a `$set` of an
         # embedded document whose values equal the old one's under other keys.
         **{f"n_{status}": count for status, count in _all_counts(bucket).items()},
@@ -326,9 +359,42 @@ def _bucket(doc: Document) -> RecipientBucket:
         org_id=doc["org_id"],
         channel_id=doc.get("channel_id", ""),
         n=int(doc["n"]),
-        recipients=[
-            Recipient(**{name: r[short] for short, name in _FIELDS if short in r}) for r in stored
-        ],
+        recipients=[_decode(r) for r in stored],
         version=int(doc.get("version") or 0),
         stored=stored,
     )
+
+
+def _encode(r: Recipient) -> str:
+    return _SEPARATOR.join((
+        r.contact_id, r.phone or "", r.status, _text(r.reason), _millis(r.updated_at),
+        _text(r.provider_id), str(r.attempts), _millis(r.not_before),
+    ))  # fmt: skip
+
+
+def _decode(stored: str) -> Recipient:
+    contact_id, phone, status, reason, updated_at, provider_id, attempts, not_before = stored.split(
+        _SEPARATOR
+    )
+    return Recipient(
+        contact_id=contact_id,
+        phone=phone or None,
+        status=status,
+        reason=reason or None,
+        updated_at=_moment(updated_at),
+        provider_id=provider_id or None,
+        attempts=int(attempts),
+        not_before=_moment(not_before),
+    )
+
+
+def _text(value: str | None) -> str:
+    return (value or "").replace(_SEPARATOR, " ")
+
+
+def _millis(moment: datetime | None) -> str:
+    return "" if moment is None else str(round(moment.timestamp() * 1000))
+
+
+def _moment(millis: str) -> datetime | None:
+    return datetime.fromtimestamp(int(millis) / 1000, UTC) if millis else None

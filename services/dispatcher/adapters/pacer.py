@@ -1,8 +1,10 @@
 """Each channel held to its rate (`tps`): every message takes the next slot of its channel's
-schedule, one interval after the previous one. A sender that fell behind by more than one
-interval (a slow store write) starts again from now instead of catching up in a burst, so over
-any second the rate is exceeded by one message at most. One sender per channel runs at a time
-(the background work's lease), so the schedule of this process is the channel's.
+schedule, one interval after the previous one. A sender that fell a little behind (the event
+loop busy for a few milliseconds) catches up at once, so a busy process keeps its channel's
+rate; one that fell behind by more (`CATCH_UP_S`, a long store write) starts again from now
+instead of catching up in a burst, so over any second the rate is exceeded by 5% at most. One
+sender per channel runs at a time (the background work's lease), so the schedule of this
+process is the channel's.
 
 When the provider throttles (HTTP 429, WhatsApp 130429), the channel slows down: its rate is
 halved (down to a twentieth of `tps`), and it recovers by a twentieth of `tps` per second
@@ -23,11 +25,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from services.dispatcher.adapters.metrics import SLOWDOWNS
 from services.dispatcher.domain.channels import Channel
 
 MIN_SHARE = 0.05
 RECOVERY_PER_S = 0.05  # of tps, per second
-PRUNE_OVER = 10_000  # phones remembered per channel before the old ones are forgotten
+PRUNE_OVER = 10_000
+# How late a sender may be and still catch up: at 200 messages/s, ten slots. Over any second a
+# channel sends at most this much of its rate more than its rate (one message at low rates).
+CATCH_UP_S = 0.05  # phones remembered per channel before the old ones are forgotten
 
 
 @dataclass
@@ -63,10 +69,10 @@ class ChannelPacer:
         now = self._clock()
         interval = 1.0 / (channel.tps * self.share(channel))
         pace = self._paces.setdefault(channel.id, _Pace(next_slot=now, since=now))
-        # Late by less than one interval (the event loop was busy): the schedule holds, so
-        # the next message may follow this one at once; later than that, it starts again
-        # from now. Never more than two messages closer than one interval.
-        slot = pace.next_slot if now - pace.next_slot < interval else now
+        # Late by less than `CATCH_UP_S` or one interval (the event loop was busy with a
+        # store write): the schedule holds, and the slots missed go at once; later than
+        # that, it starts again from now.
+        slot = pace.next_slot if now - pace.next_slot < max(interval, CATCH_UP_S) else now
         pace.next_slot = slot + interval
         if slot > now:
             await self._sleep(slot - now)
@@ -106,3 +112,4 @@ class ChannelPacer:
         pace = self._paces.setdefault(channel.id, _Pace(next_slot=now, since=now))
         pace.share = max(MIN_SHARE, self.share(channel) / 2)
         pace.since = now
+        SLOWDOWNS.labels(channel.type.value).inc()

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from services.dispatcher.adapters.metrics import MESSAGES_HANDED
 from services.dispatcher.domain.channels import SIGNATURE_HEADER, Channel, ChannelType, signature
 from services.dispatcher.service_layer.ports import OutboundMessage, Provider, SendResult
 from shared.languages import shortest_tag
@@ -162,15 +163,30 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 WHATSAPP_THROTTLING = frozenset({4, 80007, 130429, 131048, 131056, 133016})
 
 
+class Counted:
+    """A provider whose answers are counted (`roster_dispatcher_messages_total`)."""
+
+    def __init__(self, provider: Provider, type: ChannelType) -> None:
+        self._provider = provider
+        self.idempotent = provider.idempotent
+        self._type = type.value
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        result = await self._provider.send(message)
+        MESSAGES_HANDED.labels(self._type, result.outcome).inc()
+        return result
+
+
 class ChannelProviders:
     """One provider per channel type."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
-        self._providers: dict[ChannelType, Provider] = {
+        providers: dict[ChannelType, Provider] = {
             ChannelType.LOG: LogProvider(),
             ChannelType.HTTP: HttpProvider(client),
             ChannelType.WHATSAPP_CLOUD: WhatsAppCloudProvider(client),
         }
+        self._providers = {t: Counted(p, t) for t, p in providers.items()}
 
     def for_channel(self, channel: Channel) -> Provider:
         return self._providers[channel.type]

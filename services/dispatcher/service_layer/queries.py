@@ -225,9 +225,21 @@ async def preview(
             else:
                 result.excluded[reason] += 1
     result.not_found = found["not_found"]
-    if channel.tps:
-        result.eta_seconds = math.ceil(result.will_receive / channel.tps)
+    result.eta_seconds = await eta_seconds(uow, channel, result.will_receive)
     return result
+
+
+async def eta_seconds(uow: DispatcherUnitOfWork, channel: Channel, count: int) -> int:
+    """How long `count` messages take on the channel beside the broadcasts sending on it now.
+    The channel goes round robin between them: while this one sends its `count`, each other
+    sends as many, or what it has left if less."""
+    if not channel.tps or not count:
+        return 0
+    ahead = 0
+    for other in await uow.broadcasts.sending_on(channel.id):
+        left = await uow.broadcasts.counts(other.id)
+        ahead += min(count, left["queued"] + left["sending"])
+    return math.ceil((count + ahead) / channel.tps)
 
 
 async def visible_to(uow: DispatcherUnitOfWork, by: Principal, broadcast: Broadcast) -> bool:

@@ -46,6 +46,9 @@ from services.dispatcher.service_layer.ports import (
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 
 MAX_ATTEMPTS = 5
+# Throttling is the provider asking for patience, not failing: the channel slows down, and a
+# refused message is tried again for much longer before it is given up.
+MAX_THROTTLED_ATTEMPTS = 20
 MAX_TAKE_TRIES = 4
 # A window handed over looks at its broadcast's state this often: pausing or cancelling stops
 # the messages it had not started yet (they go back to the queue).
@@ -360,7 +363,7 @@ def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
         recipient.move("failed", now, result.reason)
     elif result.outcome == "unknown":
         recipient.move("unknown", now, result.reason)
-    elif recipient.attempts >= MAX_ATTEMPTS:
+    elif recipient.attempts >= (MAX_THROTTLED_ATTEMPTS if result.throttled else MAX_ATTEMPTS):
         recipient.move("failed", now, result.reason or "provider_unavailable")
     else:
         recipient.requeue(now, result.reason or "retry", now + retry_delay(recipient.attempts))

@@ -28,7 +28,12 @@ from services.dispatcher.domain.errors import (
 )
 from services.dispatcher.service_layer.ports import SendResult
 from services.dispatcher.service_layer.queries import preview
-from services.dispatcher.service_layer.sending import SendProgress, Window, window_size
+from services.dispatcher.service_layer.sending import (
+    MAX_ATTEMPTS,
+    SendProgress,
+    Window,
+    window_size,
+)
 from shared.contracts.messages import MessageSent
 from tests.fakes.dispatcher import (
     ADMIN,
@@ -196,17 +201,18 @@ async def test_retries_come_back_to_the_queue_and_refusals_fail_with_the_reason(
     http = await channel(service, "http")
     provider = service.providers.for_channel(await service.channels.get(ORG, http))
     provider.script = {
-        ids[0]: [SendResult("retry", reason="throttled", throttled=True)],
+        # Throttled more often than a failing provider is tried: throttling is not failing.
+        ids[0]: [SendResult("retry", reason="throttled", throttled=True)] * (MAX_ATTEMPTS + 2),
         ids[1]: [SendResult("failed", reason="invalid_number")],
         ids[2]: [SendResult("retry", reason="provider_error_503")] * 5,
     }
     broadcast = await resolve(service, await start(service, http, groups=["g1"]))
 
-    await send_all(service, broadcast)
+    await send_all(service, broadcast, steps=300)
 
     recipients = service.broadcasts.recipients(broadcast.id)
     outcomes = {i: (r.status, r.reason, r.attempts) for i, r in recipients.items()}
-    assert outcomes[ids[0]][0] == "sent" and outcomes[ids[0]][2] == 2  # retried once
+    assert outcomes[ids[0]][0] == "sent" and outcomes[ids[0]][2] == MAX_ATTEMPTS + 3
     assert outcomes[ids[1]] == ("failed", "invalid_number", 1)
     assert outcomes[ids[2]] == ("failed", "provider_error_503", 5)  # gave up after five
 
@@ -415,3 +421,19 @@ async def test_a_window_taken_beside_another_still_keeps_the_pair_interval(
     assert put_off.not_before is not None
     service.clock.advance(6)
     assert (await service.bus.handle(SendNext(ORG, two.id))).handed == 1
+
+
+async def test_the_eta_counts_the_broadcasts_sharing_the_channel(service: FakeDispatcher) -> None:
+    await people(service, 30, "big")
+    small = [f"s{n}" for n in range(10)]
+    for n, contact_id in enumerate(small):
+        await created(service, contact_id, f"+2547900000{n:02d}")
+    await group(service, "small", *small)
+    http = await channel(service, "http", tps=10)
+    alone = await preview(service.uow, ADMIN, Audience(groups=("small",)), http)
+    assert alone.eta_seconds == 1  # 10 at 10 a second
+    await resolve(service, await start(service, http, groups=["big"]))  # 30 queued ahead
+    shared = await preview(service.uow, ADMIN, Audience(groups=("small",)), http)
+    assert shared.eta_seconds == 2  # round robin: 10 of the 30 go while these 10 do
+    bigger = await preview(service.uow, ADMIN, Audience(groups=("big", "small")), http)
+    assert bigger.eta_seconds == 7  # 40 beside the 30 left: all 70

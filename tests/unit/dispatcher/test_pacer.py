@@ -57,6 +57,17 @@ async def test_a_delay_under_one_interval_keeps_the_cadence_a_longer_one_starts_
     assert await starts(pacer, time, channel(10), 2) == [0.95, 1.05]
 
 
+async def test_a_fast_channel_catches_up_a_busy_moment_without_a_long_burst() -> None:
+    time = Time()
+    pacer = ChannelPacer(clock=time, sleep=time.sleep)
+    fast = channel(200)  # one every 5 ms
+    assert await starts(pacer, time, fast, 2) == [0.0, 0.005]
+    time.now += 0.025  # the event loop was busy: the next slot (0.01) was missed by 20 ms
+    assert await starts(pacer, time, fast, 6) == [0.03, 0.03, 0.03, 0.03, 0.03, 0.035]
+    time.now += 0.5  # far behind: it starts again from now, no burst of a hundred
+    assert await starts(pacer, time, fast, 2) == [0.535, 0.54]
+
+
 async def test_throttling_halves_the_rate_and_time_restores_it() -> None:
     time = Time()
     pacer = ChannelPacer(clock=time, sleep=time.sleep)
