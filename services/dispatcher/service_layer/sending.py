@@ -237,13 +237,10 @@ async def hand_over(
                 contact_id=recipient.contact_id,
                 broadcast_id=broadcast.id,
             )
-            send = asyncio.create_task(window.provider.send(message))
+            send = asyncio.create_task(_send(window.provider, message, pacer))
             sends.append((recipient.contact_id, send))
         for contact_id, send in sends:
-            result = await send
-            if result.throttled:
-                pacer.throttled(channel)
-            results[contact_id] = result
+            results[contact_id] = await send
         for recipient in window.recipients:  # not handed over: back in the queue
             if recipient.contact_id not in deferred:
                 results.setdefault(recipient.contact_id, HELD)
@@ -268,6 +265,15 @@ async def hand_over(
             send.cancel()
         pacer.finished(set(ids.values()))
     return SendProgress(len(window.recipients), False)
+
+
+async def _send(provider: Provider, message: OutboundMessage, pacer: Pacer) -> SendResult:
+    """Hands one message over; a throttling answer slows the channel at once, for the very
+    next message, not once the window is over."""
+    result = await provider.send(message)
+    if result.throttled:
+        pacer.throttled(message.channel)
+    return result
 
 
 async def _still_sending(uow: DispatcherUnitOfWork, broadcast: Broadcast) -> bool:
