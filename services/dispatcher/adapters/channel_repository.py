@@ -1,13 +1,13 @@
 """The channels collection: one document per channel, its secrets sealed (`SecretBox`).
 
-A save is conditional on the version it read, so two admins changing one channel at once
-cannot overwrite each other silently."""
+Saves are conditional on the version read (`VersionedDocuments`)."""
 
 from __future__ import annotations
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.dispatcher.adapters.versioned_documents import VersionedDocuments
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.service_layer.ports import SecretBox
 from shared.mongo.client import Document, ensure_indexes
@@ -18,7 +18,7 @@ CHANNEL_INDEXES = [
 ]  # fmt: skip
 
 
-class MongoChannelRepository:
+class MongoChannelRepository(VersionedDocuments[Channel]):
     def __init__(self, db: AsyncDatabase[Document], secrets: SecretBox) -> None:
         self.collection = db["channels"]
         self._box = secrets
@@ -44,7 +44,7 @@ class MongoChannelRepository:
             "deleted": channel.deleted,
         }
 
-    def _channel(self, doc: Document) -> Channel:
+    def _item(self, doc: Document) -> Channel:
         return Channel(
             id=doc["_id"],
             org_id=doc["org_id"],
@@ -62,29 +62,6 @@ class MongoChannelRepository:
             deleted=bool(doc.get("deleted")),
         )
 
-    async def add(self, channel: Channel) -> None:
-        await self.collection.insert_one(self._document(channel))
-
-    async def get(self, org_id: str, channel_id: str) -> Channel | None:
-        doc = await self.collection.find_one({"_id": channel_id})
-        if doc is None or doc["org_id"] != org_id or doc.get("deleted"):
-            return None
-        return self._channel(doc)
-
     async def find(self, channel_id: str) -> Channel | None:
         doc = await self.collection.find_one({"_id": channel_id})
-        return self._channel(doc) if doc is not None and not doc.get("deleted") else None
-
-    async def list(self, org_id: str) -> list[Channel]:
-        cursor = self.collection.find(
-            {"org_id": org_id, "deleted": False}, sort=[("created_at", ASCENDING)]
-        )
-        return [self._channel(doc) async for doc in cursor]
-
-    async def save(self, channel: Channel, expected_version: int) -> bool:
-        document = self._document(channel)
-        del document["_id"]
-        result = await self.collection.update_one(
-            {"_id": channel.id, "version": expected_version}, {"$set": document}
-        )
-        return result.matched_count == 1
+        return self._item(doc) if doc is not None and not doc.get("deleted") else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.dispatcher.adapters.versioned_documents import VersionedDocuments
 from services.dispatcher.domain.templates import Parameter, Template
 from shared.mongo.client import Document, ensure_indexes
 
@@ -53,32 +54,17 @@ def template_from_document(doc: Document) -> Template:
     )
 
 
-class MongoTemplateRepository:
+class MongoTemplateRepository(VersionedDocuments[Template]):
+    order = "name"
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["templates"]
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, TEMPLATE_INDEXES)
 
-    async def add(self, template: Template) -> None:
-        await self.collection.insert_one(template_document(template))
+    def _document(self, item: Template) -> Document:
+        return template_document(item)
 
-    async def get(self, org_id: str, template_id: str) -> Template | None:
-        doc = await self.collection.find_one({"_id": template_id})
-        if doc is None or doc["org_id"] != org_id or doc.get("deleted"):
-            return None
+    def _item(self, doc: Document) -> Template:
         return template_from_document(doc)
-
-    async def list(self, org_id: str) -> list[Template]:
-        cursor = self.collection.find(
-            {"org_id": org_id, "deleted": False}, sort=[("name", ASCENDING)]
-        )
-        return [template_from_document(doc) async for doc in cursor]
-
-    async def save(self, template: Template, expected_version: int) -> bool:
-        document = template_document(template)
-        del document["_id"]
-        result = await self.collection.update_one(
-            {"_id": template.id, "version": expected_version}, {"$set": document}
-        )
-        return result.matched_count == 1
