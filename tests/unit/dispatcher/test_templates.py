@@ -6,6 +6,8 @@ made with."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ from services.dispatcher.domain.errors import (
 )
 from services.dispatcher.domain.templates import parameter_text
 from services.dispatcher.service_layer.queries import preview
+from shared.contracts.contacts import OptInRecord
 from shared.errors import DomainError
 from tests.fakes.dispatcher import (
     ADMIN,
@@ -43,7 +46,7 @@ from tests.fakes.dispatcher import (
     template,
 )
 from tests.support.contact_events import OPTED_IN, contact_updated
-from tests.support.events import organization_updated
+from tests.support.events import group_updated, organization_updated
 
 ORG = ADMIN.org_id
 CLASS = {"text": "Maths 2", "type": "text", "value": "Maths 2"}
@@ -291,3 +294,72 @@ async def test_a_broadcast_names_a_text_or_a_known_template(service: FakeDispatc
     )  # fmt: skip
     with pytest.raises(UnknownTemplate):  # another organisation's
         await broadcast(service, log, template_id=other.id, groups=["g1"])
+
+
+# Acceptance 1: every exclusion reason, counted by the preview, met one by one when sent
+
+
+async def every_reason(service: FakeDispatcher) -> None:
+    """One contact per reason (and two who receive): c09 last wrote two days ago, c12 has no
+    name, c13 speaks French (no variant, no default language)."""
+    await deliver(service, organization_updated(ORG, default_language=None))
+    now = service.clock()
+    recent, stale = now - timedelta(hours=1), now - timedelta(days=2)
+    traits: dict[str, dict[str, Any]] = {
+        "c01": {}, "c02": {"status": "blocked"}, "c03": {"status": "stopped"},
+        "c04": {"status": "archived"}, "c05": {}, "c06": {}, "c07": {"opt_in": OptInRecord()},
+        "c08": {"phone": "+254700000001"}, "c09": {"seen": stale}, "c10": {"phone": None},
+        "c12": {"name": None}, "c13": {"language": "fra"},
+    }  # fmt: skip
+    for n, (contact_id, t) in enumerate(traits.items(), start=1):
+        phone = t.get("phone", f"+25470000{n:04d}")
+        await created(service, contact_id, phone or "+254799999999",
+                      status=t.get("status", "active"), opt_in=t.get("opt_in", OPTED_IN),
+                      language=t.get("language", "eng"))  # fmt: skip
+        changes = {"last_seen_at": t.get("seen", recent), "phone": phone,
+                   "name": t.get("name", f"Name {contact_id}")}  # fmt: skip
+        await deliver(service, contact_updated(contact_id, **changes), sequence=2)
+    await group(service, "everyone", *traits)
+    await group(service, "do-not-text", "c05")
+    banned = group_updated("do-not-text", "do-not-text").model_copy(update={"blacklisted": True})
+    await deliver(service, banned, sequence=3)
+    await group(service, "already-told", "c06")
+
+
+EXPECTED = {"c01": None, "c02": "blocked", "c03": "stopped", "c04": "archived",
+            "c05": "blacklisted", "c06": "excluded_group", "c07": "not_opted_in",
+            "c08": "duplicate", "c10": "no_phone", "c12": "missing_variable"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "late"),
+    [
+        ({"text": "Hi @contact.name"}, {"c09": "outside_window", "c13": None}),
+        ({"template": True}, {"c09": None, "c13": "no_template_language"}),
+    ],
+)
+async def test_every_reason_the_preview_counts_is_each_recipients_outcome(
+    service: FakeDispatcher, message: dict[str, Any], late: dict[str, str | None]
+) -> None:
+    await every_reason(service)
+    wa = await channel(service, "whatsapp_cloud")
+    given: dict[str, Any] = {"text": message.get("text")}
+    if message.get("template"):
+        given = {"template_id": (await make(service, parameters={"1": "@contact.name"})).id}
+    audience = Audience(groups=("everyone",), exclude_groups=("already-told",))
+    counted = await preview(service.uow, ADMIN, audience, wa, **given)
+    expected = EXPECTED | late
+
+    reasons = Counter(r for r in expected.values() if r is not None)
+    assert {k: v for k, v in counted.excluded.items() if v} == reasons
+    assert counted.will_receive == list(expected.values()).count(None)
+    assert counted.audience == len(expected)
+
+    sent = await broadcast(service, wa, groups=["everyone"], exclude_groups=["already-told"],
+                           **given)  # fmt: skip
+    await send_everything(service, sent.id)
+    outcomes = {i: r.reason if r.status == "skipped" else None
+                for i, r in service.broadcasts.recipients(sent.id).items()}  # fmt: skip
+    assert outcomes == expected
+    statuses = Counter(r.status for r in service.broadcasts.recipients(sent.id).values())
+    assert statuses["sent"] == counted.will_receive
