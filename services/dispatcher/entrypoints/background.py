@@ -1,6 +1,6 @@
 """The dispatcher's background work: applying the providers' status reports in batches,
-resolving broadcasts whose time came, and one sender per channel with broadcasts to send, each
-through the service's bus.
+resolving broadcasts whose time came (one replica at a time), and one sender per channel with
+broadcasts to send, each through the service's bus.
 
 A sender holds its channel's lease (one sender per channel across replicas; a dead holder's
 lease expires) and takes the channel's sending broadcasts in turn, a window of each at a time
@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.commands import (
     ApplyStatusReports,
     HandOver,
@@ -77,14 +78,40 @@ class DispatchBackground:
     async def _pass(self) -> None:
         while await self._handle(ApplyStatusReports()) == STATUS_BATCH:
             pass  # more are waiting
-        for broadcast in await self._broadcasts.due(self._clock()):
-            await self._handle(ResolveBroadcast(broadcast.org_id, broadcast.id))
+        await self.resolve_due()
         for channel_id in await self._broadcasts.channels_sending():
             sender = self._senders.get(channel_id)
             if sender is None or sender.done():
                 self._senders[channel_id] = asyncio.create_task(
                     self._send(channel_id), name=f"sender:{channel_id}"
                 )
+
+    async def resolve_due(self) -> None:
+        """Resolves the broadcasts whose time came. One replica resolves at a time (a lease,
+        renewed while it works): two resolving one broadcast would write its buckets over each
+        other. A holder that cannot renew (the store away for the lease's whole life) stops; the
+        next holder starts that broadcast's resolution again from the start, as after a crash."""
+        due = await self._broadcasts.due(self._clock())
+        if not due:
+            return
+        lease = RelayLease(self._leases, "resolver", LEASE_TTL)
+        if not await lease.acquire():
+            return  # another replica resolves
+        work = asyncio.create_task(self._resolve_each(due))
+        try:
+            while not work.done():
+                await asyncio.wait({work}, timeout=RENEW_EVERY_S)
+                if not work.done() and not await lease.acquire():
+                    work.cancel()  # lost: another replica has taken over
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+        finally:
+            work.cancel()
+            await lease.release()
+
+    async def _resolve_each(self, due: list[Broadcast]) -> None:
+        for broadcast in due:
+            await self._handle(ResolveBroadcast(broadcast.org_id, broadcast.id))
 
     async def _send(self, channel_id: str) -> None:
         """Takes the channel's broadcasts in turn, a window of each at a time, and hands each
