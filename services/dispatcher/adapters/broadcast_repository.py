@@ -66,7 +66,9 @@ class MongoBroadcastRepository:
         self.buckets_collection = db["recipient_buckets"]
         self._wakeup = wakeup
         # By broadcast, by bucket number: when the bucket may next give something to send,
-        # None once closed (see `open_bucket`).
+        # None once closed (see `open_bucket`). Only what was read or saved while the
+        # broadcast was sending is kept: its buckets are final by then, whereas a resolution
+        # may be cleared and done again by another replica.
         self._readiness: dict[str, dict[int, datetime | None]] = {}
 
     async def create_indexes(self) -> None:
@@ -168,7 +170,6 @@ class MongoBroadcastRepository:
         state = _bucket_state(bucket)
         await self.buckets_collection.insert_one({"_id": bucket.id, **state})
         bucket.stored = state["recipients"]
-        self._remember(bucket)
 
     async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None:
         doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
@@ -204,6 +205,7 @@ class MongoBroadcastRepository:
             if n not in known:
                 doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
                 if doc is None:
+                    self._readiness.pop(broadcast_id, None)  # finished: nothing left to recall
                     return False
                 self._remember(_bucket(doc))
             if known[n] is not None:
