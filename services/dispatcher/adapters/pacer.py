@@ -30,10 +30,10 @@ from services.dispatcher.domain.channels import Channel
 
 MIN_SHARE = 0.05
 RECOVERY_PER_S = 0.05  # of tps, per second
-PRUNE_OVER = 10_000
-# How late a sender may be and still catch up: at 200 messages/s, ten slots. Over any second a
-# channel sends at most this much of its rate more than its rate (one message at low rates).
-CATCH_UP_S = 0.05  # phones remembered per channel before the old ones are forgotten
+PRUNE_OVER = 10_000  # phones remembered per channel before the old ones are forgotten
+# How late a sender may be and still catch up (or one interval, if longer): at 200 messages/s,
+# ten slots. Over any second a channel sends at most that much more than its rate.
+CATCH_UP_S = 0.05
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """Expressions: what a message says about the contact it goes to.
 
 `@contact.name`, `@contact.first_name`, `@contact.phone`, `@contact.language` and
-`@contact.fields.<key>`, as RapidPro and Glific write them, in a broadcast's free text or as a
-template parameter's value. In free text `@@` is a literal `@`. An expression names an attribute
-this module knows, or the text holding it is refused when it is saved, not when it is sent.
+`@contact.fields.<key>`, as RapidPro and Glific write them, in a broadcast's free text or in a
+template parameter's value, wherever they stand in it. `@@` is a literal `@`. An expression
+names an attribute this module knows, or the text holding it is refused when it is saved, not
+when it is sent.
 A value that is not set is empty: the message is then not sent to that contact
 (`missing_variable`), unless a template parameter gives a fallback.
 """
@@ -21,7 +22,6 @@ ATTRIBUTES = ("name", "first_name", "phone", "language")
 # `@contact.` and the dotted path after it; a full stop not followed by a letter or digit ends
 # the sentence ("Hello @contact.name."), it is not part of the expression.
 _MENTION = re.compile(r"@@|@contact\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
-_WHOLE = re.compile(r"@contact\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
 
 
 @dataclass(frozen=True)
@@ -55,21 +55,6 @@ class Expression:
 
     def __str__(self) -> str:
         return f"@contact.{self.path}"
-
-
-def whole_expression(text: str) -> Expression | None:
-    """A template parameter's value: one expression and nothing else, or None (literal text).
-    A value that starts like an expression but names nothing known is refused."""
-    stripped = text.strip()
-    if not stripped.startswith("@"):
-        return None
-    match = _WHOLE.fullmatch(stripped)
-    if match is None:
-        raise InvalidExpression(
-            "a parameter is literal text or one expression such as @contact.name",
-            expression=stripped,
-        )
-    return Expression.parse(match.group(1))
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ window) and said to each contact in their language, with their values in its par
 
 A template has per-language variants (`{"eng": "Hello {{1}}, your class {{2}} starts Monday"}`)
 and one definition of its parameters, shared by every variant: positional (`{{1}}`, `{{2}}`,
-...) or named (`{{first_name}}`), never both, as WhatsApp allows. Each parameter's value is an
-expression (`@contact.first_name`) or literal text, with an optional fallback for contacts who
-have no value. Every variant must use exactly the parameters defined, so no contact ever gets a
-variant with a hole in it.
+...) or named (`{{first_name}}`), never both, as WhatsApp allows. Each parameter's value is
+text, literal or with expressions in it (`@contact.first_name`, `Mr @contact.name`; `@@` is a
+literal `@`), with an optional fallback for contacts who have no value for one of them. Every
+variant must use exactly the parameters defined, so no contact ever gets a variant with a hole
+in it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from services.dispatcher.domain.audience import AudienceContact
 from services.dispatcher.domain.errors import InvalidTemplate, TemplateParameterMismatch
-from services.dispatcher.domain.expressions import Expression, whole_expression
+from services.dispatcher.domain.expressions import TextWithExpressions
 from shared.languages import iso639_3
 
 NAME = re.compile(r"[a-z0-9_]{1,512}")  # WhatsApp's rule for template names
@@ -31,20 +33,22 @@ MAX_VALUE = 1024
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 POSITIONAL = re.compile(r"[1-9][0-9]{0,2}")
 NAMED = re.compile(r"[a-z_][a-z0-9_]{0,59}")
-_LINE_BREAKS = re.compile(r"[\r\n\t]+")
-_LONG_SPACES = re.compile(r" {5,}")
+# Every line or paragraph break Unicode knows, and tabs; then any run of five or more spaces
+# (no-break and other Unicode spaces included).
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_LONG_SPACES = re.compile(r"\s{5,}")
 
 
 def parameter_text(value: str) -> str:
     """WhatsApp's rules on a parameter's text: no new lines or tabs (each run becomes one
-    space), no more than four spaces in a row."""
+    space), no more than four spaces in a row (a longer run becomes four)."""
     return _LONG_SPACES.sub("    ", _LINE_BREAKS.sub(" ", value)).strip()
 
 
 @dataclass(frozen=True)
 class Parameter:
     name: str
-    value: str  # literal text, or one expression
+    value: str  # text, literal or with expressions in it
     fallback: str | None = None
 
     @classmethod
@@ -65,18 +69,18 @@ class Parameter:
             raise InvalidTemplate(
                 f"a parameter's value is 1 to {MAX_VALUE} characters", parameter=name
             )
-        whole_expression(value)  # refused here if it names nothing known
+        TextWithExpressions.parse(value)  # refused here if it names anything unknown
         return cls(name, value.strip(), parameter_text(fallback) or None if fallback else None)
 
-    @property
-    def expression(self) -> Expression | None:
-        return whole_expression(self.value)
-
     def said_to(self, contact: AudienceContact) -> str | None:
-        """The value for this contact; None when it has none and there is no fallback."""
-        expression = self.expression
-        said = parameter_text(expression.value(contact) if expression else self.value)
-        return said or self.fallback
+        """The value for this contact; None when an expression in it has no value (or it says
+        nothing) and there is no fallback."""
+        said = self.text.render(contact)
+        return parameter_text(said or "") or self.fallback
+
+    @cached_property
+    def text(self) -> TextWithExpressions:
+        return TextWithExpressions.parse(self.value)
 
     def as_given(self) -> str | dict[str, str]:
         return {"value": self.value, "fallback": self.fallback} if self.fallback else self.value

@@ -159,6 +159,33 @@ def test_parameter_text_follows_whatsapp_rules() -> None:
     assert parameter_text("Line one\nline\ttwo\r\n") == "Line one line two"
     assert parameter_text("a          b") == "a    b"
     assert parameter_text("a    b") == "a    b"
+    # Every break Unicode knows, and runs of any kind of space
+    assert parameter_text("one\vtwo\fthree\u2028four\u2029five\x85six") == (
+        "one two three four five six"
+    )
+    assert parameter_text("a\u00a0\u00a0 \u2003\u00a0\u00a0b") == "a    b"
+
+
+async def test_a_parameter_mixes_text_and_expressions_and_keeps_a_literal_at(
+    service: FakeDispatcher,
+) -> None:
+    await audience_of_four(service)
+    await deliver(service, organization_updated(ORG, default_language="eng"), sequence=2)
+    made = await make(
+        service,
+        variants={"eng": "Hi {{1}} ({{2}}), write to {{3}}"},
+        parameters={"1": {"value": "Mx @contact.first_name of @contact.fields.class",
+                          "fallback": "friend"},
+                    "2": "@contact.phone", "3": "@roster_help"},
+    )  # fmt: skip
+    log = await channel(service)
+    sent = await broadcast(service, log, template_id=made.id, groups=["g1"])
+    await send_everything(service, sent.id)
+    received = {m.contact_id: m.said.text for m in service.providers.for_channel_type("log")}
+    assert received["amy"] == "Hi Mx Amy of Maths 2 (+254700000001), write to @roster_help"
+    assert received["bo"] == "Hi friend (+254700000002), write to @roster_help"  # no class
+    with pytest.raises(InvalidExpression):
+        await make(service, name="other", parameters={"1": "Mx @contact.surnam"})
 
 
 # Each contact told in their language, with their values
