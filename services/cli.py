@@ -12,7 +12,7 @@ from pathlib import Path
 from shared.auth import Role, TokenCodec
 from shared.settings import DEFAULT_PORTS, ServiceSettings
 
-BUILT_SERVICES = ("contacts", "groups", "importer", "dispatcher")
+BUILT_SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows")
 
 
 def _settings() -> ServiceSettings:

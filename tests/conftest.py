@@ -11,6 +11,7 @@ import pytest
 
 from services.contacts.bootstrap import ContactsService, build_contacts_service
 from services.dispatcher.bootstrap import DispatcherService, build_dispatcher_service
+from services.flows.bootstrap import FlowsService, build_flows_service
 from services.groups.bootstrap import GroupsService, build_groups_service
 from services.importer.bootstrap import ImporterService, build_importer_service
 from shared.auth import Role, TokenCodec
@@ -134,4 +135,21 @@ async def dispatcher_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=dispatcher_service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://dispatcher") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def flows_service(
+    settings: ServiceSettings, dispatcher_service: DispatcherService
+) -> AsyncIterator[FlowsService]:
+    """Keeps contacts' conversations from the dispatcher's events."""
+    service = build_flows_service(settings)
+    async with service.app.router.lifespan_context(service.app):
+        yield service
+
+
+@pytest.fixture(scope="session")
+async def flows_client(flows_service: FlowsService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=flows_service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://flows") as http:
         yield http

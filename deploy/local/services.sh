@@ -9,7 +9,7 @@ REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 STATE_DIR="${ROSTER_STATE_DIR:-$REPO_ROOT/.state}/services"
 ROSTER="$REPO_ROOT/.venv/bin/roster"
 PYTHON="$REPO_ROOT/.venv/bin/python"
-SERVICES=(contacts groups importer dispatcher)
+SERVICES=(contacts groups importer dispatcher flows)
 declare -A PORTS=([contacts]=8001 [groups]=8002 [importer]=8003 [dispatcher]=8004 [flows]=8005)
 
 port_of() {

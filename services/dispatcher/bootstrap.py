@@ -12,7 +12,6 @@ import httpx
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
 from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepository
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
 from services.dispatcher.adapters.pacer import ChannelPacer
@@ -30,6 +29,7 @@ from shared.catch_up import ASK_ONCE, CatchUp
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
+from shared.mongo.audience_copies import MongoAudienceProjection
 from shared.mongo.client import Document, Store
 from shared.mongo.organization_settings import MongoOrganizationCopies
 from shared.mongo.outbox import OutboxWakeup

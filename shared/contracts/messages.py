@@ -62,6 +62,11 @@ class MessageSent(_MessageEvent):
     event_type: ClassVar[str] = "MessageSent"
 
     provider_message_id: str | None
+    text: str | None = Field(
+        default=None,
+        description="What the contact was told (a template's variant with its values filled "
+        "in); absent when the message was reported sent before the dispatcher's own answer",
+    )
 
 
 class MessageDelivered(_MessageEvent):

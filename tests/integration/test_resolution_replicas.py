@@ -15,11 +15,12 @@ import httpx
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.bootstrap import build_bus, secret_box, unit_of_work
-from services.dispatcher.domain.audience import Audience, AudienceContact
+from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.broadcasts import BroadcastState
 from services.dispatcher.domain.commands import CreateBroadcast, CreateChannel
 from services.dispatcher.entrypoints.background import DispatchBackground
 from shared.auth import Principal, Role
+from shared.contracts.audience_copy import AudienceContact
 from shared.mongo.client import connect_store
 from shared.mongo.outbox import OutboxWakeup
 from shared.settings import ServiceSettings

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from services.dispatcher.adapters.audience_projection import MongoAudienceProjection
-from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
+from shared.contracts.audience_copy import AudienceContact, AudienceGroup
 from shared.contracts.contacts import OptInRecord
+from shared.mongo.audience_copies import MongoAudienceProjection
 from shared.mongo.client import connect_store
 
 CONSENT = OptInRecord(status="opted_in")

@@ -1,6 +1,6 @@
-"""Who a broadcast reaches: the dispatcher's own copies of contacts and groups (projected from
-their services' events), the audience a sender names, and why each contact named would not
-receive the message.
+"""Who a broadcast reaches: from the dispatcher's own copies of contacts and groups (projected
+from their services' events: `shared.contracts.audience_copy`), the audience a sender names,
+and why each contact named would not receive the message.
 
 Every contact the audience names is counted exactly once: as a recipient, or under the first
 reason in `EXCLUSIONS` that applies to it. So a preview's `audience` always equals
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from shared.contracts.contact_copy import ACTIVE, ContactCopy
+from shared.contracts.audience_copy import AudienceContact
+from shared.contracts.contact_copy import ACTIVE
 
 if TYPE_CHECKING:  # messages say things about contacts: they import this module
     from services.dispatcher.domain.messages import Message
@@ -35,31 +36,6 @@ EXCLUSIONS = (
 )
 MAX_AUDIENCE_GROUPS = 100
 MAX_AUDIENCE_CONTACT_IDS = 10_000
-
-
-@dataclass
-class AudienceContact(ContactCopy):
-    """The dispatcher's copy of a contact. One created by a group's event before its own
-    `ContactCreated` arrived is a placeholder (version 0): not known yet, so not counted."""
-
-    @property
-    def known(self) -> bool:
-        return self.version > 0 and not self.gone
-
-
-@dataclass
-class AudienceGroup:
-    """The dispatcher's copy of a group: what decides who may be sent to (blacklisted), and
-    whom its staff may send to."""
-
-    id: str
-    org_id: str
-    name: str
-    blacklisted: bool = False
-    staff: list[str] = field(default_factory=list)
-    version: int = 0  # the group's sequence its state was copied at
-    applied_seq: int = 0  # the last membership change applied
-    deleted: bool = False
 
 
 @dataclass(frozen=True)

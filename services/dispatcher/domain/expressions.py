@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.dispatcher.domain.audience import AudienceContact
 from services.dispatcher.domain.errors import InvalidExpression
+from shared.contracts.audience_copy import AudienceContact
 from shared.field_keys import KEY, MAX_KEY
 
 ATTRIBUTES = ("name", "first_name", "phone", "language")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.dispatcher.domain.audience import AudienceContact
 from services.dispatcher.domain.errors import InvalidBroadcast
 from services.dispatcher.domain.expressions import TextWithExpressions
 from services.dispatcher.domain.templates import Template, TemplateCall
+from shared.contracts.audience_copy import AudienceContact
 
 MAX_TEXT = 4096
 

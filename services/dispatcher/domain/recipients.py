@@ -13,7 +13,7 @@ it can).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,17 +86,23 @@ class RecipientBucket:
     def statuses(self) -> dict[str, str]:
         return {r.contact_id: r.status for r in self.recipients}
 
-    def announce(self, before: dict[str, str], now: datetime) -> None:
+    def announce(
+        self, before: dict[str, str], now: datetime, said: Mapping[str, str] | None = None
+    ) -> None:
         """The events of every status reached since `before`: a message that went from
-        `sending` to `delivered` at once (the log channel) was sent, then delivered."""
+        `sending` to `delivered` at once (the log channel) was sent, then delivered. `said`:
+        what each contact handed over was told, by contact id (in its `MessageSent`)."""
         for recipient in self.recipients:
             old = before.get(recipient.contact_id, recipient.status)
             if old == recipient.status:
                 continue
             for status in _passed(old, recipient.status):
-                self.events.append(self._event(recipient, status, now))
+                text = said.get(recipient.contact_id) if said else None
+                self.events.append(self._event(recipient, status, now, text))
 
-    def _event(self, recipient: Recipient, status: str, now: datetime) -> EventPayload:
+    def _event(
+        self, recipient: Recipient, status: str, now: datetime, text: str | None = None
+    ) -> EventPayload:
         common = {
             "message_id": message_id(self.broadcast_id, self.n, recipient.contact_id),
             "contact_id": recipient.contact_id,
@@ -105,7 +111,7 @@ class RecipientBucket:
             "at": recipient.updated_at or now,
         }
         if status == "sent":
-            return MessageSent(provider_message_id=recipient.provider_id, **common)
+            return MessageSent(provider_message_id=recipient.provider_id, text=text, **common)
         if status == "delivered":
             return MessageDelivered(**common)
         if status == "read":

@@ -19,9 +19,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from services.dispatcher.domain.audience import AudienceContact
 from services.dispatcher.domain.errors import InvalidTemplate, TemplateParameterMismatch
 from services.dispatcher.domain.expressions import TextWithExpressions
+from shared.contracts.audience_copy import AudienceContact
 from shared.languages import iso639_3
 
 NAME = re.compile(r"[a-z0-9_]{1,512}")  # WhatsApp's rule for template names

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel
 from services.dispatcher.domain.messages import Said
 from services.dispatcher.domain.recipients import RecipientBucket, StatusReport
 from services.dispatcher.domain.templates import Template
-from shared.contactql.predicates import Predicate
 
 
 class ChannelRepository(Protocol):
@@ -63,64 +61,6 @@ class SecretBox(Protocol):
     def seal(self, secrets: Mapping[str, str]) -> str: ...
 
     def open(self, sealed: str) -> dict[str, str]: ...
-
-
-class AudienceProjection(Protocol):
-    """The dispatcher's copies of contacts and groups, and who is in which group, projected
-    from the contacts and groups services' events. Contacts' `groups` and the membership
-    index are written only by `apply_membership` and `delete_group`, in the group's event
-    order; contact events never touch them."""
-
-    async def get_contacts(self, org_id: str, ids: Sequence[str]) -> dict[str, AudienceContact]:
-        """The organisation's copies of these contacts, placeholders included."""
-        ...
-
-    async def add_contacts(self, contacts: Sequence[AudienceContact]) -> set[str]:
-        """Inserts new copies with their groups; returns the ids already there."""
-        ...
-
-    async def save_contacts(self, contacts: Sequence[AudienceContact]) -> None:
-        """Writes each copy's state but its groups, unless the stored copy is as new."""
-        ...
-
-    async def get_groups(self, org_id: str, ids: Sequence[str]) -> dict[str, AudienceGroup]:
-        """The organisation's groups among `ids`, deleted ones left out."""
-        ...
-
-    async def blacklisted_groups(self, org_id: str) -> frozenset[str]: ...
-
-    async def org_groups(self, org_id: str) -> list[AudienceGroup]:
-        """Every group of the organisation, deleted ones left out (a query names them)."""
-        ...
-
-    def matching_pages(
-        self, org_id: str, predicate: Predicate
-    ) -> AsyncIterator[list[AudienceContact]]:
-        """The organisation's contacts the predicate matches, in id order, a page at a time
-        (from one scan of the copies: queries select on any attribute or field)."""
-        ...
-
-    async def save_group(self, group: AudienceGroup) -> None:
-        """The group's state (name, blacklisted, staff), unless a newer one is stored."""
-        ...
-
-    async def delete_group(self, org_id: str, group_id: str) -> None:
-        """Marks the group deleted, then takes it out of every contact."""
-        ...
-
-    async def applied_seq(self, group_id: str) -> int: ...
-
-    async def apply_membership(
-        self, org_id: str, group_id: str, added: Sequence[str], removed: Sequence[str]
-    ) -> None:
-        """Idempotent: contacts not copied yet are entered as placeholders."""
-        ...
-
-    async def record_applied(self, group_id: str, sequence: int) -> None: ...
-
-    async def members_page(self, group_id: str, after: str | None, limit: int) -> list[str]:
-        """Member ids in id order, after `after`."""
-        ...
 
 
 class BroadcastRepository(Protocol):

@@ -15,13 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.dispatcher.domain.audience import (
-    EXCLUSIONS,
-    Audience,
-    AudienceContact,
-    AudienceGroup,
-    Screen,
-)
+from services.dispatcher.domain.audience import EXCLUSIONS, Audience, Screen
 from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.errors import (
@@ -45,6 +39,7 @@ from shared.contactql.resolve import (
     QueryContext,
     parse_when_known,
 )
+from shared.contracts.audience_copy import AudienceContact, AudienceGroup
 
 PAGE = 1000
 # WhatsApp's customer service window: free text only this long after the contact's last message.

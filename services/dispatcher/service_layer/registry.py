@@ -20,24 +20,10 @@ from services.dispatcher.service_layer import (
     status_reports,
     template_handlers,
 )
-from shared.contracts.contacts import (
-    ContactAnonymized,
-    ContactCreated,
-    ContactDeleted,
-    ContactStatusChanged,
-    ContactUpdated,
-    FieldChanged,
-    FieldDefined,
-    FieldDeleted,
-)
-from shared.contracts.groups import (
-    GroupCreated,
-    GroupDeleted,
-    GroupMembershipChanged,
-    GroupUpdated,
-)
+from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
+from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.organizations import OrganizationUpdated
-from shared.messagebus import Batched, Registration
+from shared.messagebus import Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.CreateChannel: channel_handlers.create_channel,
@@ -56,19 +42,8 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.ApplyStatusReports: status_reports.apply_status_reports,
 }
 
-# A run of contact events of one type (a bulk import's) is projected in a few round trips.
-_CONTACTS = [Batched(projection_handlers.apply_contact_events)]
-
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
-    ContactCreated: _CONTACTS,
-    ContactUpdated: _CONTACTS,
-    ContactStatusChanged: _CONTACTS,
-    ContactAnonymized: _CONTACTS,
-    ContactDeleted: _CONTACTS,
-    GroupCreated: [projection_handlers.apply_group_state],
-    GroupUpdated: [projection_handlers.apply_group_state],
-    GroupDeleted: [projection_handlers.apply_group_deleted],
-    GroupMembershipChanged: [projection_handlers.apply_membership_change],
+    **AUDIENCE_EVENT_HANDLERS,
     OrganizationUpdated: [projection_handlers.apply_organization_event],
     FieldDefined: [projection_handlers.apply_organization_event],
     FieldChanged: [projection_handlers.apply_organization_event],

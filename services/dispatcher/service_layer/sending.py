@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.dispatcher.domain import commands
-from services.dispatcher.domain.audience import AudienceContact, late_exclusion
+from services.dispatcher.domain.audience import late_exclusion
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel
 from services.dispatcher.domain.messages import FreeText, Message, Said, TemplateMessage
@@ -44,6 +44,7 @@ from services.dispatcher.service_layer.ports import (
     SendResult,
 )
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
+from shared.contracts.audience_copy import AudienceContact
 
 MAX_ATTEMPTS = 5
 # Throttling is the provider asking for patience, not failing: the channel slows down, and a
@@ -259,7 +260,8 @@ async def hand_over(
                 elif (result := results.get(recipient.contact_id)) is not None:
                     _record(recipient, result, now)
 
-        await change_bucket(uow, bucket, record)
+        said = {contact_id: window.said[contact_id].text for contact_id in results}
+        await change_bucket(uow, bucket, record, said)
     finally:  # a provider that raised: the window stays `sending`, settled by the next take
         for _, send in sends:
             send.cancel()
@@ -285,14 +287,15 @@ async def change_bucket(
     uow: DispatcherUnitOfWork,
     bucket: RecipientBucket,
     change: Callable[[RecipientBucket, datetime], None],
+    said: Mapping[str, str] | None = None,
 ) -> None:
     """Applies `change` to the bucket and saves it; if another writer saved it meanwhile (a
     status report came in), applies it again to a fresh read. Statuses only move forward, so
-    the two writers' changes merge."""
+    the two writers' changes merge. `said`: what each contact handed over was told."""
     while True:
         before, now = bucket.statuses(), uow.clock()
         change(bucket, now)
-        bucket.announce(before, now)
+        bucket.announce(before, now, said)
         if await uow.broadcasts.save_bucket(bucket, bucket.version):
             return
         fresh = await uow.broadcasts.get_bucket(bucket.broadcast_id, bucket.n)

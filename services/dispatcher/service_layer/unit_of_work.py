@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.dispatcher.service_layer.ports import (
-    AudienceProjection,
     BroadcastRepository,
     ChannelRepository,
     ProviderIds,
@@ -14,6 +13,7 @@ from services.dispatcher.service_layer.ports import (
     TemplateRepository,
 )
 from shared.clock import Clock, utc_now
+from shared.contracts.audience_copy import AudienceProjection
 from shared.contracts.organization_copy import OrganizationCopies
 from shared.ids import IdFactory, new_uuid
 

@@ -34,6 +34,7 @@ from services.dispatcher.domain.errors import (
 from services.dispatcher.domain.templates import parameter_text
 from services.dispatcher.service_layer.queries import preview
 from shared.contracts.contacts import OptInRecord
+from shared.contracts.messages import MessageSent
 from shared.errors import DomainError
 from tests.fakes.dispatcher import (
     ADMIN,
@@ -184,6 +185,10 @@ async def test_a_parameter_mixes_text_and_expressions_and_keeps_a_literal_at(
     received = {m.contact_id: m.said.text for m in service.providers.for_channel_type("log")}
     assert received["amy"] == "Hi Mx Amy of Maths 2 (+254700000001), write to @roster_help"
     assert received["bo"] == "Hi friend (+254700000002), write to @roster_help"  # no class
+    # What each was told travels in its MessageSent (the flows service keeps conversations)
+    told = {e.contact_id: e.text for e in service.broadcasts.published
+            if isinstance(e, MessageSent)}  # fmt: skip
+    assert told == received
     with pytest.raises(InvalidExpression):
         await make(service, name="other", parameters={"1": "Mx @contact.surnam"})
 

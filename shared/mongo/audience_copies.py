@@ -1,8 +1,8 @@
-"""The dispatcher's audience projection on MongoDB: `contacts` (its copies, in the queryable
-shape of `shared.mongo.contact_copies`, with the groups each is in), `groups` (name,
-blacklisted, staff, the last membership change applied) and `memberships` (who is in which
-group, one small document each: a group's members are a range of the `_id` index, on MongoDB
-and on the local store alike; see `shared.mongo.memberships`).
+"""A service's audience copy (`shared.contracts.audience_copy`) on MongoDB: `contacts` (its
+copies, in the queryable shape of `shared.mongo.contact_copies`, with the groups each is in),
+`groups` (name, blacklisted, staff, the last membership change applied) and `memberships` (who
+is in which group, one small document each: a group's members are a range of the `_id` index,
+on MongoDB and on the local store alike; see `shared.mongo.memberships`).
 
 Contact events write a copy's state; only membership changes (and a group's deletion) write
 its `groups` and the membership index, so the two writers never overwrite each other.
@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Sequence
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.dispatcher.domain.audience import AudienceContact, AudienceGroup
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.predicates import Predicate
+from shared.contracts.audience_copy import AudienceContact, AudienceGroup
 from shared.mongo.client import (
     Document,
     Store,

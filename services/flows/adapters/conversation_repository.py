@@ -1,0 +1,126 @@
+"""Contacts' conversations on MongoDB: `messages`, one document per message (its id is the
+dispatcher's message id), read through the `contact_history` index: one contact's messages
+newest first, a page bounded by its size on MongoDB and on the local store alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo import DESCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from shared.mongo.client import (
+    Document,
+    Store,
+    bulk_write_in_chunks,
+    ensure_indexes,
+    insert_unless_present,
+)
+
+INDEXES = [
+    IndexModel(
+        [("org_id", 1), ("contact_id", 1), ("at", DESCENDING), ("_id", DESCENDING)],
+        name="contact_history",
+    )
+]
+
+
+class MongoConversationRepository:
+    def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
+        self.messages = db["messages"]
+        self._store = store
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.messages, INDEXES)
+
+    async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
+        """New messages inserted in one command; the rest moved forward in one bulk write,
+        each update conditional on the stored rank (so a late or repeated event is a no-op)."""
+        merged = _merged(changes)
+        if not merged:
+            return
+        docs = [_document(newest, said) for newest, said in merged.values()]
+        refused = await insert_unless_present(self.messages, docs)
+        updates: list[UpdateOne] = []
+        for i in sorted(refused):
+            newest, said = merged[docs[i]["_id"]]
+            if said is not None and said.text is not None:
+                updates.append(UpdateOne({"_id": said.message_id},
+                                         {"$set": {"text": said.text, "at": said.at}}))  # fmt: skip
+            moved = {"status": newest.status, "rank": newest.rank, "updated_at": newest.at,
+                     "reason": newest.reason}  # fmt: skip
+            updates.append(
+                UpdateOne({"_id": newest.message_id, "rank": {"$lt": newest.rank}}, {"$set": moved})
+            )
+        await bulk_write_in_chunks(self.messages, updates, self._store.write_batch)
+
+    async def page(
+        self, org_id: str, contact_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[ConversationMessage]:
+        query: Document = {"org_id": org_id, "contact_id": contact_id}
+        if before is not None:
+            at, message_id = before
+            query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": message_id}}]
+        docs = self.messages.find(
+            query, sort=[("at", DESCENDING), ("_id", DESCENDING)], limit=limit
+        )
+        return [_message(doc) async for doc in docs]
+
+    async def has_messages(self, org_id: str, contact_id: str) -> bool:
+        found = await self.messages.find_one({"org_id": org_id, "contact_id": contact_id})
+        return found is not None
+
+    async def forget_contacts(self, org_id: str, contact_ids: Sequence[str]) -> None:
+        await self.messages.delete_many(
+            {"org_id": org_id, "contact_id": {"$in": list(contact_ids)}}
+        )
+
+
+def _merged(
+    changes: Sequence[OutboundChange],
+) -> dict[str, tuple[OutboundChange, OutboundChange | None]]:
+    """By message: its furthest change in the run, and the one that said what it said."""
+    merged: dict[str, tuple[OutboundChange, OutboundChange | None]] = {}
+    for change in changes:
+        newest, said = merged.get(change.message_id, (change, None))
+        if change.rank >= newest.rank:
+            newest = change
+        if change.text is not None:
+            said = change
+        merged[change.message_id] = (newest, said)
+    return merged
+
+
+def _document(newest: OutboundChange, said: OutboundChange | None) -> Document:
+    return {
+        "_id": newest.message_id,
+        "org_id": newest.org_id,
+        "contact_id": newest.contact_id,
+        "direction": "out",
+        "channel_id": newest.channel_id,
+        "broadcast_id": newest.broadcast_id,
+        "status": newest.status,
+        "rank": newest.rank,
+        "reason": newest.reason,
+        "text": said.text if said else None,
+        "at": said.at if said else newest.at,
+        "updated_at": newest.at,
+    }
+
+
+def _message(doc: Document) -> ConversationMessage:
+    return ConversationMessage(
+        id=doc["_id"],
+        org_id=doc["org_id"],
+        contact_id=doc["contact_id"],
+        direction=doc["direction"],
+        channel_id=doc["channel_id"],
+        status=doc["status"],
+        at=doc["at"],
+        updated_at=doc["updated_at"],
+        text=doc.get("text"),
+        broadcast_id=doc.get("broadcast_id"),
+        reason=doc.get("reason"),
+    )

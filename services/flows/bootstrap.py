@@ -1,0 +1,90 @@
+"""Wires the flows service: store, Kafka, adapters, the message bus, HTTP app and consumer.
+Nothing is created at import time; `build_bus` is the one place that knows which adapter
+serves which port (the unit tests call it with fakes)."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.flows.adapters.conversation_repository import MongoConversationRepository
+from services.flows.entrypoints.consumers import CONSUMED_TOPICS
+from services.flows.entrypoints.http.app import ROUTERS
+from services.flows.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
+from shared.catch_up import CatchUp
+from shared.kafka.consumer import ConsumerRunner
+from shared.kafka.producer import EventProducer
+from shared.messagebus import MessageBus
+from shared.mongo.audience_copies import MongoAudienceProjection
+from shared.mongo.client import Document, Store
+from shared.runtime import ServiceHandle, open_plumbing, service_app, start_consumer
+from shared.settings import ServiceSettings
+
+SERVICE = "flows"
+
+
+def build_bus(uow: FlowsUnitOfWork) -> MessageBus:
+    return MessageBus(commands=COMMAND_HANDLERS, events=EVENT_HANDLERS, dependencies={"uow": uow})
+
+
+def unit_of_work(db: AsyncDatabase[Document], store: Store) -> MongoFlowsUnitOfWork:
+    return MongoFlowsUnitOfWork(
+        conversations=MongoConversationRepository(db, store),
+        audience=MongoAudienceProjection(db, store),
+    )
+
+
+@dataclass
+class MongoFlowsUnitOfWork(FlowsUnitOfWork):
+    """The unit of work over MongoDB (its adapters create their indexes)."""
+
+    conversations: MongoConversationRepository
+    audience: MongoAudienceProjection
+
+
+@dataclass
+class Running:
+    store: Store
+    uow: FlowsUnitOfWork  # consumers (the writing connection)
+    views: FlowsUnitOfWork  # the API's reads (the reading connections)
+    bus: MessageBus
+    catch_up: CatchUp
+    producer: EventProducer
+    consumer: ConsumerRunner
+
+
+class FlowsService(ServiceHandle[Running]):
+    @property
+    def uow(self) -> FlowsUnitOfWork:
+        return self.running.uow
+
+
+async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
+    plumbing = await open_plumbing(settings, SERVICE, stack)
+    uow = unit_of_work(plumbing.db, plumbing.store)
+    for adapter in (uow.conversations, uow.audience):
+        await adapter.create_indexes()
+    bus = build_bus(uow)
+    consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
+    return Running(
+        store=plumbing.store,
+        uow=uow,
+        views=unit_of_work(plumbing.reading_db, plumbing.store),
+        bus=bus,
+        catch_up=plumbing.catch_up,
+        producer=plumbing.producer,
+        consumer=consumer,
+    )
+
+
+def build_flows_service(settings: ServiceSettings) -> FlowsService:
+    return FlowsService(app=service_app(settings, SERVICE, ROUTERS, _start), settings=settings)
+
+
+def build_app(settings: ServiceSettings) -> FastAPI:
+    """The entry point `roster serve flows` uses."""
+    return build_flows_service(settings).app

@@ -1,0 +1,7 @@
+"""The flows service's HTTP routes, in the order they are served."""
+
+from __future__ import annotations
+
+from services.flows.entrypoints.http import conversations
+
+ROUTERS = (conversations.router,)

@@ -1,0 +1,30 @@
+"""The flows service's registry: which handler each message goes to (see `shared.messagebus`).
+
+Events come over Kafka: the contacts and groups services' (its audience copy, shared with the
+dispatcher: `shared.contracts.audience_copy`) and the dispatcher's message events (contacts'
+conversations)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from services.flows.service_layer import conversation_handlers
+from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
+from shared.contracts.contacts import ContactAnonymized, ContactDeleted
+from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
+from shared.messagebus import Batched, Registration
+
+COMMAND_HANDLERS: Mapping[type, Registration] = {}
+
+_OUTBOUND = [Batched(conversation_handlers.record_outbound)]
+_FORGET = [Batched(conversation_handlers.forget_contacts)]
+
+EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
+    **AUDIENCE_EVENT_HANDLERS,
+    ContactAnonymized: [*AUDIENCE_EVENT_HANDLERS[ContactAnonymized], *_FORGET],
+    ContactDeleted: [*AUDIENCE_EVENT_HANDLERS[ContactDeleted], *_FORGET],
+    MessageSent: _OUTBOUND,
+    MessageDelivered: _OUTBOUND,
+    MessageRead: _OUTBOUND,
+    MessageFailed: _OUTBOUND,
+}

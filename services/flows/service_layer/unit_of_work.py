@@ -1,0 +1,19 @@
+"""What the flows service's handlers work with: its conversations and its audience copy (as
+ports), the clock and ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.flows.service_layer.ports import ConversationRepository
+from shared.clock import Clock, utc_now
+from shared.contracts.audience_copy import AudienceProjection
+from shared.ids import IdFactory, new_uuid
+
+
+@dataclass
+class FlowsUnitOfWork:
+    conversations: ConversationRepository
+    audience: AudienceProjection
+    clock: Clock = utc_now
+    new_id: IdFactory = field(default=new_uuid)

@@ -1,0 +1,71 @@
+"""A contact's conversation, end to end: a broadcast sent by the dispatcher on a `log` channel
+reaches the flows service as message events, and `GET /v1/contacts/{id}/messages` shows each
+contact what they were told (their own values filled in) with its status; staff see only the
+contacts of their groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import TokenFactory
+from tests.integration.test_broadcast_sending import make_audience
+from tests.support.eventually import eventually
+
+
+async def test_a_broadcast_shows_in_each_recipients_conversation(
+    client: httpx.AsyncClient,
+    groups_client: httpx.AsyncClient,
+    dispatcher_client: httpx.AsyncClient,
+    flows_client: httpx.AsyncClient,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    headers = auth(org)
+    group_id, ids = await make_audience(client, groups_client, headers, 3)
+    channel = await dispatcher_client.post(
+        "/v1/channels", json={"type": "log", "name": "Dev"}, headers=headers
+    )
+    assert channel.status_code == 201, channel.text
+    body = {"groups": [group_id], "channel_id": channel.json()["id"],
+            "text": "Hello @contact.first_name, term starts Monday"}  # fmt: skip
+
+    async def preview() -> dict[str, Any]:
+        answer = await dispatcher_client.post("/v1/broadcasts/preview", json=body, headers=headers)
+        return dict(answer.json())
+
+    await eventually(preview, lambda p: p.get("will_receive") == 3)
+    started = await dispatcher_client.post("/v1/broadcasts", json=body, headers=headers)
+    assert started.status_code == 202, started.text
+    broadcast_id = started.json()["id"]
+
+    async def conversation(contact_id: str, as_: dict[str, str] = headers) -> httpx.Response:
+        return await flows_client.get(f"/v1/contacts/{contact_id}/messages", headers=as_)
+
+    for i, contact_id in enumerate(ids):
+        answer = await eventually(
+            lambda c=contact_id: conversation(c),
+            lambda r: (
+                r.status_code == 200 and [m["status"] for m in r.json()["items"]] == ["delivered"]
+            ),
+            timeout_s=60,
+        )
+        [message] = answer.json()["items"]
+        assert message["text"] == f"Hello P{i}, term starts Monday"
+        assert (message["direction"], message["broadcast_id"]) == ("out", broadcast_id)
+        assert message["channel_id"] == channel.json()["id"]
+
+    # Staff: only the contacts of the groups assigned to them
+    staff = auth(org, "staff", "sam")
+    assert (await conversation(ids[0], staff)).status_code == 404
+    assigned = await groups_client.patch(
+        f"/v1/groups/{group_id}", json={"staff": ["sam"]}, headers=headers
+    )
+    assert assigned.status_code == 200, assigned.text
+    seen = await eventually(lambda: conversation(ids[0], staff), lambda r: r.status_code == 200)
+    assert len(seen.json()["items"]) == 1
+    # Another organisation sees nothing of it
+    assert (await conversation(ids[0], auth("org-elsewhere"))).status_code == 404
+    unknown = await conversation("no-such-contact")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
