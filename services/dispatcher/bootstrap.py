@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepository
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
+from services.dispatcher.adapters.inbound_repository import MongoInboundRepository
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
@@ -80,6 +81,7 @@ def unit_of_work(
         status_inbox=MongoStatusInbox(db),
         provider_ids=MongoProviderIds(db, store),
         organizations=MongoOrganizationCopies(db),
+        inbound=MongoInboundRepository(db, wakeup),
     )
 
 
@@ -94,6 +96,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     status_inbox: MongoStatusInbox
     provider_ids: MongoProviderIds
     organizations: MongoOrganizationCopies
+    inbound: MongoInboundRepository
 
 
 @dataclass
@@ -118,7 +121,9 @@ class DispatcherService(ServiceHandle[Running]):
 async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     uow = unit_of_work(plumbing.db, plumbing.store, box, plumbing.wakeup)
-    for adapter in (uow.channels, uow.templates, uow.audience, uow.broadcasts, uow.status_inbox):
+    adapters = (uow.channels, uow.templates, uow.audience, uow.broadcasts, uow.status_inbox,
+                uow.inbound)  # fmt: skip
+    for adapter in adapters:
         await adapter.create_indexes()
     client = await stack.enter_async_context(
         httpx.AsyncClient(timeout=httpx.Timeout(settings.provider_timeout_s))
@@ -126,7 +131,9 @@ async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStac
     bus = build_bus(uow, ChannelProviders(client), ChannelPacer(), plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     relay = await start_relay(
-        plumbing, [uow.broadcasts.broadcasts, uow.broadcasts.buckets_collection], stack
+        plumbing,
+        [uow.broadcasts.broadcasts, uow.broadcasts.buckets_collection, uow.inbound.collection],
+        stack,
     )
     background = DispatchBackground(uow.broadcasts, plumbing.db["sender_leases"], bus.handle)
     await background.start()

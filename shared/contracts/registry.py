@@ -28,6 +28,7 @@ from shared.contracts.imports import (
     ImportProgressed,
     ImportStarted,
 )
+from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.messages import (
     BroadcastCompleted,
     BroadcastStarted,
@@ -65,6 +66,7 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     MessageDelivered,
     MessageRead,
     MessageFailed,
+    InboundMessageReceived,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

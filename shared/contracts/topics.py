@@ -78,6 +78,13 @@ MESSAGES = TopicSpec(
     description="Broadcasts started and completed; each message sent, delivered, read or failed.",
 )
 
+INBOUND = TopicSpec(
+    name="roster.inbound",
+    key="organisation id and phone (`<org>:<E.164>`)",
+    producer="dispatcher",
+    description="Messages contacts sent to a channel, each once, one sender's in order.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACTS,
     ORGANIZATIONS,
@@ -87,6 +94,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     GROUP_COMMANDS,
     IMPORT_REPLIES,
     MESSAGES,
+    INBOUND,
 )
 
 

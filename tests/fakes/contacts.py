@@ -257,6 +257,10 @@ class FakeContactRepository:
     async def get(self, org_id: str, contact_id: str) -> Contact | None:
         return self._store.read(org_id, contact_id)
 
+    async def find_by_phone(self, org_id: str, phone: str) -> Contact | None:
+        holder = self._store.holder(org_id, phone)
+        return self._store.read(org_id, holder) if holder is not None else None
+
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
         found = {i: self._store.read(org_id, i) for i in dict.fromkeys(ids)}
         return {i: contact for i, contact in found.items() if contact is not None}

@@ -18,6 +18,7 @@ from services.dispatcher.bootstrap import build_bus
 from services.dispatcher.domain.broadcasts import Broadcast, BroadcastState
 from services.dispatcher.domain.channels import Channel, ChannelType
 from services.dispatcher.domain.commands import CreateChannel, CreateTemplate
+from services.dispatcher.domain.inbound import InboundMessage
 from services.dispatcher.domain.recipients import (
     Recipient,
     RecipientBucket,
@@ -30,6 +31,7 @@ from services.dispatcher.service_layer.ports import OutboundMessage, SendResult
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
 from shared.contracts.envelope import EventPayload
+from shared.contracts.inbound import InboundMessageReceived
 from shared.messagebus import MessageBus
 from tests.fakes.audience import FakeAudienceProjection
 from tests.fakes.contacts import T0, FakeClock, SequentialIds
@@ -325,6 +327,21 @@ class FakeProviderIds:
         return {ref: self.refs[ref] for ref in refs if ref in self.refs}
 
 
+class FakeInboundRepository:
+    """`published`: each new message's event, in order."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, InboundMessage] = {}
+        self.published: list[InboundMessageReceived] = []
+
+    async def add(self, message: InboundMessage) -> bool:
+        if message.id in self.messages:
+            return False
+        self.messages[message.id] = message
+        self.published.append(message.event())
+        return True
+
+
 @dataclass
 class FakeDispatcher:
     uow: DispatcherUnitOfWork
@@ -335,6 +352,7 @@ class FakeDispatcher:
     status_inbox: FakeStatusInbox
     provider_ids: FakeProviderIds
     organizations: FakeOrganizationCopies
+    inbound: FakeInboundRepository
     providers: FakeProviders
     pacer: CountingPacer
     clock: FakeClock
@@ -346,6 +364,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
     status_inbox, provider_ids = FakeStatusInbox(), FakeProviderIds()
     organizations, templates = FakeOrganizationCopies(), FakeTemplateRepository()
+    inbound = FakeInboundRepository()
     uow = DispatcherUnitOfWork(
         channels=channels,
         templates=templates,
@@ -354,6 +373,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         status_inbox=status_inbox,
         provider_ids=provider_ids,
         organizations=organizations,
+        inbound=inbound,
         send_window=send_window,
         clock=clock,
         new_id=SequentialIds("id"),
@@ -367,6 +387,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         status_inbox=status_inbox,
         provider_ids=provider_ids,
         organizations=organizations,
+        inbound=inbound,
         providers=providers,
         pacer=pacer,
         clock=clock,

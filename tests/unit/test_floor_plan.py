@@ -13,7 +13,7 @@ import pytest
 from shared.messagebus import MessageBus
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("contacts", "groups", "importer", "dispatcher")
+SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows")
 
 
 def modules(service: str, layer: str) -> Iterator[tuple[Path, ast.Module]]:
@@ -59,7 +59,8 @@ def test_the_service_layer_knows_ports_not_adapters(service: str) -> None:
 def test_one_registry_holds_every_handler_and_the_bus_is_built_from_it(service: str) -> None:
     registry = __import__(f"services.{service}.service_layer.registry", fromlist=["_"])
     bootstrap = __import__(f"services.{service}.bootstrap", fromlist=["_"])
-    assert registry.COMMAND_HANDLERS and registry.EVENT_HANDLERS is not None
+    # A service that only follows events (the flows service, so far) has no commands yet.
+    assert registry.COMMAND_HANDLERS or registry.EVENT_HANDLERS
     source = (ROOT / "services" / service / "bootstrap.py").read_text()
     assert "commands=COMMAND_HANDLERS" in source and "events=EVENT_HANDLERS" in source
     assert isinstance(bootstrap.build_bus, object)

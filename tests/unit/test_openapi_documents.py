@@ -14,6 +14,7 @@ from openapi_spec_validator import validate
 
 from services.contacts.bootstrap import build_app as contacts_app
 from services.dispatcher.bootstrap import build_app as dispatcher_app
+from services.flows.bootstrap import build_app as flows_app
 from services.groups.bootstrap import build_app as groups_app
 from services.importer.bootstrap import build_app as importer_app
 from shared.settings import ServiceSettings
@@ -23,6 +24,7 @@ SERVICES = {
     "groups": groups_app,
     "importer": importer_app,
     "dispatcher": dispatcher_app,
+    "flows": flows_app,
 }
 ERRORS = ("401", "403", "404", "409", "422")
 # Called by messaging providers, which hold no token of an organisation: they prove themselves
@@ -31,8 +33,9 @@ SIGNED_BY_PROVIDERS = {
     ("post", "/v1/channels/{channel_id}/status"),
     ("get", "/v1/channels/{channel_id}/webhook"),
     ("post", "/v1/channels/{channel_id}/webhook"),
+    ("post", "/v1/channels/{channel_id}/inbound"),
 }
-OPERATION_ID = re.compile(r"^(contacts|groups|importer|dispatcher)-[a-z]+(-[a-z]+)+$")
+OPERATION_ID = re.compile(r"^(contacts|groups|importer|dispatcher|flows)-[a-z]+(-[a-z]+)+$")
 FILES = ("text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument")
 
 

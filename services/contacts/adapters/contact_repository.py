@@ -43,6 +43,10 @@ class MongoContactRepository:
         found = tenant_document(doc, org_id)
         return contact_from_document(found) if found else None
 
+    async def find_by_phone(self, org_id: str, phone: str) -> Contact | None:
+        doc = (await self._contacts.by_phone(org_id, [phone], {OUTBOX: 0})).get(phone)
+        return contact_from_document(doc) if doc is not None and not doc["deleted"] else None
+
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]:
         docs = await self._contacts.find_by_ids(ids, {OUTBOX: 0})
         return {

@@ -264,6 +264,17 @@ class Contact:
         self._touch(now)
         self.events.append(ContactDeleted(contact_id=self.id, actor=actor, deleted_at=now))
 
+    def seen(self, at: datetime, now: datetime) -> bool:
+        """The contact wrote to the organisation at `at` (an inbound message): `last_seen_at`
+        only moves forward, so a message delivered late or twice changes nothing. It opens
+        WhatsApp's 24-hour window for free text. False when nothing changed."""
+        if self.anonymized or (self.last_seen_at is not None and at <= self.last_seen_at):
+            return False
+        self.last_seen_at = at
+        self._touch(now)
+        self.events.append(ContactUpdated(contact_id=self.id, last_seen_at=at, updated_at=now))
+        return True
+
     def _refuse_if_anonymized(self) -> None:
         if self.anonymized:
             raise ContactAnonymizedError("an anonymized contact cannot be changed")

@@ -47,6 +47,10 @@ class ContactRepository(Protocol):
 
     async def get_many(self, org_id: str, ids: Sequence[str]) -> dict[str, Contact]: ...
 
+    async def find_by_phone(self, org_id: str, phone: str) -> Contact | None:
+        """The organisation's contact with this phone (E.164), deleted ones left out."""
+        ...
+
     async def add(self, contact: Contact) -> None:
         """Raises `DuplicatePhone` (naming the holder) when the phone is taken."""
 

@@ -1,7 +1,8 @@
 """The contacts service's registry: which handler each message goes to (see `shared.messagebus`).
 
 Commands come from the HTTP API, from the field-values worker, and from the importer over Kafka
-(`ImportContactRows`); events come from the groups service over Kafka.
+(`ImportContactRows`); events come from the groups service over Kafka, and the dispatcher's
+inbound messages (the sender found or created, and marked seen).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.contacts.domain import commands
-from services.contacts.service_layer import field_handlers, group_events, handlers
+from services.contacts.service_layer import field_handlers, group_events, handlers, inbound_handlers
 from services.contacts.service_layer.import_handlers import import_contact_rows
 from shared.contracts.groups import GroupCreated, GroupDeleted, GroupMembershipChanged, GroupUpdated
 from shared.contracts.imports import ImportContactRows
+from shared.contracts.inbound import InboundMessageReceived
 from shared.messagebus import Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -36,4 +38,5 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     GroupUpdated: [group_events.apply_group_saved],
     GroupDeleted: [group_events.apply_group_deleted],
     GroupMembershipChanged: [group_events.apply_group_membership],
+    InboundMessageReceived: [inbound_handlers.record_inbound],
 }

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.dispatcher.domain.audience import Audience
+from services.dispatcher.domain.inbound import InboundReport
 from services.dispatcher.domain.recipients import StatusReport
 from shared.auth import Principal
 
@@ -122,3 +123,15 @@ class RecordStatusReports:
 @dataclass(frozen=True)
 class ApplyStatusReports:
     """Applies the reports waiting, in a batch (from the background work)."""
+
+
+@dataclass(frozen=True)
+class ReceiveInbound:
+    """Messages a channel's provider sent us (signature checked by the entry point). `strict`:
+    one message from a gateway, refused whole if it is not valid (a 422 it can act on); a
+    webhook's batch keeps every valid message and counts the others."""
+
+    org_id: str
+    channel_id: str
+    messages: list[InboundReport]
+    strict: bool = False

@@ -83,3 +83,9 @@ class UnknownTemplate(DomainError):
     """A broadcast names a template the organisation does not have."""
 
     code = "unknown_template"
+
+
+class InvalidInbound(DomainError):
+    """An inbound message a provider sent that cannot be taken: nothing is published."""
+
+    code = "invalid_inbound"

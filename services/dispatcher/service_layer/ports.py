@@ -11,6 +11,7 @@ from typing import Protocol
 
 from services.dispatcher.domain.broadcasts import Broadcast
 from services.dispatcher.domain.channels import Channel
+from services.dispatcher.domain.inbound import InboundMessage
 from services.dispatcher.domain.messages import Said
 from services.dispatcher.domain.recipients import RecipientBucket, StatusReport
 from services.dispatcher.domain.templates import Template
@@ -61,6 +62,15 @@ class SecretBox(Protocol):
     def seal(self, secrets: Mapping[str, str]) -> str: ...
 
     def open(self, sealed: str) -> dict[str, str]: ...
+
+
+class InboundRepository(Protocol):
+    """Messages contacts sent, each stored once with its event (the outbox): a provider's
+    repeat delivery finds it there and publishes nothing."""
+
+    async def add(self, message: InboundMessage) -> bool:
+        """Stores the message and its `InboundMessageReceived`; False if it was already in."""
+        ...
 
 
 class BroadcastRepository(Protocol):

@@ -14,6 +14,7 @@ from services.dispatcher.domain import commands
 from services.dispatcher.service_layer import (
     broadcast_handlers,
     channel_handlers,
+    inbound_handlers,
     projection_handlers,
     resolution,
     sending,
@@ -40,6 +41,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.HandOver: sending.hand_over,
     commands.RecordStatusReports: status_reports.record_status_reports,
     commands.ApplyStatusReports: status_reports.apply_status_reports,
+    commands.ReceiveInbound: inbound_handlers.receive_inbound,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from services.dispatcher.service_layer.ports import (
     BroadcastRepository,
     ChannelRepository,
+    InboundRepository,
     ProviderIds,
     StatusInbox,
     TemplateRepository,
@@ -27,6 +28,7 @@ class DispatcherUnitOfWork:
     status_inbox: StatusInbox
     provider_ids: ProviderIds
     organizations: OrganizationCopies
+    inbound: InboundRepository
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
     send_window: int = 200
     clock: Clock = utc_now

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from services.dispatcher.entrypoints.http import broadcasts, callbacks, channels, templates
+from services.dispatcher.entrypoints.http import (
+    broadcasts,
+    callbacks,
+    channels,
+    inbound,
+    templates,
+)
 
-ROUTERS = (channels.router, callbacks.router, templates.router, broadcasts.router)
+ROUTERS = (
+    channels.router,
+    callbacks.router,
+    inbound.router,
+    templates.router,
+    broadcasts.router,
+)

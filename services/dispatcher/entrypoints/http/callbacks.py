@@ -5,14 +5,16 @@ an organisation; they prove themselves with the HMAC of the body under the chann
 - `http` channels: `POST /v1/channels/{id}/status` `{message_id, status, reason?}` with
   `X-Roster-Signature`.
 - `whatsapp_cloud` channels: Meta's webhook at `/v1/channels/{id}/webhook`: the verification
-  handshake (`GET`, `hub.verify_token`), then status notifications (`POST`, signed
-  `X-Hub-Signature-256` with the app's secret), naming messages by Meta's own ids.
+  handshake (`GET`, `hub.verify_token`), then notifications (`POST`, signed
+  `X-Hub-Signature-256` with the app's secret): statuses naming messages by Meta's own ids,
+  and messages contacts sent (taken by `inbound.py`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,19 +23,24 @@ from services.dispatcher.domain import commands
 from services.dispatcher.domain.channels import (
     SIGNATURE_HEADER,
     WHATSAPP_SIGNATURE_HEADER,
-    Channel,
     ChannelType,
-    signed_by,
     verifies_webhook,
 )
 from services.dispatcher.domain.recipients import PROVIDER_REF, StatusReport, provider_ref
 from services.dispatcher.entrypoints.http.dependencies import Uow
+from services.dispatcher.entrypoints.http.inbound import receive, whatsapp_reports
+from services.dispatcher.entrypoints.http.provider_calls import (
+    NO_TOKEN,
+    documented,
+    invalid_body,
+    signed_call,
+)
 from shared.http.dependencies import Bus
 from shared.http.errors import ApiError
 
 router = APIRouter(prefix="/v1/channels", tags=["provider callbacks"])
-NO_TOKEN: dict[str, Any] = {"security": []}
 STATUSES = ("sent", "delivered", "read", "failed")
+log = structlog.get_logger()
 
 
 class Accepted(BaseModel):
@@ -48,36 +55,15 @@ class StatusBody(BaseModel):
     reason: str | None = Field(default=None, max_length=200)
 
 
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
-    return NO_TOKEN | {"requestBody": {"required": True} | schema}
-
-
-async def _signed(uow: Uow, channel_id: str, kind: ChannelType, request: Request, header: str
-                  ) -> tuple[Channel, bytes]:  # fmt: skip
-    body = await request.body()
-    channel = await uow.channels.find(channel_id)
-    if channel is None or channel.type is not kind:
-        raise ApiError(404, "channel_not_found", f"no such {kind.value} channel")
-    if not signed_by(channel, body, request.headers.get(header)):
-        raise ApiError(401, "bad_signature", f"{header} does not match the body")
-    return channel, body
-
-
-def _invalid(exc: ValidationError) -> ApiError:
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    return ApiError(422, "validation_error", "not a status report", {"errors": errors})
-
-
 @router.post("/{channel_id}/status", status_code=202, response_model=Accepted,
-             openapi_extra=_body(StatusBody))  # fmt: skip
+             openapi_extra=documented(StatusBody))  # fmt: skip
 async def channel_status(channel_id: str, request: Request, uow: Uow, bus: Bus) -> Accepted:
     """An http channel's report on one message: `{message_id, status, reason?}`, signed."""
-    channel, body = await _signed(uow, channel_id, ChannelType.HTTP, request, SIGNATURE_HEADER)
+    channel, body = await signed_call(uow, channel_id, ChannelType.HTTP, request, SIGNATURE_HEADER)
     try:
         report = StatusBody.model_validate_json(body)
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid_body(exc, "not a status report") from None
     if report.message_id.startswith(PROVIDER_REF):
         raise ApiError(422, "unknown_message", "not a message id of this channel")
     reports = [StatusReport(report.message_id, report.status, report.reason,
@@ -116,6 +102,9 @@ class _WhatsAppStatus(BaseModel):
 
 class _WhatsAppValue(BaseModel):
     statuses: list[_WhatsAppStatus] = Field(default_factory=list)
+    # Read one by one (`inbound.whatsapp_reports`): one odd message never loses the others.
+    messages: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+    contacts: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
 
 
 class _WhatsAppChange(BaseModel):
@@ -127,32 +116,48 @@ class _WhatsAppEntry(BaseModel):
 
 
 class WhatsAppNotification(BaseModel):
-    """The part of Meta's notification this reads (statuses); messages come with the flows
-    service (issue 17)."""
+    """The part of Meta's notification this reads: statuses of our messages, and messages
+    contacts sent (with their profile names)."""
 
     object: str = Field(max_length=100)
     entry: list[_WhatsAppEntry] = Field(default_factory=list, max_length=1000)
 
 
-@router.post("/{channel_id}/webhook", status_code=202, response_model=Accepted,
-             openapi_extra=_body(WhatsAppNotification))  # fmt: skip
-async def whatsapp_webhook(channel_id: str, request: Request, uow: Uow, bus: Bus) -> Accepted:
+class WebhookAnswer(BaseModel):
+    accepted: int = Field(description="Status reports taken, applied a moment later")
+    messages: int = Field(description="Messages contacts sent, new, published")
+    repeated: int = Field(description="Messages delivered before: nothing published again")
+    refused: int = Field(description="Messages that could not be read (logged)")
+
+
+@router.post("/{channel_id}/webhook", status_code=202, response_model=WebhookAnswer,
+             openapi_extra=documented(WhatsAppNotification))  # fmt: skip
+async def whatsapp_webhook(channel_id: str, request: Request, uow: Uow, bus: Bus) -> WebhookAnswer:
     """Meta's notifications for a whatsapp_cloud channel, signed `X-Hub-Signature-256`."""
-    channel, body = await _signed(
+    channel, body = await signed_call(
         uow, channel_id, ChannelType.WHATSAPP_CLOUD, request, WHATSAPP_SIGNATURE_HEADER
     )
     try:
         note = WhatsAppNotification.model_validate_json(body)
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid_body(exc, "not a WhatsApp notification") from None
+    values = [change.value for entry in note.entry for change in entry.changes]
     reports = [
         StatusReport(provider_ref(channel.id, s.id), s.status, _reason(s), channel_id=channel.id)
-        for entry in note.entry for change in entry.changes for s in change.value.statuses
-        if s.status in STATUSES
+        for value in values for s in value.statuses if s.status in STATUSES
     ]  # fmt: skip
     if reports:
         await bus.handle(commands.RecordStatusReports(channel_id=channel.id, reports=reports))
-    return Accepted(accepted=len(reports))
+    inbound, unreadable = whatsapp_reports(
+        [m for v in values for m in v.messages], [c for v in values for c in v.contacts]
+    )
+    receipt = await receive(bus, channel, inbound, strict=False)
+    refused = unreadable + len(receipt.refused)
+    if refused:
+        log.warning("whatsapp_messages_refused", channel_id=channel.id, refused=refused,
+                    reasons=receipt.refused[:10])  # fmt: skip
+    return WebhookAnswer(accepted=len(reports), messages=receipt.accepted,
+                         repeated=receipt.repeated, refused=refused)  # fmt: skip
 
 
 def _reason(status: _WhatsAppStatus) -> str | None:
