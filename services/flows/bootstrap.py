@@ -34,7 +34,7 @@ def build_bus(uow: FlowsUnitOfWork) -> MessageBus:
 def unit_of_work(db: AsyncDatabase[Document], store: Store) -> MongoFlowsUnitOfWork:
     return MongoFlowsUnitOfWork(
         conversations=MongoConversationRepository(db, store),
-        audience=MongoAudienceProjection(db, store),
+        audience=MongoAudienceProjection(db, store, by_phone=True),
     )
 
 

@@ -121,6 +121,13 @@ class AudienceProjection(Protocol):
         """Member ids in id order, after `after`."""
         ...
 
+    async def contacts_by_phone(
+        self, org_id: str, phones: Sequence[str]
+    ) -> dict[str, AudienceContact]:
+        """By phone (E.164): the organisation's known contacts holding these phones (who wrote
+        in), deleted ones left out."""
+        ...
+
 
 class HoldsAudience(Protocol):
     """A unit of work with an audience copy: what the handlers below are registered with."""

@@ -30,6 +30,9 @@ from shared.mongo.memberships import MembershipIndex
 
 PAGE = 1000
 CONTACT_INDEXES = [IndexModel([("org_id", ASCENDING), ("_id", ASCENDING)], name="org_contacts")]
+# Only a copy that is asked who wrote in (the flows service) keeps this one: every index costs
+# the copy's writes, a million of them for an import.
+PHONE_INDEX = IndexModel([("org_id", ASCENDING), ("phone", ASCENDING)], name="org_phone")
 GROUP_INDEXES = [IndexModel([("org_id", ASCENDING), ("blacklisted", ASCENDING)], name="org_bl")]
 
 
@@ -39,14 +42,19 @@ def _placeholder(org_id: str, contact_id: str) -> Document:
 
 
 class MongoAudienceProjection:
-    def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], store: Store, *, by_phone: bool = False
+    ) -> None:
         self.contacts = db["contacts"]
+        self._by_phone = by_phone
         self.groups = db["groups"]
         self._store = store
         self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
 
     async def create_indexes(self) -> None:
-        await ensure_indexes(self.contacts, CONTACT_INDEXES)
+        await ensure_indexes(
+            self.contacts, [*CONTACT_INDEXES, *([PHONE_INDEX] if self._by_phone else [])]
+        )
         await ensure_indexes(self.groups, GROUP_INDEXES)
 
     # Contacts
@@ -70,6 +78,17 @@ class MongoAudienceProjection:
             for c in contacts
         ]
         await bulk_write_in_chunks(self.contacts, ops, self._store.write_batch)
+
+    async def contacts_by_phone(
+        self, org_id: str, phones: Sequence[str]
+    ) -> dict[str, AudienceContact]:
+        found: dict[str, AudienceContact] = {}
+        query = {"org_id": org_id, "phone": {"$in": list(dict.fromkeys(phones))}, "gone": False}
+        async for doc in self.contacts.find(query):
+            contact = copy_from_document(AudienceContact, doc)
+            if contact.known and contact.phone:
+                found[contact.phone] = contact
+        return found
 
     # Groups
 

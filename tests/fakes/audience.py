@@ -120,3 +120,10 @@ class FakeAudienceProjection:
         )  # fmt: skip
         for start in range(0, len(found), self.page_size):
             yield [copy.deepcopy(c) for c in found[start : start + self.page_size]]
+
+    async def contacts_by_phone(
+        self, org_id: str, phones: Sequence[str]
+    ) -> dict[str, AudienceContact]:
+        wanted = set(phones)
+        return {c.phone: copy.deepcopy(c) for c in self.contacts.values()
+                if c.org_id == org_id and c.known and c.phone in wanted}  # fmt: skip

@@ -6,7 +6,7 @@ scoping, statuses moved forward only), so what passes here passes there."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from tests.fakes.contacts import T0, FakeClock, SequentialIds
 class FakeConversationRepository:
     def __init__(self) -> None:
         self.messages: dict[str, tuple[ConversationMessage, int]] = {}  # with its rank
+        self.unattributed: dict[str, tuple[ConversationMessage, int]] = {}
 
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         for change in changes:
@@ -42,6 +43,18 @@ class FakeConversationRepository:
                                   reason=change.reason)  # fmt: skip
                 rank = change.rank
             self.messages[change.message_id] = (message, rank)
+
+    async def record_inbound(self, messages: Sequence[ConversationMessage]) -> None:
+        for message in messages:
+            waiting = self.unattributed if message.contact_id is None else self.messages
+            waiting.setdefault(message.id, (message, 0))
+
+    async def attach(self, org_id: str, senders: Mapping[str, str]) -> None:
+        for message_id, (message, rank) in list(self.unattributed.items()):
+            if message.org_id == org_id and message.phone in senders:
+                attributed = replace(message, contact_id=senders[message.phone])
+                self.messages.setdefault(message_id, (attributed, rank))
+                del self.unattributed[message_id]
 
     async def page(
         self, org_id: str, contact_id: str, before: tuple[datetime, str] | None, limit: int

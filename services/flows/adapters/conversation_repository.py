@@ -1,10 +1,15 @@
 """Contacts' conversations on MongoDB: `messages`, one document per message (its id is the
 dispatcher's message id), read through the `contact_history` index: one contact's messages
-newest first, a page bounded by its size on MongoDB and on the local store alike."""
+newest first, a page bounded by its size on MongoDB and on the local store alike.
+
+Inbound messages whose sender is not known here yet wait in `unattributed` (a small
+collection, searched by phone whenever contacts are created) and move to `messages` once the
+sender is: inserted there first, then taken out, so a crash between the two only repeats the
+move."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pymongo import DESCENDING, IndexModel, UpdateOne
@@ -19,6 +24,7 @@ from shared.mongo.client import (
     insert_unless_present,
 )
 
+WAITING_INDEX = IndexModel([("org_id", 1), ("phone", 1)], name="sender_phone")
 INDEXES = [
     IndexModel(
         [("org_id", 1), ("contact_id", 1), ("at", DESCENDING), ("_id", DESCENDING)],
@@ -30,10 +36,30 @@ INDEXES = [
 class MongoConversationRepository:
     def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
         self.messages = db["messages"]
+        self.unattributed = db["unattributed"]
         self._store = store
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.messages, INDEXES)
+        await ensure_indexes(self.unattributed, [WAITING_INDEX])
+
+    async def record_inbound(self, messages: Sequence[ConversationMessage]) -> None:
+        known = [_inbound_document(m) for m in messages if m.contact_id is not None]
+        waiting = [_inbound_document(m) for m in messages if m.contact_id is None]
+        if known:
+            await insert_unless_present(self.messages, known)
+        if waiting:
+            await insert_unless_present(self.unattributed, waiting)
+
+    async def attach(self, org_id: str, senders: Mapping[str, str]) -> None:
+        query = {"org_id": org_id, "phone": {"$in": list(senders)}}
+        docs = [doc async for doc in self.unattributed.find(query)]
+        if not docs:
+            return
+        await insert_unless_present(
+            self.messages, [doc | {"contact_id": senders[doc["phone"]]} for doc in docs]
+        )
+        await self.unattributed.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
 
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         """New messages inserted in one command; the rest moved forward in one bulk write,
@@ -110,6 +136,22 @@ def _document(newest: OutboundChange, said: OutboundChange | None) -> Document:
     }
 
 
+def _inbound_document(message: ConversationMessage) -> Document:
+    return {
+        "_id": message.id,
+        "org_id": message.org_id,
+        "contact_id": message.contact_id,
+        "direction": "in",
+        "channel_id": message.channel_id,
+        "status": message.status,
+        "text": message.text,
+        "kind": message.kind,
+        "phone": message.phone,
+        "at": message.at,
+        "updated_at": message.updated_at,
+    }
+
+
 def _message(doc: Document) -> ConversationMessage:
     return ConversationMessage(
         id=doc["_id"],
@@ -123,4 +165,6 @@ def _message(doc: Document) -> ConversationMessage:
         text=doc.get("text"),
         broadcast_id=doc.get("broadcast_id"),
         reason=doc.get("reason"),
+        phone=doc.get("phone"),
+        kind=doc.get("kind", "text"),
     )

@@ -1,10 +1,15 @@
 """A contact's conversation: the messages the organisation sent them (broadcasts today, flows
-later) and, once inbound messages arrive, the ones they sent, newest first.
+later) and the ones they sent, newest first.
 
-The flows service keeps it from the dispatcher's events (`roster.messages`, keyed by contact,
-so one contact's arrive in order). An outbound message's status only moves forward (sent <
-delivered < read; failed instead of delivered): an event redelivered after a newer one, or
-read again after a crash, never moves the copy back (`rank`).
+The flows service keeps it from the dispatcher's events: `roster.messages` (keyed by contact,
+so one contact's arrive in order) and `roster.inbound` (keyed by sender). An inbound message
+names its sender by phone; it joins the conversation of the contact holding that phone in the
+service's audience copy, or waits, unattributed, until the contacts service's `ContactCreated`
+for a new number arrives (`attach`). A blocked contact's messages are kept, marked `ignored`.
+
+An outbound message's status only moves forward (sent < delivered < read; failed instead of
+delivered): an event redelivered after a newer one, or read again after a crash, never moves
+the copy back (`rank`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from shared.contracts.audience_copy import AudienceContact
+from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.messages import (
     MessageDelivered,
     MessageFailed,
@@ -40,7 +47,7 @@ class ConversationMessage:
 
     id: str
     org_id: str
-    contact_id: str
+    contact_id: str | None  # None: an inbound message whose sender is not known here yet
     direction: Direction
     channel_id: str
     status: str
@@ -49,6 +56,28 @@ class ConversationMessage:
     text: str | None = None  # None: sent before the dispatcher's events said it
     broadcast_id: str | None = None
     reason: str | None = None
+    phone: str | None = None  # the sender's, on inbound messages
+    kind: str = "text"
+
+    @classmethod
+    def received(
+        cls, event: InboundMessageReceived, org_id: str, sender: AudienceContact | None
+    ) -> ConversationMessage:
+        """An inbound message, in its sender's conversation (None: not known here yet)."""
+        blocked = sender is not None and sender.status == "blocked"
+        return cls(
+            id=event.message_id,
+            org_id=org_id,
+            contact_id=sender.id if sender else None,
+            direction="in",
+            channel_id=event.channel_id,
+            status="ignored" if blocked else "received",
+            at=event.received_at,
+            updated_at=event.received_at,
+            text=event.text,
+            phone=event.phone,
+            kind=event.kind,
+        )
 
 
 @dataclass(frozen=True)

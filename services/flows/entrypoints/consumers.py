@@ -1,11 +1,12 @@
 """What the flows service consumes: contacts (`roster.contacts`) and groups with their
 memberships (`roster.groups`), projected into its audience copy, and the dispatcher's message
-events (`roster.messages`), into contacts' conversations. Records are decoded once and handed
+events (`roster.messages`) and inbound messages (`roster.inbound`), into contacts'
+conversations. Records are decoded once and handed
 to the service's bus (`service_layer/registry.py`); types it does not handle are skipped by
 their type header, unread."""
 
 from __future__ import annotations
 
-from shared.contracts.topics import CONTACTS, GROUPS, MESSAGES
+from shared.contracts.topics import CONTACTS, GROUPS, INBOUND, MESSAGES
 
-CONSUMED_TOPICS = (CONTACTS.name, GROUPS.name, MESSAGES.name)
+CONSUMED_TOPICS = (CONTACTS.name, GROUPS.name, MESSAGES.name, INBOUND.name)

@@ -5,7 +5,7 @@ Its audience copy (contacts, groups, memberships) is the port shared with the di
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +18,15 @@ class ConversationRepository(Protocol):
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         """Enters each message not seen yet, keeps what it said, and moves its status forward
         only (a change at or below the stored one's rank changes nothing). Idempotent."""
+        ...
+
+    async def record_inbound(self, messages: Sequence[ConversationMessage]) -> None:
+        """Stores each message once (a repeat changes nothing)."""
+        ...
+
+    async def attach(self, org_id: str, senders: Mapping[str, str]) -> None:
+        """Gives the inbound messages waiting for a sender (by phone) to the contact now known
+        to hold that phone (`senders`: phone -> contact id)."""
         ...
 
     async def page(

@@ -1,8 +1,8 @@
 """The flows service's registry: which handler each message goes to (see `shared.messagebus`).
 
 Events come over Kafka: the contacts and groups services' (its audience copy, shared with the
-dispatcher: `shared.contracts.audience_copy`) and the dispatcher's message events (contacts'
-conversations)."""
+dispatcher: `shared.contracts.audience_copy`), and the dispatcher's message events and inbound
+messages (contacts' conversations)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 
 from services.flows.service_layer import conversation_handlers
 from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
-from shared.contracts.contacts import ContactAnonymized, ContactDeleted
+from shared.contracts.contacts import (
+    ContactAnonymized,
+    ContactCreated,
+    ContactDeleted,
+    ContactUpdated,
+)
+from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
 from shared.messagebus import Batched, Registration
 
@@ -18,11 +24,15 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {}
 
 _OUTBOUND = [Batched(conversation_handlers.record_outbound)]
 _FORGET = [Batched(conversation_handlers.forget_contacts)]
+_ATTACH = [Batched(conversation_handlers.attach_senders)]
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     **AUDIENCE_EVENT_HANDLERS,
     ContactAnonymized: [*AUDIENCE_EVENT_HANDLERS[ContactAnonymized], *_FORGET],
     ContactDeleted: [*AUDIENCE_EVENT_HANDLERS[ContactDeleted], *_FORGET],
+    ContactCreated: [*AUDIENCE_EVENT_HANDLERS[ContactCreated], *_ATTACH],
+    ContactUpdated: [*AUDIENCE_EVENT_HANDLERS[ContactUpdated], *_ATTACH],
+    InboundMessageReceived: [Batched(conversation_handlers.record_inbound)],
     MessageSent: _OUTBOUND,
     MessageDelivered: _OUTBOUND,
     MessageRead: _OUTBOUND,

@@ -1,7 +1,8 @@
 """Contacts' conversations, kept by the flows service from the dispatcher's message events:
 newest first, each message's status moved forward only (repeated and out-of-order events
 never move one back, and never lose what it said), visible to staff only for contacts in
-their groups, gone with a contact deleted or anonymized."""
+their groups, gone with a contact deleted or anonymized; what contacts write joins the same
+conversation, found by phone, or waits for the contact a new number becomes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.flows.domain.errors import ContactNotFound
 from services.flows.service_layer.queries import contact_messages
 from shared.auth import Principal, Role
 from shared.contracts.envelope import EventPayload
+from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
 from tests.fakes.contacts import T0
 from tests.fakes.flows import FakeFlows, build_fake_flows
@@ -103,3 +105,43 @@ async def test_a_contact_anonymized_takes_its_conversation_with_it(flows: FakeFl
     assert not await flows.conversations.has_messages(ORG, "amy")
     with pytest.raises(ContactNotFound):
         await contact_messages(flows.uow, ADMIN, "amy", None, 10)
+
+
+def wrote(n: int, phone: str, text: str | None = "Hi", seconds: int = 0) -> InboundMessageReceived:
+    return InboundMessageReceived(
+        message_id=f"in.c1.{n}", channel_id="c1", phone=phone, text=text,
+        kind="text" if text else "image", provider_message_id=f"w{n}",
+        received_at=T0 + timedelta(hours=1, seconds=seconds),
+    )  # fmt: skip
+
+
+async def test_what_a_contact_writes_joins_their_conversation_with_what_they_were_told(
+    flows: FakeFlows,
+) -> None:
+    await deliver(flows, contact_created("amy", "Amy", "+254700000001"))
+    await deliver(flows, sent(1, "Class on Monday?"))
+    await deliver(flows, wrote(1, "+254700000001", "Yes"), wrote(2, "+254700000001", None, 5))
+    await deliver(flows, wrote(1, "+254700000001", "Yes"))  # delivered twice
+    page = await contact_messages(flows.uow, ADMIN, "amy", None, 10)
+    assert [(m.direction, m.kind, m.text, m.status) for m in page] == [
+        ("in", "image", None, "received"),
+        ("in", "text", "Yes", "received"),
+        ("out", "text", "Class on Monday?", "sent"),
+    ]
+
+
+async def test_a_new_numbers_messages_wait_for_its_contact_and_a_blocked_ones_are_ignored(
+    flows: FakeFlows,
+) -> None:
+    await deliver(flows, wrote(1, "+254700000009", "JOIN"))  # before its ContactCreated
+    with pytest.raises(ContactNotFound):
+        await contact_messages(flows.uow, ADMIN, "new", None, 10)
+    await deliver(flows, contact_created("new", None, "+254700000009"))
+    [joined] = await contact_messages(flows.uow, ADMIN, "new", None, 10)
+    assert (joined.text, joined.contact_id, joined.direction) == ("JOIN", "new", "in")
+    assert not flows.conversations.unattributed
+
+    await deliver(flows, contact_created("bob", "Bob", "+254700000002", status="blocked"))
+    await deliver(flows, wrote(2, "+254700000002", "let me in"))
+    [ignored] = await contact_messages(flows.uow, ADMIN, "bob", None, 10)
+    assert ignored.status == "ignored"

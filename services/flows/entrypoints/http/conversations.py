@@ -1,7 +1,7 @@
 """A contact's messages, newest first: what the organisation told them (broadcasts, with each
-message's status) and, once inbound messages arrive, what they wrote. Served by the flows
-service (`GET /v1/contacts/{id}/messages` on its port), which keeps every contact's
-conversation; the contact itself is the contacts service's."""
+message's status) and what they wrote (`direction: in`; `ignored` while they are blocked).
+Served by the flows service (`GET /v1/contacts/{id}/messages` on its port), which keeps every
+contact's conversation; the contact itself is the contacts service's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.flows.domain.conversation import ConversationMessage
 from services.flows.entrypoints.http.dependencies import Uow
@@ -25,6 +25,7 @@ ORDER = "-at"
 class MessageView(BaseModel):
     id: str
     direction: Literal["in", "out"]
+    kind: str = Field(description="text, or what a contact sent instead: image, location, ...")
     channel_id: str
     status: str
     text: str | None
@@ -36,7 +37,7 @@ class MessageView(BaseModel):
     @classmethod
     def of(cls, m: ConversationMessage) -> MessageView:
         return cls(
-            id=m.id, direction=m.direction, channel_id=m.channel_id, status=m.status,
+            id=m.id, direction=m.direction, kind=m.kind, channel_id=m.channel_id, status=m.status,
             text=m.text, broadcast_id=m.broadcast_id, reason=m.reason, at=m.at,
             updated_at=m.updated_at,
         )  # fmt: skip
