@@ -5,12 +5,14 @@ contacts of their groups."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
+from services.dispatcher.domain.channels import signature
 from tests.conftest import TokenFactory
-from tests.integration.test_broadcast_sending import make_audience
+from tests.integration.test_broadcast_sending import SIGNING_KEY, make_audience
 from tests.support.eventually import eventually
 
 
@@ -69,3 +71,56 @@ async def test_a_broadcast_shows_in_each_recipients_conversation(
     assert (await conversation(ids[0], auth("org-elsewhere"))).status_code == 404
     unknown = await conversation("no-such-contact")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+
+
+async def test_a_new_number_writing_in_becomes_a_contact_with_its_message(
+    client: httpx.AsyncClient,
+    dispatcher_client: httpx.AsyncClient,
+    flows_client: httpx.AsyncClient,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    """Through an http gateway's signed inbound call: the contacts service creates the sender
+    (seen now, consent unknown), the flows service shows what they wrote; a repeat delivery
+    and a bad signature change nothing."""
+    headers = auth(org)
+    channel = await dispatcher_client.post(
+        "/v1/channels",
+        json={"type": "http", "name": "Gateway", "config": {"url": "http://127.0.0.1:9/send"},
+              "secrets": {"signing_key": SIGNING_KEY}},
+        headers=headers,
+    )  # fmt: skip
+    assert channel.status_code == 201, channel.text
+    url = f"/v1/channels/{channel.json()['id']}/inbound"
+    body = json.dumps({"from": "+254 711 000 111", "text": "JOIN",
+                       "provider_message_id": "gw-1"}).encode()  # fmt: skip
+    signed = {"X-Roster-Signature": signature(body, SIGNING_KEY)}
+    forged = await dispatcher_client.post(url, content=body, headers={"X-Roster-Signature": "x"})
+    assert forged.status_code == 401
+    first = await dispatcher_client.post(url, content=body, headers=signed)
+    again = await dispatcher_client.post(url, content=body, headers=signed)
+    assert first.status_code == again.status_code == 202, first.text
+    assert (first.json(), again.json()) == ({"accepted": 1, "repeated": 0},
+                                            {"accepted": 0, "repeated": 1})  # fmt: skip
+    bad = json.dumps({"from": "hello", "text": "JOIN", "provider_message_id": "gw-2"}).encode()
+    refused = await dispatcher_client.post(
+        url, content=bad, headers={"X-Roster-Signature": signature(bad, SIGNING_KEY)}
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_inbound"
+
+    async def found() -> list[dict[str, Any]]:
+        listed = await client.get("/v1/contacts", headers=headers)  # a new organisation
+        return list(listed.json().get("items", []))
+
+    [contact] = await eventually(found, lambda items: len(items) == 1, timeout_s=30)
+    assert contact["phone"] == "+254711000111" and contact["last_seen_at"] is not None
+    assert contact["name"] is None and contact["status"] == "active"
+
+    async def conversation() -> httpx.Response:
+        return await flows_client.get(f"/v1/contacts/{contact['id']}/messages", headers=headers)
+
+    answer = await eventually(
+        conversation, lambda r: r.status_code == 200 and len(r.json()["items"]) == 1
+    )
+    [message] = answer.json()["items"]
+    assert (message["direction"], message["text"], message["status"]) == ("in", "JOIN", "received")
