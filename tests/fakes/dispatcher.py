@@ -198,6 +198,9 @@ class FakeBroadcastRepository:
     async def counts(self, broadcast_id: str) -> Counter[str]:
         return summed(b.counts for b in self.bucket_docs.values() if b.broadcast_id == broadcast_id)
 
+    async def settle_counts(self, broadcast_id: str) -> Counter[str]:
+        return await self.counts(broadcast_id)
+
     async def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]:
         for key in sorted(self.bucket_docs):
             if self.bucket_docs[key].broadcast_id == broadcast_id:

@@ -5,6 +5,7 @@ leaves queued recipients the first replica must still find and send."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepository
@@ -73,6 +74,42 @@ async def test_a_finished_broadcast_is_forgotten_and_a_closed_bucket_not_read_ag
         assert await repository.save_bucket(again, again.version)
         assert not await repository.has_open_bucket(broadcast_id)
         assert broadcast_id not in repository._readiness
+    finally:
+        await store.client.drop_database(db_name)
+        await store.close()
+
+
+async def test_counts_come_from_the_buckets_small_copies_and_always_add_up(
+    settings: ServiceSettings,
+) -> None:
+    db_name = f"{settings.mongodb_db_prefix}readiness_{uuid.uuid4().hex[:8]}"
+    store = await connect_store(settings.mongodb_url)
+    try:
+        db = store.client[db_name]
+        repository = MongoBroadcastRepository(db, OutboxWakeup())
+        broadcast_id = str(uuid.uuid4())
+        await repository.add_bucket(bucket(broadcast_id, 1, "skipped"))
+        await repository.add_bucket(bucket(broadcast_id, 2, "queued"))
+        assert await repository.counts(broadcast_id) == Counter({"skipped": 3, "queued": 3})
+        opened = await repository.open_bucket(broadcast_id, datetime.now(UTC))
+        assert opened is not None
+        opened.recipients[0].status = "sent"
+        assert await repository.save_bucket(opened, opened.version)
+        assert await repository.counts(broadcast_id) == Counter(
+            {"skipped": 3, "queued": 2, "sent": 1}
+        )
+        # A copy left behind (a crash between the bucket's write and its copy's) is put right
+        # when the broadcast ends; buckets stored before copies existed are copied when read.
+        await db["bucket_counts"].update_one(
+            {"_id": bucket_id(broadcast_id, 2)}, {"$set": {"n_sent": 0, "n_queued": 3}}
+        )
+        settled = await repository.settle_counts(broadcast_id)
+        assert settled == Counter({"skipped": 3, "queued": 2, "sent": 1})
+        await db["bucket_counts"].delete_many({})
+        assert await repository.counts(broadcast_id) == Counter(
+            {"skipped": 3, "queued": 2, "sent": 1}
+        )
+        assert await db["bucket_counts"].count_documents({}) == 2
     finally:
         await store.client.drop_database(db_name)
         await store.close()

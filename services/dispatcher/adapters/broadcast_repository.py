@@ -64,6 +64,13 @@ class MongoBroadcastRepository:
     def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
         self.broadcasts = db["broadcasts"]
         self.buckets_collection = db["recipient_buckets"]
+        # Each bucket's counts again, in a small document of their own (`bucket_counts`): the
+        # local store decodes a whole document to read any field of it, and a million-recipient
+        # broadcast's thousand buckets took seconds to sum (measured 2026-12-01: 4.2 s while it
+        # sent), on every view of the broadcast. Written right after the bucket, with its
+        # version (a copy never moves back); each is a whole bucket's counts, so the sum always
+        # adds up; a copy a crash left one write behind is put right when the broadcast ends.
+        self.counts_collection = db["bucket_counts"]
         self._wakeup = wakeup
         # By broadcast, by bucket number: when the bucket may next give something to send,
         # None once closed (see `open_bucket`). Only what was read or saved while the
@@ -164,12 +171,14 @@ class MongoBroadcastRepository:
     async def clear_buckets(self, broadcast_id: str) -> None:
         self._readiness.pop(broadcast_id, None)
         await self.buckets_collection.delete_many({"_id": _range(broadcast_id)})
+        await self.counts_collection.delete_many({"_id": _range(broadcast_id)})
 
     async def add_bucket(self, bucket: RecipientBucket) -> None:
         bucket.version = 1
         state = _bucket_state(bucket)
         await self.buckets_collection.insert_one({"_id": bucket.id, **state})
         bucket.stored = state["recipients"]
+        await self._copy_counts(bucket)
 
     async def get_bucket(self, broadcast_id: str, n: int) -> RecipientBucket | None:
         doc = await self.buckets_collection.find_one({"_id": bucket_id(broadcast_id, n)})
@@ -236,15 +245,39 @@ class MongoBroadcastRepository:
         if saved:
             bucket.stored = recipients
             self._remember(bucket)
+            await self._copy_counts(bucket)
         else:
             bucket.version = expected_version
         return saved
 
+    async def _copy_counts(self, bucket: RecipientBucket) -> None:
+        state = {f"n_{status}": count for status, count in _all_counts(bucket).items()}
+        try:
+            await self.counts_collection.update_one(
+                {"_id": bucket.id, "version": {"$lt": bucket.version}},
+                {"$set": {**state, "version": bucket.version}},
+                upsert=True,
+            )
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):  # a newer copy is there already
+                raise
+
     async def counts(self, broadcast_id: str) -> Counter[str]:
         total: Counter[str] = Counter()
-        fields = {f"n_{status}": 1 for status in STATUSES}
-        async for doc in self.buckets_collection.find({"_id": _range(broadcast_id)}, fields):
+        found = False
+        async for doc in self.counts_collection.find({"_id": _range(broadcast_id)}):
+            found = True
             total.update({status: int(doc.get(f"n_{status}") or 0) for status in STATUSES})
+        if not found:  # buckets stored before the copies existed: copied once, now
+            total = await self.settle_counts(broadcast_id)
+        return total
+
+    async def settle_counts(self, broadcast_id: str) -> Counter[str]:
+        """Copies every bucket's counts afresh (each bucket read whole: once, at the end)."""
+        total: Counter[str] = Counter()
+        async for bucket in self.buckets(broadcast_id):
+            total.update(bucket.counts)
+            await self._copy_counts(bucket)
         return total
 
     async def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]:

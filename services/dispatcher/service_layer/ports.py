@@ -126,7 +126,12 @@ class BroadcastRepository(Protocol):
         ...
 
     async def counts(self, broadcast_id: str) -> Counter[str]:
-        """The recipients by status, summed over the buckets."""
+        """The recipients by status, summed over the buckets (always adding up to the
+        recipients; while the broadcast sends, possibly a moment behind)."""
+        ...
+
+    async def settle_counts(self, broadcast_id: str) -> Counter[str]:
+        """`counts` exactly as the buckets hold them, once a broadcast ended."""
         ...
 
     def buckets(self, broadcast_id: str) -> AsyncIterator[RecipientBucket]: ...

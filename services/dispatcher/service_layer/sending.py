@@ -381,6 +381,7 @@ def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
 async def _finish(
     uow: DispatcherUnitOfWork, broadcast: Broadcast, failure: str | None = None
 ) -> None:
+    await uow.broadcasts.settle_counts(broadcast.id)
     version = broadcast.version
     if failure is None:
         broadcast.complete(uow.clock())
