@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.flows.adapters.conversation_repository import MongoConversationRepository
+from services.flows.adapters.keyword_repository import MongoKeywordSettingsRepository
 from services.flows.entrypoints.consumers import CONSUMED_TOPICS
 from services.flows.entrypoints.http.app import ROUTERS
 from services.flows.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -21,7 +22,15 @@ from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
 from shared.mongo.audience_copies import MongoAudienceProjection
 from shared.mongo.client import Document, Store
-from shared.runtime import ServiceHandle, open_plumbing, service_app, start_consumer
+from shared.mongo.outbox import OutboxWakeup
+from shared.mongo.relay import OutboxRelay
+from shared.runtime import (
+    ServiceHandle,
+    open_plumbing,
+    service_app,
+    start_consumer,
+    start_relay,
+)
 from shared.settings import ServiceSettings
 
 SERVICE = "flows"
@@ -31,9 +40,12 @@ def build_bus(uow: FlowsUnitOfWork) -> MessageBus:
     return MessageBus(commands=COMMAND_HANDLERS, events=EVENT_HANDLERS, dependencies={"uow": uow})
 
 
-def unit_of_work(db: AsyncDatabase[Document], store: Store) -> MongoFlowsUnitOfWork:
+def unit_of_work(
+    db: AsyncDatabase[Document], store: Store, wakeup: OutboxWakeup
+) -> MongoFlowsUnitOfWork:
     return MongoFlowsUnitOfWork(
-        conversations=MongoConversationRepository(db, store),
+        conversations=MongoConversationRepository(db, store, wakeup),
+        keywords=MongoKeywordSettingsRepository(db),
         audience=MongoAudienceProjection(db, store, by_phone=True),
     )
 
@@ -43,6 +55,7 @@ class MongoFlowsUnitOfWork(FlowsUnitOfWork):
     """The unit of work over MongoDB (its adapters create their indexes)."""
 
     conversations: MongoConversationRepository
+    keywords: MongoKeywordSettingsRepository
     audience: MongoAudienceProjection
 
 
@@ -55,6 +68,7 @@ class Running:
     catch_up: CatchUp
     producer: EventProducer
     consumer: ConsumerRunner
+    relay: OutboxRelay
 
 
 class FlowsService(ServiceHandle[Running]):
@@ -65,19 +79,21 @@ class FlowsService(ServiceHandle[Running]):
 
 async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
-    uow = unit_of_work(plumbing.db, plumbing.store)
-    for adapter in (uow.conversations, uow.audience):
+    uow = unit_of_work(plumbing.db, plumbing.store, plumbing.wakeup)
+    for adapter in (uow.conversations, uow.keywords, uow.audience):
         await adapter.create_indexes()
     bus = build_bus(uow)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
+    relay = await start_relay(plumbing, [uow.conversations.messages], stack)
     return Running(
         store=plumbing.store,
         uow=uow,
-        views=unit_of_work(plumbing.reading_db, plumbing.store),
+        views=unit_of_work(plumbing.reading_db, plumbing.store, plumbing.wakeup),
         bus=bus,
         catch_up=plumbing.catch_up,
         producer=plumbing.producer,
         consumer=consumer,
+        relay=relay,
     )
 
 

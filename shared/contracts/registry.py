@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.contracts.consent import ChangeContactConsent
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
@@ -67,6 +68,7 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     MessageRead,
     MessageFailed,
     InboundMessageReceived,
+    ChangeContactConsent,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

@@ -54,9 +54,10 @@ IMPORTS = TopicSpec(
 )
 CONTACT_COMMANDS = TopicSpec(
     name="roster.contacts.commands",
-    key="import id",
-    producer="importer",
-    description="Commands for the contacts service: rows of an import to create or update.",
+    key="import id (consent: contact id)",
+    producer="importer, flows",
+    description="Commands for the contacts service: rows of an import to create or update, "
+    "contacts' consent given or withdrawn by keyword.",
 )
 GROUP_COMMANDS = TopicSpec(
     name="roster.groups.commands",

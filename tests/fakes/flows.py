@@ -12,7 +12,9 @@ from datetime import datetime
 
 from services.flows.bootstrap import build_bus
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from services.flows.domain.keywords import KeywordSettings
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
+from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
 from tests.fakes.audience import FakeAudienceProjection
 from tests.fakes.contacts import T0, FakeClock, SequentialIds
@@ -22,6 +24,7 @@ class FakeConversationRepository:
     def __init__(self) -> None:
         self.messages: dict[str, tuple[ConversationMessage, int]] = {}  # with its rank
         self.unattributed: dict[str, tuple[ConversationMessage, int]] = {}
+        self.published: list[EventPayload] = []  # commands stored with their messages
 
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         for change in changes:
@@ -44,17 +47,24 @@ class FakeConversationRepository:
                 rank = change.rank
             self.messages[change.message_id] = (message, rank)
 
-    async def record_inbound(self, messages: Sequence[ConversationMessage]) -> None:
+    async def record_inbound(
+        self, messages: Sequence[ConversationMessage], commands: Mapping[str, list[EventPayload]]
+    ) -> None:
         for message in messages:
-            waiting = self.unattributed if message.contact_id is None else self.messages
-            waiting.setdefault(message.id, (message, 0))
+            if message.contact_id is None:
+                self.unattributed.setdefault(message.id, (message, 0))
+            elif message.id not in self.messages:
+                self.messages[message.id] = (message, 0)
+                self.published.extend(commands.get(message.id) or [])
 
-    async def attach(self, org_id: str, senders: Mapping[str, str]) -> None:
-        for message_id, (message, rank) in list(self.unattributed.items()):
-            if message.org_id == org_id and message.phone in senders:
-                attributed = replace(message, contact_id=senders[message.phone])
-                self.messages.setdefault(message_id, (attributed, rank))
-                del self.unattributed[message_id]
+    async def waiting_for(self, org_id: str, phones: Sequence[str]) -> list[ConversationMessage]:
+        return sorted((m for m, _ in self.unattributed.values()
+                       if m.org_id == org_id and m.phone in phones),
+                      key=lambda m: (m.at, m.id))  # fmt: skip
+
+    async def forget_waiting(self, message_ids: Sequence[str]) -> None:
+        for message_id in message_ids:
+            self.unattributed.pop(message_id, None)
 
     async def page(
         self, org_id: str, contact_id: str, before: tuple[datetime, str] | None, limit: int
@@ -78,22 +88,34 @@ class FakeConversationRepository:
                          if not (m.org_id == org_id and m.contact_id in gone)}  # fmt: skip
 
 
+class FakeKeywordSettingsRepository:
+    def __init__(self) -> None:
+        self.stored: dict[str, KeywordSettings] = {}
+
+    async def get(self, org_id: str) -> KeywordSettings:
+        return self.stored.get(org_id) or KeywordSettings(org_id)
+
+    async def save(self, settings: KeywordSettings, expected_version: int) -> bool:
+        if (await self.get(settings.org_id)).version != expected_version:
+            return False
+        self.stored[settings.org_id] = replace(settings, version=expected_version + 1)
+        return True
+
+
 @dataclass
 class FakeFlows:
     uow: FlowsUnitOfWork
     conversations: FakeConversationRepository
+    keywords: FakeKeywordSettingsRepository
     audience: FakeAudienceProjection
     clock: FakeClock
     bus: MessageBus
 
 
 def build_fake_flows() -> FakeFlows:
-    conversations, audience, clock = (
-        FakeConversationRepository(),
-        FakeAudienceProjection(),
-        FakeClock(T0),
-    )
-    uow = FlowsUnitOfWork(conversations=conversations, audience=audience, clock=clock,
-                          new_id=SequentialIds("id"))  # fmt: skip
-    return FakeFlows(uow=uow, conversations=conversations, audience=audience, clock=clock,
-                     bus=build_bus(uow))  # fmt: skip
+    conversations, keywords = FakeConversationRepository(), FakeKeywordSettingsRepository()
+    audience, clock = FakeAudienceProjection(), FakeClock(T0)
+    uow = FlowsUnitOfWork(conversations=conversations, keywords=keywords, audience=audience,
+                          clock=clock, new_id=SequentialIds("id"))  # fmt: skip
+    return FakeFlows(uow=uow, conversations=conversations, keywords=keywords, audience=audience,
+                     clock=clock, bus=build_bus(uow))  # fmt: skip

@@ -264,6 +264,28 @@ class Contact:
         self._touch(now)
         self.events.append(ContactDeleted(contact_id=self.id, actor=actor, deleted_at=now))
 
+    def consent_by_message(
+        self, consent: str, *, method: str, actor: str, reason: str | None, at: datetime,
+        now: datetime,
+    ) -> bool:  # fmt: skip
+        """What the contact said (a STOP or JOIN keyword): opting out stops them (recording
+        the opt-out); opting in makes a stopped contact active again, or records consent on
+        one who never gave it. A blocked contact is not changed by what they say, nor is a
+        contact whose status was changed after they said it (`at`). False: nothing changed."""
+        if self.anonymized or self.status is ContactStatus.BLOCKED:
+            return False
+        if self.status_history and self.status_history[-1].at > at:
+            return False
+        if consent == "opted_out":
+            return self.change_status(
+                ContactStatus.STOPPED, reason=reason, actor=actor, now=now, method=method
+            )
+        if self.status is ContactStatus.STOPPED:
+            return self.change_status(
+                ContactStatus.ACTIVE, reason=reason, actor=actor, now=now, method=method
+            )
+        return self.opt_in_by(method, now)
+
     def seen(self, at: datetime, now: datetime) -> bool:
         """The contact wrote to the organisation at `at` (an inbound message): `last_seen_at`
         only moves forward, so a message delivered late or twice changes nothing. It opens

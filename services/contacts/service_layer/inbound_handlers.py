@@ -3,13 +3,15 @@ by phone, or created (no name, the organisation's default language, consent unkn
 RapidPro and Glific do for a new number), and marked seen (`last_seen_at`, which opens
 WhatsApp's 24-hour window for free text). Idempotent: a message read again finds the contact
 it created and a `last_seen_at` that does not move back. What the message means (keywords,
-flows) is the flows service's business."""
+flows) is the flows service's business; the consent it asks for when a contact says STOP or
+JOIN is applied here."""
 
 from __future__ import annotations
 
 from services.contacts.domain.errors import DuplicatePhone
 from services.contacts.domain.model import Contact
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
+from shared.contracts.consent import ChangeContactConsent
 from shared.contracts.inbound import InboundMessageReceived
 from shared.messagebus import Received
 
@@ -36,3 +38,21 @@ async def record_inbound(event: Received[InboundMessageReceived], uow: ContactsU
         if contact.seen(message.received_at, uow.clock()):
             await uow.contacts.save(contact, read_version)  # a conflict is retried by the bus
         return
+
+
+async def change_contact_consent(
+    command: Received[ChangeContactConsent], uow: ContactsUnitOfWork
+) -> None:
+    """A contact's consent given or withdrawn by what they said (the flows service's STOP and
+    JOIN keywords), by the contact's own rules (`Contact.consent_by_message`)."""
+    given = command.payload
+    contact = await uow.contacts.get(command.org_id, given.contact_id)
+    if contact is None:
+        return  # deleted since: nothing to consent for
+    read_version = contact.version
+    changed = contact.consent_by_message(
+        given.consent, method=given.method, actor=given.actor, reason=given.reason,
+        at=given.requested_at, now=uow.clock(),
+    )  # fmt: skip
+    if changed:
+        await uow.contacts.save(contact, read_version)  # a conflict is retried by the bus

@@ -1,8 +1,9 @@
 """The contacts service's registry: which handler each message goes to (see `shared.messagebus`).
 
-Commands come from the HTTP API, from the field-values worker, and from the importer over Kafka
-(`ImportContactRows`); events come from the groups service over Kafka, and the dispatcher's
-inbound messages (the sender found or created, and marked seen).
+Commands come from the HTTP API, from the field-values worker, from the importer over Kafka
+(`ImportContactRows`) and from the flows service (`ChangeContactConsent`: STOP and JOIN);
+events come from the groups service over Kafka, and the dispatcher's inbound messages (the
+sender found or created, and marked seen).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from services.contacts.domain import commands
 from services.contacts.service_layer import field_handlers, group_events, handlers, inbound_handlers
 from services.contacts.service_layer.import_handlers import import_contact_rows
+from shared.contracts.consent import ChangeContactConsent
 from shared.contracts.groups import GroupCreated, GroupDeleted, GroupMembershipChanged, GroupUpdated
 from shared.contracts.imports import ImportContactRows
 from shared.contracts.inbound import InboundMessageReceived
@@ -31,6 +33,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.DeleteField: field_handlers.delete_field,
     commands.ReconcileFieldValues: field_handlers.reconcile_field_values,
     ImportContactRows: import_contact_rows,
+    ChangeContactConsent: inbound_handlers.change_contact_consent,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

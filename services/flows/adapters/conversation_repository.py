@@ -2,10 +2,12 @@
 dispatcher's message id), read through the `contact_history` index: one contact's messages
 newest first, a page bounded by its size on MongoDB and on the local store alike.
 
+An inbound message is stored with the commands it leads to in its outbox (a STOP's
+`ChangeContactConsent`), so they are published if and only if the message was recorded, once.
 Inbound messages whose sender is not known here yet wait in `unattributed` (a small
 collection, searched by phone whenever contacts are created) and move to `messages` once the
 sender is: inserted there first, then taken out, so a crash between the two only repeats the
-move."""
+move (which the `_id` makes a no-op)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pymongo import DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from shared.contracts.envelope import EventPayload
 from shared.mongo.client import (
     Document,
     Store,
@@ -23,7 +26,9 @@ from shared.mongo.client import (
     ensure_indexes,
     insert_unless_present,
 )
+from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry
 
+SOURCE = "roster/flows"
 WAITING_INDEX = IndexModel([("org_id", 1), ("phone", 1)], name="sender_phone")
 INDEXES = [
     IndexModel(
@@ -34,32 +39,47 @@ INDEXES = [
 
 
 class MongoConversationRepository:
-    def __init__(self, db: AsyncDatabase[Document], store: Store) -> None:
+    def __init__(self, db: AsyncDatabase[Document], store: Store, wakeup: OutboxWakeup) -> None:
         self.messages = db["messages"]
+        self._wakeup = wakeup
         self.unattributed = db["unattributed"]
         self._store = store
 
     async def create_indexes(self) -> None:
-        await ensure_indexes(self.messages, INDEXES)
+        await ensure_indexes(self.messages, [*INDEXES, OUTBOX_INDEX])
         await ensure_indexes(self.unattributed, [WAITING_INDEX])
 
-    async def record_inbound(self, messages: Sequence[ConversationMessage]) -> None:
-        known = [_inbound_document(m) for m in messages if m.contact_id is not None]
+    async def record_inbound(
+        self, messages: Sequence[ConversationMessage], commands: Mapping[str, list[EventPayload]]
+    ) -> None:
+        known = [m for m in messages if m.contact_id is not None]
+        docs = [_inbound_document(m) for m in known]
+        entries: dict[str, list[Document]] = {}
+        for doc, message in zip(docs, known, strict=True):
+            entries[message.id] = [
+                outbox_entry(c, source=SOURCE, subject=message.contact_id or "",
+                             org_id=message.org_id, sequence=None)
+                for c in commands.get(message.id) or []
+            ]  # fmt: skip
+            if entries[message.id]:
+                doc[OUTBOX] = entries[message.id]
+        if docs:
+            refused = await insert_unless_present(self.messages, docs)
+            for i, doc in enumerate(docs):  # the relay publishes what was stored now
+                if i not in refused and entries[doc["_id"]]:
+                    self._wakeup.written(self.messages, doc["_id"], entries[doc["_id"]])
         waiting = [_inbound_document(m) for m in messages if m.contact_id is None]
-        if known:
-            await insert_unless_present(self.messages, known)
         if waiting:
             await insert_unless_present(self.unattributed, waiting)
 
-    async def attach(self, org_id: str, senders: Mapping[str, str]) -> None:
-        query = {"org_id": org_id, "phone": {"$in": list(senders)}}
-        docs = [doc async for doc in self.unattributed.find(query)]
-        if not docs:
-            return
-        await insert_unless_present(
-            self.messages, [doc | {"contact_id": senders[doc["phone"]]} for doc in docs]
-        )
-        await self.unattributed.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
+    async def waiting_for(self, org_id: str, phones: Sequence[str]) -> list[ConversationMessage]:
+        query = {"org_id": org_id, "phone": {"$in": list(phones)}}
+        docs = self.unattributed.find(query, sort=[("at", 1), ("_id", 1)])
+        return [_message(doc) async for doc in docs]
+
+    async def forget_waiting(self, message_ids: Sequence[str]) -> None:
+        if message_ids:
+            await self.unattributed.delete_many({"_id": {"$in": list(message_ids)}})
 
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         """New messages inserted in one command; the rest moved forward in one bulk write,

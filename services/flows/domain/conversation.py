@@ -14,7 +14,7 @@ the copy back (`rank`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -78,6 +78,11 @@ class ConversationMessage:
             phone=event.phone,
             kind=event.kind,
         )
+
+    def attributed(self, sender: AudienceContact) -> ConversationMessage:
+        """A message that waited for its sender, now known."""
+        status = "ignored" if sender.status == "blocked" else self.status
+        return replace(self, contact_id=sender.id, status=status)
 
 
 @dataclass(frozen=True)

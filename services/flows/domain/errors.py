@@ -10,3 +10,12 @@ class ContactNotFound(DomainError):
 
     code = "not_found"
     status = 404
+
+
+class InvalidKeywords(DomainError):
+    code = "invalid_keywords"
+
+
+class VersionConflict(DomainError):
+    code = "version_conflict"
+    status = 409

@@ -4,18 +4,23 @@ trips)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from services.flows.domain.conversation import ConversationMessage, MessageEvent, OutboundChange
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
+from shared.contracts.audience_copy import AudienceContact
+from shared.contracts.consent import ChangeContactConsent
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
     ContactDeleted,
     ContactUpdated,
 )
+from shared.contracts.envelope import EventPayload
 from shared.contracts.inbound import InboundMessageReceived
 from shared.messagebus import Received
+
+KEYWORD_ACTOR = "flows:keyword"
 
 
 async def record_outbound(events: Sequence[Received[MessageEvent]], uow: FlowsUnitOfWork) -> None:
@@ -39,28 +44,58 @@ async def forget_contacts(
 async def record_inbound(
     events: Sequence[Received[InboundMessageReceived]], uow: FlowsUnitOfWork
 ) -> None:
-    """Each message in its sender's conversation, found by phone in the audience copy; one
-    from a number not known here yet waits for its contact (`attach_senders`)."""
+    """Each message in its sender's conversation, found by phone in the audience copy, with
+    what it leads to (a STOP or JOIN keyword: the consent asked of the contacts service, sent
+    with the message's own write); one from a number not known here yet waits for its
+    contact (`attach_senders`)."""
     by_org: dict[str, list[Received[InboundMessageReceived]]] = {}
     for event in events:
         by_org.setdefault(event.org_id, []).append(event)
     for org_id, received in by_org.items():
         senders = await uow.audience.contacts_by_phone(org_id, [e.payload.phone for e in received])
-        await uow.conversations.record_inbound([
-            ConversationMessage.received(e.payload, org_id, senders.get(e.payload.phone))
-            for e in received
-        ])  # fmt: skip
+        messages = [ConversationMessage.received(e.payload, org_id, senders.get(e.payload.phone))
+                    for e in received]  # fmt: skip
+        await _record(uow, org_id, messages, senders)
 
 
 async def attach_senders(
     events: Sequence[Received[ContactCreated] | Received[ContactUpdated]], uow: FlowsUnitOfWork
 ) -> None:
     """A contact created for a new number (or given a phone) takes the messages that came from
-    it before this service knew it. Runs after the audience copy took the same events."""
+    it before this service knew it, and what they said takes effect then. Runs after the
+    audience copy took the same events."""
     by_org: dict[str, dict[str, str]] = {}
     for event in events:
         phone = event.payload.phone
         if phone:
             by_org.setdefault(event.org_id, {})[phone] = event.payload.contact_id
-    for org_id, senders in by_org.items():
-        await uow.conversations.attach(org_id, senders)
+    for org_id, phones in by_org.items():
+        waiting = await uow.conversations.waiting_for(org_id, list(phones))
+        if not waiting:
+            continue
+        senders = await uow.audience.contacts_by_phone(org_id, list(phones))
+        messages = [m.attributed(senders[m.phone]) for m in waiting if m.phone in senders]
+        await _record(uow, org_id, messages, senders)
+        await uow.conversations.forget_waiting([m.id for m in messages])
+
+
+async def _record(
+    uow: FlowsUnitOfWork,
+    org_id: str,
+    messages: list[ConversationMessage],
+    senders: Mapping[str, AudienceContact],
+) -> None:
+    settings = await uow.keywords.get(org_id)
+    commands: dict[str, list[EventPayload]] = {}
+    for message in messages:
+        sender = senders.get(message.phone or "")
+        if sender is None or message.contact_id is None:
+            continue
+        reaction = settings.reaction(message.text, sender)
+        if reaction.consent is not None:
+            commands[message.id] = [ChangeContactConsent(
+                contact_id=sender.id, consent=reaction.consent, method=reaction.method,
+                actor=KEYWORD_ACTOR, requested_at=message.at,
+                reason=f"keyword {reaction.keyword}" if reaction.keyword else "message",
+            )]  # fmt: skip
+    await uow.conversations.record_inbound(messages, commands)

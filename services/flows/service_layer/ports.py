@@ -10,6 +10,18 @@ from datetime import datetime
 from typing import Protocol
 
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from services.flows.domain.keywords import KeywordSettings
+from shared.contracts.envelope import EventPayload
+
+
+class KeywordSettingsRepository(Protocol):
+    async def get(self, org_id: str) -> KeywordSettings:
+        """The organisation's settings; the defaults (version 0) until it saves its own."""
+        ...
+
+    async def save(self, settings: KeywordSettings, expected_version: int) -> bool:
+        """Stores them as version `expected_version + 1` if still at `expected_version`."""
+        ...
 
 
 class ConversationRepository(Protocol):
@@ -20,13 +32,20 @@ class ConversationRepository(Protocol):
         only (a change at or below the stored one's rank changes nothing). Idempotent."""
         ...
 
-    async def record_inbound(self, messages: Sequence[ConversationMessage]) -> None:
-        """Stores each message once (a repeat changes nothing)."""
+    async def record_inbound(
+        self, messages: Sequence[ConversationMessage], commands: Mapping[str, list[EventPayload]]
+    ) -> None:
+        """Stores each message once (a repeat changes nothing), the messages of known senders
+        in their conversation with the commands they lead to (by message id, published with
+        it: the outbox), the others aside, waiting for their sender."""
         ...
 
-    async def attach(self, org_id: str, senders: Mapping[str, str]) -> None:
-        """Gives the inbound messages waiting for a sender (by phone) to the contact now known
-        to hold that phone (`senders`: phone -> contact id)."""
+    async def waiting_for(self, org_id: str, phones: Sequence[str]) -> list[ConversationMessage]:
+        """The inbound messages set aside from these phones, oldest first."""
+        ...
+
+    async def forget_waiting(self, message_ids: Sequence[str]) -> None:
+        """Takes messages out of the waiting ones (once recorded in their conversation)."""
         ...
 
     async def page(

@@ -1,5 +1,6 @@
 """The flows service's registry: which handler each message goes to (see `shared.messagebus`).
 
+Commands come from its API (keyword settings).
 Events come over Kafka: the contacts and groups services' (its audience copy, shared with the
 dispatcher: `shared.contracts.audience_copy`), and the dispatcher's message events and inbound
 messages (contacts' conversations)."""
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from services.flows.service_layer import conversation_handlers
+from services.flows.domain import commands
+from services.flows.service_layer import conversation_handlers, keyword_handlers
 from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -20,7 +22,9 @@ from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
 from shared.messagebus import Batched, Registration
 
-COMMAND_HANDLERS: Mapping[type, Registration] = {}
+COMMAND_HANDLERS: Mapping[type, Registration] = {
+    commands.UpdateKeywords: keyword_handlers.update_keywords,
+}
 
 _OUTBOUND = [Batched(conversation_handlers.record_outbound)]
 _FORGET = [Batched(conversation_handlers.forget_contacts)]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.flows.entrypoints.http import conversations
+from services.flows.entrypoints.http import conversations, keywords
 
-ROUTERS = (conversations.router,)
+ROUTERS = (conversations.router, keywords.router)
