@@ -18,6 +18,7 @@ from services.dispatcher.adapters.inbound_repository import MongoInboundReposito
 from services.dispatcher.adapters.pacer import ChannelPacer
 from services.dispatcher.adapters.providers import ChannelProviders
 from services.dispatcher.adapters.secret_box import FernetSecretBox
+from services.dispatcher.adapters.single_message_repository import MongoSingleMessageRepository
 from services.dispatcher.adapters.status_inbox import MongoProviderIds, MongoStatusInbox
 from services.dispatcher.adapters.template_repository import MongoTemplateRepository
 from services.dispatcher.entrypoints.background import DispatchBackground
@@ -82,6 +83,7 @@ def unit_of_work(
         provider_ids=MongoProviderIds(db, store),
         organizations=MongoOrganizationCopies(db),
         inbound=MongoInboundRepository(db, wakeup),
+        single_messages=MongoSingleMessageRepository(db, wakeup),
     )
 
 
@@ -97,6 +99,7 @@ class MongoDispatcherUnitOfWork(DispatcherUnitOfWork):
     provider_ids: MongoProviderIds
     organizations: MongoOrganizationCopies
     inbound: MongoInboundRepository
+    single_messages: MongoSingleMessageRepository
 
 
 @dataclass
@@ -122,7 +125,7 @@ async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStac
     plumbing = await open_plumbing(settings, SERVICE, stack)
     uow = unit_of_work(plumbing.db, plumbing.store, box, plumbing.wakeup)
     adapters = (uow.channels, uow.templates, uow.audience, uow.broadcasts, uow.status_inbox,
-                uow.inbound)  # fmt: skip
+                uow.inbound, uow.single_messages)  # fmt: skip
     for adapter in adapters:
         await adapter.create_indexes()
     client = await stack.enter_async_context(
@@ -132,10 +135,17 @@ async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStac
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     relay = await start_relay(
         plumbing,
-        [uow.broadcasts.broadcasts, uow.broadcasts.buckets_collection, uow.inbound.collection],
+        [
+            uow.broadcasts.broadcasts,
+            uow.broadcasts.buckets_collection,
+            uow.inbound.collection,
+            uow.single_messages.collection,
+        ],
         stack,
     )
-    background = DispatchBackground(uow.broadcasts, plumbing.db["sender_leases"], bus.handle)
+    background = DispatchBackground(
+        uow.broadcasts, uow.single_messages, plumbing.db["sender_leases"], bus.handle
+    )
     await background.start()
     stack.push_async_callback(background.stop)
     return Running(

@@ -33,6 +33,7 @@ MembershipReason = Literal[
     "contact_deleted",  # the contact was deleted or anonymized
     "reconcile",  # repaired by `roster reconcile groups`
     "import",  # a file import listed the contact in the group
+    "flow",  # the flows service asked (`AddContactToGroups`: an opt-in keyword's group)
 ]
 
 

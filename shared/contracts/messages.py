@@ -1,6 +1,7 @@
 """Events published by the dispatcher on `roster.messages`: a broadcast's start and end (keyed
-by the broadcast id) and what happened to each message (keyed by the contact id, so one
-contact's messages stay in order with each other).
+by the broadcast id) and what happened to each message, a broadcast's or a single one asked
+for with `SendMessage` (keyed by the contact id, so one contact's messages stay in order with
+each other).
 
 A message's events follow its status, which only moves forward: `MessageSent`, then
 `MessageDelivered`, then `MessageRead`; `MessageFailed` instead of the later ones. A status
@@ -53,7 +54,9 @@ class _MessageEvent(EventPayload):
 
     message_id: str = Field(description="The same on every attempt: the provider's idempotency key")
     contact_id: str
-    broadcast_id: str
+    broadcast_id: str | None = Field(
+        description="The broadcast it belongs to; null for a single message (`SendMessage`)"
+    )
     channel_id: str
     at: datetime
 

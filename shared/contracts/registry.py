@@ -14,6 +14,7 @@ from shared.contracts.contacts import (
     FieldDeleted,
 )
 from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.group_commands import AddContactToGroups
 from shared.contracts.groups import (
     GroupCreated,
     GroupDeleted,
@@ -30,6 +31,7 @@ from shared.contracts.imports import (
     ImportStarted,
 )
 from shared.contracts.inbound import InboundMessageReceived
+from shared.contracts.message_commands import SendMessage
 from shared.contracts.messages import (
     BroadcastCompleted,
     BroadcastStarted,
@@ -69,6 +71,8 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     MessageFailed,
     InboundMessageReceived,
     ChangeContactConsent,
+    AddContactToGroups,
+    SendMessage,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

@@ -61,9 +61,10 @@ CONTACT_COMMANDS = TopicSpec(
 )
 GROUP_COMMANDS = TopicSpec(
     name="roster.groups.commands",
-    key="import id",
-    producer="importer",
-    description="Commands for the groups service: imported contacts to add to groups by name.",
+    key="import id (a contact's groups: contact id)",
+    producer="importer, flows",
+    description="Commands for the groups service: imported contacts to add to groups by name, "
+    "a contact to add to groups (an opt-in keyword's group).",
 )
 IMPORT_REPLIES = TopicSpec(
     name="roster.imports.replies",
@@ -77,6 +78,14 @@ MESSAGES = TopicSpec(
     key="contact id (broadcast events: broadcast id)",
     producer="dispatcher",
     description="Broadcasts started and completed; each message sent, delivered, read or failed.",
+)
+
+MESSAGE_COMMANDS = TopicSpec(
+    name="roster.messages.commands",
+    key="contact id",
+    producer="flows",
+    description="Commands for the dispatcher: single messages to send to a contact (a keyword's "
+    "confirmation or welcome), ahead of the channel's broadcasts.",
 )
 
 INBOUND = TopicSpec(
@@ -95,6 +104,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     GROUP_COMMANDS,
     IMPORT_REPLIES,
     MESSAGES,
+    MESSAGE_COMMANDS,
     INBOUND,
 )
 

@@ -26,6 +26,7 @@ from services.dispatcher.domain.recipients import (
     bucket_id,
     summed,
 )
+from services.dispatcher.domain.single_messages import SingleMessage
 from services.dispatcher.domain.templates import Template
 from services.dispatcher.service_layer.ports import OutboundMessage, SendResult
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
@@ -345,6 +346,51 @@ class FakeInboundRepository:
         return True
 
 
+class FakeSingleMessageRepository:
+    """`published`: the events of every change saved, in order."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, SingleMessage] = {}
+        self.published: list[EventPayload] = []
+
+    async def add(self, message: SingleMessage) -> bool:
+        if message.id in self.messages:
+            return False
+        self.messages[message.id] = _copy_message(message)
+        return True
+
+    async def get(self, message_id: str) -> SingleMessage | None:
+        message = self.messages.get(message_id)
+        return _copy_message(message) if message else None
+
+    async def channels_waiting(self) -> list[str]:
+        return sorted({m.channel_id for m in self.messages.values() if m.due_at is not None})
+
+    async def waiting_on(self, channel_id: str, now: datetime, limit: int) -> list[SingleMessage]:
+        mine = [m for m in self.messages.values() if m.channel_id == channel_id]
+        due = [m for m in mine if m.due_at is not None and m.due_at <= now]
+        due.sort(key=lambda m: (m.due_at or now, m.id))
+        return [_copy_message(m) for m in due[:limit]]
+
+    async def has_waiting(self, channel_id: str) -> bool:
+        return any(m.channel_id == channel_id and m.due_at is not None
+                   for m in self.messages.values())  # fmt: skip
+
+    async def save(self, message: SingleMessage, expected_version: int) -> bool:
+        stored = self.messages.get(message.id)
+        if stored is None or stored.version != expected_version:
+            return False
+        message.version = expected_version + 1
+        self.published.extend(message.events)
+        message.events.clear()
+        self.messages[message.id] = _copy_message(message)
+        return True
+
+
+def _copy_message(message: SingleMessage) -> SingleMessage:
+    return replace(message, recipient=replace(message.recipient), events=[])
+
+
 @dataclass
 class FakeDispatcher:
     uow: DispatcherUnitOfWork
@@ -356,6 +402,7 @@ class FakeDispatcher:
     provider_ids: FakeProviderIds
     organizations: FakeOrganizationCopies
     inbound: FakeInboundRepository
+    single_messages: FakeSingleMessageRepository
     providers: FakeProviders
     pacer: CountingPacer
     clock: FakeClock
@@ -367,7 +414,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
     broadcasts, providers, pacer = FakeBroadcastRepository(), FakeProviders(), CountingPacer(clock)
     status_inbox, provider_ids = FakeStatusInbox(), FakeProviderIds()
     organizations, templates = FakeOrganizationCopies(), FakeTemplateRepository()
-    inbound = FakeInboundRepository()
+    inbound, single_messages = FakeInboundRepository(), FakeSingleMessageRepository()
     uow = DispatcherUnitOfWork(
         channels=channels,
         templates=templates,
@@ -377,6 +424,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         provider_ids=provider_ids,
         organizations=organizations,
         inbound=inbound,
+        single_messages=single_messages,
         send_window=send_window,
         clock=clock,
         new_id=SequentialIds("id"),
@@ -391,6 +439,7 @@ def build_fake_dispatcher(send_window: int = 50) -> FakeDispatcher:
         provider_ids=provider_ids,
         organizations=organizations,
         inbound=inbound,
+        single_messages=single_messages,
         providers=providers,
         pacer=pacer,
         clock=clock,

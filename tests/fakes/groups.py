@@ -31,12 +31,14 @@ from services.groups.domain.errors import DuplicateGroupName, VersionConflict
 from services.groups.domain.member import MEMBER_STATUS, MemberContact
 from services.groups.domain.member_change import ChangeStatus, MemberChange
 from services.groups.domain.model import Group, GroupType, SmartStatus
+from services.groups.domain.pending_join import PendingJoin
 from services.groups.service_layer.ports import (
     BackgroundWork,
     ContactProjection,
     GroupRepository,
     ImportReplies,
     MemberChangeRepository,
+    PendingJoinRepository,
 )
 from services.groups.service_layer.results import MembershipOutcome
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
@@ -457,6 +459,22 @@ class FakeMemberChangeRepository:
         return [replace(c) for c in self._changes.values() if c.status is ChangeStatus.RUNNING]
 
 
+class FakePendingJoinRepository:
+    def __init__(self) -> None:
+        self.joins: dict[str, PendingJoin] = {}
+
+    async def add(self, join: PendingJoin) -> None:
+        self.joins.setdefault(join.id, join)
+
+    async def for_contacts(self, org_id: str, contact_ids: Sequence[str]) -> list[PendingJoin]:
+        wanted = set(contact_ids)
+        return [j for j in self.joins.values() if j.org_id == org_id and j.contact_id in wanted]
+
+    async def remove(self, ids: Sequence[str]) -> None:
+        for join_id in ids:
+            self.joins.pop(join_id, None)
+
+
 class FakeImportReplies:
     """Keeps the answers the importer would receive, in order."""
 
@@ -505,6 +523,7 @@ _GROUPS: GroupRepository = FakeGroupRepository()
 _CONTACTS: ContactProjection = FakeContactProjection()
 _ORGANIZATIONS: OrganizationCopies = FakeOrganizationCopies()
 _MEMBER_CHANGES: MemberChangeRepository = FakeMemberChangeRepository()
+_PENDING_JOINS: PendingJoinRepository = FakePendingJoinRepository()
 _REPLIES: ImportReplies = FakeImportReplies()
 _BACKGROUND: BackgroundWork = FakeBackgroundWork()
 
@@ -536,6 +555,7 @@ class FakeGroupsService:
     contacts: FakeContactProjection
     organizations: FakeOrganizationCopies
     member_changes: FakeMemberChangeRepository
+    pending_joins: FakePendingJoinRepository
     replies: FakeImportReplies
     background: FakeBackgroundWork
     clock: FixedClock
@@ -618,12 +638,13 @@ def build_fake_groups(*, max_groups: int = 250) -> FakeGroupsService:
     groups, contacts = FakeGroupRepository(), FakeContactProjection()
     organizations, member_changes = FakeOrganizationCopies(), FakeMemberChangeRepository()
     replies, background, clock = FakeImportReplies(), FakeBackgroundWork(), FixedClock()
-    catch_up = FakeCatchUp()
+    catch_up, pending_joins = FakeCatchUp(), FakePendingJoinRepository()
     uow = GroupsUnitOfWork(
         groups=groups,
         contacts=contacts,
         organizations=organizations,
         member_changes=member_changes,
+        pending_joins=pending_joins,
         max_groups=max_groups,
         clock=clock,
         new_id=SequentialIds(),
@@ -633,6 +654,7 @@ def build_fake_groups(*, max_groups: int = 250) -> FakeGroupsService:
         contacts=contacts,
         organizations=organizations,
         member_changes=member_changes,
+        pending_joins=pending_joins,
         replies=replies,
         background=background,
         clock=clock,

@@ -45,8 +45,9 @@ async def test_a_broadcast_is_resolved_by_one_replica_while_another_looks_on(
             for _ in range(2):
                 uow = unit_of_work(db, store, secret_box(settings), OutboxWakeup())
                 bus = build_bus(uow, ChannelProviders(client), ChannelPacer())
-                replicas.append((uow, bus, DispatchBackground(uow.broadcasts, db["leases"],
-                                                              bus.handle)))  # fmt: skip
+                replicas.append((uow, bus, DispatchBackground(
+                    uow.broadcasts, uow.single_messages, db["leases"], bus.handle
+                )))  # fmt: skip
             (first_uow, bus, first), (_, _, second) = replicas
             admin = Principal(org_id=org, role=Role.ADMIN, subject="ada")
             channel = await bus.handle(CreateChannel(by=admin, type="log", name="Dev"))

@@ -36,8 +36,8 @@ def example_value(annotation: Any) -> Any:
         return (
             None if type(None) in get_args(annotation) else example_value(get_args(annotation)[0])
         )
-    if origin is list:
-        return []
+    if origin is list:  # one item: some lists may not be empty
+        return [example_value(get_args(annotation)[0])]
     if origin is dict:
         return {}
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

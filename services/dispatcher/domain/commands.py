@@ -135,3 +135,11 @@ class ReceiveInbound:
     channel_id: str
     messages: list[InboundReport]
     strict: bool = False
+
+
+@dataclass(frozen=True)
+class SendSingleMessages:
+    """Hands the channel's next few single messages to its provider (from the channel's
+    sender, before each broadcast window). Answers how many went and whether more wait."""
+
+    channel_id: str

@@ -94,29 +94,11 @@ class RecipientBucket:
         what each contact handed over was told, by contact id (in its `MessageSent`)."""
         for recipient in self.recipients:
             old = before.get(recipient.contact_id, recipient.status)
-            if old == recipient.status:
-                continue
-            for status in _passed(old, recipient.status):
-                text = said.get(recipient.contact_id) if said else None
-                self.events.append(self._event(recipient, status, now, text))
-
-    def _event(
-        self, recipient: Recipient, status: str, now: datetime, text: str | None = None
-    ) -> EventPayload:
-        common = {
-            "message_id": message_id(self.broadcast_id, self.n, recipient.contact_id),
-            "contact_id": recipient.contact_id,
-            "broadcast_id": self.broadcast_id,
-            "channel_id": self.channel_id,
-            "at": recipient.updated_at or now,
-        }
-        if status == "sent":
-            return MessageSent(provider_message_id=recipient.provider_id, text=text, **common)
-        if status == "delivered":
-            return MessageDelivered(**common)
-        if status == "read":
-            return MessageRead(**common)
-        return MessageFailed(reason=recipient.reason, **common)
+            text = said.get(recipient.contact_id) if said else None
+            self.events.extend(message_events(
+                message_id(self.broadcast_id, self.n, recipient.contact_id), recipient, old,
+                now, broadcast_id=self.broadcast_id, channel_id=self.channel_id, text=text,
+            ))  # fmt: skip
 
     @property
     def id(self) -> str:
@@ -142,6 +124,35 @@ class RecipientBucket:
         """Queued recipients whose time has come (a retry waits for its backoff)."""
         ready = [r for r in self.recipients if r.status == "queued" and _due(r, now)]
         return ready[:limit]
+
+
+def message_events(
+    message: str,
+    recipient: Recipient,
+    old: str,
+    now: datetime,
+    *,
+    broadcast_id: str | None,
+    channel_id: str,
+    text: str | None = None,
+) -> list[EventPayload]:
+    """The events of the statuses the message `message` (a broadcast's recipient, or a single
+    message) reached moving from `old` to where it is now."""
+    events: list[EventPayload] = []
+    for status in _passed(old, recipient.status) if old != recipient.status else ():
+        common = {"message_id": message, "contact_id": recipient.contact_id,
+                  "broadcast_id": broadcast_id, "channel_id": channel_id,
+                  "at": recipient.updated_at or now}  # fmt: skip
+        if status == "sent":
+            events.append(MessageSent(provider_message_id=recipient.provider_id, text=text,
+                                      **common))  # fmt: skip
+        elif status == "delivered":
+            events.append(MessageDelivered(**common))
+        elif status == "read":
+            events.append(MessageRead(**common))
+        else:
+            events.append(MessageFailed(reason=recipient.reason, **common))
+    return events
 
 
 def _due(recipient: Recipient, now: datetime) -> bool:

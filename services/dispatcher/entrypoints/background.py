@@ -1,12 +1,14 @@
 """The dispatcher's background work: applying the providers' status reports in batches,
 resolving broadcasts whose time came (one replica at a time), and one sender per channel with
-broadcasts to send, each through the service's bus.
+broadcasts or single messages to send, each through the service's bus.
 
 A sender holds its channel's lease (one sender per channel across replicas; a dead holder's
 lease expires) and takes the channel's sending broadcasts in turn, a window of each at a time
 (round robin: a new broadcast starts at once beside an older one, and neither waits for the
-other to finish), taking the next window while the last one is on its way. It stops when none
-is left, and the next pass starts it again when there is.
+other to finish), taking the next window while the last one is on its way. Before each window
+it hands over the channel's single messages waiting (a keyword's confirmation, a flow's
+question): they jump ahead of the broadcasts, waiting at most for the windows already on
+their way. It stops when nothing is left, and the next pass starts it again when there is.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from services.dispatcher.domain.commands import (
     ApplyStatusReports,
     HandOver,
     ResolveBroadcast,
+    SendSingleMessages,
     TakeWindow,
 )
-from services.dispatcher.service_layer.ports import BroadcastRepository
+from services.dispatcher.service_layer.ports import BroadcastRepository, SingleMessageRepository
 from services.dispatcher.service_layer.sending import SendProgress
+from services.dispatcher.service_layer.single_messages import SinglesProgress
 from services.dispatcher.service_layer.status_reports import BATCH as STATUS_BATCH
 from shared.clock import Clock, utc_now
 from shared.logging import get_logger
@@ -43,12 +47,14 @@ class DispatchBackground:
     def __init__(
         self,
         broadcasts: BroadcastRepository,
+        single_messages: SingleMessageRepository,
         leases: AsyncCollection[Document],
         handle: Callable[[object], Awaitable[object]],
         poll_interval_s: float = 0.5,
         clock: Clock = utc_now,
     ) -> None:
         self._broadcasts = broadcasts
+        self._single_messages = single_messages
         self._leases = leases
         self._handle = handle
         self._poll = poll_interval_s
@@ -79,7 +85,9 @@ class DispatchBackground:
         while await self._handle(ApplyStatusReports()) == STATUS_BATCH:
             pass  # more are waiting
         await self.resolve_due()
-        for channel_id in await self._broadcasts.channels_sending():
+        channels = {*await self._broadcasts.channels_sending(),
+                    *await self._single_messages.channels_waiting()}  # fmt: skip
+        for channel_id in channels:
             sender = self._senders.get(channel_id)
             if sender is None or sender.done():
                 self._senders[channel_id] = asyncio.create_task(
@@ -123,8 +131,12 @@ class DispatchBackground:
             return  # another replica sends on this channel
         handing: set[asyncio.Future[object]] = set()
         try:
-            while broadcasts := await self._broadcasts.sending_on(channel_id):
-                taken = 0
+            while True:
+                singles = await self._send_singles(channel_id)
+                broadcasts = await self._broadcasts.sending_on(channel_id)
+                if not broadcasts and not singles.waiting:
+                    break
+                taken = singles.handed
                 for broadcast in broadcasts:
                     # Renewed before every window and while waiting for a slot: a slow window
                     # (a throttled channel) must not let the lease lapse under it.
@@ -137,6 +149,7 @@ class DispatchBackground:
                         _log_failures(channel_id, done)
                     if not await lease.acquire():
                         return
+                    taken += (await self._send_singles(channel_id)).handed
                     window = await self._handle(TakeWindow(broadcast.org_id, broadcast.id))
                     if isinstance(window, SendProgress):
                         continue
@@ -153,6 +166,11 @@ class DispatchBackground:
             if handing:
                 _log_failures(channel_id, set((await asyncio.wait(handing))[0]))
             await lease.release()
+
+    async def _send_singles(self, channel_id: str) -> SinglesProgress:
+        progress = await self._handle(SendSingleMessages(channel_id))
+        assert isinstance(progress, SinglesProgress)
+        return progress
 
 
 def _log_failures(channel_id: str, done: set[asyncio.Future[object]]) -> None:

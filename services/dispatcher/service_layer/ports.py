@@ -14,6 +14,7 @@ from services.dispatcher.domain.channels import Channel
 from services.dispatcher.domain.inbound import InboundMessage
 from services.dispatcher.domain.messages import Said
 from services.dispatcher.domain.recipients import RecipientBucket, StatusReport
+from services.dispatcher.domain.single_messages import SingleMessage
 from services.dispatcher.domain.templates import Template
 
 
@@ -70,6 +71,33 @@ class InboundRepository(Protocol):
 
     async def add(self, message: InboundMessage) -> bool:
         """Stores the message and its `InboundMessageReceived`; False if it was already in."""
+        ...
+
+
+class SingleMessageRepository(Protocol):
+    """Single messages, each saved with the events of its change (the outbox), conditional on
+    the version read."""
+
+    async def add(self, message: SingleMessage) -> bool:
+        """False if a message with its id is in already (the same command again)."""
+        ...
+
+    async def get(self, message_id: str) -> SingleMessage | None: ...
+
+    async def channels_waiting(self) -> list[str]:
+        """Channels with single messages queued or being sent."""
+        ...
+
+    async def waiting_on(self, channel_id: str, now: datetime, limit: int) -> list[SingleMessage]:
+        """The channel's messages being sent, and its queued ones due by `now`, oldest first."""
+        ...
+
+    async def has_waiting(self, channel_id: str) -> bool:
+        """Whether any is queued (due or not) or being sent."""
+        ...
+
+    async def save(self, message: SingleMessage, expected_version: int) -> bool:
+        """Writes it (and its events) if still at `expected_version`; moves `version` on."""
         ...
 
 
@@ -139,12 +167,12 @@ class BroadcastRepository(Protocol):
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    message_id: str  # the broadcast and contact: the same on every attempt
+    message_id: str  # the same on every attempt: the provider's idempotency key
     channel: Channel
     to: str
     said: Said  # its text and, for a template, the template call
     contact_id: str
-    broadcast_id: str
+    broadcast_id: str | None  # None: a single message
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """The dispatcher's registry: which handler each message goes to (see `shared.messagebus`).
 
-Commands come from the HTTP API and the background work (resolving broadcasts, the channels'
-senders); events come over Kafka from the contacts service (contacts)
-the groups service (groups and their memberships), into the audience projection, and
-organisations' settings and custom fields (quiet hours' time zone, templates' default
-language, queries' fields)."""
+Commands come from the HTTP API, the background work (resolving broadcasts, the channels'
+senders) and, over Kafka, the flows service (`SendMessage`: single messages); events come over
+Kafka from the contacts service (contacts) and the groups service (groups and their
+memberships), into the audience projection, and organisations' settings and custom fields
+(quiet hours' time zone, templates' default language, queries' fields)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from services.dispatcher.service_layer import (
     projection_handlers,
     resolution,
     sending,
+    single_messages,
     status_reports,
     template_handlers,
 )
 from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
 from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
+from shared.contracts.message_commands import SendMessage
 from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import Registration
 
@@ -42,6 +44,8 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.RecordStatusReports: status_reports.record_status_reports,
     commands.ApplyStatusReports: status_reports.apply_status_reports,
     commands.ReceiveInbound: inbound_handlers.receive_inbound,
+    commands.SendSingleMessages: single_messages.send_single_messages,
+    SendMessage: single_messages.ask_to_send,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

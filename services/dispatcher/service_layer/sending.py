@@ -258,7 +258,7 @@ async def hand_over(
                         recipient.attempts -= 1
                         recipient.requeue(now, "pair_interval", now + timedelta(seconds=wait_s))
                 elif (result := results.get(recipient.contact_id)) is not None:
-                    _record(recipient, result, now)
+                    record_result(recipient, result, now)
 
         said = {contact_id: window.said[contact_id].text for contact_id in results}
         await change_bucket(uow, bucket, record, said)
@@ -357,7 +357,9 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(60.0, 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0))
 
 
-def _record(recipient: Recipient, result: SendResult, now: datetime) -> None:
+def record_result(recipient: Recipient, result: SendResult, now: datetime) -> None:
+    """What a provider's answer makes of a recipient being sent (a retry goes back in the queue
+    after its backoff)."""
     if recipient.status != "sending":
         return  # moved on by a status report already (sent, delivered, failed)
     if result is HELD:

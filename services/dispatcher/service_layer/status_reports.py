@@ -1,7 +1,8 @@
 """Status reports from providers: stored as they arrive (each report once), then applied to
 the recipients' buckets in batches, one write per bucket per batch however many reports it
-got. Statuses only move forward (`domain.recipients.moves_forward`), so a late, repeated or
-out-of-order report never moves a recipient back, and counters stay whole."""
+got (and to single messages, one write each). Statuses only move forward
+(`domain.recipients.moves_forward`), so a late, repeated or out-of-order report never moves a
+recipient back, and counters stay whole."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from services.dispatcher.domain.recipients import (
     parse_message_id,
     provider_ref,
 )
+from services.dispatcher.domain.single_messages import SINGLE
 from services.dispatcher.service_layer.sending import change_bucket
+from services.dispatcher.service_layer.single_messages import apply_single_reports
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.logging import get_logger
 
@@ -74,8 +77,12 @@ async def apply_status_reports(cmd: commands.ApplyStatusReports, uow: Dispatcher
         if report.tries >= LOOKUP_TRIES:
             log.warning("status_report_unknown_message", message_id=report.message_id[:200])
     by_bucket: dict[tuple[str, int], list[tuple[str, StatusReport]]] = defaultdict(list)
+    singles = [r for r in reports if r.message_id.startswith(SINGLE)]
+    await apply_single_reports(uow, singles)
     for report in reports:
         parsed = parse_message_id(report.message_id)
+        if report.message_id.startswith(SINGLE):
+            continue
         if parsed is None:
             log.warning("status_report_unknown_message", message_id=report.message_id[:200])
             continue

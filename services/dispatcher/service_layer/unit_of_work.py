@@ -10,6 +10,7 @@ from services.dispatcher.service_layer.ports import (
     ChannelRepository,
     InboundRepository,
     ProviderIds,
+    SingleMessageRepository,
     StatusInbox,
     TemplateRepository,
 )
@@ -29,6 +30,7 @@ class DispatcherUnitOfWork:
     provider_ids: ProviderIds
     organizations: OrganizationCopies
     inbound: InboundRepository
+    single_messages: SingleMessageRepository
     # Recipients handed to the provider in one step: what a crash can leave uncertain.
     send_window: int = 200
     clock: Clock = utc_now

@@ -1,7 +1,7 @@
 """What the groups service consumes: contacts, organisation settings and field definitions into
-its projections, its own membership events into members, and the importer's commands (imported
-contacts to add to groups). Records are decoded once and handed to the service's bus
-(`service_layer/registry.py`)."""
+its projections, its own membership events into members, and the importer's and the flows
+service's commands (contacts to add to groups). Records are decoded once and handed to the
+service's bus (`service_layer/registry.py`)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from services.groups.domain.member import MemberContact, follow
 from services.groups.domain.model import Group, SmartStatus
 from services.groups.service_layer import queries
 from services.groups.service_layer.handlers import record_membership
+from services.groups.service_layer.join_handlers import join_waiting
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.contactql.errors import QueryError
 from shared.contactql.evaluate import matches
@@ -62,6 +63,7 @@ async def apply_contact_event(event: ContactChange, uow: GroupsUnitOfWork) -> No
             await record_membership(
                 uow, org_id, group_id, False, [contact.id], reason, SYSTEM_ACTOR
             )
+    await join_waiting(uow, [contact])
 
 
 async def apply_contacts_created(
@@ -80,6 +82,7 @@ async def apply_contacts_created(
         current |= await uow.contacts.get_many(org_id, ids)
     newer: list[MemberContact] = []
     settled: list[MemberContact] = []
+    projected: list[MemberContact] = []
     for contact in new:
         if contact.id in known:
             before = current.get(contact.id)
@@ -90,10 +93,12 @@ async def apply_contacts_created(
                 newer.append(contact)
             else:
                 contact = before
+        projected.append(contact)
         if contact.can_be_member:
             settled.append(contact)
     await uow.contacts.save_many(newer)
     await settle_smart_groups(uow, settled)
+    await join_waiting(uow, projected)
 
 
 async def _drop_deleted_groups(uow: GroupsUnitOfWork, created: Sequence[MemberContact]) -> None:

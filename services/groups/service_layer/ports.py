@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from services.groups.domain.member import MemberContact
 from services.groups.domain.member_change import MemberChange
 from services.groups.domain.model import Group, SmartStatus
+from services.groups.domain.pending_join import PendingJoin
 from shared.contactql.predicates import Predicate
 from shared.contracts.imports import GroupMembersImported
 
@@ -125,6 +126,17 @@ class ContactProjection(Protocol):
     async def memberships(
         self, org_id: str, after: str | None, limit: int
     ) -> list[tuple[str, list[str]]]: ...
+
+
+class PendingJoinRepository(Protocol):
+    """Joins waiting for the contact copy to reach the version they were asked at."""
+
+    async def add(self, join: PendingJoin) -> None:
+        """Kept once per id (a redelivered command)."""
+
+    async def for_contacts(self, org_id: str, contact_ids: Sequence[str]) -> list[PendingJoin]: ...
+
+    async def remove(self, ids: Sequence[str]) -> None: ...
 
 
 class MemberChangeRepository(Protocol):

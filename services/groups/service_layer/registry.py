@@ -1,10 +1,10 @@
 """The groups service's registry: which handler each message goes to (see `shared.messagebus`).
 
-Commands come from the HTTP API, from the background work, and from the importer over Kafka
-(`ImportGroupMembers`); events come over Kafka from the contacts service (contacts, settings,
-fields) and from this service itself (a group's membership changes and its deletion, applied to
-its members in order). `GroupCreated` and `GroupUpdated` are this service's own state already.
-"""
+Commands come from the HTTP API, from the background work, from the importer over Kafka
+(`ImportGroupMembers`) and from the flows service (`AddContactToGroups`); events come over Kafka
+from the contacts service (contacts, settings, fields) and from this service itself (a group's
+membership changes and its deletion, applied to its members in order). `GroupCreated` and
+`GroupUpdated` are this service's own state already."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from services.groups.domain import commands
 from services.groups.service_layer import handlers, member_changes, membership_handlers
 from services.groups.service_layer.import_handlers import import_group_members
+from services.groups.service_layer.join_handlers import add_contact_to_groups
 from services.groups.service_layer.smart_groups import evaluate_smart_group
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -24,6 +25,7 @@ from shared.contracts.contacts import (
     FieldDefined,
     FieldDeleted,
 )
+from shared.contracts.group_commands import AddContactToGroups
 from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
 from shared.contracts.imports import ImportGroupMembers
 from shared.contracts.organizations import OrganizationUpdated
@@ -40,6 +42,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.RecountMembers: handlers.recount_members,
     commands.RepublishMemberships: handlers.republish_memberships,
     ImportGroupMembers: import_group_members,
+    AddContactToGroups: add_contact_to_groups,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

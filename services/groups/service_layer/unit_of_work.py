@@ -13,6 +13,7 @@ from services.groups.service_layer.ports import (
     ContactProjection,
     GroupRepository,
     MemberChangeRepository,
+    PendingJoinRepository,
 )
 from shared.clock import Clock, utc_now
 from shared.contracts.organization_copy import OrganizationCopies
@@ -25,6 +26,7 @@ class GroupsUnitOfWork:
     contacts: ContactProjection
     organizations: OrganizationCopies
     member_changes: MemberChangeRepository
+    pending_joins: PendingJoinRepository
     max_groups: int = 250
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)
