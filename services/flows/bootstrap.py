@@ -16,7 +16,7 @@ from services.flows.entrypoints.consumers import CONSUMED_TOPICS
 from services.flows.entrypoints.http.app import ROUTERS
 from services.flows.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
-from shared.catch_up import CatchUp
+from shared.catch_up import ASK_ONCE, CatchUp
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
@@ -36,8 +36,12 @@ from shared.settings import ServiceSettings
 SERVICE = "flows"
 
 
-def build_bus(uow: FlowsUnitOfWork) -> MessageBus:
-    return MessageBus(commands=COMMAND_HANDLERS, events=EVENT_HANDLERS, dependencies={"uow": uow})
+def build_bus(uow: FlowsUnitOfWork, catch_up: CatchUp = ASK_ONCE) -> MessageBus:
+    return MessageBus(
+        commands=COMMAND_HANDLERS,
+        events=EVENT_HANDLERS,
+        dependencies={"uow": uow, "catch_up": catch_up},
+    )
 
 
 def unit_of_work(
@@ -82,7 +86,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     uow = unit_of_work(plumbing.db, plumbing.store, plumbing.wakeup)
     for adapter in (uow.conversations, uow.keywords, uow.audience):
         await adapter.create_indexes()
-    bus = build_bus(uow)
+    bus = build_bus(uow, plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     relay = await start_relay(plumbing, [uow.conversations.messages], stack)
     return Running(

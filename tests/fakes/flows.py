@@ -12,6 +12,7 @@ from datetime import datetime
 
 from services.flows.bootstrap import build_bus
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from services.flows.domain.follow_ups import ConsentFollowUp
 from services.flows.domain.keywords import KeywordSettings
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.contracts.envelope import EventPayload
@@ -25,6 +26,7 @@ class FakeConversationRepository:
         self.messages: dict[str, tuple[ConversationMessage, int]] = {}  # with its rank
         self.unattributed: dict[str, tuple[ConversationMessage, int]] = {}
         self.published: list[EventPayload] = []  # commands stored with their messages
+        self.follow_ups: dict[str, ConsentFollowUp] = {}  # owed, by message id
 
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         for change in changes:
@@ -48,7 +50,10 @@ class FakeConversationRepository:
             self.messages[change.message_id] = (message, rank)
 
     async def record_inbound(
-        self, messages: Sequence[ConversationMessage], commands: Mapping[str, list[EventPayload]]
+        self,
+        messages: Sequence[ConversationMessage],
+        commands: Mapping[str, list[EventPayload]],
+        follow_ups: Mapping[str, ConsentFollowUp],
     ) -> None:
         for message in messages:
             if message.contact_id is None:
@@ -56,6 +61,21 @@ class FakeConversationRepository:
             elif message.id not in self.messages:
                 self.messages[message.id] = (message, 0)
                 self.published.extend(commands.get(message.id) or [])
+                if message.id in follow_ups:
+                    self.follow_ups[message.id] = follow_ups[message.id]
+
+    async def pending_follow_ups(
+        self, org_id: str, contact_ids: Sequence[str]
+    ) -> list[ConsentFollowUp]:
+        found = [f for f in self.follow_ups.values()
+                 if f.org_id == org_id and f.contact_id in contact_ids]  # fmt: skip
+        return sorted(found, key=lambda f: (f.at, f.message_id))
+
+    async def settle_follow_up(
+        self, follow_up: ConsentFollowUp, commands: Sequence[EventPayload]
+    ) -> None:
+        if self.follow_ups.pop(follow_up.message_id, None) is not None:
+            self.published.extend(commands)
 
     async def waiting_for(self, org_id: str, phones: Sequence[str]) -> list[ConversationMessage]:
         return sorted((m for m, _ in self.unattributed.values()

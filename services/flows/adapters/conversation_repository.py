@@ -3,7 +3,9 @@ dispatcher's message id), read through the `contact_history` index: one contact'
 newest first, a page bounded by its size on MongoDB and on the local store alike.
 
 An inbound message is stored with the commands it leads to in its outbox (a STOP's
-`ChangeContactConsent`), so they are published if and only if the message was recorded, once.
+`ChangeContactConsent`), so they are published if and only if the message was recorded, once;
+and with what it still owes once the contacts service has applied them (`follow_up`: the
+confirmation, the welcome, the group), published from the same document when settled.
 Inbound messages whose sender is not known here yet wait in `unattributed` (a small
 collection, searched by phone whenever contacts are created) and move to `messages` once the
 sender is: inserted there first, then taken out, so a crash between the two only repeats the
@@ -12,12 +14,14 @@ move (which the `_id` makes a no-op)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from pymongo import DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from services.flows.domain.follow_ups import ConsentFollowUp
 from shared.contracts.envelope import EventPayload
 from shared.mongo.client import (
     Document,
@@ -34,7 +38,10 @@ INDEXES = [
     IndexModel(
         [("org_id", 1), ("contact_id", 1), ("at", DESCENDING), ("_id", DESCENDING)],
         name="contact_history",
-    )
+    ),
+    # Set only while a keyword's follow-up is owed (`follow_ups`): contacts' events look
+    # here for their contact, and find nothing almost always.
+    IndexModel([("follow_up_contact", 1)], name="follow_ups"),
 ]
 
 
@@ -50,12 +57,18 @@ class MongoConversationRepository:
         await ensure_indexes(self.unattributed, [WAITING_INDEX])
 
     async def record_inbound(
-        self, messages: Sequence[ConversationMessage], commands: Mapping[str, list[EventPayload]]
+        self,
+        messages: Sequence[ConversationMessage],
+        commands: Mapping[str, list[EventPayload]],
+        follow_ups: Mapping[str, ConsentFollowUp],
     ) -> None:
         known = [m for m in messages if m.contact_id is not None]
         docs = [_inbound_document(m) for m in known]
         entries: dict[str, list[Document]] = {}
         for doc, message in zip(docs, known, strict=True):
+            if (follow_up := follow_ups.get(message.id)) is not None:
+                doc["follow_up"] = asdict(follow_up)
+                doc["follow_up_contact"] = follow_up.contact_id
             entries[message.id] = [
                 outbox_entry(c, source=SOURCE, subject=message.contact_id or "",
                              org_id=message.org_id, sequence=None)
@@ -71,6 +84,30 @@ class MongoConversationRepository:
         waiting = [_inbound_document(m) for m in messages if m.contact_id is None]
         if waiting:
             await insert_unless_present(self.unattributed, waiting)
+
+    async def pending_follow_ups(
+        self, org_id: str, contact_ids: Sequence[str]
+    ) -> list[ConsentFollowUp]:
+        docs = self.messages.find(
+            {"follow_up_contact": {"$in": list(contact_ids)}}, {"follow_up": 1, "org_id": 1}
+        )
+        found = [ConsentFollowUp(**doc["follow_up"]) async for doc in docs
+                 if doc["org_id"] == org_id]  # fmt: skip
+        return sorted(found, key=lambda f: (f.at, f.message_id))
+
+    async def settle_follow_up(
+        self, follow_up: ConsentFollowUp, commands: Sequence[EventPayload]
+    ) -> None:
+        entries = [outbox_entry(c, source=SOURCE, subject=follow_up.contact_id,
+                                org_id=follow_up.org_id, sequence=None)
+                   for c in commands]  # fmt: skip
+        result = await self.messages.update_one(
+            {"_id": follow_up.message_id, "follow_up_contact": follow_up.contact_id},
+            {"$unset": {"follow_up": "", "follow_up_contact": ""},
+             "$push": {OUTBOX: {"$each": entries}}},
+        )  # fmt: skip
+        if result.modified_count == 1 and entries:
+            self._wakeup.written(self.messages, follow_up.message_id, entries)
 
     async def waiting_for(self, org_id: str, phones: Sequence[str]) -> list[ConversationMessage]:
         query = {"org_id": org_id, "phone": {"$in": list(phones)}}

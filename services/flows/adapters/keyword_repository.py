@@ -29,6 +29,9 @@ class MongoKeywordSettingsRepository:
             opt_in=_lists(doc["opt_in"]),
             reactivate_on_any_message=bool(doc.get("reactivate_on_any_message")),
             version=int(doc["version"]),
+            opt_out_reply=doc.get("opt_out_reply"),
+            opt_in_reply=doc.get("opt_in_reply"),
+            opt_in_group_id=doc.get("opt_in_group_id"),
         )
 
     async def save(self, settings: KeywordSettings, expected_version: int) -> bool:
@@ -36,6 +39,9 @@ class MongoKeywordSettingsRepository:
             "opt_out": {k: list(v) for k, v in settings.opt_out.items()},
             "opt_in": {k: list(v) for k, v in settings.opt_in.items()},
             "reactivate_on_any_message": settings.reactivate_on_any_message,
+            "opt_out_reply": settings.opt_out_reply,
+            "opt_in_reply": settings.opt_in_reply,
+            "opt_in_group_id": settings.opt_in_group_id,
             "version": expected_version + 1,
         }
         if expected_version == 0:

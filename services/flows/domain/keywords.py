@@ -13,7 +13,10 @@ What follows (`KeywordSettings.reaction`): opting out asks the contacts service 
 contact (they leave every group); opting in asks it to make a stopped contact active again, or
 to record the consent of one who never gave it. A blocked contact's messages trigger nothing.
 Any other message from a stopped contact triggers nothing, unless the organisation chose
-RapidPro's behaviour (`reactivate_on_any_message`).
+RapidPro's behaviour (`reactivate_on_any_message`). Once the contacts service has applied it,
+the organisation's confirmation (`opt_out_reply`, the one message the rules allow after
+STOP) or welcome (`opt_in_reply`) is sent, and an opt-in joins `opt_in_group_id`
+(`follow_ups.ConsentFollowUp`); groups left at opt-out are not restored.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from services.flows.domain.errors import InvalidKeywords
@@ -46,13 +49,19 @@ def normalized(text: str) -> str:
     return _SPACES.sub(" ", kept).strip()
 
 
+Consent = Literal["opted_out", "opted_in"]
+
+
 @dataclass(frozen=True)
 class Reaction:
-    """What a message leads to: the consent to ask the contacts service for (None: none)."""
+    """What a message leads to: the consent to ask the contacts service for (None: none), and
+    what follows once it is applied (the reply to send, the group to join)."""
 
-    consent: Literal["opted_out", "opted_in"] | None = None
+    consent: Consent | None = None
     method: str = "keyword"
     keyword: str | None = None
+    reply: str | None = None
+    group_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class KeywordSettings:
     )
     reactivate_on_any_message: bool = False
     version: int = 0
+    opt_out_reply: str | None = None
+    opt_in_reply: str | None = None
+    opt_in_group_id: str | None = None
 
     @classmethod
     def of(
@@ -75,15 +87,23 @@ class KeywordSettings:
         opt_in: Mapping[str, list[str]],
         reactivate_on_any_message: bool,
         version: int = 0,
+        *,
+        opt_out_reply: str | None = None,
+        opt_in_reply: str | None = None,
+        opt_in_group_id: str | None = None,
     ) -> KeywordSettings:
         """Checked whole: languages known, words of 1 to 30 characters that still say
-        something once normalised, none in both lists (refused: `invalid_keywords`)."""
+        something once normalised, none in both lists, replies of at most 1,024 characters
+        (blank: none) (refused: `invalid_keywords`). The group is checked by the caller."""
         checked_out, checked_in = _checked("opt_out", opt_out), _checked("opt_in", opt_in)
         both = _words(checked_out) & _words(checked_in)
         if both:
             raise InvalidKeywords("a word cannot both stop and start messages",
                                   words=sorted(both))  # fmt: skip
-        return cls(org_id, checked_out, checked_in, reactivate_on_any_message, version)
+        return cls(org_id, checked_out, checked_in, reactivate_on_any_message, version,
+                   opt_out_reply=_reply("opt_out_reply", opt_out_reply),
+                   opt_in_reply=_reply("opt_in_reply", opt_in_reply),
+                   opt_in_group_id=(opt_in_group_id or "").strip() or None)  # fmt: skip
 
     def meaning(self, text: str | None) -> Meaning | None:
         said = normalized(text or "")
@@ -100,12 +120,22 @@ class KeywordSettings:
             return Reaction()
         meaning = self.meaning(text)
         if meaning == "opt_out":
-            return Reaction("opted_out", keyword=normalized(text or ""))
+            return Reaction("opted_out", keyword=normalized(text or ""), reply=self.opt_out_reply)
+        opt_in = Reaction("opted_in", keyword=normalized(text or ""), reply=self.opt_in_reply,
+                          group_id=self.opt_in_group_id)  # fmt: skip
         if meaning == "opt_in":
-            return Reaction("opted_in", keyword=normalized(text or ""))
+            return opt_in
         if sender.status == "stopped" and self.reactivate_on_any_message:
-            return Reaction("opted_in", method="message")
+            return replace(opt_in, method="message", keyword=None)
         return Reaction()
+
+
+def _reply(name: str, text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    if len(text) > MAX_REPLY:
+        raise InvalidKeywords(f"a reply is at most {MAX_REPLY} characters", field=name)
+    return text.strip()
 
 
 def _words(lists: Mapping[str, tuple[str, ...]]) -> set[str]:

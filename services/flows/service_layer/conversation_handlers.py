@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.flows.domain.conversation import ConversationMessage, MessageEvent, OutboundChange
+from services.flows.domain.follow_ups import KEYWORD_ACTOR, ConsentFollowUp
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.contracts.audience_copy import AudienceContact
 from shared.contracts.consent import ChangeContactConsent
@@ -14,13 +15,12 @@ from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
     ContactDeleted,
+    ContactStatusChanged,
     ContactUpdated,
 )
 from shared.contracts.envelope import EventPayload
 from shared.contracts.inbound import InboundMessageReceived
 from shared.messagebus import Received
-
-KEYWORD_ACTOR = "flows:keyword"
 
 
 async def record_outbound(events: Sequence[Received[MessageEvent]], uow: FlowsUnitOfWork) -> None:
@@ -87,15 +87,50 @@ async def _record(
 ) -> None:
     settings = await uow.keywords.get(org_id)
     commands: dict[str, list[EventPayload]] = {}
+    follow_ups: dict[str, ConsentFollowUp] = {}
     for message in messages:
         sender = senders.get(message.phone or "")
         if sender is None or message.contact_id is None:
             continue
         reaction = settings.reaction(message.text, sender)
-        if reaction.consent is not None:
-            commands[message.id] = [ChangeContactConsent(
-                contact_id=sender.id, consent=reaction.consent, method=reaction.method,
-                actor=KEYWORD_ACTOR, requested_at=message.at,
-                reason=f"keyword {reaction.keyword}" if reaction.keyword else "message",
-            )]  # fmt: skip
-    await uow.conversations.record_inbound(messages, commands)
+        if reaction.consent is None:
+            continue
+        commands[message.id] = [ChangeContactConsent(
+            contact_id=sender.id, consent=reaction.consent, method=reaction.method,
+            actor=KEYWORD_ACTOR, requested_at=message.at,
+            reason=f"keyword {reaction.keyword}" if reaction.keyword else "message",
+        )]  # fmt: skip
+        follow_up = ConsentFollowUp(
+            message_id=message.id, org_id=org_id, contact_id=sender.id,
+            channel_id=message.channel_id, phone=message.phone or sender.phone or "",
+            consent=reaction.consent, reply=reaction.reply, group_id=reaction.group_id,
+            at=message.at,
+        )  # fmt: skip
+        if not follow_up.due(sender):
+            follow_ups[message.id] = follow_up  # once the contacts service has applied it
+        elif reaction.consent == "opted_in":  # already opted in: welcome and group again
+            commands[message.id] += follow_up.commands(sender, uow.clock())
+    await uow.conversations.record_inbound(messages, commands, follow_ups)
+
+
+async def settle_follow_ups(
+    events: Sequence[Received[ContactStatusChanged] | Received[ContactUpdated]],
+    uow: FlowsUnitOfWork,
+) -> None:
+    """The contacts service applied a consent (the audience copy took its event first): the
+    confirmation, welcome and group a keyword asked for, now that the contact is where the
+    keyword took it."""
+    by_org: dict[str, set[str]] = {}
+    for event in events:
+        by_org.setdefault(event.org_id, set()).add(event.payload.contact_id)
+    for org_id, contact_ids in by_org.items():
+        pending = await uow.conversations.pending_follow_ups(org_id, sorted(contact_ids))
+        if not pending:
+            continue
+        contacts = await uow.audience.get_contacts(org_id, [f.contact_id for f in pending])
+        for follow_up in pending:
+            contact = contacts.get(follow_up.contact_id)
+            if contact is not None and not contact.gone and follow_up.due(contact):
+                await uow.conversations.settle_follow_up(
+                    follow_up, follow_up.commands(contact, uow.clock())
+                )

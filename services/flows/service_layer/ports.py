@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from services.flows.domain.follow_ups import ConsentFollowUp
 from services.flows.domain.keywords import KeywordSettings
 from shared.contracts.envelope import EventPayload
 
@@ -33,11 +34,28 @@ class ConversationRepository(Protocol):
         ...
 
     async def record_inbound(
-        self, messages: Sequence[ConversationMessage], commands: Mapping[str, list[EventPayload]]
+        self,
+        messages: Sequence[ConversationMessage],
+        commands: Mapping[str, list[EventPayload]],
+        follow_ups: Mapping[str, ConsentFollowUp],
     ) -> None:
         """Stores each message once (a repeat changes nothing), the messages of known senders
         in their conversation with the commands they lead to (by message id, published with
-        it: the outbox), the others aside, waiting for their sender."""
+        it: the outbox) and what they still owe (`follow_ups`, by message id), the others
+        aside, waiting for their sender."""
+        ...
+
+    async def pending_follow_ups(
+        self, org_id: str, contact_ids: Sequence[str]
+    ) -> list[ConsentFollowUp]:
+        """What these contacts' keywords still owe, oldest first."""
+        ...
+
+    async def settle_follow_up(
+        self, follow_up: ConsentFollowUp, commands: Sequence[EventPayload]
+    ) -> None:
+        """Publishes the commands with the message that owed them (the outbox) and marks it
+        settled, once: a second call changes nothing."""
         ...
 
     async def waiting_for(self, org_id: str, phones: Sequence[str]) -> list[ConversationMessage]:

@@ -16,6 +16,7 @@ from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
     ContactDeleted,
+    ContactStatusChanged,
     ContactUpdated,
 )
 from shared.contracts.inbound import InboundMessageReceived
@@ -29,13 +30,15 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
 _OUTBOUND = [Batched(conversation_handlers.record_outbound)]
 _FORGET = [Batched(conversation_handlers.forget_contacts)]
 _ATTACH = [Batched(conversation_handlers.attach_senders)]
+_FOLLOW_UP = [Batched(conversation_handlers.settle_follow_ups)]
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     **AUDIENCE_EVENT_HANDLERS,
     ContactAnonymized: [*AUDIENCE_EVENT_HANDLERS[ContactAnonymized], *_FORGET],
     ContactDeleted: [*AUDIENCE_EVENT_HANDLERS[ContactDeleted], *_FORGET],
     ContactCreated: [*AUDIENCE_EVENT_HANDLERS[ContactCreated], *_ATTACH],
-    ContactUpdated: [*AUDIENCE_EVENT_HANDLERS[ContactUpdated], *_ATTACH],
+    ContactUpdated: [*AUDIENCE_EVENT_HANDLERS[ContactUpdated], *_ATTACH, *_FOLLOW_UP],
+    ContactStatusChanged: [*AUDIENCE_EVENT_HANDLERS[ContactStatusChanged], *_FOLLOW_UP],
     InboundMessageReceived: [Batched(conversation_handlers.record_inbound)],
     MessageSent: _OUTBOUND,
     MessageDelivered: _OUTBOUND,
