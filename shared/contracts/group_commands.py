@@ -1,5 +1,6 @@
 """Commands for the groups service on `roster.groups.commands` from the flows service: a
-contact to add to groups (the group an opt-in keyword joins). Keyed by contact id.
+contact to add to groups (the group an opt-in keyword joins, a flow's `add_contact_groups`)
+or to take out of them (`remove_contact_groups`). Keyed by contact id.
 
 The flows service sends it once the contacts service's own event showed the contact active
 (`contact_version`, that event's sequence), so the groups service, whose copy of the contact
@@ -29,6 +30,23 @@ class AddContactToGroups(EventPayload):
         ge=0, description="The contact's sequence at which it was seen able to join"
     )
     actor: str = Field(max_length=200, description="Who asks: `flows:keyword`, ...")
+    requested_at: datetime
+
+    def partition_key(self, subject: str) -> str:
+        return self.contact_id
+
+
+class RemoveContactFromGroups(EventPayload):
+    """Out of the groups named, or of every manual group (`all_groups`); smart groups follow
+    their query and are left alone."""
+
+    topic: ClassVar[str] = GROUP_COMMANDS.name
+    event_type: ClassVar[str] = "RemoveContactFromGroups"
+
+    contact_id: str
+    group_ids: list[str] = Field(default_factory=list, max_length=100)
+    all_groups: bool = False
+    actor: str = Field(max_length=200)
     requested_at: datetime
 
     def partition_key(self, subject: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.contracts.consent import ChangeContactConsent
+from shared.contracts.contact_commands import ChangeContactFields, ChangeContactStatus
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
@@ -14,7 +15,7 @@ from shared.contracts.contacts import (
     FieldDeleted,
 )
 from shared.contracts.envelope import EventEnvelope, EventPayload
-from shared.contracts.group_commands import AddContactToGroups
+from shared.contracts.group_commands import AddContactToGroups, RemoveContactFromGroups
 from shared.contracts.groups import (
     GroupCreated,
     GroupDeleted,
@@ -73,6 +74,9 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     ChangeContactConsent,
     AddContactToGroups,
     SendMessage,
+    ChangeContactFields,
+    ChangeContactStatus,
+    RemoveContactFromGroups,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

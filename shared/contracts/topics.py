@@ -54,17 +54,17 @@ IMPORTS = TopicSpec(
 )
 CONTACT_COMMANDS = TopicSpec(
     name="roster.contacts.commands",
-    key="import id (consent: contact id)",
+    key="import id (a contact's commands: contact id)",
     producer="importer, flows",
     description="Commands for the contacts service: rows of an import to create or update, "
-    "contacts' consent given or withdrawn by keyword.",
+    "contacts' consent given or withdrawn by keyword, a flow's changes to a contact.",
 )
 GROUP_COMMANDS = TopicSpec(
     name="roster.groups.commands",
     key="import id (a contact's groups: contact id)",
     producer="importer, flows",
     description="Commands for the groups service: imported contacts to add to groups by name, "
-    "a contact to add to groups (an opt-in keyword's group).",
+    "a contact to add to or take out of groups (an opt-in keyword's group, a flow's actions).",
 )
 IMPORT_REPLIES = TopicSpec(
     name="roster.imports.replies",
@@ -85,7 +85,7 @@ MESSAGE_COMMANDS = TopicSpec(
     key="contact id",
     producer="flows",
     description="Commands for the dispatcher: single messages to send to a contact (a keyword's "
-    "confirmation or welcome), ahead of the channel's broadcasts.",
+    "confirmation or welcome, a flow's message), ahead of the channel's broadcasts.",
 )
 
 INBOUND = TopicSpec(

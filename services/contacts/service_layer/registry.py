@@ -1,7 +1,8 @@
 """The contacts service's registry: which handler each message goes to (see `shared.messagebus`).
 
 Commands come from the HTTP API, from the field-values worker, from the importer over Kafka
-(`ImportContactRows`) and from the flows service (`ChangeContactConsent`: STOP and JOIN);
+(`ImportContactRows`) and from the flows service (`ChangeContactConsent`: STOP and JOIN;
+`ChangeContactFields`, `ChangeContactStatus`: what a flow changes);
 events come from the groups service over Kafka, and the dispatcher's inbound messages (the
 sender found or created, and marked seen).
 """
@@ -11,8 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.contacts.domain import commands
-from services.contacts.service_layer import field_handlers, group_events, handlers, inbound_handlers
+from services.contacts.service_layer import (
+    field_handlers,
+    flow_handlers,
+    group_events,
+    handlers,
+    inbound_handlers,
+)
 from services.contacts.service_layer.import_handlers import import_contact_rows
+from shared.contracts import contact_commands
 from shared.contracts.consent import ChangeContactConsent
 from shared.contracts.groups import GroupCreated, GroupDeleted, GroupMembershipChanged, GroupUpdated
 from shared.contracts.imports import ImportContactRows
@@ -34,6 +42,8 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.ReconcileFieldValues: field_handlers.reconcile_field_values,
     ImportContactRows: import_contact_rows,
     ChangeContactConsent: inbound_handlers.change_contact_consent,
+    contact_commands.ChangeContactFields: flow_handlers.change_contact_fields,
+    contact_commands.ChangeContactStatus: flow_handlers.change_contact_status,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

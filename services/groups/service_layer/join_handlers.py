@@ -1,9 +1,10 @@
-"""Contacts other services ask to add to groups (`AddContactToGroups`: the group an opt-in
-keyword joins). The asker saw the contact able to join at some version of it; this service's
-copy may not have caught up yet (the contacts service's events and this command travel on
-different topics), so the join waits for the copy to reach that version (`PendingJoin`) and
-is carried out by the copy's rules then: a contact stopped or deleted since is refused, a gone
-or smart group is left out, a member already changes nothing."""
+"""Contacts other services ask to add to groups (`AddContactToGroups`: the group an opt-in keyword
+joins, a flow's groups) or to take out of them (`RemoveContactFromGroups`). The asker saw the
+contact able to join at some version of it; this service's copy may not have caught up yet (the
+contacts service's events and this command travel on different topics), so the join waits for
+the copy to reach that version (`PendingJoin`) and is carried out by the copy's rules then: a
+contact stopped or deleted since is refused, a gone or smart group is left out, a member already
+changes nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from services.groups.domain.member import MemberContact, refusal
 from services.groups.domain.pending_join import PendingJoin
 from services.groups.service_layer.handlers import record_membership
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
-from shared.contracts.group_commands import AddContactToGroups
+from shared.contracts.group_commands import AddContactToGroups, RemoveContactFromGroups
 from shared.logging import get_logger
 from shared.messagebus import Received
 
@@ -33,6 +34,24 @@ async def add_contact_to_groups(
         await uow.pending_joins.add(join)
         return
     await _join(uow, join, contact)
+
+
+async def remove_contact_from_groups(
+    command: Received[RemoveContactFromGroups], uow: GroupsUnitOfWork
+) -> None:
+    """A flow's `remove_contact_groups`: out of the manual groups named (or all of them);
+    smart groups follow their query. A contact not known here yet is in no group."""
+    cmd, org_id = command.payload, command.org_id
+    contact = await uow.contacts.get(org_id, cmd.contact_id)
+    if contact is None:
+        return
+    group_ids = contact.groups if cmd.all_groups else [g for g in cmd.group_ids
+                                                         if g in contact.groups]  # fmt: skip
+    for group_id in dict.fromkeys(group_ids):
+        group = await uow.groups.get(org_id, group_id)
+        if group is not None and not group.is_smart:
+            await record_membership(uow, org_id, group_id, False, [contact.id], "flow",
+                                    cmd.actor)  # fmt: skip
 
 
 async def join_waiting(uow: GroupsUnitOfWork, contacts: Sequence[MemberContact]) -> None:

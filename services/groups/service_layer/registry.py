@@ -13,7 +13,10 @@ from collections.abc import Mapping, Sequence
 from services.groups.domain import commands
 from services.groups.service_layer import handlers, member_changes, membership_handlers
 from services.groups.service_layer.import_handlers import import_group_members
-from services.groups.service_layer.join_handlers import add_contact_to_groups
+from services.groups.service_layer.join_handlers import (
+    add_contact_to_groups,
+    remove_contact_from_groups,
+)
 from services.groups.service_layer.smart_groups import evaluate_smart_group
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -25,7 +28,7 @@ from shared.contracts.contacts import (
     FieldDefined,
     FieldDeleted,
 )
-from shared.contracts.group_commands import AddContactToGroups
+from shared.contracts.group_commands import AddContactToGroups, RemoveContactFromGroups
 from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
 from shared.contracts.imports import ImportGroupMembers
 from shared.contracts.organizations import OrganizationUpdated
@@ -43,6 +46,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.RepublishMemberships: handlers.republish_memberships,
     ImportGroupMembers: import_group_members,
     AddContactToGroups: add_contact_to_groups,
+    RemoveContactFromGroups: remove_contact_from_groups,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

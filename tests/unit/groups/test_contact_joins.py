@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.contracts.group_commands import AddContactToGroups
+from shared.contracts.group_commands import AddContactToGroups, RemoveContactFromGroups
 from shared.contracts.groups import GroupMembershipChanged
 from tests.fakes.groups import ORG, FakeGroupsService
 from tests.support.contact_events import status_changed
@@ -110,3 +110,24 @@ async def test_a_redelivered_command_waits_once(service: FakeGroupsService) -> N
     await service.bus.handle(command)
 
     assert len(service.pending_joins.joins) == 1
+
+
+async def test_a_flow_takes_a_contact_out_of_groups_named_or_all_but_smart_ones(
+    service: FakeGroupsService,
+) -> None:
+    await service.create_contacts("c1")
+    first, second = await service.create_group("First"), await service.create_group("Second")
+    await service.add_members(first.id, "c1")
+    await service.add_members(second.id, "c1")
+
+    def leave(*group_ids: str, everything: bool = False) -> RemoveContactFromGroups:
+        return RemoveContactFromGroups(contact_id="c1", group_ids=list(group_ids),
+                                       all_groups=everything, actor="flow:f1",
+                                       requested_at=AT)  # fmt: skip
+
+    await service.bus.handle(received(leave(first.id), ORG))
+    await service.relay()
+    assert (await service.members(first.id), await service.members(second.id)) == ([], ["c1"])
+    await service.bus.handle(received(leave(everything=True), ORG))
+    await service.relay()
+    assert await service.members(second.id) == []
