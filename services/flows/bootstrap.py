@@ -11,7 +11,10 @@ from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.flows.adapters.conversation_repository import MongoConversationRepository
+from services.flows.adapters.flow_repository import MongoFlowRepository
 from services.flows.adapters.keyword_repository import MongoKeywordSettingsRepository
+from services.flows.adapters.run_repository import MongoRunRepository
+from services.flows.entrypoints.background import FlowsBackground
 from services.flows.entrypoints.consumers import CONSUMED_TOPICS
 from services.flows.entrypoints.http.app import ROUTERS
 from services.flows.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -51,6 +54,8 @@ def unit_of_work(
         conversations=MongoConversationRepository(db, store, wakeup),
         keywords=MongoKeywordSettingsRepository(db),
         audience=MongoAudienceProjection(db, store, by_phone=True),
+        flows=MongoFlowRepository(db),
+        runs=MongoRunRepository(db, wakeup),
     )
 
 
@@ -61,6 +66,8 @@ class MongoFlowsUnitOfWork(FlowsUnitOfWork):
     conversations: MongoConversationRepository
     keywords: MongoKeywordSettingsRepository
     audience: MongoAudienceProjection
+    flows: MongoFlowRepository
+    runs: MongoRunRepository
 
 
 @dataclass
@@ -84,11 +91,14 @@ class FlowsService(ServiceHandle[Running]):
 async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     uow = unit_of_work(plumbing.db, plumbing.store, plumbing.wakeup)
-    for adapter in (uow.conversations, uow.keywords, uow.audience):
+    for adapter in (uow.conversations, uow.keywords, uow.audience, uow.flows, uow.runs):
         await adapter.create_indexes()
     bus = build_bus(uow, plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
-    relay = await start_relay(plumbing, [uow.conversations.messages], stack)
+    relay = await start_relay(plumbing, [uow.conversations.messages, uow.runs.collection], stack)
+    background = FlowsBackground(bus.handle)
+    await background.start()
+    stack.push_async_callback(background.stop)
     return Running(
         store=plumbing.store,
         uow=uow,

@@ -1,8 +1,9 @@
-"""The flows service's commands: what its API asks of it."""
+"""The flows service's commands: what its API and its background work ask of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from shared.auth import Principal
 
@@ -21,3 +22,58 @@ class UpdateKeywords:
     opt_out_reply: str | None = None
     opt_in_reply: str | None = None
     opt_in_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateFlow:
+    by: Principal
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateFlow:
+    by: Principal
+    flow_id: str
+    definition: dict[str, Any]
+    version: int  # the one read (409 if it moved on)
+
+
+@dataclass(frozen=True)
+class DeleteFlow:
+    """Its active runs are interrupted."""
+
+    by: Principal
+    flow_id: str
+
+
+@dataclass(frozen=True)
+class ImportFlows:
+    """A RapidPro/TextIt export: `{version, flows: [...], fields, groups}`."""
+
+    by: Principal
+    export: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StartFlow:
+    """For the groups' members and the contacts named; `exclude_in_a_flow` skips contacts with
+    an active run (else it is interrupted), `started_previously_days` those who started this
+    flow that recently. `preview`: count, start nobody."""
+
+    by: Principal
+    flow_id: str
+    channel_id: str
+    groups: list[str] = field(default_factory=list)
+    contact_ids: list[str] = field(default_factory=list)
+    exclude_in_a_flow: bool = False
+    started_previously_days: int | None = None
+    preview: bool = False
+
+
+WAKE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class WakeRuns:
+    """Runs whose wait timed out or whose flow expired them (from the background work), at
+    most `WAKE_BATCH` at a time; answers how many were due."""

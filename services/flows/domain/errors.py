@@ -19,3 +19,19 @@ class InvalidKeywords(DomainError):
 class VersionConflict(DomainError):
     code = "version_conflict"
     status = 409
+
+
+class FlowNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class InvalidFlow(DomainError):
+    """The definition cannot be run here: `details.problems` names each part (node, action,
+    router, test, expression) and why."""
+
+    code = "invalid_flow"
+
+
+class InvalidStart(DomainError):
+    code = "invalid_start"

@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Protocol
 
 from services.flows.domain.conversation import ConversationMessage, OutboundChange
+from services.flows.domain.flows import Flow
 from services.flows.domain.follow_ups import ConsentFollowUp
 from services.flows.domain.keywords import KeywordSettings
+from services.flows.domain.runs import FlowRun
 from shared.contracts.envelope import EventPayload
 
 
@@ -77,4 +79,64 @@ class ConversationRepository(Protocol):
     async def forget_contacts(self, org_id: str, contact_ids: Sequence[str]) -> None:
         """Deletes every message of these contacts (deleted or anonymized: what they were told
         and what they wrote goes with them)."""
+        ...
+
+
+class FlowRepository(Protocol):
+    async def add(self, flow: Flow) -> None: ...
+
+    async def get(self, org_id: str, flow_id: str) -> Flow | None:
+        """The organisation's flow, unless deleted."""
+        ...
+
+    async def page(self, org_id: str, after: str | None, limit: int) -> list[Flow]:
+        """By id, after `after`."""
+        ...
+
+    async def save(self, flow: Flow, expected_version: int) -> bool:
+        """Writes it if still at `expected_version`."""
+        ...
+
+
+class RunRepository(Protocol):
+    """Runs, each saved with the commands of its move in its outbox, conditional on the
+    version read; a contact has at most one active run (`active_for`)."""
+
+    async def add(self, runs: Sequence[FlowRun]) -> set[str]:
+        """New runs with their first commands; returns the ids refused (their contact has an
+        active run already)."""
+        ...
+
+    async def get(self, org_id: str, run_id: str) -> FlowRun | None: ...
+
+    async def save(self, run: FlowRun, expected_version: int) -> bool:
+        """Writes it and its commands if still at `expected_version`; moves `version` on."""
+        ...
+
+    async def active_for(self, org_id: str, contact_ids: Sequence[str]) -> dict[str, FlowRun]:
+        """By contact: its waiting run."""
+        ...
+
+    async def started_since(
+        self, org_id: str, flow_id: str, contact_ids: Sequence[str], since: datetime
+    ) -> set[str]:
+        """The contacts among these that started the flow since `since`."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[FlowRun]:
+        """Waiting runs whose timeout or expiry came, oldest first."""
+        ...
+
+    async def page(
+        self,
+        org_id: str,
+        *,
+        flow_id: str | None = None,
+        contact_id: str | None = None,
+        status: str | None = None,
+        result: tuple[str, str] | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[FlowRun]:
+        """Newest first (ids sort by start), after `after`; `result`: (name key, category)."""
         ...

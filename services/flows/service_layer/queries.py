@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.flows.domain.conversation import ConversationMessage
-from services.flows.domain.errors import ContactNotFound
+from services.flows.domain.errors import ContactNotFound, FlowNotFound
+from services.flows.domain.flows import Flow
+from services.flows.domain.runs import FlowRun
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.auth import Principal, Role
 
@@ -21,6 +23,18 @@ async def contact_messages(
     """The contact's messages, newest first. A contact this service has no copy of and no
     message for is not found; one whose copy has not arrived yet (its messages came first)
     is shown to admins and managers."""
+    await check_visible(uow, by, contact_id)
+    return await uow.conversations.page(by.org_id, contact_id, before, limit)
+
+
+async def contact_runs(
+    uow: FlowsUnitOfWork, by: Principal, contact_id: str, after: str | None, limit: int
+) -> list[FlowRun]:
+    await check_visible(uow, by, contact_id)
+    return await uow.runs.page(by.org_id, contact_id=contact_id, after=after, limit=limit)
+
+
+async def check_visible(uow: FlowsUnitOfWork, by: Principal, contact_id: str) -> None:
     contacts = await uow.audience.get_contacts(by.org_id, [contact_id])
     contact = contacts.get(contact_id)
     if by.role is Role.STAFF:
@@ -31,4 +45,10 @@ async def contact_messages(
         by.org_id, contact_id
     ):
         raise ContactNotFound("contact not found", id=contact_id)
-    return await uow.conversations.page(by.org_id, contact_id, before, limit)
+
+
+async def load_flow(uow: FlowsUnitOfWork, org_id: str, flow_id: str) -> Flow:
+    flow = await uow.flows.get(org_id, flow_id)
+    if flow is None:
+        raise FlowNotFound("flow not found", id=flow_id)
+    return flow

@@ -1,6 +1,7 @@
 """The flows service's registry: which handler each message goes to (see `shared.messagebus`).
 
-Commands come from its API (keyword settings).
+Commands come from its API (keyword settings, flows, starts) and its background work (runs
+timed out or expired).
 Events come over Kafka: the contacts and groups services' (its audience copy, shared with the
 dispatcher: `shared.contracts.audience_copy`), and the dispatcher's message events and inbound
 messages (contacts' conversations)."""
@@ -10,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.flows.domain import commands
-from services.flows.service_layer import conversation_handlers, keyword_handlers
+from services.flows.service_layer import (
+    conversation_handlers,
+    flow_handlers,
+    keyword_handlers,
+    run_handlers,
+)
 from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -25,6 +31,12 @@ from shared.messagebus import Batched, Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.UpdateKeywords: keyword_handlers.update_keywords,
+    commands.CreateFlow: flow_handlers.create_flow,
+    commands.UpdateFlow: flow_handlers.update_flow,
+    commands.DeleteFlow: flow_handlers.delete_flow,
+    commands.ImportFlows: flow_handlers.import_flows,
+    commands.StartFlow: run_handlers.start_flow,
+    commands.WakeRuns: run_handlers.wake_runs,
 }
 
 _OUTBOUND = [Batched(conversation_handlers.record_outbound)]

@@ -1,11 +1,16 @@
-"""What the flows service's handlers work with: its conversations, keyword settings and
-audience copy (as ports), the clock and ids."""
+"""What the flows service's handlers work with: its conversations, keyword settings, flows,
+runs and audience copy (as ports), the clock and ids."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.flows.service_layer.ports import ConversationRepository, KeywordSettingsRepository
+from services.flows.service_layer.ports import (
+    ConversationRepository,
+    FlowRepository,
+    KeywordSettingsRepository,
+    RunRepository,
+)
 from shared.clock import Clock, utc_now
 from shared.contracts.audience_copy import AudienceProjection
 from shared.ids import IdFactory, new_uuid
@@ -16,5 +21,7 @@ class FlowsUnitOfWork:
     conversations: ConversationRepository
     keywords: KeywordSettingsRepository
     audience: AudienceProjection
+    flows: FlowRepository
+    runs: RunRepository
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

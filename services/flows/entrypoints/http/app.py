@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.flows.entrypoints.http import conversations, keywords
+from services.flows.entrypoints.http import conversations, flows, keywords
 
-ROUTERS = (conversations.router, keywords.router)
+ROUTERS = (conversations.router, keywords.router, flows.router)
