@@ -8,47 +8,19 @@ opted in, in that group."""
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import httpx
 
-from services.dispatcher.domain.channels import signature
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, phones
 from tests.support.eventually import eventually
 from tests.support.fake_provider import FakeProvider, running_provider
+from tests.support.gateway import SIGNING_KEY, Gateway, http_channel, received_by, texts_to
 from tests.support.groups_api import add_members, create_group, known_to_groups, member_ids
 
-SIGNING_KEY = "gateway-signing-key-0123456789"
 CONFIRMATION = "You will get no more messages from us. Text JOIN to come back."
 WELCOME = "Welcome back!"
-
-
-class Gateway:
-    """An http channel whose provider is `provider`: what contacts write comes in signed."""
-
-    def __init__(self, client: httpx.AsyncClient, channel_id: str) -> None:
-        self.client, self.channel_id, self.sent = client, channel_id, 0
-
-    async def inbound(self, phone: str, text: str) -> None:
-        self.sent += 1
-        message_id = f"gw-{self.channel_id}-{self.sent}"
-        body = json.dumps({"from": phone, "text": text, "provider_message_id": message_id})
-        body_bytes = body.encode()
-        answer = await self.client.post(
-            f"/v1/channels/{self.channel_id}/inbound", content=body_bytes,
-            headers={"X-Roster-Signature": signature(body_bytes, SIGNING_KEY)},
-        )  # fmt: skip
-        assert answer.status_code == 202 and answer.json()["accepted"] == 1, answer.text
-
-
-def texts_to(provider: FakeProvider, phone: str) -> list[str]:
-    return [r.body["text"] for r in provider.accepted if r.to == phone]
-
-
-async def received_by(provider: FakeProvider, phone: str) -> list[str]:
-    return texts_to(provider, phone)
 
 
 async def setup(
@@ -59,13 +31,7 @@ async def setup(
     provider: FakeProvider,
 ) -> tuple[Gateway, str]:
     """The gateway channel, and the keywords' replies and opt-in group ("Programme")."""
-    channel = await dispatcher_client.post(
-        "/v1/channels",
-        json={"type": "http", "name": "Gateway", "tps": 20, "config": {"url": provider.url},
-              "secrets": {"signing_key": SIGNING_KEY}},
-        headers=headers,
-    )  # fmt: skip
-    assert channel.status_code == 201, channel.text
+    channel_id = await http_channel(dispatcher_client, headers, provider)
     programme = await create_group(groups_client, headers, "Programme")
     current = (await flows_client.get("/v1/keywords", headers=headers)).json()
     body = {**current, "opt_out_reply": CONFIRMATION, "opt_in_reply": WELCOME,
@@ -73,7 +39,7 @@ async def setup(
     saved = await flows_client.put("/v1/keywords", json=body, headers=headers)
     assert saved.status_code == 200, saved.text
     assert saved.json()["opt_in_group_id"] == programme["id"]
-    return Gateway(dispatcher_client, channel.json()["id"]), programme["id"]
+    return Gateway(dispatcher_client, channel_id), programme["id"]
 
 
 async def test_stop_hello_join_through_the_public_apis(

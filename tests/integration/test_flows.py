@@ -1,0 +1,139 @@
+"""A two-question survey end to end, imported from a RapidPro export and run for a group
+through the public APIs and a provider played by a real HTTP server: respondents answering
+both are moved to "Survey completed" with their answers in fields, an answer out of range is
+asked again, those who never answer expire; an export with an action this service does not
+run is reported with the node and the action named (issue 17, acceptance 3 and 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from tests.conftest import TokenFactory
+from tests.support.contacts_api import create, define_field, phones
+from tests.support.eventually import eventually
+from tests.support.fake_provider import running_provider
+from tests.support.flows import export_file, survey_flow
+from tests.support.gateway import SIGNING_KEY, Gateway, http_channel, received_by
+from tests.support.groups_api import add_members, create_group, known_to_groups, member_ids
+
+PEOPLE = 12  # a third answer well, a third first out of range, a third never
+Q1, Q2 = "How old are you?", "Thanks! Red or blue?"
+
+
+async def test_an_imported_survey_moves_respondents_and_expires_the_silent(
+    client: httpx.AsyncClient,
+    groups_client: httpx.AsyncClient,
+    dispatcher_client: httpx.AsyncClient,
+    flows_client: httpx.AsyncClient,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    headers = auth(org)
+    await define_field(client, headers, "Age", "number")
+    await define_field(client, headers, "Colour")
+    numbers = phones(PEOPLE)
+    people = [await create(client, headers, phone=p, name=f"P{i}") for i, p in enumerate(numbers)]
+    ids = [p["id"] for p in people]
+    klass = await create_group(groups_client, headers, "Class 4")
+    completed = await create_group(groups_client, headers, "Survey completed")
+    await known_to_groups(groups_client, headers, ids)
+    await add_members(groups_client, headers, klass["id"], ids)
+
+    # A RapidPro export: its group named by RapidPro's uuid is found by name here.
+    survey = survey_flow(("0c9d7e2b-rapidpro", "survey completed"), expire_minutes=1)
+    webhook = {**survey_flow(("x", "Survey completed")), "name": "Calls out", "uuid": "w1"}
+    webhook["nodes"] = [dict(n) for n in webhook["nodes"]]
+    webhook["nodes"][2] = {**webhook["nodes"][2], "actions": [
+        {"uuid": "hook", "type": "call_webhook", "method": "GET", "url": "http://x"}]}  # fmt: skip
+
+    async def imported() -> httpx.Response:
+        return await flows_client.post("/v1/flows/import", json=export_file(survey, webhook),
+                                       headers=headers)  # fmt: skip
+
+    report = (await eventually(imported, lambda r: r.json().get("created") != [])).json()
+    [flow] = report["created"]
+    [refused] = report["refused"]
+    assert refused["name"] == "Calls out"
+    assert [(p["node"], p["action"]) for p in refused["problems"]] == [("n-done", "call_webhook")]
+
+    async with running_provider(SIGNING_KEY) as provider:
+        channel_id = await http_channel(dispatcher_client, headers, provider, tps=50)
+        gateway = Gateway(dispatcher_client, channel_id)
+        body = {"channel_id": channel_id, "groups": [klass["id"]]}
+
+        async def preview() -> dict[str, Any]:
+            url = f"/v1/flows/{flow['id']}/start/preview"
+            return dict((await flows_client.post(url, json=body, headers=headers)).json())
+
+        await eventually(preview, lambda p: p.get("started") == PEOPLE)
+        began = time.monotonic()
+        started = await flows_client.post(f"/v1/flows/{flow['id']}/start", json=body,
+                                          headers=headers)  # fmt: skip
+        assert started.status_code == 202 and started.json()["started"] == PEOPLE, started.text
+
+        async def asked(phone: str, times: int, question: str) -> None:
+            """The last thing the contact got is the question, asked `times` in all."""
+
+            def so(texts: list[str]) -> bool:
+                asking = [t for t in texts if t.endswith(question)]
+                return bool(texts) and texts[-1].endswith(question) and len(asking) == times
+
+            await eventually(lambda: received_by(provider, phone), so, timeout_s=30)
+
+        well, late, silent = numbers[0::3], numbers[1::3], numbers[2::3]
+        await asyncio.gather(*(asked(p, 1, Q1) for p in numbers))
+        for phone in well:
+            await gateway.inbound(phone, "I am 31")
+        for phone in late:
+            await gateway.inbound(phone, "two hundred and 200")
+        await asyncio.gather(*(asked(p, 2, Q1) for p in late))
+        for phone in late:
+            await gateway.inbound(phone, "17")
+        await asyncio.gather(*(asked(p, 1, Q2) for p in well + late))
+        for n, phone in enumerate(well + late):
+            await gateway.inbound(phone, "Red!" if n % 2 else "blue please")
+
+        respondents = {ids[numbers.index(p)] for p in well + late}
+        await eventually(lambda: member_ids(groups_client, headers, completed["id"]),
+                         lambda members: members == respondents, timeout_s=30)  # fmt: skip
+        finished_s = time.monotonic() - began
+        assert finished_s < 45, f"the survey took {finished_s:.1f} s for {PEOPLE} contacts"
+        for n, phone in enumerate(well + late):
+            contact_id = ids[numbers.index(phone)]
+            contact = await eventually(
+                lambda c=contact_id: _contact(client, headers, c),
+                lambda c: "colour" in c["fields"], timeout_s=20,
+            )  # fmt: skip
+            assert contact["fields"]["age"]["value"] == (31 if phone in well else 17)
+            assert contact["fields"]["colour"]["text"] == ("Red" if n % 2 else "Blue")
+            texts = await received_by(provider, phone)
+            assert texts[-1].startswith(f"Done, P{numbers.index(phone)}: ")
+            assert len(texts) == (3 if phone in well else 4)  # no question twice but a re-ask
+
+        async def runs(status: str) -> list[dict[str, Any]]:
+            answer = await flows_client.get(f"/v1/flows/{flow['id']}/runs",
+                                            params={"status": status, "limit": 100},
+                                            headers=headers)  # fmt: skip
+            return list(answer.json()["items"])
+
+        assert len(await runs("completed")) == len(respondents)
+        expired = await eventually(lambda: runs("expired"), lambda r: len(r) == len(silent),
+                                   timeout_s=90, interval_s=1)  # fmt: skip
+        assert {r["contact_id"] for r in expired} == {ids[numbers.index(p)] for p in silent}
+        for phone in silent:
+            assert await received_by(provider, phone) == [f"Hi P{numbers.index(phone)}! {Q1}"]
+
+        csv = await flows_client.get(f"/v1/flows/{flow['id']}/results.csv", headers=headers)
+        assert csv.status_code == 200
+        rows = csv.text.lstrip("\ufeff").splitlines()
+        assert rows[0].split(",")[5:] == ["Age value", "Age category", "Colour value",
+                                          "Colour category"]  # fmt: skip
+        assert len(rows) == PEOPLE + 1
+
+
+async def _contact(client: httpx.AsyncClient, headers: dict[str, str], contact_id: str) -> Any:
+    return (await client.get(f"/v1/contacts/{contact_id}", headers=headers)).json()
