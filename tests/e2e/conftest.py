@@ -58,3 +58,8 @@ def importer_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[Servic
 @pytest.fixture
 def dispatcher_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
     yield from _process("dispatcher", e2e_env, tmp_path)
+
+
+@pytest.fixture
+def flows_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    yield from _process("flows", e2e_env, tmp_path)
