@@ -1,0 +1,156 @@
+"""Inbound messages at scale: what contacts write, handled end to end (received by the
+dispatcher, the contact found or created and marked seen by the contacts service, the keyword
+read by the flows service, the reply sent by the dispatcher), beside the raw Kafka rate.
+
+    .venv/bin/python bench/flows.py [--contacts 100000] [--senders 16]
+
+The contacts, dispatcher and flows services run as their own processes on their own topics.
+`--contacts` numbers text JOIN to an `http` gateway (signed inbound calls, `--senders` at a
+time) whose provider is a real HTTP server in this process; the organisation's welcome is the
+reply. The log channel takes no inbound messages, so replies go back through the gateway
+(10,000/s allowed, far above what is reached). Prints, from one run on this machine:
+- raw Kafka produce rate of `--contacts` records, the baseline;
+- new numbers: messages/s from the first inbound call to the last reply, p50/p99 from each
+  inbound call to its reply reaching the provider, CPU per message of each process (each
+  message creates a contact, records its consent, and waits for that before the welcome);
+- the same contacts again (known, opted in already): the same figures (found by phone,
+  marked seen, welcomed at once).
+What bounds each figure is in the closing note of the session that measured it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.figures import figure, latency, parse_args
+from bench.meters import cpu_labels, metered_processes
+from bench.support import BenchRun, bench_run, phone_numbers, produce, until
+from services.dispatcher.domain.channels import MAX_TPS, signature
+from shared.contracts.topics import TopicSpec
+from shared.kafka.topics import ensure_topics
+from tests.support.fake_provider import FakeProvider, running_provider
+
+SERVICES = ("contacts", "dispatcher", "flows")
+SIGNING_KEY = "bench-gateway-signing-key-0123456789"
+WELCOME = "Welcome! Reply STOP to stop."
+PHASES = ("new numbers", "known contacts")
+FIGURES = (
+    "raw Kafka produce",
+    *(f"{phase}: {what}" for phase in PHASES for what in ("handled", "inbound to reply")),
+    *(
+        label
+        for phase in PHASES
+        for label in cpu_labels(f"message ({phase})", metered_processes(*SERVICES))
+    ),
+)
+
+
+async def raw_baseline(bench: BenchRun, count: int) -> None:
+    kafka = bench.endpoints.kafka_bootstrap
+    topic = TopicSpec(bench.topic_prefix + "raw", "phone", "bench", "raw produce rate")
+    await ensure_topics(kafka, [topic], partitions=6, replication_factor=1)
+    value = json.dumps({"phone": "+254700000000", "text": "JOIN", "id": "x" * 40}).encode()
+    produced_s = await produce(kafka, topic.name, [(str(i), value) for i in range(count)])
+    figure("raw Kafka produce", f"{count / produced_s:10,.0f} records/s ({produced_s:.1f} s)")
+
+
+async def setup(dispatcher: httpx.AsyncClient, flows: httpx.AsyncClient, url: str) -> str:
+    made = await dispatcher.post(
+        "/v1/channels",
+        json={
+            "type": "http",
+            "name": "Bench gateway",
+            "tps": MAX_TPS,
+            "config": {"url": url},
+            "secrets": {"signing_key": SIGNING_KEY},
+        },
+    )
+    assert made.status_code == 201, made.text
+    keywords = (await flows.get("/v1/keywords")).json()
+    saved = await flows.put("/v1/keywords", json={**keywords, "opt_in_reply": WELCOME})
+    assert saved.status_code == 200, saved.text
+    return str(made.json()["id"])
+
+
+async def phase(
+    bench: BenchRun,
+    name: str,
+    dispatcher: httpx.AsyncClient,
+    provider: FakeProvider,
+    channel_id: str,
+    phones: list[str],
+    senders: int,
+) -> None:
+    """Every phone texts JOIN once; done when each got one more welcome than before."""
+    before = len(provider.accepted)
+    sent_at: dict[str, float] = {}
+    queue = list(reversed(phones))
+    url = f"/v1/channels/{channel_id}/inbound"
+
+    async def sender() -> None:
+        while queue:
+            phone = queue.pop()
+            body = json.dumps(
+                {"from": phone, "text": "JOIN", "provider_message_id": f"{name}-{phone}"}
+            ).encode()
+            sent_at[phone] = time.monotonic()
+            answer = await dispatcher.post(
+                url, content=body, headers={"X-Roster-Signature": signature(body, SIGNING_KEY)}
+            )
+            assert answer.status_code == 202, answer.text
+
+    meter = bench.meter(bench.services)
+    every = max(0.1, len(phones) / 50_000)
+    async with meter.measure():
+        started = time.monotonic()
+        await asyncio.gather(*(sender() for _ in range(senders)))
+
+        async def replied() -> bool:
+            return len(provider.accepted) - before >= len(phones)
+
+        await until(replied, 36_000, every)
+        took_s = time.monotonic() - started
+    replies = provider.accepted[before:]
+    assert all(r.body["text"] == WELCOME for r in replies)
+    waits = [r.at - sent_at[r.to] for r in replies if r.to in sent_at]
+    figure(f"{name}: handled", f"{len(phones) / took_s:10,.0f} messages/s ({took_s:.1f} s)")
+    figure(f"{name}: inbound to reply", latency(waits))
+    meter.report(f"message ({name})", len(phones))
+
+
+async def run(args: argparse.Namespace) -> None:
+    async with bench_run() as bench:
+        print(f"{args.contacts:,} numbers texting JOIN, {args.senders} at a time")
+        await raw_baseline(bench, args.contacts)
+        _, dispatcher, flows = await bench.start(*SERVICES)
+        phones = phone_numbers(args.contacts)
+        async with (
+            running_provider(SIGNING_KEY) as provider,
+            httpx.AsyncClient(
+                base_url=dispatcher.url, headers=bench.headers, timeout=120
+            ) as to_dispatcher,
+            httpx.AsyncClient(base_url=flows.url, headers=bench.headers, timeout=120) as to_flows,
+        ):
+            channel_id = await setup(to_dispatcher, to_flows, provider.url)
+            for name in PHASES:
+                await phase(bench, name, to_dispatcher, provider, channel_id, phones, args.senders)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--senders", type=int, default=16)
+    asyncio.run(run(parse_args(parser, {"contacts": 50, "senders": 4})))
+
+
+if __name__ == "__main__":
+    main()
