@@ -14,6 +14,7 @@ from services.flows.adapters.conversation_repository import MongoConversationRep
 from services.flows.adapters.flow_repository import MongoFlowRepository
 from services.flows.adapters.keyword_repository import MongoKeywordSettingsRepository
 from services.flows.adapters.run_repository import MongoRunRepository
+from services.flows.adapters.trigger_repository import MongoTriggerRepository
 from services.flows.entrypoints.background import FlowsBackground
 from services.flows.entrypoints.consumers import CONSUMED_TOPICS
 from services.flows.entrypoints.http.app import ROUTERS
@@ -56,6 +57,7 @@ def unit_of_work(
         audience=MongoAudienceProjection(db, store, by_phone=True),
         flows=MongoFlowRepository(db),
         runs=MongoRunRepository(db, wakeup),
+        triggers=MongoTriggerRepository(db),
     )
 
 
@@ -68,6 +70,7 @@ class MongoFlowsUnitOfWork(FlowsUnitOfWork):
     audience: MongoAudienceProjection
     flows: MongoFlowRepository
     runs: MongoRunRepository
+    triggers: MongoTriggerRepository
 
 
 @dataclass
@@ -91,7 +94,8 @@ class FlowsService(ServiceHandle[Running]):
 async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     uow = unit_of_work(plumbing.db, plumbing.store, plumbing.wakeup)
-    for adapter in (uow.conversations, uow.keywords, uow.audience, uow.flows, uow.runs):
+    for adapter in (uow.conversations, uow.keywords, uow.audience, uow.flows, uow.runs,
+                    uow.triggers):  # fmt: skip
         await adapter.create_indexes()
     bus = build_bus(uow, plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)

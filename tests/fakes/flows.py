@@ -17,6 +17,7 @@ from services.flows.domain.flows import Flow
 from services.flows.domain.follow_ups import ConsentFollowUp
 from services.flows.domain.keywords import KeywordSettings
 from services.flows.domain.runs import FlowRun, copy_run
+from services.flows.domain.triggers import Trigger
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
@@ -265,6 +266,31 @@ class FakeRunRepository:
         return [copy_run(r) for r in sorted(found, key=lambda r: r.id, reverse=True)[:limit]]
 
 
+class FakeTriggerRepository:
+    def __init__(self) -> None:
+        self.stored: dict[str, Trigger] = {}
+
+    async def add(self, trigger: Trigger) -> None:
+        self.stored[trigger.id] = copy.deepcopy(trigger)
+
+    async def of_org(self, org_id: str) -> list[Trigger]:
+        mine = [t for t in self.stored.values() if t.org_id == org_id and not t.deleted]
+        return [copy.deepcopy(t) for t in sorted(mine, key=lambda t: (t.created_at, t.id))]
+
+    async def get(self, org_id: str, trigger_id: str) -> Trigger | None:
+        trigger = self.stored.get(trigger_id)
+        if trigger is None or trigger.org_id != org_id or trigger.deleted:
+            return None
+        return copy.deepcopy(trigger)
+
+    async def save(self, trigger: Trigger, expected_version: int) -> bool:
+        stored = self.stored.get(trigger.id)
+        if stored is None or stored.version != expected_version:
+            return False
+        self.stored[trigger.id] = copy.deepcopy(trigger)
+        return True
+
+
 @dataclass
 class FakeFlows:
     uow: FlowsUnitOfWork
@@ -273,6 +299,7 @@ class FakeFlows:
     audience: FakeAudienceProjection
     flows: FakeFlowRepository
     runs: FakeRunRepository
+    triggers: FakeTriggerRepository
     clock: FakeClock
     bus: MessageBus
 
@@ -280,13 +307,14 @@ class FakeFlows:
 def build_fake_flows() -> FakeFlows:
     conversations, keywords = FakeConversationRepository(), FakeKeywordSettingsRepository()
     audience, clock = FakeAudienceProjection(), FakeClock(T0)
-    flows, runs = FakeFlowRepository(), FakeRunRepository()
+    flows, runs, triggers = FakeFlowRepository(), FakeRunRepository(), FakeTriggerRepository()
     uow = FlowsUnitOfWork(
         conversations=conversations,
         keywords=keywords,
         audience=audience,
         flows=flows,
         runs=runs,
+        triggers=triggers,
         clock=clock,
         new_id=SequentialIds("id"),
     )
@@ -297,6 +325,7 @@ def build_fake_flows() -> FakeFlows:
         audience=audience,
         flows=flows,
         runs=runs,
+        triggers=triggers,
         clock=clock,
         bus=build_bus(uow),
     )

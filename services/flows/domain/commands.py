@@ -77,3 +77,30 @@ WAKE_BATCH = 200
 class WakeRuns:
     """Runs whose wait timed out or whose flow expired them (from the background work), at
     most `WAKE_BATCH` at a time; answers how many were due."""
+
+
+@dataclass(frozen=True)
+class CreateTrigger:
+    """`keyword` None: the catch-all."""
+
+    by: Principal
+    flow_id: str
+    keyword: str | None
+    match: str = "only"
+    channel_id: str | None = None
+    include_groups: list[str] = field(default_factory=list)
+    exclude_groups: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UpdateTrigger:
+    by: Principal
+    trigger_id: str
+    changes: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
+class DeleteTrigger:
+    by: Principal
+    trigger_id: str

@@ -35,3 +35,12 @@ class InvalidFlow(DomainError):
 
 class InvalidStart(DomainError):
     code = "invalid_start"
+
+
+class InvalidTrigger(DomainError):
+    code = "invalid_trigger"
+
+
+class TriggerNotFound(DomainError):
+    code = "not_found"
+    status = 404

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from services.flows.domain.conversation import ConversationMessage, MessageEvent, OutboundChange
 from services.flows.domain.follow_ups import KEYWORD_ACTOR, ConsentFollowUp
-from services.flows.service_layer.run_handlers import resume_runs
+from services.flows.service_layer.run_handlers import route_messages
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.contracts.audience_copy import AudienceContact
 from shared.contracts.consent import ChangeContactConsent
@@ -112,11 +112,12 @@ async def _record(
         elif reaction.consent == "opted_in":  # already opted in: welcome and group again
             commands[message.id] += follow_up.commands(sender, uow.clock())
     await uow.conversations.record_inbound(messages, commands, follow_ups)
-    # Anything else an active contact says goes to the run it waits in (keywords win).
+    # Anything else an active contact says goes to the run it waits in, or to a trigger
+    # (opt-out and opt-in keywords always win).
     answering = {s.id: s for s in senders.values() if s.status == "active" and not s.gone}
     answers = [m for m in messages if m.id not in commands and m.contact_id in answering]
     if answers:
-        await resume_runs(uow, org_id, answers, answering)
+        await route_messages(uow, org_id, answers, answering)
 
 
 async def settle_follow_ups(

@@ -14,6 +14,7 @@ from services.flows.domain.flows import Flow
 from services.flows.domain.follow_ups import ConsentFollowUp
 from services.flows.domain.keywords import KeywordSettings
 from services.flows.domain.runs import FlowRun
+from services.flows.domain.triggers import Trigger
 from shared.contracts.envelope import EventPayload
 
 
@@ -140,3 +141,15 @@ class RunRepository(Protocol):
     ) -> list[FlowRun]:
         """Newest first (ids sort by start), after `after`; `result`: (name key, category)."""
         ...
+
+
+class TriggerRepository(Protocol):
+    async def add(self, trigger: Trigger) -> None: ...
+
+    async def of_org(self, org_id: str) -> list[Trigger]:
+        """The organisation's triggers (not deleted), oldest first."""
+        ...
+
+    async def get(self, org_id: str, trigger_id: str) -> Trigger | None: ...
+
+    async def save(self, trigger: Trigger, expected_version: int) -> bool: ...

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.flows.domain.conversation import ConversationMessage
-from services.flows.domain.errors import ContactNotFound, FlowNotFound
+from services.flows.domain.errors import ContactNotFound, FlowNotFound, TriggerNotFound
 from services.flows.domain.flows import Flow
 from services.flows.domain.runs import FlowRun
+from services.flows.domain.triggers import Trigger
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.auth import Principal, Role
 
@@ -52,3 +53,10 @@ async def load_flow(uow: FlowsUnitOfWork, org_id: str, flow_id: str) -> Flow:
     if flow is None:
         raise FlowNotFound("flow not found", id=flow_id)
     return flow
+
+
+async def load_trigger(uow: FlowsUnitOfWork, org_id: str, trigger_id: str) -> Trigger:
+    trigger = await uow.triggers.get(org_id, trigger_id)
+    if trigger is None:
+        raise TriggerNotFound("trigger not found", id=trigger_id)
+    return trigger

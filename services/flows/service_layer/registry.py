@@ -1,6 +1,6 @@
 """The flows service's registry: which handler each message goes to (see `shared.messagebus`).
 
-Commands come from its API (keyword settings, flows, starts) and its background work (runs
+Commands come from its API (keyword settings, flows, starts, triggers) and its background work (runs
 timed out or expired).
 Events come over Kafka: the contacts and groups services' (its audience copy, shared with the
 dispatcher: `shared.contracts.audience_copy`), and the dispatcher's message events and inbound
@@ -16,6 +16,7 @@ from services.flows.service_layer import (
     flow_handlers,
     keyword_handlers,
     run_handlers,
+    trigger_handlers,
 )
 from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
 from shared.contracts.contacts import (
@@ -37,6 +38,9 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.ImportFlows: flow_handlers.import_flows,
     commands.StartFlow: run_handlers.start_flow,
     commands.WakeRuns: run_handlers.wake_runs,
+    commands.CreateTrigger: trigger_handlers.create_trigger,
+    commands.UpdateTrigger: trigger_handlers.update_trigger,
+    commands.DeleteTrigger: trigger_handlers.delete_trigger,
 }
 
 _OUTBOUND = [Batched(conversation_handlers.record_outbound)]

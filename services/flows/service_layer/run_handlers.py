@@ -26,6 +26,7 @@ from services.flows.domain.runs import (
     start,
     time_out,
 )
+from services.flows.domain.triggers import Trigger, pick
 from services.flows.service_layer.queries import load_flow
 from services.flows.service_layer.results import StartOutcome
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
@@ -125,24 +126,61 @@ async def _interrupt(uow: FlowsUnitOfWork, run: FlowRun) -> int:
     return 0
 
 
-async def resume_runs(
+async def route_messages(
     uow: FlowsUnitOfWork,
     org_id: str,
     messages: Sequence[ConversationMessage],
     senders: dict[str, AudienceContact],
 ) -> None:
-    """What active contacts wrote, each to the run it waits in (if any), in order."""
+    """What active contacts wrote, in order: to the run each waits in, else to the most
+    specific trigger matching it (which starts its flow for them)."""
     waiting = await uow.runs.active_for(org_id, [m.contact_id for m in messages if m.contact_id])
     definitions: dict[str, FlowDefinition | None] = {}
+    triggers: list[Trigger] | None = None
     for message in messages:
-        run = waiting.get(message.contact_id or "")
         sender = senders.get(message.contact_id or "")
-        if run is None or sender is None:
+        if sender is None:
             continue
-        step = partial(_answer, message)
-        moved = await _move(uow, run, sender, definitions, step)
+        run = waiting.get(sender.id)
+        if run is None:
+            if triggers is None:
+                triggers = await uow.triggers.of_org(org_id)
+            trigger = pick(triggers, message.text, set(sender.groups), message.channel_id)
+            if trigger is not None:
+                started = await _start_one(uow, trigger, sender, message, definitions)
+                if started is not None:
+                    waiting[sender.id] = started
+            continue
+        moved = await _move(uow, run, sender, definitions, partial(_answer, message))
         if moved is not None:
-            waiting[run.contact_id] = moved
+            if moved.active:
+                waiting[sender.id] = moved
+            else:
+                waiting.pop(sender.id, None)
+
+
+async def _start_one(
+    uow: FlowsUnitOfWork,
+    trigger: Trigger,
+    contact: AudienceContact,
+    message: ConversationMessage,
+    definitions: dict[str, FlowDefinition | None],
+) -> FlowRun | None:
+    """A run of the trigger's flow for the sender, answering on the channel it wrote to. Its
+    id comes from the message: a redelivered message starts nothing new."""
+    flow = await uow.flows.get(contact.org_id, trigger.flow_id)
+    if flow is None:
+        return None
+    if flow.id not in definitions:
+        definitions[flow.id] = flow.readable
+    now = uow.clock()
+    run = FlowRun(id=f"{message.id}.run", org_id=contact.org_id, flow_id=flow.id,
+                  flow_version=flow.version, contact_id=contact.id,
+                  channel_id=trigger.channel_id or message.channel_id, started_at=now,
+                  handled=[message.id])  # fmt: skip
+    start(run, definitions[flow.id] or flow.readable, ContactSnapshot.of(contact), now)
+    refused = await uow.runs.add([run])
+    return None if refused or not run.active else run
 
 
 def _answer(

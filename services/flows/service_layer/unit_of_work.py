@@ -10,6 +10,7 @@ from services.flows.service_layer.ports import (
     FlowRepository,
     KeywordSettingsRepository,
     RunRepository,
+    TriggerRepository,
 )
 from shared.clock import Clock, utc_now
 from shared.contracts.audience_copy import AudienceProjection
@@ -23,5 +24,6 @@ class FlowsUnitOfWork:
     audience: AudienceProjection
     flows: FlowRepository
     runs: RunRepository
+    triggers: TriggerRepository
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

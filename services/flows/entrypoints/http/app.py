@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.flows.entrypoints.http import conversations, flows, keywords
+from services.flows.entrypoints.http import conversations, flows, keywords, triggers
 
-ROUTERS = (conversations.router, keywords.router, flows.router)
+ROUTERS = (conversations.router, keywords.router, flows.router, triggers.router)
