@@ -7,6 +7,7 @@ run is reported with the node and the action named (issue 17, acceptance 3 and 4
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -20,7 +21,10 @@ from tests.support.flows import export_file, survey_flow
 from tests.support.gateway import SIGNING_KEY, Gateway, http_channel, received_by
 from tests.support.groups_api import add_members, create_group, known_to_groups, member_ids
 
-PEOPLE = 12  # a third answer well, a third first out of range, a third never
+# A third answer well, a third first out of range, a third never. The issue's 1,000 is run the
+# same way with ROSTER_SURVEY_CONTACTS set (the silent then expire after ten minutes).
+PEOPLE = int(os.environ.get("ROSTER_SURVEY_CONTACTS", "12"))
+EXPIRE_MINUTES = max(1, PEOPLE // 100)
 Q1, Q2 = "How old are you?", "Thanks! Red or blue?"
 
 
@@ -44,15 +48,18 @@ async def test_an_imported_survey_moves_respondents_and_expires_the_silent(
     await add_members(groups_client, headers, klass["id"], ids)
 
     # A RapidPro export: its group named by RapidPro's uuid is found by name here.
-    survey = survey_flow(("0c9d7e2b-rapidpro", "survey completed"), expire_minutes=1)
+    survey = survey_flow(("0c9d7e2b-rapidpro", "survey completed"), expire_minutes=EXPIRE_MINUTES)
     webhook = {**survey_flow(("x", "Survey completed")), "name": "Calls out", "uuid": "w1"}
     webhook["nodes"] = [dict(n) for n in webhook["nodes"]]
-    webhook["nodes"][2] = {**webhook["nodes"][2], "actions": [
-        {"uuid": "hook", "type": "call_webhook", "method": "GET", "url": "http://x"}]}  # fmt: skip
+    webhook["nodes"][2] = {
+        **webhook["nodes"][2],
+        "actions": [{"uuid": "hook", "type": "call_webhook", "method": "GET", "url": "http://x"}],
+    }
 
     async def imported() -> httpx.Response:
-        return await flows_client.post("/v1/flows/import", json=export_file(survey, webhook),
-                                       headers=headers)  # fmt: skip
+        return await flows_client.post(
+            "/v1/flows/import", json=export_file(survey, webhook), headers=headers
+        )
 
     report = (await eventually(imported, lambda r: r.json().get("created") != [])).json()
     [flow] = report["created"]
@@ -61,7 +68,7 @@ async def test_an_imported_survey_moves_respondents_and_expires_the_silent(
     assert [(p["node"], p["action"]) for p in refused["problems"]] == [("n-done", "call_webhook")]
 
     async with running_provider(SIGNING_KEY) as provider:
-        channel_id = await http_channel(dispatcher_client, headers, provider, tps=50)
+        channel_id = await http_channel(dispatcher_client, headers, provider, tps=500)
         gateway = Gateway(dispatcher_client, channel_id)
         body = {"channel_id": channel_id, "groups": [klass["id"]]}
 
@@ -71,8 +78,9 @@ async def test_an_imported_survey_moves_respondents_and_expires_the_silent(
 
         await eventually(preview, lambda p: p.get("started") == PEOPLE)
         began = time.monotonic()
-        started = await flows_client.post(f"/v1/flows/{flow['id']}/start", json=body,
-                                          headers=headers)  # fmt: skip
+        started = await flows_client.post(
+            f"/v1/flows/{flow['id']}/start", json=body, headers=headers
+        )
         assert started.status_code == 202 and started.json()["started"] == PEOPLE, started.text
 
         async def asked(phone: str, times: int, question: str) -> None:
@@ -98,31 +106,35 @@ async def test_an_imported_survey_moves_respondents_and_expires_the_silent(
             await gateway.inbound(phone, "Red!" if n % 2 else "blue please")
 
         respondents = {ids[numbers.index(p)] for p in well + late}
-        await eventually(lambda: member_ids(groups_client, headers, completed["id"]),
-                         lambda members: members == respondents, timeout_s=30)  # fmt: skip
+        await eventually(
+            lambda: member_ids(groups_client, headers, completed["id"]),
+            lambda members: members == respondents,
+            timeout_s=30,
+        )
         finished_s = time.monotonic() - began
-        assert finished_s < 45, f"the survey took {finished_s:.1f} s for {PEOPLE} contacts"
+        # Printed, not asserted (no timed tests): the issue's 1,000 is measured this way.
+        print(f"\nsurvey: {PEOPLE} contacts, respondents done {finished_s:.1f} s after the start")
         for n, phone in enumerate(well + late):
             contact_id = ids[numbers.index(phone)]
             contact = await eventually(
                 lambda c=contact_id: _contact(client, headers, c),
-                lambda c: "colour" in c["fields"], timeout_s=20,
-            )  # fmt: skip
+                lambda c: "colour" in c["fields"],
+                timeout_s=20,
+            )
             assert contact["fields"]["age"]["value"] == (31 if phone in well else 17)
             assert contact["fields"]["colour"]["text"] == ("Red" if n % 2 else "Blue")
             texts = await received_by(provider, phone)
             assert texts[-1].startswith(f"Done, P{numbers.index(phone)}: ")
             assert len(texts) == (3 if phone in well else 4)  # no question twice but a re-ask
 
-        async def runs(status: str) -> list[dict[str, Any]]:
-            answer = await flows_client.get(f"/v1/flows/{flow['id']}/runs",
-                                            params={"status": status, "limit": 100},
-                                            headers=headers)  # fmt: skip
-            return list(answer.json()["items"])
-
-        assert len(await runs("completed")) == len(respondents)
-        expired = await eventually(lambda: runs("expired"), lambda r: len(r) == len(silent),
-                                   timeout_s=90, interval_s=1)  # fmt: skip
+        completed_runs = await _all_runs(flows_client, headers, flow["id"], "completed")
+        assert len(completed_runs) == len(respondents)
+        expired = await eventually(
+            lambda: _all_runs(flows_client, headers, flow["id"], "expired"),
+            lambda r: len(r) == len(silent),
+            timeout_s=60 * EXPIRE_MINUTES + 60,
+            interval_s=1,
+        )
         assert {r["contact_id"] for r in expired} == {ids[numbers.index(p)] for p in silent}
         for phone in silent:
             assert await received_by(provider, phone) == [f"Hi P{numbers.index(phone)}! {Q1}"]
@@ -130,10 +142,30 @@ async def test_an_imported_survey_moves_respondents_and_expires_the_silent(
         csv = await flows_client.get(f"/v1/flows/{flow['id']}/results.csv", headers=headers)
         assert csv.status_code == 200
         rows = csv.text.lstrip("\ufeff").splitlines()
-        assert rows[0].split(",")[5:] == ["Age value", "Age category", "Colour value",
-                                          "Colour category"]  # fmt: skip
+        assert rows[0].split(",")[5:] == [
+            "Age value",
+            "Age category",
+            "Colour value",
+            "Colour category",
+        ]
         assert len(rows) == PEOPLE + 1
 
 
 async def _contact(client: httpx.AsyncClient, headers: dict[str, str], contact_id: str) -> Any:
     return (await client.get(f"/v1/contacts/{contact_id}", headers=headers)).json()
+
+
+async def _all_runs(
+    flows_client: httpx.AsyncClient, headers: dict[str, str], flow_id: str, status: str
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"status": status, "limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        answer = await flows_client.get(f"/v1/flows/{flow_id}/runs", params=params, headers=headers)
+        found += answer.json()["items"]
+        cursor = answer.json()["next_cursor"]
+        if not cursor:
+            return found
