@@ -31,6 +31,7 @@ class FakeConversationRepository:
         self.unattributed: dict[str, tuple[ConversationMessage, int]] = {}
         self.published: list[EventPayload] = []  # commands stored with their messages
         self.follow_ups: dict[str, ConsentFollowUp] = {}  # owed, by message id
+        self.routed: set[str] = set()
 
     async def record_outbound(self, changes: Sequence[OutboundChange]) -> None:
         for change in changes:
@@ -66,7 +67,7 @@ class FakeConversationRepository:
         messages: Sequence[ConversationMessage],
         commands: Mapping[str, list[EventPayload]],
         follow_ups: Mapping[str, ConsentFollowUp],
-    ) -> None:
+    ) -> set[str]:
         for message in messages:
             if message.contact_id is None:
                 self.unattributed.setdefault(message.id, (message, 0))
@@ -75,6 +76,10 @@ class FakeConversationRepository:
                 self.published.extend(commands.get(message.id) or [])
                 if message.id in follow_ups:
                     self.follow_ups[message.id] = follow_ups[message.id]
+        return {m.id for m in messages if m.contact_id is not None and m.id not in self.routed}
+
+    async def mark_routed(self, message_ids: Sequence[str]) -> None:
+        self.routed.update(message_ids)
 
     async def pending_follow_ups(
         self, org_id: str, contact_ids: Sequence[str]

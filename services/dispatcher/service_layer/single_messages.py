@@ -63,10 +63,13 @@ async def send_single_messages(
     channel = await uow.channels.find(cmd.channel_id)
     if channel is not None:
         waiting = waiting[: window_size(channel, uow.send_window)]
-    else:
-        for message in waiting:
-            await _change(uow, message, lambda r, now: r.move("failed", now, "channel_deleted"))
-        return SinglesProgress(0, False)
+    # Another organisation's channel is as good as none: nobody sends through another's.
+    foreign = [m for m in waiting if channel is None or m.org_id != channel.org_id]
+    for message in foreign:
+        await _change(uow, message, lambda r, now: r.move("failed", now, "channel_deleted"))
+    if channel is None:
+        return SinglesProgress(0, await uow.single_messages.has_waiting(cmd.channel_id))
+    waiting = [m for m in waiting if m.org_id == channel.org_id]
     provider = providers.for_channel(channel)
     taken = await _take(uow, waiting, channel, provider, pacer)
     if taken:

@@ -61,7 +61,7 @@ class MongoConversationRepository:
         messages: Sequence[ConversationMessage],
         commands: Mapping[str, list[EventPayload]],
         follow_ups: Mapping[str, ConsentFollowUp],
-    ) -> None:
+    ) -> set[str]:
         known = [m for m in messages if m.contact_id is not None]
         docs = [_inbound_document(m) for m in known]
         entries: dict[str, list[Document]] = {}
@@ -76,14 +76,29 @@ class MongoConversationRepository:
             ]  # fmt: skip
             if entries[message.id]:
                 doc[OUTBOX] = entries[message.id]
+        unrouted: set[str] = set()
         if docs:
+            for doc in docs:
+                doc["routed"] = False
             refused = await insert_unless_present(self.messages, docs)
             for i, doc in enumerate(docs):  # the relay publishes what was stored now
                 if i not in refused and entries[doc["_id"]]:
                     self._wakeup.written(self.messages, doc["_id"], entries[doc["_id"]])
+            unrouted = {d["_id"] for i, d in enumerate(docs) if i not in refused}
+            again = [docs[i]["_id"] for i in refused]
+            if again:  # stored before: routed unless a crash came first
+                cursor = self.messages.find({"_id": {"$in": again}, "routed": False}, {"_id": 1})
+                unrouted |= {doc["_id"] async for doc in cursor}
         waiting = [_inbound_document(m) for m in messages if m.contact_id is None]
         if waiting:
             await insert_unless_present(self.unattributed, waiting)
+        return unrouted
+
+    async def mark_routed(self, message_ids: Sequence[str]) -> None:
+        if message_ids:
+            await self.messages.update_many(
+                {"_id": {"$in": list(message_ids)}}, {"$set": {"routed": True}}
+            )
 
     async def pending_follow_ups(
         self, org_id: str, contact_ids: Sequence[str]

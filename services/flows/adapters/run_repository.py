@@ -41,7 +41,7 @@ def _state(run: FlowRun) -> Document:
         "node": run.node, "sent": run.sent, "started_at": run.started_at,
         "updated_at": run.updated_at, "expires_at": run.expires_at,
         "timeout_at": run.timeout_at, "ended_at": run.ended_at, "handled": run.handled,
-        "failure": run.failure, "version": run.version,
+        "failure": run.failure, "version": run.version, "last_input": run.last_input,
         "results": {k: {"name": r.name, "value": r.value, "category": r.category,
                         "input": r.input, "node": r.node, "at": r.at}
                     for k, r in run.results.items()},
@@ -58,7 +58,7 @@ def _run(doc: Document) -> FlowRun:
         node=doc.get("node"), sent=doc.get("sent", 0), updated_at=doc.get("updated_at"),
         expires_at=doc.get("expires_at"), timeout_at=doc.get("timeout_at"),
         ended_at=doc.get("ended_at"), handled=list(doc.get("handled") or []),
-        failure=doc.get("failure"), version=doc["version"],
+        failure=doc.get("failure"), version=doc["version"], last_input=doc.get("last_input"),
         results={k: RunResult(**r) for k, r in (doc.get("results") or {}).items()},
     )  # fmt: skip
 

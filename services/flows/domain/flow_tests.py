@@ -26,21 +26,28 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def first_number(text: str) -> Decimal | None:
+def numbers_in(text: str) -> list[Decimal]:
+    """Every number written, in order ("1,000" is a thousand; "3,5" three and a half)."""
+    found = []
     for token in _NUMBER.findall(text):
-        number = token.replace(",", "") if _THOUSANDS.fullmatch(token) else token.replace(",", ".")
-        try:
-            return Decimal(number)
-        except InvalidOperation:
-            continue
-    return None
+        written = token.replace(",", "") if _THOUSANDS.fullmatch(token) else token.replace(",", ".")
+        if (value := number(written)) is not None:
+            found.append(value)
+    return found
+
+
+def first_number(text: str) -> Decimal | None:
+    found = numbers_in(text)
+    return found[0] if found else None
 
 
 def number(argument: str) -> Decimal | None:
+    """A finite number, or None."""
     try:
-        return Decimal(argument.strip())
+        value = Decimal(argument.strip())
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None
 
 
 def _any_word(text: str, args: tuple[str, ...]) -> str | None:
@@ -91,12 +98,14 @@ def _pattern(text: str, args: tuple[str, ...]) -> str | None:
 
 
 def _number_test(keep: Callable[[Decimal, tuple[Decimal, ...]], bool]) -> Run:
+    """The first number written that passes ("2 kids, I'm 35" is 35 between 18 and 99)."""
+
     def run(text: str, args: tuple[str, ...]) -> str | None:
-        found = first_number(text)
-        bounds = tuple(number(a) for a in args)
-        if found is None or any(b is None for b in bounds):
+        bounds = [number(a) for a in args]
+        known = tuple(b for b in bounds if b is not None)
+        if len(known) != len(bounds):
             return None
-        return str(found) if keep(found, tuple(b for b in bounds if b is not None)) else None
+        return next((str(n) for n in numbers_in(text) if keep(n, known)), None)
 
     return run
 

@@ -97,6 +97,7 @@ class FlowRun:
     ended_at: datetime | None = None
     handled: list[str] = field(default_factory=list)
     failure: str | None = None
+    last_input: str | None = None  # what the contact last wrote to it (`@input`)
     version: int = 0
     commands: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
@@ -114,8 +115,16 @@ class FlowRun:
         self.failure = failure
 
 
-def start(run: FlowRun, flow: FlowDefinition, contact: ContactSnapshot, now: datetime) -> None:
-    """Runs the flow from its first node until it waits or ends."""
+def start(
+    run: FlowRun,
+    flow: FlowDefinition,
+    contact: ContactSnapshot,
+    now: datetime,
+    text: str | None = None,
+) -> None:
+    """Runs the flow from its first node until it waits or ends; `text`: the message that
+    started it (a trigger's), its first `@input`."""
+    run.last_input = text
     _go(run, flow, contact, flow.entry, now, resumed=None)
 
 
@@ -133,14 +142,18 @@ def resume(
     if not run.active or message_id in run.handled or node is None:
         return False
     run.handled = [*run.handled, message_id][-HANDLED_KEPT:]
+    run.last_input = text
     _go(run, flow, contact, node, now, resumed=text)
     return True
 
 
 def time_out(run: FlowRun, flow: FlowDefinition, contact: ContactSnapshot, now: datetime) -> bool:
-    """The wait's timeout passed without a message: its timeout category."""
+    """The wait's timeout passed without a message: its timeout category. Only when it did
+    pass: a run an answer moved on meanwhile waits for its next timeout."""
     node = flow.node(run.node)
     if not run.active or node is None or node.router is None or not node.router.timeout_category:
+        return False
+    if run.timeout_at is None or run.timeout_at > now:
         return False
     _go(run, flow, contact, node, now, resumed=None, timed_out=True)
     return True
@@ -197,7 +210,7 @@ def _route(
     node: Node,
     now: datetime,
 ) -> Category | None:
-    operand = _operand(run, router.operand, contact, text)
+    operand = _operand(run, router.operand, contact, run.last_input if text is None else text)
     category_uuid, value = router.default_category, operand
     if timed_out:
         category_uuid, value = router.timeout_category, ""
@@ -235,13 +248,13 @@ def _operand(run: FlowRun, operand: str, contact: ContactSnapshot, text: str | N
     return found.value if found else ""
 
 
-def _context(run: FlowRun, contact: ContactSnapshot, text: str | None = None) -> Context:
+def _context(run: FlowRun, contact: ContactSnapshot) -> Context:
     return Context(
         name=contact.name,
         language=contact.language,
         phone=contact.phone,
         fields=contact.fields,
-        input=text,
+        input=run.last_input,
         results={k: (r.value, r.category) for k, r in run.results.items()},
     )
 

@@ -111,13 +111,16 @@ async def _record(
             follow_ups[message.id] = follow_up  # once the contacts service has applied it
         elif reaction.consent == "opted_in":  # already opted in: welcome and group again
             commands[message.id] += follow_up.commands(sender, uow.clock())
-    await uow.conversations.record_inbound(messages, commands, follow_ups)
+    unrouted = await uow.conversations.record_inbound(messages, commands, follow_ups)
     # Anything else an active contact says goes to the run it waits in, or to a trigger
-    # (opt-out and opt-in keywords always win).
+    # (opt-out and opt-in keywords always win); once: a redelivered message routed before
+    # (the last answer of a run, say) must not start a trigger's flow.
     answering = {s.id: s for s in senders.values() if s.status == "active" and not s.gone}
-    answers = [m for m in messages if m.id not in commands and m.contact_id in answering]
+    answers = [m for m in messages if m.id in unrouted and m.id not in commands
+               and m.contact_id in answering]  # fmt: skip
     if answers:
         await route_messages(uow, org_id, answers, answering)
+    await uow.conversations.mark_routed(sorted(unrouted))
 
 
 async def settle_follow_ups(

@@ -41,11 +41,16 @@ class ConversationRepository(Protocol):
         messages: Sequence[ConversationMessage],
         commands: Mapping[str, list[EventPayload]],
         follow_ups: Mapping[str, ConsentFollowUp],
-    ) -> None:
+    ) -> set[str]:
         """Stores each message once (a repeat changes nothing), the messages of known senders
         in their conversation with the commands they lead to (by message id, published with
         it: the outbox) and what they still owe (`follow_ups`, by message id), the others
-        aside, waiting for their sender."""
+        aside, waiting for their sender. Returns the ids of those in a conversation not routed
+        yet (to a run or a trigger: `mark_routed`), new or left so by a crash."""
+        ...
+
+    async def mark_routed(self, message_ids: Sequence[str]) -> None:
+        """These messages reached their run or trigger: a redelivery routes them no more."""
         ...
 
     async def pending_follow_ups(

@@ -200,20 +200,44 @@ async def wake_runs(cmd: commands.WakeRuns, uow: FlowsUnitOfWork) -> int:
     due = await uow.runs.due(now, WAKE_BATCH)
     definitions: dict[str, FlowDefinition | None] = {}
     for run in due:
-        contacts = await uow.audience.get_contacts(run.org_id, [run.contact_id])
-        contact = contacts.get(run.contact_id)
-        if run.expires_at is not None and run.expires_at <= now:
-            await _end(uow, run, "expired")
-        elif contact is None or contact.gone:
-            await _end(uow, run, "interrupted")
-        else:
-            await _move(uow, run, contact, definitions, time_out)
+        try:
+            await _wake(uow, run, now, definitions)
+        except Exception as exc:  # one run must not hold up every other's timeout
+            log.warning("run_wake_failed", run_id=run.id, error=repr(exc))
+            await _end(uow, run, "failed", failure="wake_failed")
     return len(due)
 
 
-async def _end(uow: FlowsUnitOfWork, run: FlowRun, status: RunStatus) -> None:
+async def _wake(
+    uow: FlowsUnitOfWork,
+    run: FlowRun,
+    now: datetime,
+    definitions: dict[str, FlowDefinition | None],
+) -> None:
+    contacts = await uow.audience.get_contacts(run.org_id, [run.contact_id])
+    contact = contacts.get(run.contact_id)
+    if run.expires_at is not None and run.expires_at <= now:
+        await _end(uow, run, "expired")
+    elif contact is None or contact.gone:
+        await _end(uow, run, "interrupted")
+    else:
+        moved = await _move(uow, run, contact, definitions, time_out)
+        if (
+            moved is not None
+            and moved.active
+            and moved.timeout_at is not None
+            and (moved.timeout_at <= now)
+        ):  # its wait has no timeout any more (the flow changed): wake it at expiry only
+            read_version = moved.version
+            moved.timeout_at = None
+            await uow.runs.save(moved, read_version)
+
+
+async def _end(
+    uow: FlowsUnitOfWork, run: FlowRun, status: RunStatus, failure: str | None = None
+) -> None:
     read_version = run.version
-    run.end(status, uow.clock())
+    run.end(status, uow.clock(), failure=failure)
     await uow.runs.save(run, read_version)  # lost: moved meanwhile, woken again if still due
 
 

@@ -58,6 +58,8 @@ async def update_trigger(cmd: commands.UpdateTrigger, uow: FlowsUnitOfWork) -> T
         changes["keyword"] = Trigger.checked_keyword(changes["keyword"])
     if "match" in changes:
         changes["match"] = _match(changes["match"])
+    if "channel_id" in changes:
+        changes["channel_id"] = changes["channel_id"] or None
     for key, value in changes.items():
         setattr(trigger, key, value)
     trigger.version += 1

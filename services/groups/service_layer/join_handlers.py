@@ -9,6 +9,7 @@ changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from services.groups.domain.member import MemberContact, refusal
 from services.groups.domain.pending_join import PendingJoin
@@ -32,7 +33,12 @@ async def add_contact_to_groups(
     contact = await uow.contacts.get(join.org_id, join.contact_id)
     if contact is None or not join.due(contact.version):
         await uow.pending_joins.add(join)
-        return
+        # Another replica may have taken the awaited event meanwhile and found nothing
+        # waiting: look again now that the join is stored.
+        contact = await uow.contacts.get(join.org_id, join.contact_id)
+        if contact is None or not join.due(contact.version):
+            return
+        await uow.pending_joins.remove([join.id])
     await _join(uow, join, contact)
 
 
@@ -42,11 +48,20 @@ async def remove_contact_from_groups(
     """A flow's `remove_contact_groups`: out of the manual groups named (or all of them);
     smart groups follow their query. A contact not known here yet is in no group."""
     cmd, org_id = command.payload, command.org_id
+    # A join asked before and still waiting for the copy must not undo this removal later.
+    for join in await uow.pending_joins.for_contacts(org_id, [cmd.contact_id]):
+        kept = () if cmd.all_groups else tuple(g for g in join.group_ids
+                                               if g not in cmd.group_ids)  # fmt: skip
+        if kept != join.group_ids:
+            await uow.pending_joins.remove([join.id])
+            if kept:
+                await uow.pending_joins.add(replace(join, id=f"{join.id}:kept", group_ids=kept))
     contact = await uow.contacts.get(org_id, cmd.contact_id)
     if contact is None:
         return
-    group_ids = contact.groups if cmd.all_groups else [g for g in cmd.group_ids
-                                                         if g in contact.groups]  # fmt: skip
+    # Named groups are left whatever this copy says of them (an add a moment ago may not be in
+    # it yet); a removal of a non-member changes nothing.
+    group_ids = [*contact.groups, *cmd.group_ids] if cmd.all_groups else cmd.group_ids
     for group_id in dict.fromkeys(group_ids):
         group = await uow.groups.get(org_id, group_id)
         if group is not None and not group.is_smart:

@@ -196,3 +196,14 @@ async def test_a_message_on_a_channel_deleted_meanwhile_fails(service: FakeDispa
     assert await send(service, "no-such-channel") == SinglesProgress(0, False)
 
     assert status_of(service) == ("failed", "channel_deleted")
+
+
+async def test_nobody_sends_through_another_organisations_channel(service: FakeDispatcher) -> None:
+    log = await channel(service, "log")
+    await service.bus.handle(received(send_message(log), "org-elsewhere"))
+
+    await send(service, log)
+
+    stored = service.single_messages.messages[single_message_id("org-elsewhere", "m1")]
+    assert (stored.recipient.status, stored.recipient.reason) == ("failed", "channel_deleted")
+    assert service.providers.for_channel_type("log") == []

@@ -166,3 +166,26 @@ def test_group_references_find_the_organisations_groups_by_id_or_name() -> None:
     ]
     _, missing = resolve_groups(raw, {})
     assert [(p.code, p.node) for p in missing] == [("unknown_group", "n-done")]
+
+
+def test_what_the_contact_wrote_is_said_and_routed_on_after_the_wait() -> None:
+    raw = survey_flow(DONE)
+    raw["nodes"][1]["actions"][0]["text"] = "You said @input. Red or blue?"
+    flow, _ = read_flow(raw)
+    assert flow is not None
+    run, contact = new_run(), amina()
+    start(run, flow, contact, NOW)
+    resume(run, flow, contact, "31 years", "in-1", NOW)
+    assert said(run)[-1][1] == "You said 31 years. Red or blue?"
+
+
+def test_a_timeout_that_has_not_come_moves_nothing() -> None:
+    flow, run, contact = survey(timeout_s=300), new_run(), amina()
+    start(run, flow, contact, NOW)
+    assert not time_out(run, flow, contact, NOW + timedelta(seconds=299))
+    assert run.node == "n-age" and run.status == "waiting"
+
+
+def test_numbers_compare_each_one_written_and_refuse_what_is_not_finite() -> None:
+    assert TESTS["has_number_between"].run("I have 2 kids, I'm 35", ("18", "99")) == "35"
+    assert TESTS["has_number_lt"].check(("NaN",)) == "takes numbers"

@@ -152,6 +152,7 @@ async def test_a_message_delivered_twice_starts_one_run(flows: FakeFlows) -> Non
     message = wrote(AMY, "hi")
     await deliver(flows, message)
     flows.conversations.messages.clear()  # read again after a crash before it was recorded
+    flows.conversations.routed.clear()
     await deliver(flows, message)
     assert replies(flows, "amy") == [("Hello", "ch-1")]
 
@@ -185,3 +186,14 @@ async def test_triggers_are_checked_whole_and_changed_at_the_version_read(
     assert (changed.keyword, changed.version) == ("other", 2)
     await flows.bus.handle(DeleteTrigger(by=ADMIN, trigger_id=kept.id))
     assert await flows.triggers.of_org(ORG) == []
+
+
+async def test_an_answer_redelivered_after_its_run_ended_starts_nothing(
+    flows: FakeFlows,
+) -> None:
+    await trigger(flows, await flow(flows, "Sorry?"), None)  # the catch-all
+    await trigger(flows, await flow(flows, "Hello"), "hi")
+    message = wrote(AMY, "hi")
+    await deliver(flows, message)  # starts "Hello", which ends at once
+    await deliver(flows, message)  # delivered again
+    assert replies(flows, "amy") == [("Hello", "ch-1")]

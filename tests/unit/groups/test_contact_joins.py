@@ -131,3 +131,18 @@ async def test_a_flow_takes_a_contact_out_of_groups_named_or_all_but_smart_ones(
     await service.bus.handle(received(leave(everything=True), ORG))
     await service.relay()
     assert await service.members(second.id) == []
+
+
+async def test_a_removal_after_a_join_still_waiting_is_not_undone_by_it(
+    service: FakeGroupsService,
+) -> None:
+    welcome = await service.create_group("Welcome")
+    await service.bus.handle(received(join("new", welcome.id, version=1), ORG))
+    removal = RemoveContactFromGroups(contact_id="new", group_ids=[welcome.id], actor="flow:f1",
+                                      requested_at=AT)  # fmt: skip
+    await service.bus.handle(received(removal, ORG))
+
+    await service.create_contacts("new")
+
+    assert await flow_joins(service) == []
+    assert await service.members(welcome.id) == []
