@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from services.flows.domain.conversation import ConversationMessage, MessageEvent, OutboundChange
 from services.flows.domain.follow_ups import KEYWORD_ACTOR, ConsentFollowUp
-from services.flows.service_layer.run_handlers import route_messages
+from services.flows.service_layer.run_handlers import interrupt_runs, route_messages
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
 from shared.contracts.audience_copy import AudienceContact
 from shared.contracts.consent import ChangeContactConsent
@@ -112,6 +112,10 @@ async def _record(
         elif reaction.consent == "opted_in":  # already opted in: welcome and group again
             commands[message.id] += follow_up.commands(sender, uow.clock())
     unrouted = await uow.conversations.record_inbound(messages, commands, follow_ups)
+    stopping = [c.contact_id for said in commands.values() for c in said
+                if isinstance(c, ChangeContactConsent) and c.consent == "opted_out"]  # fmt: skip
+    if stopping:
+        await interrupt_runs(uow, org_id, stopping)
     # Anything else an active contact says goes to the run it waits in, or to a trigger
     # (opt-out and opt-in keywords always win); once: a redelivered message routed before
     # (the last answer of a run, say) must not start a trigger's flow.

@@ -111,6 +111,12 @@ async def _audience(uow: FlowsUnitOfWork, cmd: commands.StartFlow) -> list[str]:
     return list(ids)
 
 
+async def interrupt_runs(uow: FlowsUnitOfWork, org_id: str, contact_ids: Sequence[str]) -> None:
+    """Contacts who opted out leave the run they wait in: nothing more is asked of them."""
+    for run in (await uow.runs.active_for(org_id, contact_ids)).values():
+        await _interrupt(uow, run)
+
+
 async def _interrupt(uow: FlowsUnitOfWork, run: FlowRun) -> int:
     for _ in range(MAX_SAVE_TRIES):
         if not run.active:

@@ -210,3 +210,10 @@ async def test_flows_change_at_the_version_read_and_deleted_ones_end_their_runs(
     await answer(flows, "c0", "red")
     assert (await run_of(flows, "c0"))["status"] == "interrupted"
     flows.clock.advance(timedelta(days=1).total_seconds())
+
+
+async def test_stop_ends_the_run_the_contact_waits_in(flows: FakeFlows) -> None:
+    await start(flows, await survey(flows), contact_ids=["c0"])
+    await answer(flows, "c0", "Stop")
+    assert (await run_of(flows, "c0"))["status"] == "interrupted"
+    assert sent_to(flows, "c0") == ["Hi Person! How old are you?"]
