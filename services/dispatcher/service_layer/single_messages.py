@@ -86,16 +86,20 @@ async def _take(
 ) -> list[SingleMessage]:
     """The messages to hand over now, each saved `sending` first; those no longer to be sent
     skipped, those a dead dispatcher left settled, those too soon after the person's last
-    message put off."""
+    message put off. One message per contact per window, the earliest: a flow's two messages
+    in a row reach the provider in their order, the second once the first was answered."""
     contacts, blacklisted = {}, {}
     for org_id in {m.org_id for m in waiting}:
         ids = [m.contact_id for m in waiting if m.org_id == org_id]
         contacts[org_id] = await uow.audience.get_contacts(org_id, ids)
         blacklisted[org_id] = await uow.audience.blacklisted_groups(org_id)
     taken: list[SingleMessage] = []
+    busy: set[str] = set()  # contacts with a message in this window, or an earlier one waiting
     for message in waiting:
-        if pacer.in_flight(message.id):
-            continue  # on its way from this process
+        if pacer.in_flight(message.id) or message.contact_id in busy:
+            busy.add(message.contact_id)
+            continue  # on its way from this process, or after its contact's earlier message
+        busy.add(message.contact_id)
         contact = contacts[message.org_id].get(message.contact_id)
         if contact is not None and contact.phone:
             message.recipient.phone = contact.phone  # the number as the contact has it now

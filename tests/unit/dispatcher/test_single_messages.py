@@ -79,6 +79,7 @@ async def test_a_stopped_contact_gets_the_answer_to_its_keyword_and_nothing_else
     await ask(service, send_message(log, purpose="flow", caller_id="question"))
 
     await send(service, log)
+    await send(service, log)  # one message of a contact per window
 
     assert status_of(service, "confirm") == ("delivered", None)
     assert status_of(service, "question") == ("skipped", "stopped")
@@ -207,3 +208,19 @@ async def test_nobody_sends_through_another_organisations_channel(service: FakeD
     stored = service.single_messages.messages[single_message_id("org-elsewhere", "m1")]
     assert (stored.recipient.status, stored.recipient.reason) == ("failed", "channel_deleted")
     assert service.providers.for_channel_type("log") == []
+
+
+async def test_one_contacts_messages_go_one_window_after_the_other_in_order(
+    service: FakeDispatcher,
+) -> None:
+    log = await channel(service, "log")
+    await created(service, "c1", "+254700000001")
+    await ask(service, send_message(log, caller_id="first"))
+    service.clock.advance(1)
+    await ask(service, send_message(log, caller_id="second"))
+
+    assert await send(service, log) == SinglesProgress(1, True)
+    assert await send(service, log) == SinglesProgress(1, False)
+
+    ids = [m.message_id for m in service.providers.for_channel_type("log")]
+    assert ids == [single_message_id(ORG, "first"), single_message_id(ORG, "second")]
