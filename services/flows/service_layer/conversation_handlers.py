@@ -133,9 +133,12 @@ async def settle_follow_ups(
 ) -> None:
     """The contacts service applied a consent (the audience copy took its event first): the
     confirmation, welcome and group a keyword asked for, now that the contact is where the
-    keyword took it."""
+    keyword took it. Only a status or consent change can settle one: a contact seen again
+    (`last_seen_at`, every inbound message) looks for nothing."""
     by_org: dict[str, set[str]] = {}
     for event in events:
+        if isinstance(event.payload, ContactUpdated) and event.payload.opt_in is None:
+            continue
         by_org.setdefault(event.org_id, set()).add(event.payload.contact_id)
     for org_id, contact_ids in by_org.items():
         pending = await uow.conversations.pending_follow_ups(org_id, sorted(contact_ids))
