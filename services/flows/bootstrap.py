@@ -56,7 +56,7 @@ def unit_of_work(
         keywords=MongoKeywordSettingsRepository(db),
         audience=MongoAudienceProjection(db, store, by_phone=True),
         flows=MongoFlowRepository(db),
-        runs=MongoRunRepository(db, wakeup),
+        runs=MongoRunRepository(db, wakeup, store),
         triggers=MongoTriggerRepository(db),
     )
 

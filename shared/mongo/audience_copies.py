@@ -6,6 +6,12 @@ on MongoDB and on the local store alike; see `shared.mongo.memberships`).
 
 Contact events write a copy's state; only membership changes (and a group's deletion) write
 its `groups` and the membership index, so the two writers never overwrite each other.
+
+A copy asked who wrote in (the flows service: `by_phone`) keeps a phone directory beside it:
+`contact_phones`, `<org>\x1f<phone>` -> contact id, so that a sender is found by `_id` (the local
+store indexes nothing else: a search by phone would read every copy, on every inbound message).
+An entry is written with each copy holding that phone and never removed: a number that moved to
+another contact, or a contact deleted since, is checked against the copy it names.
 """
 
 from __future__ import annotations
@@ -30,9 +36,7 @@ from shared.mongo.memberships import MembershipIndex
 
 PAGE = 1000
 CONTACT_INDEXES = [IndexModel([("org_id", ASCENDING), ("_id", ASCENDING)], name="org_contacts")]
-# Only a copy that is asked who wrote in (the flows service) keeps this one: every index costs
-# the copy's writes, a million of them for an import.
-PHONE_INDEX = IndexModel([("org_id", ASCENDING), ("phone", ASCENDING)], name="org_phone")
+BACKFILLED = "\x00backfilled"  # the directory's own marker: every older copy is entered
 GROUP_INDEXES = [IndexModel([("org_id", ASCENDING), ("blacklisted", ASCENDING)], name="org_bl")]
 
 
@@ -46,16 +50,36 @@ class MongoAudienceProjection:
         self, db: AsyncDatabase[Document], store: Store, *, by_phone: bool = False
     ) -> None:
         self.contacts = db["contacts"]
-        self._by_phone = by_phone
+        self.phones = db["contact_phones"] if by_phone else None
         self.groups = db["groups"]
         self._store = store
         self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
 
     async def create_indexes(self) -> None:
-        await ensure_indexes(
-            self.contacts, [*CONTACT_INDEXES, *([PHONE_INDEX] if self._by_phone else [])]
-        )
+        await ensure_indexes(self.contacts, CONTACT_INDEXES)
         await ensure_indexes(self.groups, GROUP_INDEXES)
+        await self._backfill_phones()
+
+    async def _backfill_phones(self) -> None:
+        """Copies stored before the directory existed are entered once, at start."""
+        if self.phones is None or await self.phones.find_one({"_id": BACKFILLED}) is not None:
+            return
+        after = ""
+        while page := await self.contacts.find(
+            {"_id": {"$gt": after}}, {"org_id": 1, "phone": 1}, sort=[("_id", ASCENDING)],
+            limit=PAGE,
+        ).to_list():  # fmt: skip
+            await self._enter_phones([(d["org_id"], d.get("phone"), d["_id"]) for d in page])
+            after = page[-1]["_id"]
+        await insert_unless_present(self.phones, [{"_id": BACKFILLED}])
+
+    async def _enter_phones(self, entries: Sequence[tuple[str, str | None, str]]) -> None:
+        if self.phones is None:
+            return
+        ops = [UpdateOne({"_id": _phone_key(org_id, phone)},
+                         {"$set": {"contact_id": contact_id}}, upsert=True)
+               for org_id, phone, contact_id in entries if phone]  # fmt: skip
+        await bulk_write_in_chunks(self.phones, ops, self._store.write_batch)
 
     # Contacts
 
@@ -70,6 +94,7 @@ class MongoAudienceProjection:
             return set()
         docs = [{"_id": c.id, **copy_state(c), "groups": list(c.groups)} for c in contacts]
         refused = await insert_unless_present(self.contacts, docs)
+        await self._enter_phones([(c.org_id, c.phone, c.id) for c in contacts])
         return {docs[i]["_id"] for i in refused}
 
     async def save_contacts(self, contacts: Sequence[AudienceContact]) -> None:
@@ -78,17 +103,18 @@ class MongoAudienceProjection:
             for c in contacts
         ]
         await bulk_write_in_chunks(self.contacts, ops, self._store.write_batch)
+        await self._enter_phones([(c.org_id, c.phone, c.id) for c in contacts])
 
     async def contacts_by_phone(
         self, org_id: str, phones: Sequence[str]
     ) -> dict[str, AudienceContact]:
-        found: dict[str, AudienceContact] = {}
-        query = {"org_id": org_id, "phone": {"$in": list(dict.fromkeys(phones))}, "gone": False}
-        async for doc in self.contacts.find(query):
-            contact = copy_from_document(AudienceContact, doc)
-            if contact.known and contact.phone:
-                found[contact.phone] = contact
-        return found
+        wanted = set(phones)
+        if self.phones is None or not wanted:
+            return {}
+        hints = await self._store.find_by_ids(self.phones, [_phone_key(org_id, p) for p in wanted])
+        copies = await self.get_contacts(org_id, [h["contact_id"] for h in hints])
+        return {c.phone: c for c in copies.values()
+                if c.phone in wanted and c.known and not c.gone}  # fmt: skip
 
     # Groups
 
@@ -189,3 +215,7 @@ def _group(doc: Document) -> AudienceGroup:
         applied_seq=int(doc.get("applied_seq") or 0),
         deleted=bool(doc.get("deleted")),
     )
+
+
+def _phone_key(org_id: str, phone: str) -> str:
+    return f"{org_id}\x1f{phone}"

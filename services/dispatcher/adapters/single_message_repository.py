@@ -1,14 +1,20 @@
 """Single messages on MongoDB (`single_messages`): one small document per message, its `_id`
 ours (`single_message_id`), each change saved with its events in its outbox, conditional on
-the version read. The sender's questions (which channels have messages waiting, the next ones
-of a channel) are answered from the `waiting` index: `channel_id` is kept only while the
-message waits (`waiting_channel`), so the index holds only what is still to send."""
+the version read.
+
+The sender's questions (which channels have messages waiting, the next ones of a channel) are
+asked before every broadcast window, so they are answered from `single_queue`: one tiny
+document per message still waiting (its channel and when it is due), taken out once the
+message is done. The local store indexes only `_id`, so a question about the messages
+themselves would read every message ever sent; the queue holds only what is still to send.
+The message is the truth, the queue its index: an entry is written before its message (a
+crash in between leaves an entry without a message, dropped when read) and removed after it
+(a crash in between leaves an entry for a message done, dropped when read)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
@@ -17,10 +23,6 @@ from services.dispatcher.domain.recipients import Recipient
 from services.dispatcher.domain.single_messages import SingleMessage
 from shared.mongo.client import Document, ensure_indexes, is_duplicate_key
 from shared.mongo.outbox import OUTBOX, OUTBOX_INDEX, OutboxWakeup, outbox_entry, outbox_update
-
-SINGLE_MESSAGE_INDEXES = [
-    IndexModel([("waiting_channel", ASCENDING), ("due", ASCENDING)], name="waiting"),
-]
 
 
 def _state(message: SingleMessage) -> Document:
@@ -32,8 +34,6 @@ def _state(message: SingleMessage) -> Document:
         "contact_id": r.contact_id, "phone": r.phone, "status": r.status, "reason": r.reason,
         "updated_at": r.updated_at, "provider_id": r.provider_id, "attempts": r.attempts,
         "not_before": r.not_before, "version": message.version,
-        # Only while it waits: the sender's index holds nothing else.
-        "waiting_channel": message.channel_id if due is not None else None,
         "due": due,
     }  # fmt: skip
 
@@ -55,12 +55,14 @@ def _message(doc: Document) -> SingleMessage:
 class MongoSingleMessageRepository:
     def __init__(self, db: AsyncDatabase[Document], wakeup: OutboxWakeup) -> None:
         self.collection = db["single_messages"]
+        self.queue = db["single_queue"]
         self._wakeup = wakeup
 
     async def create_indexes(self) -> None:
-        await ensure_indexes(self.collection, [*SINGLE_MESSAGE_INDEXES, OUTBOX_INDEX])
+        await ensure_indexes(self.collection, [OUTBOX_INDEX])
 
     async def add(self, message: SingleMessage) -> bool:
+        await self._queue(message)
         try:
             await self.collection.insert_one({"_id": message.id, **_state(message), OUTBOX: []})
         except OperationFailure as exc:
@@ -74,22 +76,24 @@ class MongoSingleMessageRepository:
         return _message(doc) if doc is not None else None
 
     async def channels_waiting(self) -> list[str]:
-        found = await self.collection.distinct(
-            "waiting_channel", {"waiting_channel": {"$ne": None}}
-        )
+        found = await self.queue.distinct("channel_id")
         return [c for c in found if isinstance(c, str)]
 
     async def waiting_on(self, channel_id: str, now: datetime, limit: int) -> list[SingleMessage]:
-        cursor = self.collection.find(
-            {"waiting_channel": channel_id, "due": {"$lte": now}}, {OUTBOX: 0},
-            sort=[("waiting_channel", ASCENDING), ("due", ASCENDING)], limit=limit,
-        )  # fmt: skip
-        return [_message(doc) async for doc in cursor]
+        entries = await self.queue.find({"channel_id": channel_id}).to_list()
+        due = sorted((e for e in entries if e["due"] <= now), key=lambda e: (e["due"], e["_id"]))
+        wanted = [e["_id"] for e in due[:limit]]
+        docs = {d["_id"]: d for d in await self.collection.find(
+            {"_id": {"$in": wanted}}, {OUTBOX: 0}).to_list()}  # fmt: skip
+        found = [_message(docs[i]) for i in wanted if i in docs]
+        waiting = [m for m in found if m.due_at is not None]
+        stale = [i for i in wanted if i not in docs] + [m.id for m in found if m.due_at is None]
+        if stale:  # left by a crash between the two writes
+            await self.queue.delete_many({"_id": {"$in": stale}})
+        return waiting
 
     async def has_waiting(self, channel_id: str) -> bool:
-        return (
-            await self.collection.find_one({"waiting_channel": channel_id}, {"_id": 1}) is not None
-        )
+        return await self.queue.find_one({"channel_id": channel_id}, {"_id": 1}) is not None
 
     async def save(self, message: SingleMessage, expected_version: int) -> bool:
         message.version = expected_version + 1
@@ -105,4 +109,16 @@ class MongoSingleMessageRepository:
             return False
         self._wakeup.written(self.collection, message.id, entries)
         message.events.clear()
+        await self._queue(message)
         return True
+
+    async def _queue(self, message: SingleMessage) -> None:
+        """The queue entry as the message stands: due when it is, gone once it is done."""
+        if (due := message.due_at) is None:
+            await self.queue.delete_one({"_id": message.id})
+        else:
+            await self.queue.update_one(
+                {"_id": message.id},
+                {"$set": {"channel_id": message.channel_id, "due": due}},
+                upsert=True,
+            )
