@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -32,7 +33,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, latency, parse_args
-from bench.meters import cpu_labels, metered_processes
+from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
+from bench.profiles import Profiler
 from bench.support import BenchRun, bench_run, phone_numbers, produce, until
 from services.dispatcher.domain.channels import MAX_TPS, signature
 from shared.contracts.topics import TopicSpec
@@ -49,7 +51,10 @@ FIGURES = (
     *(
         label
         for phase in PHASES
-        for label in cpu_labels(f"message ({phase})", metered_processes(*SERVICES))
+        for label in (
+            *cpu_labels(f"message ({phase})", metered_processes(*SERVICES)),
+            *work_labels(f"message ({phase})", SERVICES),
+        )
     ),
 )
 
@@ -89,6 +94,7 @@ async def phase(
     channel_id: str,
     phones: list[str],
     senders: int,
+    profile: bool,
 ) -> None:
     """Every phone texts JOIN once; done when each got one more welcome than before."""
     before = len(provider.accepted)
@@ -108,16 +114,18 @@ async def phase(
             )
             assert answer.status_code == 202, answer.text
 
-    meter = bench.meter(bench.services)
+    meter, work = bench.meter(bench.services), WorkMeter(bench.services)
+    profiler = Profiler(bench.services, bench.work)
     every = max(0.1, len(phones) / 50_000)
-    async with meter.measure():
+
+    async def replied() -> bool:
+        return len(provider.accepted) - before >= len(phones)
+
+    async with meter.measure(), work.measure():
         started = time.monotonic()
-        await asyncio.gather(*(sender() for _ in range(senders)))
-
-        async def replied() -> bool:
-            return len(provider.accepted) - before >= len(phones)
-
-        await until(replied, 36_000, every)
+        async with profiler.measure() if profile else contextlib.nullcontext():
+            await asyncio.gather(*(sender() for _ in range(senders)))
+            await until(replied, 36_000, every)
         took_s = time.monotonic() - started
     replies = provider.accepted[before:]
     assert all(r.body["text"] == WELCOME for r in replies)
@@ -125,6 +133,8 @@ async def phase(
     figure(f"{name}: handled", f"{len(phones) / took_s:10,.0f} messages/s ({took_s:.1f} s)")
     figure(f"{name}: inbound to reply", latency(waits))
     meter.report(f"message ({name})", len(phones))
+    work.report(f"message ({name})", len(phones))
+    profiler.report()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -142,13 +152,25 @@ async def run(args: argparse.Namespace) -> None:
         ):
             channel_id = await setup(to_dispatcher, to_flows, provider.url)
             for name in PHASES:
-                await phase(bench, name, to_dispatcher, provider, channel_id, phones, args.senders)
+                await phase(
+                    bench,
+                    name,
+                    to_dispatcher,
+                    provider,
+                    channel_id,
+                    phones,
+                    args.senders,
+                    args.profile,
+                )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument(
+        "--profile", action="store_true", help="sample each service with py-spy (needs ptrace)"
+    )
     asyncio.run(run(parse_args(parser, {"contacts": 50, "senders": 4})))
 
 
