@@ -148,6 +148,16 @@ def read_flow(raw: Mapping[str, Any]) -> tuple[FlowDefinition | None, list[FlowP
                 "unsupported_flow_type", f"a {raw.get('type')} flow: only messaging flows run"
             )
         )
+    translated = raw.get("localization")
+    if isinstance(translated, Mapping) and any(translated.values()):
+        languages = ", ".join(sorted(str(k) for k, v in translated.items() if v))
+        problems.append(
+            FlowProblem(
+                "unsupported_localization",
+                f"translations ({languages}) are not sent here: every contact would get the"
+                f" {raw.get('language') or 'base'} text; remove them to run the flow so",
+            )
+        )
     raw_nodes = raw.get("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         problems.append(FlowProblem("invalid_flow", "a flow has at least one node"))
@@ -224,6 +234,14 @@ def _action(raw: Mapping[str, Any], node: str, problems: list[FlowProblem]) -> A
             problems.append(
                 FlowProblem(
                     "unsupported_action", "send_msg with a template or attachments", **where
+                )
+            )
+        if raw.get("quick_replies"):
+            problems.append(
+                FlowProblem(
+                    "unsupported_action",
+                    "send_msg with quick replies (no buttons are sent)",
+                    **where,
                 )
             )
         text = raw.get("text")

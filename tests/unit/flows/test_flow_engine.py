@@ -157,6 +157,24 @@ def test_a_flow_with_what_is_not_run_here_is_refused_with_each_part_named() -> N
     ]  # fmt: skip
 
 
+def test_translations_and_quick_replies_are_named_not_dropped() -> None:
+    raw = copy.deepcopy(survey_flow(DONE))
+    raw["localization"] = {"spa": {"x": {"text": ["Hola"]}}, "fra": {}}
+    raw["nodes"][0]["actions"][0]["quick_replies"] = ["Yes", "No"]
+
+    flow, problems = read_flow(raw)
+
+    assert flow is None
+    assert [(p.code, p.node, p.action) for p in problems] == [
+        ("unsupported_localization", None, None),
+        ("unsupported_action", "n-age", "send_msg"),
+    ]
+    assert "spa" in problems[0].message and "fra" not in problems[0].message
+    raw["localization"], raw["nodes"][0]["actions"][0]["quick_replies"] = {"spa": {}}, []
+    again, no_problems = read_flow(raw)
+    assert again is not None and no_problems == []
+
+
 def test_group_references_find_the_organisations_groups_by_id_or_name() -> None:
     raw = survey_flow(("rapidpro-uuid", "survey COMPLETED"))
     found, problems = resolve_groups(raw, {"g-9": "Survey  Completed"})
