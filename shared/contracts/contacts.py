@@ -84,6 +84,11 @@ class ContactUpdated(_ContactEvent):
     opt_in: OptInRecord | None = None
     last_seen_at: datetime | None = None
     updated_at: datetime
+    actor: str | None = Field(
+        default=None,
+        description="Who changed the attributes or fields: a user, `flow:<flow id>`,"
+        " `system:importer`, `system:fields`; absent on consent and last-seen changes",
+    )
 
 
 class ContactStatusChanged(_ContactEvent):

@@ -49,7 +49,7 @@ async def test_each_import_keeps_its_own_mark_and_the_latest_are_kept(
     assert marks == {"a": mark("a", 2, "created")}
 
     # Import b changes the contact; import c only sees it.
-    found.update({"name": "From B"}, NOW)
+    found.update({"name": "From B"}, NOW, actor="user:test")
     change = ImportedChange(found, 1, mark("b", 7), marks)
     assert await imports.save_imported([change]) == set()
     _, marks = await read(imports, org)
@@ -64,7 +64,7 @@ async def test_each_import_keeps_its_own_mark_and_the_latest_are_kept(
 
     # A change read before b's is refused, and leaves no mark.
     stale, _ = await read(imports, org)
-    stale.update({"name": "Stale"}, NOW)
+    stale.update({"name": "Stale"}, NOW, actor="user:test")
     refused = ImportedChange(stale, 1, mark("d", 4), marks)
     assert await imports.save_imported([refused]) == {stale.id}
     assert "d" not in (await read(imports, org))[1]

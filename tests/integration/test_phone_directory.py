@@ -124,7 +124,7 @@ async def test_a_renumbered_contact_is_found_by_its_new_phone_only(
     a = new_contact(org, "+2348032000001")
     await repo.repo.add(a)
     read_version = a.version
-    a.update({"phone": "+2348032000002"}, NOW)
+    a.update({"phone": "+2348032000002"}, NOW, actor="user:test")
     await repo.repo.save(a, read_version)
 
     assert await repo.ids_by_phone(org, ["+2348032000001"]) == {}

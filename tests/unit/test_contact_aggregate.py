@@ -48,7 +48,7 @@ def test_creation_records_one_event_with_the_state() -> None:
 def test_update_reports_only_changed_fields() -> None:
     contact = new_contact(name="Amina", email="a@x.org")
     contact.events.clear()
-    changed = contact.update({"name": "Amina", "email": "b@x.org"}, T0)
+    changed = contact.update({"name": "Amina", "email": "b@x.org"}, T0, actor="user:test")
     assert changed == ["email"]
     [event] = contact.events
     assert isinstance(event, ContactUpdated)
@@ -59,7 +59,7 @@ def test_update_reports_only_changed_fields() -> None:
 def test_an_update_that_changes_nothing_records_nothing() -> None:
     contact = new_contact(name="Amina")
     contact.events.clear()
-    assert contact.update({"name": "Amina"}, T0) == []
+    assert contact.update({"name": "Amina"}, T0, actor="user:test") == []
     assert contact.events == [] and contact.version == 1
 
 
@@ -115,7 +115,7 @@ def test_anonymize_removes_personal_data_and_is_irreversible() -> None:
     assert isinstance(event, ContactAnonymized)
     assert set(event.model_dump()) == {"contact_id", "actor", "anonymized_at"}
     with pytest.raises(ContactAnonymizedError):
-        contact.update({"name": "Back"}, T0)
+        contact.update({"name": "Back"}, T0, actor="user:test")
     with pytest.raises(ContactAnonymizedError):
         contact.anonymize(actor="admin:a", now=T0)
 

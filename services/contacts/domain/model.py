@@ -153,8 +153,9 @@ class Contact:
                 current_version=self.version,
             )
 
-    def update(self, changes: dict[str, Any], now: datetime) -> list[str]:
-        """Applies validated attribute changes; returns the names that really changed."""
+    def update(self, changes: dict[str, Any], now: datetime, *, actor: str) -> list[str]:
+        """Applies validated attribute changes; returns the names that really changed. The
+        event names the actor (a user, `flow:<id>`, the importer), as a status change does."""
         self._refuse_if_anonymized()
         changed: dict[str, Any] = {}
         for key in EDITABLE:
@@ -179,7 +180,9 @@ class Contact:
                 k: v.record() if v is not None else None for k, v in changed_values.items()
             }
         self._touch(now)
-        self.events.append(ContactUpdated(contact_id=self.id, updated_at=now, **published))
+        self.events.append(
+            ContactUpdated(contact_id=self.id, updated_at=now, actor=actor, **published)
+        )
         return list(published)
 
     def _changed_field_values(

@@ -35,6 +35,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 CONTACTS_PER_PASS = 500
+FIELDS_ACTOR = "system:fields"  # a value converted or removed because its field changed
 
 
 async def define_field(cmd: DefineField, uow: ContactsUnitOfWork) -> FieldDefinition:
@@ -151,7 +152,7 @@ async def reconcile_field_values(
                 except DomainError:  # not readable as the new type (or no longer valid at all)
                     pass
             read_version = contact.version
-            contact.update({"fields": {cmd.key: value}}, uow.clock())
+            contact.update({"fields": {cmd.key: value}}, uow.clock(), actor=FIELDS_ACTOR)
             try:
                 await uow.contacts.save(contact, read_version)
             except VersionConflict:

@@ -46,7 +46,7 @@ async def change_contact_fields(
     if not changes:
         return
     read_version = contact.version
-    if contact.update(changes, uow.clock()):
+    if contact.update(changes, uow.clock(), actor=cmd.actor):
         await uow.contacts.save(contact, read_version)  # a conflict is retried by the bus
 
 

@@ -121,7 +121,7 @@ async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact
         contact = await queries.load_visible(uow, cmd.by, cmd.contact_id)
         contact.check_version(cmd.expected_version)
         read_version = contact.version
-        contact.update(changes, uow.clock())
+        contact.update(changes, uow.clock(), actor=cmd.by.actor)
         try:
             await uow.contacts.save(contact, read_version)
             return contact

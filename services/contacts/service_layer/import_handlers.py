@@ -285,7 +285,7 @@ async def _apply_to_existing(
 def _update(contact: Contact, item: _Prepared, now: Any) -> str | None:
     """Upsert of one existing contact. Blank cells left attributes out; `--` cleared them.
     Returns a note when the row could not do all it asked."""
-    contact.update(dict(item.attributes), now)
+    contact.update(dict(item.attributes), now, actor=ACTOR)
     note: str | None = None
     if item.status is not None and item.status is not contact.status:
         if contact.status in STICKY:
