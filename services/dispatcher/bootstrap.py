@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
 
-import httpx
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -16,7 +15,7 @@ from services.dispatcher.adapters.broadcast_repository import MongoBroadcastRepo
 from services.dispatcher.adapters.channel_repository import MongoChannelRepository
 from services.dispatcher.adapters.inbound_repository import MongoInboundRepository
 from services.dispatcher.adapters.pacer import ChannelPacer
-from services.dispatcher.adapters.providers import ChannelProviders
+from services.dispatcher.adapters.providers import ChannelProviders, provider_session
 from services.dispatcher.adapters.secret_box import FernetSecretBox
 from services.dispatcher.adapters.single_message_repository import MongoSingleMessageRepository
 from services.dispatcher.adapters.status_inbox import MongoProviderIds, MongoStatusInbox
@@ -128,10 +127,8 @@ async def _start(box: SecretBox, settings: ServiceSettings, stack: AsyncExitStac
                 uow.inbound, uow.single_messages)  # fmt: skip
     for adapter in adapters:
         await adapter.create_indexes()
-    client = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=httpx.Timeout(settings.provider_timeout_s))
-    )
-    bus = build_bus(uow, ChannelProviders(client), ChannelPacer(), plumbing.catch_up)
+    session = await stack.enter_async_context(provider_session(settings.provider_timeout_s))
+    bus = build_bus(uow, ChannelProviders(session), ChannelPacer(), plumbing.catch_up)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)
     relay = await start_relay(
         plumbing,

@@ -7,6 +7,7 @@ passes here passes there."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -291,6 +292,9 @@ class CountingPacer:
 
     async def wait_turn(self, channel: Channel) -> None:
         self.turns[channel.id] += 1
+
+    def window_turn(self, channel: Channel) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
 
     def throttled(self, channel: Channel) -> None:
         self.throttles[channel.id] += 1

@@ -10,10 +10,8 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 
-import httpx
-
 from services.dispatcher.adapters.pacer import ChannelPacer
-from services.dispatcher.adapters.providers import ChannelProviders
+from services.dispatcher.adapters.providers import ChannelProviders, provider_session
 from services.dispatcher.bootstrap import build_bus, secret_box, unit_of_work
 from services.dispatcher.domain.audience import Audience
 from services.dispatcher.domain.broadcasts import BroadcastState
@@ -41,10 +39,10 @@ async def test_a_broadcast_is_resolved_by_one_replica_while_another_looks_on(
     try:
         db = store.client[db_name]
         replicas = []
-        async with httpx.AsyncClient() as client:
+        async with provider_session(10.0) as session:
             for _ in range(2):
                 uow = unit_of_work(db, store, secret_box(settings), OutboxWakeup())
-                bus = build_bus(uow, ChannelProviders(client), ChannelPacer())
+                bus = build_bus(uow, ChannelProviders(session), ChannelPacer())
                 replicas.append((uow, bus, DispatchBackground(
                     uow.broadcasts, uow.single_messages, db["leases"], bus.handle
                 )))  # fmt: skip

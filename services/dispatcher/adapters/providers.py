@@ -12,14 +12,20 @@
   channel's `signing_key`. 2xx: sent (`id` of the answer, if any, is the provider's id);
   429: throttled, retried; 5xx, timeouts and connection errors: retried; other 4xx: failed with
   the answer's reason.
+
+Requests go out through one aiohttp session (`provider_session`). httpx, measured on this
+machine against the fake provider, spent 2.0-2.3 ms of CPU per request one at a time and
+3.9 ms with 50 in flight (16 ms with 200: its pool's bookkeeping grows with the requests
+waiting); aiohttp 0.36-0.53 ms. At a channel's 200 messages/s that was most of a core.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 from services.dispatcher.adapters.metrics import MESSAGES_HANDED
 from services.dispatcher.domain.channels import SIGNATURE_HEADER, Channel, ChannelType, signature
@@ -40,11 +46,65 @@ class LogProvider:
         return SendResult("sent", provider_id=message.message_id, delivered=True)
 
 
+def provider_session(timeout_s: float) -> aiohttp.ClientSession:
+    """The session every provider call goes through. Getting a connection (waiting for one
+    of the pool's, or opening it) and each read are bounded apart, so that a request that
+    never left (`NotSent`) can be told from one that may have reached the provider."""
+    timeout = aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s)
+    return aiohttp.ClientSession(timeout=timeout, raise_for_status=False)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    body: dict[str, Any]
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class NotSent(Exception):
+    """The request never left: no connection could be had or opened. Safe to try again."""
+
+
+class NoAnswer(Exception):
+    """The request may have reached the provider, but no answer came (a read timed out, the
+    connection dropped)."""
+
+    def __init__(self, kind: str, *, timed_out: bool) -> None:
+        super().__init__(kind)
+        self.timed_out = timed_out
+
+
+async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+               ) -> Answer:  # fmt: skip
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            raw = await response.read()
+            return Answer(response.status, response.reason or "", _parsed(raw))
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+        raise NotSent(type(exc).__name__) from exc
+    except TimeoutError as exc:
+        raise NoAnswer("timeout", timed_out=True) from exc
+    except aiohttp.ClientError as exc:
+        raise NoAnswer(type(exc).__name__, timed_out=False) from exc
+
+
+def _parsed(raw: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 class HttpProvider:
     idempotent = True
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
 
     async def send(self, message: OutboundMessage) -> SendResult:
         channel = message.channel
@@ -68,27 +128,21 @@ class HttpProvider:
             SIGNATURE_HEADER: signature(body, channel.secrets["signing_key"]),
         }
         try:
-            response = await self._client.post(channel.config["url"], content=body, headers=headers)
-        except httpx.TimeoutException:
-            return SendResult("retry", reason="provider_timeout")
-        except httpx.HTTPError as exc:  # a repeat is dropped by its Idempotency-Key: retry
-            return SendResult("retry", reason=f"provider_unreachable: {type(exc).__name__}")
-        if response.is_success:
-            return SendResult("sent", provider_id=_answer(response).get("id"))
-        if response.status_code == 429:
+            answer = await post(self._session, channel.config["url"], body, headers)
+        except NoAnswer as exc:  # a repeat is dropped by its Idempotency-Key: retry
+            if exc.timed_out:
+                return SendResult("retry", reason="provider_timeout")
+            return SendResult("retry", reason=f"provider_unreachable: {exc}")
+        except NotSent as exc:
+            return SendResult("retry", reason=f"provider_unreachable: {exc}")
+        if answer.is_success:
+            return SendResult("sent", provider_id=answer.body.get("id"))
+        if answer.status == 429:
             return SendResult("retry", reason="throttled", throttled=True)
-        if response.status_code >= 500:
-            return SendResult("retry", reason=f"provider_error_{response.status_code}")
-        reason = _answer(response).get("reason") or f"refused_{response.status_code}"
+        if answer.status >= 500:
+            return SendResult("retry", reason=f"provider_error_{answer.status}")
+        reason = answer.body.get("reason") or f"refused_{answer.status}"
         return SendResult("failed", reason=str(reason)[:MAX_REASON])
-
-
-def _answer(response: httpx.Response) -> dict[str, Any]:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 class WhatsAppCloudProvider:
@@ -102,8 +156,8 @@ class WhatsAppCloudProvider:
 
     idempotent = False
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
 
     async def send(self, message: OutboundMessage) -> SendResult:
         channel = message.channel
@@ -114,24 +168,26 @@ class WhatsAppCloudProvider:
             "to": message.to.removeprefix("+"),
             **_whatsapp_content(message),
         }
-        headers = {"Authorization": f"Bearer {channel.secrets['access_token']}"}
+        headers = {
+            "Authorization": f"Bearer {channel.secrets['access_token']}",
+            "Content-Type": "application/json",
+        }
         try:
-            response = await self._client.post(url, json=body, headers=headers)
-        except NOT_SENT as exc:  # the request never left: safe to try again
-            return SendResult("retry", reason=f"provider_unreachable: {type(exc).__name__}")
-        except httpx.HTTPError as exc:  # it may have reached Meta: sending again could repeat it
-            return SendResult("unknown", reason=f"no_answer: {type(exc).__name__}")
-        answer = _answer(response)
-        if response.is_success:
-            sent = answer.get("messages") or [{}]
+            answer = await post(self._session, url, json.dumps(body).encode(), headers)
+        except NotSent as exc:  # the request never left: safe to try again
+            return SendResult("retry", reason=f"provider_unreachable: {exc}")
+        except NoAnswer as exc:  # it may have reached Meta: sending again could repeat it
+            return SendResult("unknown", reason=f"no_answer: {exc}")
+        if answer.is_success:
+            sent = answer.body.get("messages") or [{}]
             return SendResult("sent", provider_id=sent[0].get("id"))
-        found = answer.get("error")
+        found = answer.body.get("error")
         error: dict[str, Any] = found if isinstance(found, dict) else {}
         code = error.get("code")
-        reason = f"whatsapp_{code}: {error.get('message') or response.reason_phrase}"[:MAX_REASON]
-        if response.status_code == 429 or code in WHATSAPP_THROTTLING:
+        reason = f"whatsapp_{code}: {error.get('message') or answer.reason}"[:MAX_REASON]
+        if answer.status == 429 or code in WHATSAPP_THROTTLING:
             return SendResult("retry", reason=reason, throttled=True)
-        if response.status_code >= 500:  # Meta may have sent it: not sent again
+        if answer.status >= 500:  # Meta may have sent it: not sent again
             return SendResult("unknown", reason=reason)
         return SendResult("failed", reason=reason)
 
@@ -156,8 +212,6 @@ def _whatsapp_content(message: OutboundMessage) -> dict[str, Any]:
     return {"type": "template", "template": template}
 
 
-# Failures before the request was on its way to Meta.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Meta's codes for "too many": app, account and number rate limits, the pair rate limit (one
 # message per ~6 s to a person), spam rate limiting.
 WHATSAPP_THROTTLING = frozenset({4, 80007, 130429, 131048, 131056, 133016})
@@ -180,11 +234,11 @@ class Counted:
 class ChannelProviders:
     """One provider per channel type."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, session: aiohttp.ClientSession) -> None:
         providers: dict[ChannelType, Provider] = {
             ChannelType.LOG: LogProvider(),
-            ChannelType.HTTP: HttpProvider(client),
-            ChannelType.WHATSAPP_CLOUD: WhatsAppCloudProvider(client),
+            ChannelType.HTTP: HttpProvider(session),
+            ChannelType.WHATSAPP_CLOUD: WhatsAppCloudProvider(session),
         }
         self._providers = {t: Counted(p, t) for t, p in providers.items()}
 

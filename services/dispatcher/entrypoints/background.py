@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ from services.dispatcher.domain.commands import (
     TakeWindow,
 )
 from services.dispatcher.service_layer.ports import BroadcastRepository, SingleMessageRepository
-from services.dispatcher.service_layer.sending import SendProgress
+from services.dispatcher.service_layer.sending import Window
 from services.dispatcher.service_layer.single_messages import SinglesProgress
 from services.dispatcher.service_layer.status_reports import BATCH as STATUS_BATCH
 from shared.clock import Clock, utc_now
@@ -40,7 +41,9 @@ from shared.mongo.relay import RelayLease
 log = get_logger(__name__)
 LEASE_TTL = timedelta(seconds=10)
 RENEW_EVERY_S = LEASE_TTL.total_seconds() / 3
-AHEAD = 2  # windows of one channel on their way at once
+AHEAD = 2  # windows of one channel still starting their messages at once
+ANSWERING = 4  # windows of one channel on their way at once, their answers being stored included
+STARTED_POLL_S = 0.02
 
 
 class DispatchBackground:
@@ -123,13 +126,16 @@ class DispatchBackground:
 
     async def _send(self, channel_id: str) -> None:
         """Takes the channel's broadcasts in turn, a window of each at a time, and hands each
-        window over in a task of its own, so the next window is taken while the last is on its
-        way: the channel's pace has no gap at window boundaries. At most `AHEAD` windows are
-        on their way at once; the pacer keeps their messages to the channel's rate together."""
+        window over in a task of its own. The windows start their messages one after the
+        other (the pacer's `window_turn`), and the next window is taken as soon as fewer than
+        `AHEAD` are starting, not once their answers are stored: one window sends while the
+        next waits ready, and a take (a bucket read and written behind the service's other
+        writes, at times a second) never leaves the channel idle. The pacer keeps all their
+        messages to the channel's rate together."""
         lease = RelayLease(self._leases, f"channel:{channel_id}", LEASE_TTL)
         if not await lease.acquire():
             return  # another replica sends on this channel
-        handing: set[asyncio.Future[object]] = set()
+        handing: dict[asyncio.Future[object], Window] = {}
         try:
             while True:
                 singles = await self._send_singles(channel_id)
@@ -138,28 +144,21 @@ class DispatchBackground:
                     break
                 taken = singles.handed
                 for broadcast in broadcasts:
-                    # Renewed before every window and while waiting for a slot: a slow window
-                    # (a throttled channel) must not let the lease lapse under it.
-                    while len(handing) >= AHEAD:
-                        if not await lease.acquire():
-                            return  # lost: another replica took over
-                        done, handing = await asyncio.wait(
-                            handing, timeout=RENEW_EVERY_S, return_when=asyncio.FIRST_COMPLETED
-                        )
-                        _log_failures(channel_id, done)
+                    # Renewed before every window and while waiting: a slow window (a
+                    # throttled channel) must not let the lease lapse under it.
+                    if not await self._wait_for_room(channel_id, handing, lease):
+                        return  # lost: another replica took over
                     if not await lease.acquire():
                         return
                     taken += (await self._send_singles(channel_id)).handed
                     window = await self._handle(TakeWindow(broadcast.org_id, broadcast.id))
-                    if isinstance(window, SendProgress):
+                    if not isinstance(window, Window):
                         continue
                     taken += 1
-                    handing.add(asyncio.ensure_future(self._handle(HandOver(window))))
+                    handing[asyncio.ensure_future(self._handle(HandOver(window)))] = window
                 if not taken:  # paused, racing, on their way, or retries not due yet
                     await asyncio.sleep(self._poll if not handing else 0.05)
-                    done = {t for t in handing if t.done()}
-                    handing -= done
-                    _log_failures(channel_id, done)
+                    _forget_done(channel_id, handing)
         except Exception as exc:
             log.warning("sender_failed", channel_id=channel_id, error=repr(exc))
         finally:
@@ -167,10 +166,37 @@ class DispatchBackground:
                 _log_failures(channel_id, set((await asyncio.wait(handing))[0]))
             await lease.release()
 
+    async def _wait_for_room(
+        self,
+        channel_id: str,
+        handing: dict[asyncio.Future[object], Window],
+        lease: RelayLease,
+    ) -> bool:
+        """Until fewer than `AHEAD` windows are starting and fewer than `ANSWERING` are on
+        their way; False when the lease was lost meanwhile."""
+        renewed = time.monotonic()
+        while True:
+            _forget_done(channel_id, handing)
+            starting = sum(not w.started.is_set() for w in handing.values())
+            if starting < AHEAD and len(handing) < ANSWERING:
+                return True
+            if time.monotonic() - renewed >= RENEW_EVERY_S:
+                if not await lease.acquire():
+                    return False
+                renewed = time.monotonic()
+            await asyncio.wait(handing, timeout=STARTED_POLL_S, return_when=asyncio.FIRST_COMPLETED)
+
     async def _send_singles(self, channel_id: str) -> SinglesProgress:
         progress = await self._handle(SendSingleMessages(channel_id))
         assert isinstance(progress, SinglesProgress)
         return progress
+
+
+def _forget_done(channel_id: str, handing: dict[asyncio.Future[object], Window]) -> None:
+    done = {t for t in handing if t.done()}
+    for task in done:
+        del handing[task]
+    _log_failures(channel_id, done)
 
 
 def _log_failures(channel_id: str, done: set[asyncio.Future[object]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -205,6 +206,12 @@ class Pacer(Protocol):
     provider throttles."""
 
     async def wait_turn(self, channel: Channel) -> None: ...
+
+    def window_turn(self, channel: Channel) -> AbstractAsyncContextManager[object]:
+        """Held while a window starts its messages: the channel's windows start one after the
+        other, so the next one waits ready with all its messages while the sender takes
+        another (interleaved, they ran out together, and the channel idled during the take)."""
+        ...
 
     def throttled(self, channel: Channel) -> None:
         """The provider answered "too many requests"."""

@@ -51,8 +51,8 @@ MAX_ATTEMPTS = 5
 # refused message is tried again for much longer before it is given up.
 MAX_THROTTLED_ATTEMPTS = 20
 MAX_TAKE_TRIES = 4
-# A window handed over looks at its broadcast's state this often: pausing or cancelling stops
-# the messages it had not started yet (they go back to the queue).
+# A window handed over looks at its broadcast's state this often (`StateWatch`): pausing or
+# cancelling stops the messages it had not started yet (they go back to the queue).
 STATE_CHECK_S = 1.0
 HELD = SendResult("retry", reason="paused")
 
@@ -73,6 +73,9 @@ class Window:
     bucket: RecipientBucket
     recipients: list[Recipient]
     said: dict[str, Said]  # by contact id: what each is told
+    # Set once every message of the window has started (or the rest was held back): the
+    # channel's sender takes another window then, while this one's answers are stored.
+    started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -217,29 +220,31 @@ async def hand_over(
     sends: list[tuple[str, asyncio.Task[SendResult]]] = []
     results: dict[str, SendResult] = {}
     deferred: dict[str, float] = {}  # contact -> seconds until the pair interval is over
-    checked = float("-inf")  # before the first message too: taken before a pause, sent after
+    state = StateWatch(uow, broadcast)
     try:
-        for recipient in window.recipients:
-            if time.monotonic() - checked >= STATE_CHECK_S:  # paused or cancelled meanwhile?
-                checked = time.monotonic()
-                if not await _still_sending(uow, broadcast):
+        # Before the first message too: a window taken before a pause is not sent after it.
+        still = await state.read()
+        async with pacer.window_turn(channel):  # the windows of a channel one after the other
+            for recipient in window.recipients if still else ():
+                if not state.sending():  # paused or cancelled meanwhile
                     break
-            # The other window on its way may have just reached this person (two broadcasts).
-            if (wait_s := pacer.too_soon(channel, recipient.phone or "")) > 0:
-                deferred[recipient.contact_id] = wait_s
-                continue
-            await pacer.wait_turn(channel)
-            pacer.sent_to(channel, recipient.phone or "")
-            message = OutboundMessage(
-                message_id=ids[recipient.contact_id],
-                channel=channel,
-                to=recipient.phone or "",
-                said=window.said[recipient.contact_id],
-                contact_id=recipient.contact_id,
-                broadcast_id=broadcast.id,
-            )
-            send = asyncio.create_task(_send(window.provider, message, pacer))
-            sends.append((recipient.contact_id, send))
+                # Another window may have just reached this person (two broadcasts).
+                if (wait_s := pacer.too_soon(channel, recipient.phone or "")) > 0:
+                    deferred[recipient.contact_id] = wait_s
+                    continue
+                await pacer.wait_turn(channel)
+                pacer.sent_to(channel, recipient.phone or "")
+                message = OutboundMessage(
+                    message_id=ids[recipient.contact_id],
+                    channel=channel,
+                    to=recipient.phone or "",
+                    said=window.said[recipient.contact_id],
+                    contact_id=recipient.contact_id,
+                    broadcast_id=broadcast.id,
+                )
+                send = asyncio.create_task(_send(window.provider, message, pacer))
+                sends.append((recipient.contact_id, send))
+        window.started.set()
         for contact_id, send in sends:
             results[contact_id] = await send
         for recipient in window.recipients:  # not handed over: back in the queue
@@ -263,6 +268,8 @@ async def hand_over(
         said = {contact_id: window.said[contact_id].text for contact_id in results}
         await change_bucket(uow, bucket, record, said)
     finally:  # a provider that raised: the window stays `sending`, settled by the next take
+        window.started.set()
+        state.stop()
         for _, send in sends:
             send.cancel()
         pacer.finished(set(ids.values()))
@@ -278,9 +285,34 @@ async def _send(provider: Provider, message: OutboundMessage, pacer: Pacer) -> S
     return result
 
 
-async def _still_sending(uow: DispatcherUnitOfWork, broadcast: Broadcast) -> bool:
-    current = await uow.broadcasts.get(broadcast.org_id, broadcast.id)
-    return current is not None and current.state is BroadcastState.SENDING
+class StateWatch:
+    """Whether a window's broadcast is still sending, read again every `STATE_CHECK_S` in a
+    task of its own. Awaited in the send loop, that read waited behind the service's writes on
+    its one store connection (tens to hundreds of milliseconds on the local store) while the
+    channel's slots went by: a 200/s channel sent 174-198/s."""
+
+    def __init__(self, uow: DispatcherUnitOfWork, broadcast: Broadcast) -> None:
+        self._uow, self._broadcast = uow, broadcast
+        self._still = True
+        self._read_at = float("-inf")
+        self._reading: asyncio.Task[bool] | None = None
+
+    async def read(self) -> bool:
+        self._read_at = time.monotonic()
+        current = await self._uow.broadcasts.get(self._broadcast.org_id, self._broadcast.id)
+        self._still = current is not None and current.state is BroadcastState.SENDING
+        return self._still
+
+    def sending(self) -> bool:
+        """The last state read; starts the next read when one is due."""
+        due = time.monotonic() - self._read_at >= STATE_CHECK_S
+        if due and (self._reading is None or self._reading.done()):
+            self._reading = asyncio.create_task(self.read())
+        return self._still
+
+    def stop(self) -> None:
+        if self._reading is not None:
+            self._reading.cancel()
 
 
 async def change_bucket(

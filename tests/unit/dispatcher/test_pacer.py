@@ -4,9 +4,10 @@ interval per person."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
-from services.dispatcher.adapters.pacer import ChannelPacer
+from services.dispatcher.adapters.pacer import CATCH_UP_RATE, ChannelPacer
 from services.dispatcher.domain.channels import Channel, ChannelType
 
 AT = datetime(2026, 12, 1, tzinfo=UTC)
@@ -49,23 +50,27 @@ async def test_messages_start_one_interval_apart() -> None:
     assert await starts(pacer, time, channel(10), 4) == [0.0, 0.1, 0.2, 0.3]
 
 
-async def test_a_delay_under_one_interval_keeps_the_cadence_a_longer_one_starts_again() -> None:
+async def test_a_delay_under_one_interval_keeps_the_cadence_a_long_idle_starts_again() -> None:
     time = Time()
     pacer = ChannelPacer(clock=time, sleep=time.sleep)
     assert await starts(pacer, time, channel(10), 3, work_s=0.15) == [0.0, 0.15, 0.3]
-    time.now += 0.5  # a long pause (a store write): no burst to catch up
-    assert await starts(pacer, time, channel(10), 2) == [0.95, 1.05]
+    time.now += 2.0  # idle for longer than MAX_BEHIND_S: nothing to make up
+    assert await starts(pacer, time, channel(10), 2) == [2.45, 2.55]
 
 
-async def test_a_fast_channel_catches_up_a_busy_moment_without_a_long_burst() -> None:
+async def test_a_late_sender_makes_up_the_slots_it_missed_a_little_faster_never_in_a_burst() -> (
+    None
+):
     time = Time()
     pacer = ChannelPacer(clock=time, sleep=time.sleep)
     fast = channel(200)  # one every 5 ms
     assert await starts(pacer, time, fast, 2) == [0.0, 0.005]
-    time.now += 0.025  # the event loop was busy: the next slot (0.01) was missed by 20 ms
-    assert await starts(pacer, time, fast, 6) == [0.03, 0.03, 0.03, 0.03, 0.03, 0.035]
-    time.now += 0.5  # far behind: it starts again from now, no burst of a hundred
-    assert await starts(pacer, time, fast, 2) == [0.535, 0.54]
+    time.now += 0.1  # the event loop was busy for 100 ms: 20 slots missed
+    late = await starts(pacer, time, fast, 400)
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(late)]
+    assert late[0] == 0.105 and min(gaps) >= round(0.005 / CATCH_UP_RATE, 6)  # never a burst
+    assert gaps[0] < 0.005 and gaps[-1] == 0.005  # faster, then the schedule again
+    assert late[-1] == 0.005 * 401  # every slot missed was made up: on time again
 
 
 async def test_throttling_halves_the_rate_and_time_restores_it() -> None:
