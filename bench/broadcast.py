@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
+from bench.profiles import Profiler
 from bench.support import BenchRun, bench_run, phone_numbers, produce, until
 from services.dispatcher.domain.channels import signature
 from shared.contracts.topics import TopicSpec
@@ -130,7 +132,13 @@ async def unlimited(bench: BenchRun, http: httpx.AsyncClient, group_id: str, cou
 
 
 async def paced(
-    bench: BenchRun, http: httpx.AsyncClient, group_id: str, count: int, tps: int, window_s: float
+    bench: BenchRun,
+    http: httpx.AsyncClient,
+    group_id: str,
+    count: int,
+    tps: int,
+    window_s: float,
+    profile: bool,
 ) -> None:
     async with running_provider(SIGNING_KEY) as provider:
         made = await http.post(
@@ -141,7 +149,12 @@ async def paced(
         assert made.status_code == 201, made.text
         channel_id = made.json()["id"]
         meter, work = bench.meter(bench.services), WorkMeter(bench.services)
-        async with work.measure(), meter.measure():
+        profiler = Profiler(bench.services, bench.work)
+        async with (
+            work.measure(),
+            meter.measure(),
+            profiler.measure() if profile else contextlib.nullcontext(),
+        ):
             first = await broadcast(http, channel_id, group_id)
             await asyncio.sleep(window_s / 2)
             second = await broadcast(http, channel_id, group_id)
@@ -154,6 +167,7 @@ async def paced(
         report_rates(provider.accepted, first, second, tps, window_s)
         meter.report("paced message", 2 * count)
         work.report("paced message", 2 * count)
+        profiler.report()
         await status_reports(http, channel_id, [r.message_id for r in provider.accepted], first)
 
 
@@ -218,7 +232,7 @@ async def run(args: argparse.Namespace) -> None:
             base_url=dispatcher.url, headers=bench.headers, timeout=120
         ) as http:
             await unlimited(bench, http, big, args.recipients)
-            await paced(bench, http, small, args.paced, args.tps, args.window)
+            await paced(bench, http, small, args.paced, args.tps, args.window, args.profile)
 
 
 def main() -> None:
@@ -227,6 +241,9 @@ def main() -> None:
     parser.add_argument("--paced", type=int, default=12_000)
     parser.add_argument("--tps", type=int, default=200)
     parser.add_argument("--window", type=float, default=10.0, help="seconds per rate window")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the paced phase with py-spy (needs ptrace)"
+    )
     asyncio.run(run(parse_args(parser, {"recipients": 300, "paced": 150, "tps": 100,
                                         "window": 1.0})))  # fmt: skip
 

@@ -2,19 +2,25 @@
 dispatcher, the contact found or created and marked seen by the contacts service, the keyword
 read by the flows service, the reply sent by the dispatcher), beside the raw Kafka rate.
 
-    .venv/bin/python bench/flows.py [--contacts 100000] [--senders 16]
+    .venv/bin/python bench/flows.py [--contacts 100000] [--messages 2000] [--senders 16]
 
 The contacts, dispatcher and flows services run as their own processes on their own topics.
-`--contacts` numbers text JOIN to an `http` gateway (signed inbound calls, `--senders` at a
-time) whose provider is a real HTTP server in this process; the organisation's welcome is the
-reply. The log channel takes no inbound messages, so replies go back through the gateway
-(10,000/s allowed, far above what is reached). Prints, from one run on this machine:
-- raw Kafka produce rate of `--contacts` records, the baseline;
-- new numbers: messages/s from the first inbound call to the last reply, p50/p99 from each
-  inbound call to its reply reaching the provider, CPU per message of each process (each
+The organisation first gets `--contacts` contacts (created through `POST /v1/contacts/batch`,
+no consent recorded, and waited for until every service has projected them: the lookups of
+the phases below run against an organisation of that size). Then `--messages` numbers text JOIN
+to an `http` gateway (signed inbound calls, `--senders` at a time) whose provider is a real HTTP
+server in this process; the organisation's welcome is the reply. The log channel takes no
+inbound messages, so replies go back through the gateway (10,000/s allowed, far above what is
+reached). Prints, from one run on this machine:
+- raw Kafka produce rate of `--messages` records, the baseline; seconds to create and project
+  the contacts;
+- new numbers (`--messages` phones none of the contacts has): messages/s from the first inbound
+  call to the last reply, p50/p99 from each inbound call to its reply reaching the provider,
+  CPU per message of each process, and the store commands and Kafka records per message (each
   message creates a contact, records its consent, and waits for that before the welcome);
-- the same contacts again (known, opted in already): the same figures (found by phone,
-  marked seen, welcomed at once).
+- known contacts (`--messages` of the contacts, spread over all of them): the same figures
+  (found by phone, marked seen and opted in, then welcomed);
+- with `--profile`, where each service's CPU went in each phase (py-spy, `bench/profiles.py`).
 What bounds each figure is in the closing note of the session that measured it.
 """
 
@@ -35,7 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.figures import figure, latency, parse_args
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
 from bench.profiles import Profiler
-from bench.support import BenchRun, bench_run, phone_numbers, produce, until
+from bench.support import (
+    BenchRun,
+    bench_run,
+    create_contacts,
+    phone_numbers,
+    produce,
+    settle,
+    until,
+)
 from services.dispatcher.domain.channels import MAX_TPS, signature
 from shared.contracts.topics import TopicSpec
 from shared.kafka.topics import ensure_topics
@@ -47,6 +61,7 @@ WELCOME = "Welcome! Reply STOP to stop."
 PHASES = ("new numbers", "known contacts")
 FIGURES = (
     "raw Kafka produce",
+    "contacts created",
     *(f"{phase}: {what}" for phase in PHASES for what in ("handled", "inbound to reply")),
     *(
         label
@@ -137,12 +152,31 @@ async def phase(
     profiler.report()
 
 
+async def seed_contacts(bench: BenchRun, contacts_url: str, phones: list[str]) -> None:
+    """The organisation's contacts, through the contacts service, and projected by the others
+    (until every process is idle again)."""
+    started = time.monotonic()
+    entries = [{"phone": phone, "name": f"Person {i}"} for i, phone in enumerate(phones)]
+    await create_contacts(contacts_url, bench.headers, entries, concurrency=2)
+    pids = [s.proc.pid for s in bench.services if s.proc is not None]
+    await settle(pids, timeout_s=3600, window_s=2.0)
+    took_s = time.monotonic() - started
+    figure("contacts created", f"{took_s:10.1f} s ({len(phones) / took_s:,.0f}/s, projected)")
+
+
 async def run(args: argparse.Namespace) -> None:
+    messages = min(args.messages, args.contacts)
     async with bench_run() as bench:
-        print(f"{args.contacts:,} numbers texting JOIN, {args.senders} at a time")
-        await raw_baseline(bench, args.contacts)
-        _, dispatcher, flows = await bench.start(*SERVICES)
-        phones = phone_numbers(args.contacts)
+        print(
+            f"{args.contacts:,} contacts; {messages:,} new numbers then {messages:,} of the"
+            f" contacts text JOIN, {args.senders} at a time"
+        )
+        await raw_baseline(bench, messages)
+        contacts, dispatcher, flows = await bench.start(*SERVICES)
+        known = phone_numbers(args.contacts)
+        new = phone_numbers(messages, offset=10 * args.contacts)
+        step = max(1, args.contacts // messages)
+        texting = {"new numbers": new, "known contacts": known[::step][:messages]}
         async with (
             running_provider(SIGNING_KEY) as provider,
             httpx.AsyncClient(
@@ -151,6 +185,7 @@ async def run(args: argparse.Namespace) -> None:
             httpx.AsyncClient(base_url=flows.url, headers=bench.headers, timeout=120) as to_flows,
         ):
             channel_id = await setup(to_dispatcher, to_flows, provider.url)
+            await seed_contacts(bench, contacts.url, known)
             for name in PHASES:
                 await phase(
                     bench,
@@ -158,7 +193,7 @@ async def run(args: argparse.Namespace) -> None:
                     to_dispatcher,
                     provider,
                     channel_id,
-                    phones,
+                    texting[name],
                     args.senders,
                     args.profile,
                 )
@@ -167,11 +202,14 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument(
+        "--messages", type=int, default=2_000, help="per phase (at most --contacts)"
+    )
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument(
         "--profile", action="store_true", help="sample each service with py-spy (needs ptrace)"
     )
-    asyncio.run(run(parse_args(parser, {"contacts": 50, "senders": 4})))
+    asyncio.run(run(parse_args(parser, {"contacts": 100, "messages": 50, "senders": 4})))
 
 
 if __name__ == "__main__":
