@@ -204,6 +204,9 @@ class FakeRunRepository:
             run.commands.clear()
         return refused
 
+    async def existing(self, run_ids: Sequence[str]) -> set[str]:
+        return {i for i in run_ids if i in self.stored}
+
     async def get(self, org_id: str, run_id: str) -> FlowRun | None:
         run = self.stored.get(run_id)
         return copy_run(run) if run is not None and run.org_id == org_id else None

@@ -144,6 +144,11 @@ class MongoRunRepository:
             run.commands.clear()
         return refused
 
+    async def existing(self, run_ids: Sequence[str]) -> set[str]:
+        return {
+            d["_id"] for d in await self._store.find_by_ids(self.collection, run_ids, {"_id": 1})
+        }
+
     async def get(self, org_id: str, run_id: str) -> FlowRun | None:
         doc = await self.collection.find_one({"_id": run_id}, {OUTBOX: 0})
         return _run(doc) if doc is not None and doc["org_id"] == org_id else None

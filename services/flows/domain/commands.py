@@ -68,6 +68,9 @@ class StartFlow:
     exclude_in_a_flow: bool = False
     started_previously_days: int | None = None
     preview: bool = False
+    # The same key again starts nobody twice (a client's retry after a lost answer or a crash
+    # mid-start): each contact's run id is made from it.
+    idempotency_key: str | None = None
 
 
 WAKE_BATCH = 200

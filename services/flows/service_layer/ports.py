@@ -115,6 +115,10 @@ class RunRepository(Protocol):
 
     async def get(self, org_id: str, run_id: str) -> FlowRun | None: ...
 
+    async def existing(self, run_ids: Sequence[str]) -> set[str]:
+        """Which of these runs are stored (ended or not)."""
+        ...
+
     async def save(self, run: FlowRun, expected_version: int) -> bool:
         """Writes it and its commands if still at `expected_version`; moves `version` on."""
         ...

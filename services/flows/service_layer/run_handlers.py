@@ -9,6 +9,7 @@ start interrupts the one it has, or skips the contact (`exclude_in_a_flow`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -55,12 +56,19 @@ async def start_flow(cmd: commands.StartFlow, uow: FlowsUnitOfWork) -> StartOutc
         chunk = ids[at : at + CHUNK]
         contacts = await uow.audience.get_contacts(cmd.by.org_id, chunk)
         active = await uow.runs.active_for(cmd.by.org_id, chunk)
+        keyed = _keyed_run_ids(cmd, flow.id, chunk)
+        again = (
+            await uow.runs.existing(list(keyed.values())) if keyed and not cmd.preview else set()
+        )
         recent: set[str] = set()
         if cmd.started_previously_days:
             since = now - timedelta(days=cmd.started_previously_days)
             recent = await uow.runs.started_since(cmd.by.org_id, flow.id, chunk, since)
         runs: list[FlowRun] = []
         for contact_id in chunk:
+            if keyed.get(contact_id) in again:  # started by this key already
+                outcome.started += 1
+                continue
             reason = _exclusion(contacts.get(contact_id), contact_id in recent)
             if reason is None and contact_id in active and cmd.exclude_in_a_flow:
                 reason = "in_a_flow"
@@ -73,8 +81,8 @@ async def start_flow(cmd: commands.StartFlow, uow: FlowsUnitOfWork) -> StartOutc
                 continue
             if (current := active.get(contact_id)) is not None:
                 outcome.interrupted += await _interrupt(uow, current)
-            run = FlowRun(id=uow.new_id(), org_id=cmd.by.org_id, flow_id=flow.id,
-                          flow_version=flow.version, contact_id=contact_id,
+            run = FlowRun(id=keyed.get(contact_id) or uow.new_id(), org_id=cmd.by.org_id,
+                          flow_id=flow.id, flow_version=flow.version, contact_id=contact_id,
                           channel_id=cmd.channel_id, started_at=now)  # fmt: skip
             start(run, definition, ContactSnapshot.of(contacts[contact_id]), now)
             runs.append(run)
@@ -83,6 +91,15 @@ async def start_flow(cmd: commands.StartFlow, uow: FlowsUnitOfWork) -> StartOutc
         if refused:  # started meanwhile by someone else
             outcome.skipped["in_a_flow"] += len(refused)
     return outcome
+
+
+def _keyed_run_ids(cmd: commands.StartFlow, flow_id: str, contact_ids: Sequence[str]
+                   ) -> dict[str, str]:  # fmt: skip
+    """Each contact's run id under the start's idempotency key (none without one)."""
+    if not cmd.idempotency_key:
+        return {}
+    start = f"{cmd.by.org_id}/{flow_id}/{cmd.idempotency_key}"
+    return {c: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{start}/{c}")) for c in contact_ids}
 
 
 def _exclusion(contact: AudienceContact | None, started_recently: bool) -> str | None:

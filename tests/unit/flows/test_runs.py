@@ -155,6 +155,22 @@ async def test_starts_skip_or_interrupt_and_never_reach_who_may_not_be_reached(
         await start(flows, flow, groups=["no-such-group"])
 
 
+async def test_a_start_repeated_with_its_key_asks_nobody_twice(flows: FakeFlows) -> None:
+    flow = await survey(flows)
+    # The first call started c0 only (then the answer was lost, or the service died).
+    first = await start(flows, flow, contact_ids=["c0"], idempotency_key="k-1")
+    assert (first.started, first.interrupted) == (1, 0)
+
+    retry = await start(flows, flow, contact_ids=["c0", "c1"], idempotency_key="k-1")
+
+    assert (retry.started, retry.interrupted) == (2, 0)
+    assert len(sent_to(flows, "c0")) == 1 and len(sent_to(flows, "c1")) == 1
+    assert [r.status for r in flows.runs.stored.values() if r.contact_id == "c0"] == ["waiting"]
+    other_key = await start(flows, flow, contact_ids=["c0"], idempotency_key="k-2")
+    assert (other_key.started, other_key.interrupted) == (1, 1)  # a new start, as asked
+    assert len(sent_to(flows, "c0")) == 2
+
+
 async def test_silence_times_out_and_runs_expire(flows: FakeFlows) -> None:
     flow = await survey(flows, timeout_s=600, expire_minutes=30)
     await start(flows, flow, contact_ids=["c0", "c1"])

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,7 +120,9 @@ class StartBody(BaseModel):
         default=None, ge=1, le=365, description="Skip contacts who started this flow that recently"
     )
 
-    def command(self, by: Principal, flow_id: str, preview: bool) -> commands.StartFlow:
+    def command(
+        self, by: Principal, flow_id: str, preview: bool, idempotency_key: str | None = None
+    ) -> commands.StartFlow:
         return commands.StartFlow(
             by=by,
             flow_id=flow_id,
@@ -130,6 +132,7 @@ class StartBody(BaseModel):
             exclude_in_a_flow=self.exclude_in_a_flow,
             started_previously_days=self.started_previously_days,
             preview=preview,
+            idempotency_key=idempotency_key,
         )
 
 
@@ -260,9 +263,23 @@ async def preview_start(flow_id: FlowId, body: StartBody, by: Caller, bus: Bus) 
 
 
 @router.post("/v1/flows/{flow_id}/start", response_model=StartView, status_code=202)
-async def start_flow(flow_id: FlowId, body: StartBody, by: Caller, bus: Bus) -> StartView:
+async def start_flow(
+    flow_id: FlowId,
+    body: StartBody,
+    by: Caller,
+    bus: Bus,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="The same key again starts nobody twice: the contacts its first call"
+            " started count as started, and their runs are left alone",
+        ),
+    ] = None,
+) -> StartView:
     _keeper(by, "start flows")
-    outcome: StartOutcome = await bus.handle(body.command(by, flow_id, preview=False))
+    command = body.command(by, flow_id, preview=False, idempotency_key=idempotency_key)
+    outcome: StartOutcome = await bus.handle(command)
     return StartView.of(outcome)
 
 
