@@ -67,6 +67,8 @@ def _state(run: FlowRun) -> Document:
         "failure": run.failure,
         "version": run.version,
         "last_input": run.last_input,
+        "changed": run.changed,
+        "changed_at_version": run.changed_at_version,
         "results": {
             k: {
                 "name": r.name,
@@ -103,6 +105,8 @@ def _run(doc: Document) -> FlowRun:
         failure=doc.get("failure"),
         version=doc["version"],
         last_input=doc.get("last_input"),
+        changed=dict(doc.get("changed") or {}),
+        changed_at_version=doc.get("changed_at_version"),
         results={k: RunResult(**r) for k, r in (doc.get("results") or {}).items()},
     )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from services.flows.domain.flow_definition import Action, Category, FlowDefinition, Node, Router
 from services.flows.domain.flow_expressions import Context, render
@@ -66,8 +66,9 @@ class ContactSnapshot:
     version: int
 
     @classmethod
-    def of(cls, contact: AudienceContact) -> ContactSnapshot:
-        return cls(
+    def of(cls, contact: AudienceContact, run: FlowRun | None = None) -> ContactSnapshot:
+        """With what `run` changed and the copy does not show yet (see `FlowRun.changed`)."""
+        snapshot = cls(
             id=contact.id,
             phone=contact.phone,
             name=contact.name,
@@ -76,6 +77,15 @@ class ContactSnapshot:
             groups=set(contact.groups),
             version=contact.version,
         )
+        if run is not None and run.changed:
+            if run.changed_at_version is not None and contact.version > run.changed_at_version:
+                run.changed, run.changed_at_version = {}, None  # the copy has moved on: trust it
+            else:
+                snapshot.name = run.changed.get("name", snapshot.name)
+                snapshot.language = run.changed.get("language", snapshot.language)
+                snapshot.fields.update(run.changed.get("fields") or {})
+                snapshot.fields = {k: v for k, v in snapshot.fields.items() if v}
+        return snapshot
 
 
 @dataclass
@@ -98,6 +108,12 @@ class FlowRun:
     handled: list[str] = field(default_factory=list)
     failure: str | None = None
     last_input: str | None = None  # what the contact last wrote to it (`@input`)
+    # What the run asked the contacts service to change (`name`, `language`, `fields`), shown
+    # to its later moves while the contact's copy is still at the version it was asked at: a
+    # survey's "You said @contact.fields.age" after a wait reads the answer just set, not the
+    # copy's older value. Once the copy moves on (the change applied, or another), the copy.
+    changed: dict[str, Any] = field(default_factory=dict)
+    changed_at_version: int | None = None
     version: int = 0
     commands: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
@@ -334,6 +350,10 @@ def _change_fields(
     **attributes: str,
 ) -> None:
     """One `ChangeContactFields` for a run of changes in a row (a survey's answers)."""
+    run.changed.update(attributes)
+    if fields:
+        run.changed["fields"] = {**run.changed.get("fields", {}), **fields}
+    run.changed_at_version = contact.version
     last = run.commands[-1] if run.commands else None
     if isinstance(last, ChangeContactFields):
         run.commands[-1] = last.model_copy(
@@ -352,4 +372,10 @@ def _change_fields(
 
 
 def copy_run(run: FlowRun) -> FlowRun:
-    return replace(run, results=dict(run.results), handled=list(run.handled), commands=[])
+    changed = (
+        {**run.changed, "fields": dict(run.changed["fields"])}
+        if "fields" in run.changed
+        else dict(run.changed)
+    )
+    return replace(run, results=dict(run.results), handled=list(run.handled), changed=changed,
+                   commands=[])  # fmt: skip

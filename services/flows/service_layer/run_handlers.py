@@ -294,7 +294,7 @@ async def _move(
             run.end("interrupted", uow.clock())
         elif definition.node(run.node) is None:
             run.end("failed", uow.clock(), failure="node_gone")
-        elif not step(run, definition, ContactSnapshot.of(contact), uow.clock()):
+        elif not step(run, definition, ContactSnapshot.of(contact, run), uow.clock()):
             return run
         if await uow.runs.save(run, read_version):
             return run

@@ -29,7 +29,7 @@ from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.message_commands import SendMessage
 from tests.fakes.contacts import T0
 from tests.fakes.flows import FakeFlows, build_fake_flows
-from tests.support.contact_events import contact_created, status_changed
+from tests.support.contact_events import contact_created, contact_updated, status_changed
 from tests.support.events import group_created, membership_changed
 from tests.support.flows import export_file, survey_flow
 from tests.support.messages import received
@@ -118,6 +118,25 @@ async def test_a_survey_for_a_group_moves_respondents_and_keeps_their_answers(
     assert sent_to(flows, "c0")[-1] == "Done, Person 0: 31 and Blue."
     ids = [c.message_id for c in flows.runs.published if isinstance(c, SendMessage)]
     assert len(ids) == len(set(ids))  # each message asked for once
+
+
+async def test_a_later_move_sees_what_the_run_changed_until_the_copy_moves_on(
+    flows: FakeFlows,
+) -> None:
+    definition = copy.deepcopy(survey_flow(("g-done", "Survey done")))
+    nodes = definition["nodes"]
+    nodes[0]["actions"].insert(0, {"uuid": "a-nick", "type": "set_contact_name", "name": "Ama"})
+    nodes[1]["actions"][0]["text"] = "Thanks @contact.name! Red or blue?"
+    flow = await flows.bus.handle(CreateFlow(by=ADMIN, definition=definition))
+    assert isinstance(flow, Flow)
+    await start(flows, flow, contact_ids=["c0", "c1"])
+
+    await answer(flows, "c0", "31")  # a new move: the copy still says "Person 0"
+    assert sent_to(flows, "c0")[-1] == "Thanks Ama! Red or blue?"
+    # c1's copy moved on meanwhile (an admin renamed them after the flow did): the copy wins.
+    await deliver(flows, contact_updated("c1", name="Kofi"), sequence=5)
+    await answer(flows, "c1", "40")
+    assert sent_to(flows, "c1")[-1] == "Thanks Kofi! Red or blue?"
 
 
 async def test_a_message_delivered_twice_moves_a_run_once(flows: FakeFlows) -> None:
