@@ -339,6 +339,8 @@ def _router(
             )
             continue
         arguments = tuple(str(a) for a in case.get("arguments") or [])
+        for argument in arguments if test != "has_group" else ():
+            _check_text(argument, {"node": node, "action": test}, problems)
         if (error := TESTS[test].check(arguments)) is not None:
             problems.append(FlowProblem("invalid_flow", f"{test}: {error}", node=node))
         if str(case.get("category_uuid")) not in known:

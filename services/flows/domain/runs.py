@@ -234,8 +234,12 @@ def _route(
         for case in router.cases:
             if case.test == "has_group":
                 match = case.arguments[0] if case.arguments[0] in contact.groups else None
-            else:
-                match = TESTS[case.test].run(operand, case.arguments)
+            else:  # an argument may be an expression (`@contact.fields.code`), as in goflow
+                arguments = case.arguments
+                if any("@" in a for a in arguments):
+                    context = _context(run, contact)
+                    arguments = tuple(render(a, context) for a in arguments)
+                match = TESTS[case.test].run(operand, arguments)
             if match is not None:
                 category_uuid, value = case.category, match
                 break

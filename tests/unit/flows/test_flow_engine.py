@@ -197,6 +197,25 @@ def test_what_the_contact_wrote_is_said_and_routed_on_after_the_wait() -> None:
     assert said(run)[-1][1] == "You said 31 years. Red or blue?"
 
 
+def test_a_case_argument_may_be_an_expression_and_an_unsupported_one_is_refused() -> None:
+    raw = survey_flow(DONE)
+    raw["nodes"][1]["router"]["cases"][0]["arguments"] = ["@contact.fields.colour"]
+    flow, _ = read_flow(raw)
+    assert flow is not None
+    run, contact = new_run(), amina()
+    contact.fields["colour"] = "green"
+    start(run, flow, contact, NOW)
+    resume(run, flow, contact, "31", "in-1", NOW)
+    resume(run, flow, contact, "Green please", "in-2", NOW)
+    assert run.results["colour"].category == "Red"  # the case's category, matched on "green"
+
+    raw["nodes"][1]["router"]["cases"][0]["arguments"] = ["@(upper(contact.name))"]
+    _, problems = read_flow(raw)
+    assert [(p.code, p.node, p.action) for p in problems] == [
+        ("unsupported_expression", "n-colour", "has_any_word")
+    ]
+
+
 def test_a_timeout_that_has_not_come_moves_nothing() -> None:
     flow, run, contact = survey(timeout_s=300), new_run(), amina()
     start(run, flow, contact, NOW)
