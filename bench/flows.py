@@ -15,7 +15,9 @@ reached). Prints, from one run on this machine:
 - raw Kafka produce rate of `--messages` records, the baseline; seconds to create and project
   the contacts;
 - new numbers (`--messages` phones none of the contacts has): messages/s from the first inbound
-  call to the last reply, p50/p99 from each inbound call to its reply reaching the provider,
+  call to the last reply, p50/p99 from each inbound call to its reply reaching the provider
+  (with the default, all calls as fast as they are answered, mostly time queued; `--rate` offers
+  a steady load instead: the latency of a load the stack keeps up with),
   CPU per message of each process, and the store commands and Kafka records per message (each
   message creates a contact, records its consent, and waits for that before the welcome);
 - known contacts (`--messages` of the contacts, spread over all of them): the same figures
@@ -110,6 +112,7 @@ async def phase(
     phones: list[str],
     senders: int,
     profile: bool,
+    rate: float,
 ) -> None:
     """Every phone texts JOIN once; done when each got one more welcome than before."""
     before = len(provider.accepted)
@@ -117,9 +120,16 @@ async def phase(
     queue = list(reversed(phones))
     url = f"/v1/channels/{channel_id}/inbound"
 
+    first_at = time.monotonic()
+    sent = 0
+
     async def sender() -> None:
+        nonlocal sent
         while queue:
             phone = queue.pop()
+            if rate:  # an offered load: message n leaves n / rate seconds after the first
+                sent += 1
+                await asyncio.sleep(max(0.0, first_at + sent / rate - time.monotonic()))
             body = json.dumps(
                 {"from": phone, "text": "JOIN", "provider_message_id": f"{name}-{phone}"}
             ).encode()
@@ -196,6 +206,7 @@ async def run(args: argparse.Namespace) -> None:
                     texting[name],
                     args.senders,
                     args.profile,
+                    args.rate,
                 )
 
 
@@ -206,6 +217,13 @@ def main() -> None:
         "--messages", type=int, default=2_000, help="per phase (at most --contacts)"
     )
     parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="messages/s offered (default: as fast as the gateway is answered, a backlog then"
+        " builds and the latency is mostly queueing)",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="sample each service with py-spy (needs ptrace)"
     )
