@@ -13,6 +13,7 @@ import asyncio
 import os
 import random
 import shutil
+import signal
 import tempfile
 import time
 import uuid
@@ -108,7 +109,17 @@ class BenchRun:
 @asynccontextmanager
 async def bench_run() -> AsyncIterator[BenchRun]:
     """Reuses (or starts) the infrastructure like the tests; at the end stops the services and
-    drops the run's databases and topics. On a failure, the services' logs are shown first."""
+    drops the run's databases and topics. On a failure, the services' logs are shown first.
+    SIGTERM (`kill`) ends the run the same way as Ctrl-C: without this, a killed bench left
+    its services running, polling the store under every later measurement."""
+    main, loop = asyncio.current_task(), asyncio.get_running_loop()
+
+    def terminate() -> None:  # once: a second SIGTERM (uvicorn re-raises one) must not cut
+        loop.add_signal_handler(signal.SIGTERM, lambda: None)  # the clean-up short
+        if main is not None:
+            main.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
     with real_infrastructure() as endpoints:
         run = BenchRun(
             endpoints, uuid.uuid4().hex[:8], Path(tempfile.mkdtemp(prefix="roster-bench-"))
