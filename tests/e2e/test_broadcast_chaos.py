@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from services.dispatcher.entrypoints.background import AHEAD
+from services.dispatcher.entrypoints.background import ANSWERING
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.settings import ServiceSettings
 from tests.conftest import TokenFactory
@@ -33,8 +33,8 @@ KILLS = 4
 SIGNING_KEY = "chaos-signing-key-0123456789"
 TPS = 100
 # What one step hands over: two seconds' worth, at most `send_window` (`sending.window_size`);
-# the sender has up to AHEAD such windows on their way.
-IN_FLIGHT = AHEAD * min(DispatcherUnitOfWork.send_window, 2 * TPS)
+# the sender has up to ANSWERING such windows on their way (starting, or storing answers).
+IN_FLIGHT = ANSWERING * min(DispatcherUnitOfWork.send_window, 2 * TPS)
 
 
 async def test_a_broadcast_survives_killed_dispatchers_handing_each_message_over_once(

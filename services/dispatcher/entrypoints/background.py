@@ -42,7 +42,7 @@ log = get_logger(__name__)
 LEASE_TTL = timedelta(seconds=10)
 RENEW_EVERY_S = LEASE_TTL.total_seconds() / 3
 AHEAD = 2  # windows of one channel still starting their messages at once
-ANSWERING = 4  # windows of one channel on their way at once, their answers being stored included
+ANSWERING = AHEAD + 1  # windows of one channel on their way, one storing its answers included
 STARTED_POLL_S = 0.02
 
 
