@@ -440,7 +440,14 @@ async def test_patch_changes_fields_and_publishes_only_what_changed(
         assert updated["version"] == 2
 
         [event] = await tail.wait_for(event_for("ContactUpdated", contact["id"]))
-        assert set(event["data"]) == {"contact_id", "updated_at", "name", "category", "fields"}
+        assert set(event["data"]) == {
+            "contact_id",
+            "updated_at",
+            "name",
+            "category",
+            "fields",
+            "actor",
+        }
         assert event["data"]["name"] == "After"
         assert event["data"]["category"] == "vip"
         assert event["data"]["fields"] == updated["fields"]

@@ -52,7 +52,12 @@ def test_update_reports_only_changed_fields() -> None:
     assert changed == ["email"]
     [event] = contact.events
     assert isinstance(event, ContactUpdated)
-    assert event.model_dump(exclude_unset=True).keys() == {"contact_id", "email", "updated_at"}
+    assert event.model_dump(exclude_unset=True).keys() == {
+        "contact_id",
+        "email",
+        "updated_at",
+        "actor",
+    }
     assert contact.version == 2
 
 

@@ -219,10 +219,10 @@ async def test_values_of_a_field_are_found_by_their_stored_type(service: Contact
 async def test_a_stale_organisation_write_is_refused(service: ContactsHarness) -> None:
     stale = await service.organizations.get_or_create(ORG)
     fresh = await service.organizations.get_or_create(ORG)
-    fresh.update({"name": "First"}, service.clock(), actor="user:test")
+    fresh.update({"name": "First"}, service.clock())
     await service.organizations.save(fresh, 0)
 
-    stale.update({"name": "Second"}, service.clock(), actor="user:test")
+    stale.update({"name": "Second"}, service.clock())
     with pytest.raises(VersionConflict):
         await service.organizations.save(stale, 0)
 

@@ -58,7 +58,8 @@ async def test_only_the_attributes_that_changed_are_stored_and_announced(
     change = service.published(contact.id)[-1]
     assert isinstance(change, ContactUpdated)
     assert change.model_dump(exclude_unset=True, exclude={"contact_id", "updated_at"}) == {
-        "name": "Amina Y"
+        "name": "Amina Y",
+        "actor": principal().actor,
     }
     assert service.outbox.sequences(contact.id) == [1, 2]
 
