@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
-from bench.profiles import Profiler
+from bench.profiles import Profiler, add_profile_option
 from bench.support import BenchRun, bench_run, phone_numbers, produce, until
 from services.dispatcher.domain.channels import signature
 from shared.contracts.topics import TopicSpec
@@ -241,9 +241,7 @@ def main() -> None:
     parser.add_argument("--paced", type=int, default=12_000)
     parser.add_argument("--tps", type=int, default=200)
     parser.add_argument("--window", type=float, default=10.0, help="seconds per rate window")
-    parser.add_argument(
-        "--profile", action="store_true", help="sample the paced phase with py-spy (needs ptrace)"
-    )
+    add_profile_option(parser, "the paced phase")
     asyncio.run(run(parse_args(parser, {"recipients": 300, "paced": 150, "tps": 100,
                                         "window": 1.0})))  # fmt: skip
 

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, latency, parse_args
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
-from bench.profiles import Profiler
+from bench.profiles import Profiler, add_profile_option
 from bench.support import (
     BenchRun,
     bench_run,
@@ -224,9 +224,7 @@ def main() -> None:
         help="messages/s offered (default: as fast as the gateway is answered, a backlog then"
         " builds and the latency is mostly queueing)",
     )
-    parser.add_argument(
-        "--profile", action="store_true", help="sample each service with py-spy (needs ptrace)"
-    )
+    add_profile_option(parser)
     asyncio.run(run(parse_args(parser, {"contacts": 100, "messages": 50, "senders": 4})))
 
 

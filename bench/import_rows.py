@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args
 from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
-from bench.profiles import Profiler
+from bench.profiles import Profiler, add_profile_option
 from bench.support import (
     bench_run,
     contact_documents,
@@ -198,9 +198,7 @@ def main() -> None:
         help="measure the raw insert and the floor on this many rows (default: all of them;"
         " a million-row run takes an hour less with 100,000)",
     )
-    parser.add_argument(
-        "--profile", action="store_true", help="sample each service with py-spy (needs ptrace)"
-    )
+    add_profile_option(parser)
     asyncio.run(run(parse_args(parser, {"rows": 200})))
 
 

@@ -10,6 +10,7 @@ services (root, or `ptrace_scope` 0); a bench without `--profile` never starts i
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import signal
@@ -98,3 +99,10 @@ class Profiler:
             print(f"  profile {name}: {total:,} samples at {self.rate}/s, where they were charged")
             for frame, count in charged.most_common(top):
                 print(f"    {count / max(total, 1) * 100:5.1f}%  {frame}")
+
+
+def add_profile_option(parser: argparse.ArgumentParser, what: str = "each service") -> None:
+    """`--profile`, the same in every bench that offers it."""
+    parser.add_argument(
+        "--profile", action="store_true", help=f"sample {what} with py-spy (needs ptrace)"
+    )
