@@ -45,7 +45,9 @@ from services.dispatcher.service_layer.ports import (
 )
 from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.contracts.audience_copy import AudienceContact
+from shared.logging import get_logger
 
+log = get_logger(__name__)
 MAX_ATTEMPTS = 5
 # Throttling is the provider asking for patience, not failing: the channel slows down, and a
 # refused message is tried again for much longer before it is given up.
@@ -295,7 +297,7 @@ class StateWatch:
         self._uow, self._broadcast = uow, broadcast
         self._still = True
         self._read_at = float("-inf")
-        self._reading: asyncio.Task[bool] | None = None
+        self._reading: asyncio.Task[None] | None = None
 
     async def read(self) -> bool:
         self._read_at = time.monotonic()
@@ -307,8 +309,16 @@ class StateWatch:
         """The last state read; starts the next read when one is due."""
         due = time.monotonic() - self._read_at >= STATE_CHECK_S
         if due and (self._reading is None or self._reading.done()):
-            self._reading = asyncio.create_task(self.read())
+            self._reading = asyncio.create_task(self._read_aside())
         return self._still
+
+    async def _read_aside(self) -> None:
+        """A read that failed (the store away a moment) keeps the last state; the next is due
+        `STATE_CHECK_S` later. Logged, never left as an unretrieved task exception."""
+        try:
+            await self.read()
+        except Exception as exc:
+            log.warning("broadcast_state_unread", broadcast_id=self._broadcast.id, error=repr(exc))
 
     def stop(self) -> None:
         if self._reading is not None:
