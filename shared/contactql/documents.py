@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from shared.contactql.resolve import words
+from shared.contactql.names import words
 from shared.contactql.values import FieldType, FieldValue
 from shared.mongo.client import Document
 

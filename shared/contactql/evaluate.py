@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.contactql.names import words
 from shared.contactql.predicates import (
     AllOf,
     AnyOf,
@@ -23,7 +24,6 @@ from shared.contactql.predicates import (
     Target,
     TimeRange,
 )
-from shared.contactql.resolve import words
 from shared.contactql.values import FieldValue
 
 
@@ -70,8 +70,8 @@ def matches(predicate: Predicate, contact: QueryableContact) -> bool:
         case NameContains(prefixes):
             names = words(contact.name or "")
             return all(any(w.startswith(p) for w in names) for p in prefixes)
-        case PhoneContains(digits):
-            return any(digits in (p or "") for p in (contact.phone, contact.secondary_phone))
+        case PhoneContains(fragment):
+            return any(fragment in (p or "") for p in (contact.phone, contact.secondary_phone))
         case NumberRange():
             return _in_number_range(_typed(contact, predicate.target), predicate)
         case TimeRange(target, start, end, negated):
@@ -93,6 +93,8 @@ def _is_set(contact: QueryableContact, target: Target) -> bool:
         return contact.phone is not None
     if attribute is Attribute.LAST_SEEN_ON:
         return contact.last_seen_at is not None
+    if attribute is Attribute.GROUP:
+        return len(contact.groups) > 0
     assert attribute is not None
     return getattr(contact, attribute.value) is not None
 

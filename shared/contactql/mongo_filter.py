@@ -54,14 +54,18 @@ def query_filter(predicate: Predicate) -> Document:
         case IsSet(target, expected):
             if target.field is not None:
                 return {f"fields.{target.field}": {"$exists": expected}}
+            if target.attribute is Attribute.GROUP:
+                # A first element: in some group (`groups` is a list, or absent when never set).
+                return {"groups.0": {"$exists": expected}}
             path = _stored(target)
             return {path: {"$ne": None}} if expected else {path: None}
         case Equals(target, value, negated):
             return _equals(target, value, negated)
         case NameContains(prefixes):
             return {"$and": [{"name_words": {"$regex": "^" + re.escape(p)}} for p in prefixes]}
-        case PhoneContains(digits):
-            return {"$or": [{"phone": {"$regex": digits}}, {"secondary_phone": {"$regex": digits}}]}
+        case PhoneContains(fragment):
+            pattern = {"$regex": re.escape(fragment)}
+            return {"$or": [{"phone": pattern}, {"secondary_phone": pattern}]}
         case NumberRange(target, low, high, low_inclusive, high_inclusive):
             bounds: dict[str, float] = {}
             if low is not None:

@@ -36,6 +36,8 @@ class Target:
 
 @dataclass(frozen=True)
 class IsSet:
+    """Whether the target has a value; for `group`, whether the contact is in any group."""
+
     target: Target
     expected: bool
 
@@ -58,7 +60,9 @@ class NameContains:
 
 @dataclass(frozen=True)
 class PhoneContains:
-    digits: str
+    """`fragment` (digits, perhaps a `+`) appears in the phone or the secondary phone."""
+
+    fragment: str
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@
     and_expr   := unary (["AND"] unary)*          adjacent terms are ANDed
     unary      := "(" or_expr ")" | comparison | value
     comparison := property operator value         operators: = != ~ > < >= <= has is
-    value      := bare text | "double-quoted text"
+    value      := bare text | "double-quoted text"   (Go's escapes, as RapidPro reads them)
 
 Keywords are case-insensitive; AND binds tighter than OR. What a property means, and whether a
 value suits it, is decided later (`resolve`); this module only knows the shape of a query.
+
+The limits are RapidPro's: 10,000 characters, 250 conditions, 100 levels of parentheses, each
+answered `too_complex` with the limit in its details.
 """
 
 from __future__ import annotations
@@ -18,10 +21,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.contactql.errors import QueryError
+from shared.contactql.quoting import go_quote, go_unquote
 
-MAX_LENGTH = 5000
-MAX_DEPTH = 10
-MAX_CONDITIONS = 100
+MAX_LENGTH = 10_000
+MAX_DEPTH = 100
+MAX_CONDITIONS = 250
+# What an API accepts as query text: far above MAX_LENGTH, so a long query is refused by the
+# language (`too_complex`, naming its limit) and only absurd input by request validation.
+MAX_INPUT_LENGTH = 100_000
+# AND inside OR inside AND ...: each level is two levels of a store filter, which MongoDB caps.
+MAX_NESTING = 20
 
 
 class Operator(StrEnum):
@@ -101,17 +110,16 @@ def _tokens(query: str) -> list[_Token]:
 
 
 def _string(query: str, start: int) -> tuple[str, int]:
-    chars: list[str] = []
+    """The value of the quoted literal at `start`: it ends at the first quote no backslash
+    escapes, and its escapes are Go's (`go_unquote`)."""
     i = start + 1
     while i < len(query):
         char = query[i]
-        if char == "\\" and i + 1 < len(query):
-            chars.append(query[i + 1])
+        if char == "\\":
             i += 2
         elif char == '"':
-            return "".join(chars), i + 1
+            return go_unquote(query[start + 1 : i]), i + 1
         else:
-            chars.append(char)
             i += 1
     raise QueryError("syntax", "unterminated quoted value", position=start)
 
@@ -163,7 +171,7 @@ class _Parser:
             self.take()
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise QueryError("too_complex", f"more than {MAX_DEPTH} levels of parentheses")
+                raise too_complex(f"more than {MAX_DEPTH} levels of parentheses", MAX_DEPTH)
             node = self.or_expr()
             if self.token.kind != "rparen":
                 raise QueryError("syntax", "missing ')'", position=self.token.position)
@@ -176,7 +184,7 @@ class _Parser:
         self.take()
         self.conditions += 1
         if self.conditions > MAX_CONDITIONS:
-            raise QueryError("too_complex", f"more than {MAX_CONDITIONS} conditions")
+            raise too_complex(f"more than {MAX_CONDITIONS} conditions", MAX_CONDITIONS)
         if self.token.kind != "op":
             return Comparison(None, Operator.CONTAINS, token.value)
         if token.kind == "string":
@@ -201,17 +209,37 @@ def _combine(operator: str, terms: list[Node]) -> Node:
     return Combination(operator, tuple(flat))
 
 
-def parse(query: str) -> Node:
+def too_complex(message: str, limit: int) -> QueryError:
+    return QueryError("too_complex", message, limit=limit)
+
+
+def check_length(query: str) -> None:
+    """Characters, not bytes, as RapidPro counts them."""
     if len(query) > MAX_LENGTH:
-        raise QueryError("too_complex", f"the query is longer than {MAX_LENGTH} characters")
-    return _Parser(query).parse()
+        raise too_complex(f"the query is longer than {MAX_LENGTH} characters", MAX_LENGTH)
+
+
+def parse(query: str) -> Node:
+    check_length(query)
+    node = _Parser(query).parse()
+    if _nesting(node) > MAX_NESTING:
+        raise too_complex(f"AND and OR nest more than {MAX_NESTING} levels deep", MAX_NESTING)
+    return node
+
+
+def _nesting(node: Node) -> int:
+    if isinstance(node, Comparison):
+        return 0
+    return 1 + max(_nesting(term) for term in node.terms)
 
 
 def quote(value: str) -> str:
-    """Bare when the value reads back as the same single value, otherwise double-quoted."""
-    if _TEXT.fullmatch(value) and value.lower() not in ("and", "or", *WORD_OPERATORS):
+    """Bare when the value reads back as the same single value and shows every character,
+    otherwise double-quoted."""
+    bare = _TEXT.fullmatch(value) and value.isprintable()
+    if bare and value.lower() not in ("and", "or", *WORD_OPERATORS):
         return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return go_quote(value)
 
 
 def render(node: Node) -> str:
@@ -226,3 +254,16 @@ def render(node: Node) -> str:
             text = f"({text})"  # an OR inside an AND
         parts.append(text)
     return f" {node.operator} ".join(parts)
+
+
+_RAPIDPRO_PLAIN = re.compile(r"^\d+(\.\d+)?$")
+
+
+def render_rapidpro(node: Node, nested: bool = False) -> str:
+    """RapidPro's printed form: every value Go-quoted except plain numbers, and every
+    combination inside another in parentheses. Properties arrive already prefixed."""
+    if isinstance(node, Comparison):
+        value = node.value if _RAPIDPRO_PLAIN.match(node.value) else go_quote(node.value)
+        return f"{node.property} {node.operator.value} {value}"
+    text = f" {node.operator} ".join(render_rapidpro(term, nested=True) for term in node.terms)
+    return f"({text})" if nested else text

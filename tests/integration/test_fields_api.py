@@ -691,6 +691,7 @@ async def test_queries_on_fields_list_count_and_parse(
     assert parsed.status_code == 200, parsed.text
     assert parsed.json() == {
         "query": "age > 18 AND district = Kano",
+        "rapidpro_query": 'fields.age > 18 AND fields.district = "Kano"',
         "fields": ["age", "district"],
         "groups": [],
         "attributes": [],
@@ -698,6 +699,8 @@ async def test_queries_on_fields_list_count_and_parse(
     }
     normalized = parsed.json()["query"]
     assert await query_ids(client, headers, normalized) == expected
+    # RapidPro's printed form means the same here.
+    assert await query_ids(client, headers, parsed.json()["rapidpro_query"]) == expected
 
     with_status = await client.post(
         "/v1/contacts/query/parse",
@@ -707,6 +710,7 @@ async def test_queries_on_fields_list_count_and_parse(
     assert with_status.status_code == 200, with_status.text
     assert with_status.json() == {
         "query": 'status = blocked OR district = "Port Harcourt"',
+        "rapidpro_query": 'status = "blocked" OR fields.district = "Port Harcourt"',
         "fields": ["district"],
         "groups": [],
         "attributes": ["status"],
@@ -724,6 +728,10 @@ async def test_queries_on_fields_list_count_and_parse(
         "district > Kano": "unsupported_comparison",
         "age ~ 1": "unsupported_contains",
         "weight > 3": "unknown_property",
+        "tel ~ 12": "invalid_partial_urn",
+        "urns.twitter = bob": "unknown_property",
+        # RapidPro's limit, not the request's: 10,001 characters are too complex
+        'name = "' + "x" * 9_992 + '"': "too_complex",
     }
     for text, code in refused.items():
         response = await client.get("/v1/contacts", params={"query": text}, headers=headers)

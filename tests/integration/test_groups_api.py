@@ -212,6 +212,39 @@ async def test_smart_group_follows_the_query_both_ways(
     assert refused.json()["error"]["code"] == "invalid_smart_query"
 
 
+async def test_smart_group_takes_a_query_as_rapidpro_prints_it(
+    client: httpx.AsyncClient,
+    groups_client: httpx.AsyncClient,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    """A query copied from a RapidPro export (`fields.`, `urns.` prefixes, quoted values)."""
+    headers = auth(org)
+    await define_field(client, headers, "Age", "number")
+    first, second = phones(2)
+    a = (await create(client, headers, phone=first, fields={"age": 30}))["id"]
+    b = (await create(client, headers, phone=second, fields={"age": 30}))["id"]
+    await known_to_groups(groups_client, headers, [a, b])
+
+    query = f'fields.age >= 18 AND urns.tel ~ "{first}"'
+
+    async def create_smart() -> httpx.Response:
+        return await groups_client.post(
+            "/v1/groups", json={"name": "Migrated", "query": query}, headers=headers
+        )
+
+    response = await eventually(create_smart, lambda r: r.status_code == 201)
+    group: dict[str, Any] = response.json()
+    assert group["query"] == f"age >= 18 AND tel ~ {first}"
+    await eventually(lambda: member_ids(groups_client, headers, group["id"]), lambda m: m == {a})
+
+    in_no_group = await groups_client.post(
+        "/v1/groups", json={"name": "Loners", "query": 'group = ""'}, headers=headers
+    )
+    assert in_no_group.status_code == 422
+    assert in_no_group.json()["error"]["code"] == "invalid_smart_query"
+
+
 async def test_a_field_used_by_a_smart_group_keeps_its_type_and_stays(
     client: httpx.AsyncClient,
     groups_client: httpx.AsyncClient,

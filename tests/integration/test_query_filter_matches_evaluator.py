@@ -4,16 +4,20 @@ Lists and counts run a query as a MongoDB filter (`query_filter`), while smart g
 contact at a time in memory (`evaluate.matches`). If the two disagreed, a contact could be in a
 group whose query does not list it. Hypothesis generates contacts (names whose words collide,
 phones, times on day boundaries, typed custom fields, groups) and queries over every property and
-operator. The contacts are stored as the repository stores them, in the real store, and the
-contacts the store returns must be exactly the contacts the evaluator matches.
+operator, in the forms RapidPro users write (bare URNs and phone fragments, one-letter names,
+`urn`, `urns.` and `fields.` prefixes, group set checks). The contacts are stored as the
+repository stores them, in the real store, and the contacts the store returns must be exactly the
+contacts the evaluator matches. Each query's two printed forms (Roster's, RapidPro's) must parse
+back to the same predicate.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,6 +83,8 @@ NAMES = (
     "Straße Müller",
     "İbrahim",
     "bob2 x",
+    "j",
+    "J Doe",
 )
 NAME_PREFIXES = (
     "am",
@@ -163,6 +169,19 @@ class Tally:
     matched: int = 0
     # Queries that matched some of the example's contacts but not all of them.
     discriminating: int = 0
+    # How many queries used each of RapidPro's forms (`RAPIDPRO_FORMS`).
+    forms: Counter[str] = field(default_factory=Counter)
+
+
+# RapidPro's forms the generator must reach, found in the query or in RapidPro's printed form.
+RAPIDPRO_FORMS = {
+    "bare URN": (False, re.compile(r"(^|[\s(])(tel|whatsapp):")),
+    "urn property": (True, re.compile(r"(^|[\s(])urn [=!~]")),
+    "urns.whatsapp": (True, re.compile(r"urns\.whatsapp ")),
+    "group set check": (True, re.compile(r'group !?= ""')),
+    "one-character name": (True, re.compile(r'name = "."')),
+    "phone fragment": (True, re.compile(r"urns\.tel ~ ")),
+}
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -328,9 +347,11 @@ def phone_text(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
     """A generated phone as typed: E.164, national, with spaces; or a phone nobody has."""
     known = contact_phones(specs)
     phone = draw(st.sampled_from(known)) if known != [] and draw(st.booleans()) else draw(phones())
-    form = draw(st.sampled_from(("e164", "e164", "national", "spaced", "bad")))
+    form = draw(st.sampled_from(("e164", "e164", "national", "spaced", "bracketed", "bad")))
     if form == "national" and phone.startswith("+234"):
         return "0" + phone[4:]
+    if form == "bracketed" and phone.startswith("+234"):
+        return f'"(0{phone[4:7]}) {phone[7:10]}-{phone[10:]}"'
     if form == "spaced":
         return f'"{phone[:4]} {phone[4:7]} {phone[7:]}"'
     if form == "bad":
@@ -349,21 +370,33 @@ def name_comparison(draw: st.DrawFn, prop: str) -> str:
     return f"{prop} {equality(draw)} {literal(draw, respelled(draw, value))}"
 
 
-def tel_comparison(draw: st.DrawFn, prop: str, specs: tuple[ContactSpec, ...]) -> str:
-    kind = draw(st.sampled_from(("equals", "contains", "contains", "set")))
-    if kind == "set":
-        return set_check(draw, prop)
-    if kind == "equals":
-        return f"{prop} {equality(draw)} {phone_text(draw, specs)}"
+def phone_fragment(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
+    """Part of a known phone (with its `+` when it starts there), or digits nobody has."""
     known = contact_phones(specs)
     if known and draw(st.integers(0, 4)) > 0:
         digits = draw(st.sampled_from(known))[1:]
         start = draw(st.integers(0, len(digits) - 3))
         end = draw(st.integers(start + 3, min(len(digits), start + 8)))
-        value = digits[start:end]
-    else:
-        value = draw(st.sampled_from(("999", "2348", "0000", "712")))
-    return f"{prop} {draw(st.sampled_from(('~', 'has')))} {value}"
+        plus = "+" if start == 0 and draw(st.booleans()) else ""
+        return plus + digits[start:end]
+    return draw(st.sampled_from(("999", "2348", "0000", "712", "+2347")))
+
+
+def tel_comparison(draw: st.DrawFn, prop: str, specs: tuple[ContactSpec, ...]) -> str:
+    """`tel`, `whatsapp`, `urn` (either of the contact's phones), spelled as RapidPro prints
+    them or as people type them."""
+    kind = draw(st.sampled_from(("equals", "contains", "contains", "set")))
+    if kind == "set":
+        return set_check(draw, prop)
+    if kind == "equals":
+        phone = phone_text(draw, specs)
+        scheme = prop.lower().removeprefix("urns.")
+        if scheme == "whatsapp" and phone.startswith("+") and draw(st.booleans()):
+            phone = phone[1:]  # as WhatsApp writes numbers
+        elif scheme == "urn" and phone.startswith("+") and draw(st.booleans()):
+            phone = draw(st.sampled_from(("tel:", "whatsapp:"))) + phone
+        return f"{prop} {equality(draw)} {phone}"
+    return f"{prop} {draw(st.sampled_from(('~', 'has')))} {phone_fragment(draw, specs)}"
 
 
 def text_comparison(draw: st.DrawFn, prop: str, values: tuple[str, ...]) -> str:
@@ -382,11 +415,26 @@ def number_comparison(draw: st.DrawFn, prop: str) -> str:
 
 
 def bare_term(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
-    """A value alone: a phone number means `tel =`, anything else `name ~`."""
-    if draw(st.booleans()):
-        return phone_text(draw, specs)
+    """A value alone, as RapidPro reads it: a URN (`tel:+234...`), digits (part of a phone), a
+    word of 2 characters or more (searched in names), or a shorter one (a whole name)."""
+    kind = draw(st.sampled_from(("phone", "urn", "fragment", "word", "word", "short")))
+    if kind == "phone":
+        phone = phone_text(draw, specs)
+        if phone.startswith('"(') and draw(st.booleans()):
+            return phone.strip('"')  # `(0803) 123-4567`: a phone when it is the whole query
+        return phone
+    if kind == "urn":
+        phone = draw(st.sampled_from(contact_phones(specs) or ["+2348031234567"]))
+        if draw(st.booleans()):
+            return f"tel:{phone}"
+        return f"whatsapp:{phone[1:]}"
+    if kind == "fragment":
+        fragment = phone_fragment(draw, specs)
+        return fragment if len(fragment.lstrip("+")) >= 4 else fragment + "0"
+    if kind == "short":
+        return literal(draw, draw(st.sampled_from(("j", "J", "b", "j b", "x"))))
     words = draw(
-        st.sampled_from(("amina", "Bob", "bello", "O'Brien", "straße", "AMI", "zz", "123"))
+        st.sampled_from(("amina", "Bob", "bello", "O'Brien", "straße", "AMI", "zz", "123", "j doe"))
     )
     return literal(draw, words)
 
@@ -419,7 +467,8 @@ def comparisons(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
     if prop == "name":
         return name_comparison(draw, draw(st.sampled_from(("name", "NAME"))))
     if prop == "tel":
-        return tel_comparison(draw, draw(st.sampled_from(("tel", "phone", "TEL"))), specs)
+        spelled = ("tel", "phone", "TEL", "urn", "URN", "urns.tel", "whatsapp", "urns.whatsapp")
+        return tel_comparison(draw, draw(st.sampled_from(spelled)), specs)
     if prop == "email":
         return text_comparison(draw, prop, (*EMAILS, "amina@example"))
     if prop == "category":
@@ -432,6 +481,8 @@ def comparisons(draw: st.DrawFn, specs: tuple[ContactSpec, ...]) -> str:
         status = draw(st.sampled_from([s.value for s in ContactStatus]))
         return f"{prop} {equality(draw)} {respelled(draw, status).strip()}"
     if prop == "group":
+        if draw(st.integers(0, 3)) == 0:
+            return set_check(draw, prop)  # in no group, or in some group
         name = draw(st.sampled_from(sorted(GROUP_NAMES)))
         return f"{prop} {equality(draw)} {literal(draw, respelled(draw, name))}"
     if prop == "created_on":
@@ -512,6 +563,8 @@ def tally() -> Iterator[Tally]:
     print(f"\nfilter vs evaluator: {counted}")
     assert counted.examples > 0, "no hypothesis example ran"
     assert counted.queries >= counted.examples, "examples ran without queries"
+    missing = [form for form in RAPIDPRO_FORMS if counted.forms[form] == 0]
+    assert not missing, f"no query used {missing}"
 
 
 def _difference(
@@ -564,7 +617,9 @@ async def test_store_filter_and_evaluator_return_the_same_contacts(
                 query = parse_query(text, context)
             except QueryError as exc:  # the generator only writes valid queries
                 raise AssertionError(f"{text!r} was refused: {exc.code}: {exc}") from exc
-            note(f"query {text!r} -> {query.text!r}")
+            note(f"query {text!r} -> {query.text!r} ({query.rapidpro_text!r})")
+            for printed in (query.text, query.rapidpro_text):
+                assert parse_query(printed, context).predicate == query.predicate, printed
             flt = {"$and": [{"org_id": org_id}, query_filter(query.predicate)]}
             found = {d["_id"] for d in await collection.find(flt, {"_id": 1}).to_list()}
             expected = {i for i, c in read_back.items() if matches(query.predicate, c)}
@@ -590,6 +645,9 @@ async def test_store_filter_and_evaluator_return_the_same_contacts(
                 ]
             )
             tally.queries += 1
+            for form, (printed, pattern) in RAPIDPRO_FORMS.items():
+                if pattern.search(query.rapidpro_text if printed else text):
+                    tally.forms[form] += 1
             tally.matched += len(found)
             if 0 < len(found) < len(originals):
                 tally.discriminating += 1

@@ -100,12 +100,15 @@ NORMALIZED = [
     ("phone has 1234", "tel ~ 1234"),
     ("+2348031234567", "tel = +2348031234567"),
     ("0803-123-4567", "tel = +2348031234567"),
-    ('"+44 7911 123456"', "tel = +447911123456"),
+    ("+44 7911 123456", "tel = +447911123456"),
+    # quoted, a phone number is searched in names, as RapidPro reads it
+    ('"+44 7911 123456"', 'name ~ "+44 7911 123456"'),
     # bare words
     ("amina", "name ~ amina"),
     ('"amina bello"', 'name ~ "amina bello"'),
     ("amina age > 3", "name ~ amina AND age > 3"),
-    ("12345", "name ~ 12345"),
+    ("12345", "tel ~ 12345"),
+    ("123", "name ~ 123"),
 ]
 
 ERRORS = [
@@ -141,19 +144,20 @@ ERRORS = [
     ("age ~ 3", "unsupported_contains"),
     ("district ~ Ka", "unsupported_contains"),
     ("email ~ example", "unsupported_contains"),
-    ("name ~ a", "unsupported_contains"),
-    ("tel ~ 80", "unsupported_contains"),
+    ("name ~ a", "invalid_partial_name"),
+    ("tel ~ 80", "invalid_partial_urn"),
     ("district > Kano", "unsupported_comparison"),
     ("name > a", "unsupported_comparison"),
     ("status < active", "unsupported_comparison"),
     ("vip > no", "unsupported_comparison"),
     ('status = ""', "unsupported_setcheck"),
-    ('group != ""', "unsupported_setcheck"),
+    ('id != ""', "unsupported_setcheck"),
     ('created_on = ""', "unsupported_setcheck"),
     ('age > ""', "unsupported_setcheck"),
     ("(" * (MAX_DEPTH + 1) + "age = 1" + ")" * (MAX_DEPTH + 1), "too_complex"),
     (" OR ".join(["age = 1"] * (MAX_CONDITIONS + 1)), "too_complex"),
-    ("name ~ " + "x" * 6000, "too_complex"),
+    ("name ~ " + "x" * 10_000, "too_complex"),
+    ("fieldz.age = 3", "unknown_property_type"),
 ]
 
 

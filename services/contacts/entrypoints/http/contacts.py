@@ -33,6 +33,7 @@ from services.contacts.service_layer.results import EntryResult
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
 from shared.auth import Principal, Role
 from shared.catch_up import CatchUp
+from shared.contactql.syntax import MAX_INPUT_LENGTH
 from shared.http.cursor import decode_cursor, encode_cursor
 from shared.http.dependencies import Bus, Caller, CatchUpDep
 from shared.http.errors import ErrorDetail, error_view
@@ -85,7 +86,10 @@ async def create_contacts(body: BatchCreateBody, by: Caller, bus: Bus) -> BatchC
 StatusParam = Literal["active", "archived", "blocked", "stopped", "any"]
 QueryParam = Annotated[
     str | None,
-    Query(max_length=5000, description='Contact query, e.g. age > 18 AND district = "Kano"'),
+    Query(
+        max_length=MAX_INPUT_LENGTH,
+        description='Contact query, e.g. age > 18 AND district = "Kano"',
+    ),
 ]
 
 
@@ -162,6 +166,7 @@ async def parse_contact_query(
     parsed = await queries.parse_contact_query(uow, by.org_id, body.query, catch_up)
     return QueryParseView(
         query=parsed.text,
+        rapidpro_query=parsed.rapidpro_text,
         fields=list(parsed.fields),
         groups=list(parsed.groups),
         attributes=list(parsed.attributes),

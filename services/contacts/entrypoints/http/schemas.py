@@ -11,6 +11,7 @@ from services.contacts.domain.commands import ContactInput
 from services.contacts.domain.fields import FieldDefinition
 from services.contacts.domain.model import Contact
 from services.contacts.domain.organization import Organization
+from shared.contactql.syntax import MAX_INPUT_LENGTH
 from shared.http.errors import ErrorDetail
 
 MAX_BATCH = 1000
@@ -211,11 +212,15 @@ class FieldView(BaseModel):
 class QueryParseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(max_length=5000)
+    query: str = Field(max_length=MAX_INPUT_LENGTH)
 
 
 class QueryParseView(BaseModel):
     query: str = Field(description="The normalized query")
+    rapidpro_query: str = Field(
+        description="The same query as RapidPro prints it (`fields.` and `urns.` prefixes, "
+        "quoted values), for RapidPro-compatible tools"
+    )
     fields: list[str]
     groups: list[str]
     attributes: list[str]

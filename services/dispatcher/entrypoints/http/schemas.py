@@ -23,10 +23,10 @@ from services.dispatcher.domain.templates import (
     Template,
 )
 from services.dispatcher.service_layer.queries import Preview
+from shared.contactql.syntax import MAX_INPUT_LENGTH
 
 ChannelTypeName = Literal["whatsapp_cloud", "http", "log"]
 TemplateCategory = Literal["marketing", "utility", "authentication"]  # as WhatsApp's
-MAX_QUERY = 5000
 SETTINGS = ("tps", "pair_interval_s", "config", "secrets", "requires_opt_in")
 
 
@@ -115,7 +115,9 @@ class AudienceBody(BaseModel):
     contact_ids: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_CONTACT_IDS)
     exclude_groups: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_GROUPS)
     query: str | None = Field(
-        default=None, max_length=MAX_QUERY, description="contactql, as `GET /v1/contacts?query=`"
+        default=None,
+        max_length=MAX_INPUT_LENGTH,
+        description="contactql, as `GET /v1/contacts?query=`",
     )
 
     def audience(self) -> Audience:

@@ -12,6 +12,7 @@ from services.groups.domain.errors import InvalidGroup
 from services.groups.domain.member import MemberContact
 from services.groups.domain.member_change import MemberChange
 from services.groups.domain.model import MAX_DESCRIPTION, Group
+from shared.contactql.syntax import MAX_INPUT_LENGTH
 
 
 class GroupBody(BaseModel):
@@ -20,7 +21,9 @@ class GroupBody(BaseModel):
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     query: str | None = Field(
-        default=None, max_length=5000, description="Given: a smart group following this query"
+        default=None,
+        max_length=MAX_INPUT_LENGTH,
+        description="Given: a smart group following this query",
     )
     blacklisted: bool = False
     staff: list[str] = Field(default_factory=list, max_length=1000)
@@ -31,7 +34,7 @@ class GroupPatch(BaseModel):
 
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
-    query: str | None = Field(default=None, max_length=5000)
+    query: str | None = Field(default=None, max_length=MAX_INPUT_LENGTH)
     blacklisted: bool | None = None
     staff: list[str] | None = Field(default=None, max_length=1000)
     version: int | None = Field(default=None, description="Refuse the change if not current")
@@ -86,7 +89,7 @@ class MembersBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contact_ids: list[str] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
-    query: str | None = Field(default=None, max_length=5000)
+    query: str | None = Field(default=None, max_length=MAX_INPUT_LENGTH)
 
     def chosen(self) -> list[str] | str:
         """The ids, or the query."""
