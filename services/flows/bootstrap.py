@@ -26,6 +26,7 @@ from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
 from shared.mongo.audience_copies import MongoAudienceProjection
 from shared.mongo.client import Document, Store
+from shared.mongo.organization_settings import MongoOrganizationCopies
 from shared.mongo.outbox import OutboxWakeup
 from shared.mongo.relay import OutboxRelay
 from shared.runtime import (
@@ -58,6 +59,7 @@ def unit_of_work(
         flows=MongoFlowRepository(db),
         runs=MongoRunRepository(db, wakeup, store),
         triggers=MongoTriggerRepository(db),
+        organizations=MongoOrganizationCopies(db),
     )
 
 
@@ -71,6 +73,7 @@ class MongoFlowsUnitOfWork(FlowsUnitOfWork):
     flows: MongoFlowRepository
     runs: MongoRunRepository
     triggers: MongoTriggerRepository
+    organizations: MongoOrganizationCopies
 
 
 @dataclass

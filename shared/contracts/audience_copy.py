@@ -20,7 +20,15 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from shared.catch_up import CatchUp
 from shared.contactql.predicates import Predicate
+from shared.contactql.resolve import (
+    UNKNOWN_FIELD,
+    UNKNOWN_GROUP,
+    ContactQuery,
+    QueryContext,
+    parse_when_known,
+)
 from shared.contracts.contact_copy import ContactCopy, follow_contact
 from shared.contracts.contacts import (
     ContactAnonymized,
@@ -35,6 +43,7 @@ from shared.contracts.groups import (
     GroupMembershipChanged,
     GroupUpdated,
 )
+from shared.contracts.organization_copy import OrganizationCopies
 from shared.messagebus import Batched, Received, Registration
 
 
@@ -134,6 +143,25 @@ class HoldsAudience(Protocol):
 
     @property
     def audience(self) -> AudienceProjection: ...
+
+
+async def audience_query(
+    audience: AudienceProjection,
+    organizations: OrganizationCopies,
+    org_id: str,
+    text: str,
+    catch_up: CatchUp,
+) -> ContactQuery:
+    """A contactql query over the audience copy (a broadcast's, a flow start's), read against the
+    organisation's fields and settings (`organizations`) and its groups (the copy's); a field or
+    group created a moment ago, not copied here yet, is waited for (`catch_up`)."""
+
+    async def context() -> QueryContext:
+        groups = await audience.org_groups(org_id)
+        names = {g.name.casefold(): g.id for g in groups} | {g.id: g.id for g in groups}
+        return (await organizations.get(org_id)).query_context(names)
+
+    return await parse_when_known(text, context, catch_up, (UNKNOWN_FIELD, UNKNOWN_GROUP))
 
 
 ContactEvent = ContactCreated | ContactUpdated | ContactStatusChanged | ContactAnonymized

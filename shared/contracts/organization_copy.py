@@ -1,16 +1,17 @@
 """A consumer's copy of an organisation, folded from `OrganizationUpdated` (on
 `roster.organizations`) and the custom fields' events (on `roster.contacts`).
 
-The groups service and the dispatcher each keep one (each service owns its data): what their
-contactql queries are read against (time zone, default country, the fields' types), and the
+The groups, dispatcher and flows services each keep one (each service owns its data): what
+their contactql queries are read against (time zone, default country, the fields' types), and the
 dispatcher's quiet hours (time zone) and templates (default language). The settings and each
 field carry the sequence of the event they came from, so a repeated or late event changes
-nothing. `follow_organization` is the one reading of those events they share.
+nothing. `follow_organization` is the one reading of those events they share, registered on each
+service's bus by `ORGANIZATION_EVENT_HANDLERS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from shared.contactql.resolve import QueryContext
 from shared.contactql.values import FieldType
 from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.organizations import OrganizationUpdated
-from shared.messagebus import Received
+from shared.messagebus import Received, Registration
 
 FieldEvent = FieldDefined | FieldChanged | FieldDeleted
 
@@ -73,3 +74,24 @@ async def follow_organization(
         return
     kind = None if isinstance(payload, FieldDeleted) else FieldType(payload.type)
     await copies.apply_field(event.org_id, payload.key, event.ordered_sequence, kind)
+
+
+class KeepsOrganizations(Protocol):
+    """A unit of work holding the service's copy of organisations."""
+
+    @property
+    def organizations(self) -> OrganizationCopies: ...
+
+
+async def apply_organization_event(
+    event: Received[OrganizationUpdated] | Received[FieldEvent], uow: KeepsOrganizations
+) -> None:
+    await follow_organization(uow.organizations, event)
+
+
+ORGANIZATION_EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
+    OrganizationUpdated: [apply_organization_event],
+    FieldDefined: [apply_organization_event],
+    FieldChanged: [apply_organization_event],
+    FieldDeleted: [apply_organization_event],
+}

@@ -23,6 +23,7 @@ from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
 from tests.fakes.audience import FakeAudienceProjection
 from tests.fakes.contacts import T0, FakeClock, SequentialIds
+from tests.fakes.organizations import FakeOrganizationCopies
 
 
 class FakeConversationRepository:
@@ -308,6 +309,7 @@ class FakeFlows:
     flows: FakeFlowRepository
     runs: FakeRunRepository
     triggers: FakeTriggerRepository
+    organizations: FakeOrganizationCopies
     clock: FakeClock
     bus: MessageBus
 
@@ -316,6 +318,7 @@ def build_fake_flows() -> FakeFlows:
     conversations, keywords = FakeConversationRepository(), FakeKeywordSettingsRepository()
     audience, clock = FakeAudienceProjection(), FakeClock(T0)
     flows, runs, triggers = FakeFlowRepository(), FakeRunRepository(), FakeTriggerRepository()
+    organizations = FakeOrganizationCopies()
     uow = FlowsUnitOfWork(
         conversations=conversations,
         keywords=keywords,
@@ -323,6 +326,7 @@ def build_fake_flows() -> FakeFlows:
         flows=flows,
         runs=runs,
         triggers=triggers,
+        organizations=organizations,
         clock=clock,
         new_id=SequentialIds("id"),
     )
@@ -334,6 +338,7 @@ def build_fake_flows() -> FakeFlows:
         flows=flows,
         runs=runs,
         triggers=triggers,
+        organizations=organizations,
         clock=clock,
         bus=build_bus(uow),
     )

@@ -20,6 +20,7 @@ from services.contacts.domain.model import Contact, ContactStatus
 from shared.contactql.evaluate import matches
 from shared.contactql.mongo_filter import query_filter
 from shared.contactql.resolve import parse_query
+from shared.contactql.syntax import MAX_CONDITIONS, MAX_NESTING
 from shared.contracts.contact_copy import ContactCopy
 from shared.mongo.client import Document, connect_store
 from shared.mongo.contact_copies import copy_state
@@ -140,3 +141,32 @@ async def test_query_selects_the_contacts_its_row_names(stored: Stored, row: Par
     assert from_contacts == row.matches, f"contacts' store filter: {query.text!r}"
     assert read_back == row.matches, f"read back from the store: {query.text!r}"
     assert from_copies == row.matches, f"copies' store filter: {query.text!r}"
+
+
+def _nested(levels: int) -> str:
+    """`age = 1000 OR (age != 99 AND (age = 1000 OR (... age = 18)))`: AND and OR nested
+    `levels` deep around `age = 18`, which alone decides who matches."""
+    query = "age = 18"
+    for level in range(levels):
+        query = f"age = 1000 OR ({query})" if level % 2 == 0 else f"age != 99 AND ({query})"
+    return query
+
+
+@pytest.mark.parametrize(
+    ("query", "who"),
+    [
+        # The deepest nesting the language takes: the store reads it as the evaluator does.
+        (_nested(MAX_NESTING), {"will"}),
+        # As many conditions as RapidPro takes.
+        (" OR ".join([*(f"age = {n}" for n in range(MAX_CONDITIONS - 1)), "urn ~ 555"]),
+         {"amina", "j", "will", "jdoe", "ann", "matt"}),
+    ],
+)  # fmt: skip
+async def test_the_largest_queries_the_language_takes_run_in_the_store(
+    stored: Stored, query: str, who: set[str]
+) -> None:
+    parsed = parse_query(query, CONTEXT)
+    flt = {"$and": [{"org_id": stored.org_id}, query_filter(parsed.predicate)]}
+    found = {stored.labels[d["_id"]] for d in await stored.contact_documents.find(flt).to_list()}
+    in_memory = {label for label, c in stored.contacts.items() if matches(parsed.predicate, c)}
+    assert found == in_memory == who

@@ -33,13 +33,10 @@ from services.dispatcher.service_layer.unit_of_work import DispatcherUnitOfWork
 from shared.auth import Principal, Role
 from shared.catch_up import ASK_ONCE, CatchUp
 from shared.contactql.resolve import (
-    UNKNOWN_FIELD,
-    UNKNOWN_GROUP,
     ContactQuery,
-    QueryContext,
-    parse_when_known,
 )
 from shared.contracts.audience_copy import AudienceContact, AudienceGroup
+from shared.contracts.audience_copy import audience_query as read_audience_query
 
 PAGE = 1000
 # WhatsApp's customer service window: free text only this long after the contact's last message.
@@ -87,17 +84,12 @@ async def audience_groups(
 async def audience_query(
     uow: DispatcherUnitOfWork, org_id: str, audience: Audience, catch_up: CatchUp = ASK_ONCE
 ) -> ContactQuery | None:
-    """The audience's contactql query read against the organisation's fields and groups; a
-    field or group created a moment ago (not projected here yet) is waited for."""
+    """The audience's contactql query, if it has one (`shared.contracts.audience_copy`)."""
     if not audience.query:
         return None
-
-    async def context() -> QueryContext:
-        groups = await uow.audience.org_groups(org_id)
-        names = {g.name.casefold(): g.id for g in groups} | {g.id: g.id for g in groups}
-        return (await uow.organizations.get(org_id)).query_context(names)
-
-    return await parse_when_known(audience.query, context, catch_up, (UNKNOWN_FIELD, UNKNOWN_GROUP))
+    return await read_audience_query(
+        uow.audience, uow.organizations, org_id, audience.query, catch_up
+    )
 
 
 async def broadcast_message(

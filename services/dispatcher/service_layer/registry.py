@@ -15,7 +15,6 @@ from services.dispatcher.service_layer import (
     broadcast_handlers,
     channel_handlers,
     inbound_handlers,
-    projection_handlers,
     resolution,
     sending,
     single_messages,
@@ -23,9 +22,8 @@ from services.dispatcher.service_layer import (
     template_handlers,
 )
 from shared.contracts.audience_copy import AUDIENCE_EVENT_HANDLERS
-from shared.contracts.contacts import FieldChanged, FieldDefined, FieldDeleted
 from shared.contracts.message_commands import SendMessage
-from shared.contracts.organizations import OrganizationUpdated
+from shared.contracts.organization_copy import ORGANIZATION_EVENT_HANDLERS
 from shared.messagebus import Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -50,8 +48,5 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     **AUDIENCE_EVENT_HANDLERS,
-    OrganizationUpdated: [projection_handlers.apply_organization_event],
-    FieldDefined: [projection_handlers.apply_organization_event],
-    FieldChanged: [projection_handlers.apply_organization_event],
-    FieldDeleted: [projection_handlers.apply_organization_event],
+    **ORGANIZATION_EVENT_HANDLERS,
 }

@@ -56,15 +56,17 @@ class ImportFlows:
 
 @dataclass(frozen=True)
 class StartFlow:
-    """For the groups' members and the contacts named; `exclude_in_a_flow` skips contacts with
-    an active run (else it is interrupted), `started_previously_days` those who started this
-    flow that recently. `preview`: count, start nobody."""
+    """For the groups' members, the contacts named and the contacts a contactql `query` matches
+    (RapidPro's "start for contacts matching"); `exclude_in_a_flow` skips contacts with an
+    active run (else it is interrupted), `started_previously_days` those who started this flow
+    that recently. `preview`: count, start nobody."""
 
     by: Principal
     flow_id: str
     channel_id: str
     groups: list[str] = field(default_factory=list)
     contact_ids: list[str] = field(default_factory=list)
+    query: str | None = None
     exclude_in_a_flow: bool = False
     started_previously_days: int | None = None
     preview: bool = False

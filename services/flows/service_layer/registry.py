@@ -3,8 +3,9 @@
 Commands come from its API (keyword settings, flows, starts, triggers) and its background work (runs
 timed out or expired).
 Events come over Kafka: the contacts and groups services' (its audience copy, shared with the
-dispatcher: `shared.contracts.audience_copy`), and the dispatcher's message events and inbound
-messages (contacts' conversations)."""
+dispatcher: `shared.contracts.audience_copy`), organisations' settings and fields (what start
+queries are read against: `shared.contracts.organization_copy`), and the dispatcher's message
+events and inbound messages (contacts' conversations)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from shared.contracts.contacts import (
 )
 from shared.contracts.inbound import InboundMessageReceived
 from shared.contracts.messages import MessageDelivered, MessageFailed, MessageRead, MessageSent
+from shared.contracts.organization_copy import ORGANIZATION_EVENT_HANDLERS
 from shared.messagebus import Batched, Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -50,6 +52,7 @@ _FOLLOW_UP = [Batched(conversation_handlers.settle_follow_ups)]
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     **AUDIENCE_EVENT_HANDLERS,
+    **ORGANIZATION_EVENT_HANDLERS,
     ContactAnonymized: [*AUDIENCE_EVENT_HANDLERS[ContactAnonymized], *_FORGET],
     ContactDeleted: [*AUDIENCE_EVENT_HANDLERS[ContactDeleted], *_FORGET],
     ContactCreated: [*AUDIENCE_EVENT_HANDLERS[ContactCreated], *_ATTACH],

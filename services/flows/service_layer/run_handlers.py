@@ -10,7 +10,7 @@ start interrupts the one it has, or skips the contact (`exclude_in_a_flow`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -31,7 +31,8 @@ from services.flows.domain.triggers import Trigger, pick
 from services.flows.service_layer.queries import load_flow
 from services.flows.service_layer.results import StartOutcome
 from services.flows.service_layer.unit_of_work import FlowsUnitOfWork
-from shared.contracts.audience_copy import AudienceContact
+from shared.catch_up import CatchUp
+from shared.contracts.audience_copy import AudienceContact, audience_query
 from shared.errors import DomainError
 from shared.logging import get_logger
 
@@ -41,16 +42,18 @@ MAX_AUDIENCE = 200_000
 MAX_SAVE_TRIES = 5
 
 
-async def start_flow(cmd: commands.StartFlow, uow: FlowsUnitOfWork) -> StartOutcome:
+async def start_flow(
+    cmd: commands.StartFlow, uow: FlowsUnitOfWork, catch_up: CatchUp
+) -> StartOutcome:
     if not cmd.channel_id.strip():
         raise InvalidStart("a start names the channel its messages go out on", field="channel_id")
-    if not cmd.groups and not cmd.contact_ids:
-        raise InvalidStart("a start names groups or contacts")
+    if not cmd.groups and not cmd.contact_ids and not cmd.query:
+        raise InvalidStart("a start names groups, contacts or a query")
     if cmd.started_previously_days is not None and not 1 <= cmd.started_previously_days <= 365:
         raise InvalidStart("started_previously_days: 1 to 365", field="started_previously_days")
     flow = await load_flow(uow, cmd.by.org_id, cmd.flow_id)
     definition = flow.readable
-    ids = await _audience(uow, cmd)
+    ids = await _audience(uow, cmd, catch_up)
     outcome, now = StartOutcome(), uow.clock()
     for at in range(0, len(ids), CHUNK):
         chunk = ids[at : at + CHUNK]
@@ -112,20 +115,36 @@ def _exclusion(contact: AudienceContact | None, started_recently: bool) -> str |
     return "started_previously" if started_recently else None
 
 
-async def _audience(uow: FlowsUnitOfWork, cmd: commands.StartFlow) -> list[str]:
+async def _audience(uow: FlowsUnitOfWork, cmd: commands.StartFlow, catch_up: CatchUp) -> list[str]:
+    """The contacts named, then the groups' members, then the query's matches, once each."""
+    org_id = cmd.by.org_id
     ids = dict.fromkeys(cmd.contact_ids)
-    known = await uow.audience.get_groups(cmd.by.org_id, cmd.groups)
+    known = await uow.audience.get_groups(org_id, cmd.groups)
     unknown = [g for g in cmd.groups if g not in known]
     if unknown:
         raise InvalidStart("no such group", field="groups", unknown=unknown)
+    # Read (and refused) before any group is walked: a mistyped query costs nothing.
+    query = (
+        await audience_query(uow.audience, uow.organizations, org_id, cmd.query, catch_up)
+        if cmd.query
+        else None
+    )
     for group_id in cmd.groups:
         after: str | None = None
         while page := await uow.audience.members_page(group_id, after, CHUNK):
             ids.update(dict.fromkeys(page))
             after = page[-1]
-            if len(ids) > MAX_AUDIENCE:
-                raise InvalidStart(f"at most {MAX_AUDIENCE} contacts per start")
+            _within_limit(ids)
+    if query is not None:
+        async for matched in uow.audience.matching_pages(org_id, query.predicate):
+            ids.update(dict.fromkeys(c.id for c in matched))
+            _within_limit(ids)
     return list(ids)
+
+
+def _within_limit(ids: Mapping[str, None]) -> None:
+    if len(ids) > MAX_AUDIENCE:
+        raise InvalidStart(f"at most {MAX_AUDIENCE} contacts per start")
 
 
 async def interrupt_runs(uow: FlowsUnitOfWork, org_id: str, contact_ids: Sequence[str]) -> None:

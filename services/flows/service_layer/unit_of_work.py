@@ -1,5 +1,5 @@
 """What the flows service's handlers work with: its conversations, keyword settings, flows,
-runs and audience copy (as ports), the clock and ids."""
+runs, audience copy and copy of organisations' settings (as ports), the clock and ids."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.flows.service_layer.ports import (
 )
 from shared.clock import Clock, utc_now
 from shared.contracts.audience_copy import AudienceProjection
+from shared.contracts.organization_copy import OrganizationCopies
 from shared.ids import IdFactory, new_uuid
 
 
@@ -25,5 +26,6 @@ class FlowsUnitOfWork:
     flows: FlowRepository
     runs: RunRepository
     triggers: TriggerRepository
+    organizations: OrganizationCopies
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

@@ -31,8 +31,6 @@ from shared.contracts.contacts import (
     ContactUpdated,
 )
 from shared.contracts.groups import GroupDeleted, GroupMembershipChanged, MembershipReason
-from shared.contracts.organization_copy import FieldEvent, follow_organization
-from shared.contracts.organizations import OrganizationUpdated
 from shared.messagebus import Received
 
 ContactChange = (
@@ -146,12 +144,6 @@ async def apply_membership_change(
 
 async def apply_group_deleted(event: Received[GroupDeleted], uow: GroupsUnitOfWork) -> None:
     await uow.contacts.remove_group(event.org_id, event.payload.group_id)
-
-
-async def apply_organization_event(
-    event: Received[OrganizationUpdated] | Received[FieldEvent], uow: GroupsUnitOfWork
-) -> None:
-    await follow_organization(uow.organizations, event)
 
 
 async def settle_smart_groups(uow: GroupsUnitOfWork, contacts: Sequence[MemberContact]) -> None:

@@ -24,14 +24,11 @@ from shared.contracts.contacts import (
     ContactDeleted,
     ContactStatusChanged,
     ContactUpdated,
-    FieldChanged,
-    FieldDefined,
-    FieldDeleted,
 )
 from shared.contracts.group_commands import AddContactToGroups, RemoveContactFromGroups
 from shared.contracts.groups import GroupDeleted, GroupMembershipChanged
 from shared.contracts.imports import ImportGroupMembers
-from shared.contracts.organizations import OrganizationUpdated
+from shared.contracts.organization_copy import ORGANIZATION_EVENT_HANDLERS
 from shared.messagebus import Batched, Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -58,8 +55,5 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     ContactDeleted: [membership_handlers.apply_contact_event],
     GroupMembershipChanged: [membership_handlers.apply_membership_change],
     GroupDeleted: [membership_handlers.apply_group_deleted],
-    OrganizationUpdated: [membership_handlers.apply_organization_event],
-    FieldDefined: [membership_handlers.apply_organization_event],
-    FieldChanged: [membership_handlers.apply_organization_event],
-    FieldDeleted: [membership_handlers.apply_organization_event],
+    **ORGANIZATION_EVENT_HANDLERS,
 }

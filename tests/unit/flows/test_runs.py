@@ -22,6 +22,7 @@ from services.flows.domain.errors import InvalidFlow, InvalidStart, VersionConfl
 from services.flows.domain.flows import Flow
 from services.flows.service_layer.results import ImportReport, StartOutcome
 from shared.auth import Principal, Role
+from shared.contactql.errors import QueryError
 from shared.contracts.contact_commands import ChangeContactFields
 from shared.contracts.envelope import EventPayload
 from shared.contracts.group_commands import AddContactToGroups
@@ -30,7 +31,7 @@ from shared.contracts.message_commands import SendMessage
 from tests.fakes.contacts import T0
 from tests.fakes.flows import FakeFlows, build_fake_flows
 from tests.support.contact_events import contact_created, contact_updated, status_changed
-from tests.support.events import group_created, membership_changed
+from tests.support.events import field_defined, group_created, membership_changed
 from tests.support.flows import export_file, survey_flow
 from tests.support.messages import received
 
@@ -172,6 +173,34 @@ async def test_starts_skip_or_interrupt_and_never_reach_who_may_not_be_reached(
     assert statuses == ["interrupted", "waiting"]
     with pytest.raises(InvalidStart):
         await start(flows, flow, groups=["no-such-group"])
+
+
+async def test_a_start_for_a_query_reaches_whom_it_matches_as_rapidpro_reads_it(
+    flows: FakeFlows,
+) -> None:
+    """RapidPro's "start for contacts matching": its printed form, read against the copy of
+    the organisation's fields (a field defined a moment ago is known once its event came)."""
+    flow = await survey(flows)
+    query = 'name = "Person 1" OR urns.tel = "+254700000002"'
+    preview = await flows.bus.handle(
+        StartFlow(by=ADMIN, flow_id=flow.id, channel_id="ch-1", query=query, preview=True)
+    )
+    assert isinstance(preview, StartOutcome) and preview.started == 2
+    both = await start(flows, flow, query=query, contact_ids=["c1", "c0"])
+    assert (both.started, dict(both.skipped)) == (3, {})  # c1 counted once
+    assert sent_to(flows, "c2") and sent_to(flows, "c1") and not sent_to(flows, "c3")
+
+    in_no_group = await start(flows, flow, query='group = ""')
+    assert in_no_group.started == 0  # everyone is in Class
+
+    with pytest.raises(QueryError) as foreign:
+        await start(flows, flow, query="twitter:bobby")
+    assert foreign.value.code == "unknown_property"
+    with pytest.raises(QueryError) as unknown:
+        await start(flows, flow, query="age > 3")
+    assert unknown.value.code == "unknown_property"
+    await deliver(flows, field_defined("age", "number"), sequence=5)
+    assert (await start(flows, flow, query="fields.age > 3")).started == 0
 
 
 async def test_a_start_repeated_with_its_key_asks_nobody_twice(flows: FakeFlows) -> None:

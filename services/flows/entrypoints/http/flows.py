@@ -22,6 +22,7 @@ from services.flows.service_layer import queries
 from services.flows.service_layer.queries import load_flow
 from services.flows.service_layer.results import ImportReport, StartOutcome
 from shared.auth import Principal, Role
+from shared.contactql.syntax import MAX_INPUT_LENGTH
 from shared.http.dependencies import Bus, Caller
 from shared.http.security import require_role
 from shared.http.spreadsheets import (
@@ -113,6 +114,11 @@ class StartBody(BaseModel):
     channel_id: str = Field(min_length=1, max_length=100, description="Its messages go out here")
     groups: list[str] = Field(default_factory=list, max_length=50)
     contact_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    query: str | None = Field(
+        default=None,
+        max_length=MAX_INPUT_LENGTH,
+        description="contactql, as `GET /v1/contacts?query=`: the contacts it matches start too",
+    )
     exclude_in_a_flow: bool = Field(
         default=False, description="Skip contacts with an active run (else it is interrupted)"
     )
@@ -129,6 +135,7 @@ class StartBody(BaseModel):
             channel_id=self.channel_id,
             groups=self.groups,
             contact_ids=self.contact_ids,
+            query=self.query or None,
             exclude_in_a_flow=self.exclude_in_a_flow,
             started_previously_days=self.started_previously_days,
             preview=preview,
