@@ -43,16 +43,17 @@ FOREIGN_URN_SCHEMES = frozenset(
 )
 # RapidPro searches URNs by at least 3 characters.
 MIN_PARTIAL_URN = 3
-_WHOLE_QUERY_PHONE = re.compile(r"^\+?[\d .\-()]{5,}$")
-_PARTIAL_PHONE = re.compile(r"^\+?[\-\d]{4,}$")
-_NOT_PHONE_CHARACTER = re.compile(r"[^+\d]")
+# ASCII digits only, and the whole value (`fullmatch`), as Go's regular expressions read them.
+_WHOLE_QUERY_PHONE = re.compile(r"\+?[0-9 .\-()]{5,}")
+_PARTIAL_PHONE = re.compile(r"\+?[\-0-9]{4,}")
+_NOT_PHONE_CHARACTER = re.compile(r"[^+0-9]")
 _PHONE_FORMATTING = re.compile(r"[\s\-().]")
-_URN = re.compile(r"^([a-z][a-z0-9]*):(.+)$", re.IGNORECASE)
+_URN = re.compile(r"([a-z][a-z0-9]*):(.+)", re.IGNORECASE | re.DOTALL)
 
 
 def whole_query_phone(text: str, default_country: str | None) -> str | None:
     """The phone (E.164) a whole query is, when it is nothing but one valid phone number."""
-    if not _WHOLE_QUERY_PHONE.match(text):
+    if not _WHOLE_QUERY_PHONE.fullmatch(text):
         return None
     try:
         return normalize_phone(text, default_country)
@@ -64,11 +65,11 @@ def implicit_condition(value: str) -> Comparison:
     """A bare value: a URN (`tel:+254...`) is that URN; digits (`+254712`, `0803-123`) are part
     of a phone number; a value with a word of at least 2 characters is searched in names;
     anything shorter is a whole name (`j`)."""
-    if urn := _URN.match(value):
+    if urn := _URN.fullmatch(value):
         scheme = urn.group(1).lower()
         if scheme in URN_SCHEMES or scheme in FOREIGN_URN_SCHEMES:
             return Comparison(f"urns.{scheme}", Operator.EQ, urn.group(2))
-    if _PARTIAL_PHONE.match(value):
+    if _PARTIAL_PHONE.fullmatch(value):
         return Comparison("urns.tel", Operator.CONTAINS, _NOT_PHONE_CHARACTER.sub("", value))
     if searchable_words(value):
         return Comparison("name", Operator.CONTAINS, value)
@@ -77,15 +78,17 @@ def implicit_condition(value: str) -> Comparison:
 
 def scheme_of(scheme: str, value: str) -> tuple[str, str]:
     """`urn = tel:+254...` names its scheme in the value: the scheme and the address."""
-    if scheme == ANY_URN and (urn := _URN.match(value)) and urn.group(1).lower() in URN_SCHEMES:
+    if scheme == ANY_URN and (urn := _URN.fullmatch(value)) and urn.group(1).lower() in URN_SCHEMES:
         return urn.group(1).lower(), urn.group(2)
     return scheme, value
 
 
 def phone_fragment(value: str) -> str:
-    """What `~` looks for in phone numbers: the value without formatting."""
+    """What `~` looks for in phone numbers: the value without formatting, of 3 characters at
+    least (RapidPro counts the value as typed; counting what is searched keeps the printed
+    form, which shows it, readable again)."""
     fragment = _PHONE_FORMATTING.sub("", value)
-    if len(value) < MIN_PARTIAL_URN or not fragment:
+    if len(fragment) < MIN_PARTIAL_URN:
         raise QueryError(
             "invalid_partial_urn",
             f"searching phone numbers needs at least {MIN_PARTIAL_URN} characters",

@@ -43,6 +43,7 @@ COMPARED = {
     Attribute.CATEGORY: "category_lc",
 }
 TYPED = {str: "lc", float: "number", bool: "boolean"}
+_PHONE_TEXT = re.compile(r"[+0-9]+")
 
 
 def query_filter(predicate: Predicate) -> Document:
@@ -64,6 +65,8 @@ def query_filter(predicate: Predicate) -> Document:
         case NameContains(prefixes):
             return {"$and": [{"name_words": {"$regex": "^" + re.escape(p)}} for p in prefixes]}
         case PhoneContains(fragment):
+            if not _PHONE_TEXT.fullmatch(fragment):
+                return {"phone": {"$in": []}}  # no phone holds it (and `$regex` takes no NUL)
             pattern = {"$regex": re.escape(fragment)}
             return {"$or": [{"phone": pattern}, {"secondary_phone": pattern}]}
         case NumberRange(target, low, high, low_inclusive, high_inclusive):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# RapidPro searches names by words of at least 2 characters.
+# RapidPro searches names by words of at least 2 bytes in UTF-8: `ab`, `é`, `王` are searched,
+# `j` is a whole name.
 MIN_NAME_TOKEN = 2
 _WORD = re.compile(r"\w+")
 
@@ -19,5 +20,9 @@ def words(text: str) -> list[str]:
 
 
 def searchable_words(text: str) -> tuple[str, ...]:
-    """The words a name search looks for: the short ones are left out, as RapidPro does."""
-    return tuple(w for w in words(text) if len(w) >= MIN_NAME_TOKEN)
+    """The words a name search looks for: the short ones (as written, in bytes) are left out,
+    as RapidPro does."""
+    written = _WORD.findall(unicodedata.normalize("NFC", text.casefold()))
+    return tuple(
+        w for token in written if len(token.encode()) >= MIN_NAME_TOKEN for w in words(token)
+    )

@@ -78,6 +78,8 @@ SETTABLE = (
 NOT_IN_SMART_GROUPS = (Attribute.ID, Attribute.GROUP, Attribute.STATUS)
 _LANGUAGE = re.compile(r"^[a-z]{3}$")
 ORDERING = (Operator.GT, Operator.LT, Operator.GTE, Operator.LTE)
+# `= ""` and `!= ""`; any other operator with an empty value is refused as that operator is.
+SET_CHECKS = (Operator.EQ, Operator.NE)
 
 
 @dataclass(frozen=True)
@@ -219,14 +221,14 @@ class _Resolver:
 
     def attribute(self, attribute: Attribute, op: Operator, value: str) -> _Meaning:
         target = Target(attribute=attribute)
-        if value == "" and op is not Operator.CONTAINS:
+        if value == "" and op in SET_CHECKS:
             return _Meaning(self.set_check(target, op), value)
         if attribute is Attribute.NAME and op is Operator.CONTAINS:
             prefixes = searchable_words(value)
             if not prefixes:
                 raise QueryError(
                     "invalid_partial_name",
-                    f"searching names needs a word of at least {MIN_NAME_TOKEN} characters",
+                    f"searching names needs a word of at least {MIN_NAME_TOKEN} bytes",
                     min_token_length=MIN_NAME_TOKEN,
                     value=value,
                 )
@@ -276,7 +278,7 @@ class _Resolver:
 
     def phone(self, scheme: str, op: Operator, value: str) -> _Meaning:
         target = Target(attribute=Attribute.PHONE)
-        if value == "" and op is not Operator.CONTAINS:
+        if value == "" and op in SET_CHECKS:
             return _Meaning(self.set_check(target, op), value)
         _no_ordering(scheme, op)
         scheme, value = scheme_of(scheme, value)
@@ -312,7 +314,7 @@ class _Resolver:
 
     def custom_field(self, key: str, field_type: FieldType, op: Operator, value: str) -> _Meaning:
         target = Target(field=key)
-        if value == "" and op is not Operator.CONTAINS:
+        if value == "" and op in SET_CHECKS:
             return _Meaning(self.set_check(target, op), value)
         _no_contains(key, op)
         if field_type is FieldType.DATETIME:

@@ -256,14 +256,14 @@ def render(node: Node) -> str:
     return f" {node.operator} ".join(parts)
 
 
-_RAPIDPRO_PLAIN = re.compile(r"^\d+(\.\d+)?$")
+_RAPIDPRO_PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def render_rapidpro(node: Node, nested: bool = False) -> str:
     """RapidPro's printed form: every value Go-quoted except plain numbers, and every
     combination inside another in parentheses. Properties arrive already prefixed."""
     if isinstance(node, Comparison):
-        value = node.value if _RAPIDPRO_PLAIN.match(node.value) else go_quote(node.value)
+        value = node.value if _RAPIDPRO_PLAIN.fullmatch(node.value) else go_quote(node.value)
         return f"{node.property} {node.operator.value} {value}"
     text = f" {node.operator} ".join(render_rapidpro(term, nested=True) for term in node.terms)
     return f"({text})" if nested else text

@@ -177,7 +177,10 @@ PARSED = _rows(
     ("wil", "name ~ wil", 'name ~ "wil"', "will"),
     ("wi", "name ~ wi", 'name ~ "wi"', "will"),
     ("566", "name ~ 566", "name ~ 566", "-"),
-    ("ab:cd", "name ~ ab:cd", 'name ~ "ab:cd"', "-"),
+    ("ab:cd", "name ~ ab:cd", 'name ~ "ab:cd"', "-"),  # Roster: no such URN scheme, so a name
+    # one character of more than one byte is a word (RapidPro counts bytes)
+    ("王", "name ~ 王", 'name ~ "王"', "-"),
+    ('name ~ "é"', "name ~ é", 'name ~ "é"', "-"),
     # --- single-character words are whole names (RapidPro) --------------------------------------
     ("w", "name = w", 'name = "w"', "-"),
     ("w me", "name = w AND name ~ me", 'name = "w" AND name ~ "me"', "-"),
@@ -370,6 +373,9 @@ PARSED = _rows(
     ("whatsapp != 12024561111", "whatsapp != +12024561111", "urns.whatsapp != 12024561111", "* -j"),
     ("phone = +254712345678", "tel = +254712345678", 'urns.tel = "+254712345678"', "amina"),
     ("phone ~ 555", "tel ~ 555", "urns.tel ~ 555", "jdoe will"),
+    # what no phone can hold matches nobody (and never reaches the store as a `$regex`)
+    ('tel ~ "80\\x003"', 'tel ~ "80\\x003"', 'urns.tel ~ "80\\x003"', "-"),
+    ("tel ~ abc", "tel ~ abc", 'urns.tel ~ "abc"', "-"),
     # --- fields, bare or `fields.` (RapidPro) ----------------------------------------------------
     ("Age IS 18", "age = 18", "fields.age = 18", "will"),
     ('AGE != ""', 'age != ""', 'fields.age != ""', "* -nameless -anon"),
@@ -530,8 +536,12 @@ REFUSED = tuple(
         ('urn ~ "23"', "invalid_partial_urn"),
         ("urns.tel ~ 12", "invalid_partial_urn"),
         ('whatsapp ~ "+1"', "invalid_partial_urn"),
-        ('urn ~ "---"', "invalid_partial_urn"),
         ('urn ~ ""', "invalid_partial_urn"),
+        # Roster counts what is searched, once formatting is dropped (RapidPro takes these, but
+        # prints `tel ~ 1`, which it then refuses)
+        ('urn ~ "---"', "invalid_partial_urn"),
+        ('tel ~ "(1)"', "invalid_partial_urn"),
+        ('tel ~ "1-2"', "invalid_partial_urn"),
         # contains on anything else (RapidPro)
         ("age ~ 34", "unsupported_contains"),
         ("gender ~ M", "unsupported_contains"),
@@ -574,6 +584,11 @@ REFUSED = tuple(
         ('uuid = ""', "unsupported_setcheck"),
         ('status = ""', "unsupported_setcheck"),
         ('created_on != ""', "unsupported_setcheck"),
+        # an ordering with an empty value is refused as that ordering is (RapidPro)
+        ('name > ""', "unsupported_comparison"),
+        ('urn > ""', "unsupported_comparison"),
+        ('age > ""', "invalid_number"),
+        ('dob > ""', "invalid_date"),
         # syntax (RapidPro)
         ("name = ", "syntax"),
         ('name = "x', "syntax"),

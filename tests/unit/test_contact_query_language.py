@@ -153,7 +153,7 @@ ERRORS = [
     ('status = ""', "unsupported_setcheck"),
     ('id != ""', "unsupported_setcheck"),
     ('created_on = ""', "unsupported_setcheck"),
-    ('age > ""', "unsupported_setcheck"),
+    ('age > ""', "invalid_number"),
     ("(" * (MAX_DEPTH + 1) + "age = 1" + ")" * (MAX_DEPTH + 1), "too_complex"),
     (" OR ".join(["age = 1"] * (MAX_CONDITIONS + 1)), "too_complex"),
     ("name ~ " + "x" * 10_000, "too_complex"),
