@@ -24,7 +24,7 @@ from shared.contracts.topics import ALL_TOPICS
 from shared.http.app import create_app
 from shared.kafka.consumer import ConsumerRunner, MessageSink
 from shared.kafka.producer import EventProducer
-from shared.kafka.topics import ensure_topics
+from shared.kafka.topics import check_topics, ensure_topics
 from shared.logging import get_logger
 from shared.messagebus import MessageBus
 from shared.mongo.client import Document, Store, connect_store, ping
@@ -52,17 +52,25 @@ class Plumbing:
 
 
 async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExitStack) -> Plumbing:
-    await ensure_topics(
-        settings.kafka_bootstrap,
-        ALL_TOPICS,
-        partitions=settings.kafka_partitions,
-        replication_factor=settings.kafka_replication_factor,
-        prefix=settings.kafka_topic_prefix,
-    )
+    security = settings.kafka_security()
+    if settings.kafka_create_topics:
+        await ensure_topics(
+            settings.kafka_bootstrap,
+            ALL_TOPICS,
+            partitions=settings.kafka_partitions,
+            replication_factor=settings.kafka_replication_factor,
+            prefix=settings.kafka_topic_prefix,
+            security=security,
+        )
+    else:
+        await check_topics(
+            settings.kafka_bootstrap, ALL_TOPICS, prefix=settings.kafka_topic_prefix,
+            security=security,
+        )  # fmt: skip
     wakeup = OutboxWakeup()
     store = await connect_store(settings.mongodb_url, [FailedWriteListener(wakeup)])
     stack.push_async_callback(store.close)
-    producer = EventProducer(settings.kafka_bootstrap, client_id=f"roster-{service}")
+    producer = EventProducer(settings.kafka_bootstrap, f"roster-{service}", security)
     await producer.start()
     stack.push_async_callback(producer.stop)
     return Plumbing(
@@ -114,6 +122,7 @@ async def start_consumer(
         producer=plumbing.producer,
         max_attempts=settings.consumer_max_attempts,
         progress=plumbing.catch_up,
+        security=settings.kafka_security(),
     )
     await consumer.start()
     stack.push_async_callback(consumer.stop)

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.kafka.security import SASL_PROTOCOLS, TLS_PROTOCOLS, KafkaSecurity
+
 DEV_SIGNING_KEY = "roster-dev-signing-key-do-not-use-in-production"
 # A Fernet key (32 bytes, URL-safe base64) for development and tests only: production refuses it.
 DEV_CHANNEL_SECRET_KEY = "cm9zdGVyLWRldi1jaGFubmVsLXNlY3JldHMta2V5ISE="
@@ -32,6 +34,20 @@ class ServiceSettings(BaseSettings):
     # Prefixed to every topic on the wire, so that environments or test runs can share a cluster
     # without reading each other's events; events themselves name the contract topic.
     kafka_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
+    # Secured clusters (shared/kafka/security.py): TLS with a CA (and a client certificate if
+    # the cluster asks for one), SASL PLAIN or SCRAM. The same for every client of a service.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    kafka_ssl_key_password: str | None = None
+    kafka_ssl_check_hostname: bool = True
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    # Off where the platform provisions topics (the chart's Job, or by hand): a service then
+    # checks at start that every topic exists and names those missing.
+    kafka_create_topics: bool = True
     jwt_signing_key: str = DEV_SIGNING_KEY
     jwt_issuer: str = "roster"
     jwt_audience: str = "roster"
@@ -79,6 +95,38 @@ class ServiceSettings(BaseSettings):
     @property
     def channel_secret_key_list(self) -> list[str]:
         return [key.strip() for key in self.channel_secret_keys.split(",") if key.strip()]
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> ServiceSettings:
+        protocol = self.kafka_security_protocol
+        if protocol in SASL_PROTOCOLS and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"ROSTER_KAFKA_SECURITY_PROTOCOL={protocol} needs ROSTER_KAFKA_SASL_MECHANISM, "
+                "ROSTER_KAFKA_SASL_USERNAME and ROSTER_KAFKA_SASL_PASSWORD"
+            )
+        tls_files = (self.kafka_ssl_cafile, self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        if protocol not in TLS_PROTOCOLS and any(tls_files):
+            raise ValueError(
+                f"TLS files are set but ROSTER_KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("ROSTER_KAFKA_SSL_CERTFILE and ROSTER_KAFKA_SSL_KEYFILE go together")
+        return self
+
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            ca_file=self.kafka_ssl_cafile,
+            cert_file=self.kafka_ssl_certfile,
+            key_file=self.kafka_ssl_keyfile,
+            key_password=self.kafka_ssl_key_password,
+            check_hostname=self.kafka_ssl_check_hostname,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password,
+        )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:

@@ -41,6 +41,7 @@ from shared.contracts.envelope import TYPE_HEADER, TYPE_PREFIX, EventEnvelope
 from shared.contracts.registry import UnknownEventType, payload_class
 from shared.contracts.topics import dead_letter_topic
 from shared.kafka.producer import EventProducer
+from shared.kafka.security import PLAINTEXT, KafkaSecurity, explained_failures
 from shared.logging import get_logger
 from shared.messagebus import Received, UnprocessableMessage
 from shared.metrics import CONSUMER_COMMIT_FAILURES, CONSUMER_RESTARTS, EVENTS_CONSUMED
@@ -160,8 +161,10 @@ class ConsumerRunner:
         max_poll_records: int = 500,
         progress: ConsumerProgress | None = None,
         consumer_factory: Callable[[], AIOKafkaConsumer] | None = None,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._group_id = group_id
         self._topics = list(topics)
         self._bus = bus
@@ -208,6 +211,7 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=self._max_poll_records,
+            **self._security.options(),
         )
 
     async def start(self) -> None:
@@ -224,7 +228,8 @@ class ConsumerRunner:
     async def _open(self) -> None:
         consumer = self._make_consumer()
         consumer.subscribe(self._topics, listener=_RebalanceListener(self))
-        await consumer.start()
+        with explained_failures(self._bootstrap, self._security):
+            await consumer.start()
         self._consumer = consumer
         self._serving = True
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts.envelope import CONTENT_TYPE, CONTENT_TYPE_HEADER, TYPE_HEADER
+from shared.kafka.security import PLAINTEXT, KafkaSecurity, explained_failures
 from shared.metrics import EVENTS_PUBLISHED
 
 
@@ -28,7 +29,8 @@ class OutgoingRecord:
 
 
 class EventProducer:
-    def __init__(self, bootstrap: str, client_id: str) -> None:
+    def __init__(self, bootstrap: str, client_id: str, security: KafkaSecurity = PLAINTEXT) -> None:
+        self._bootstrap, self._security = bootstrap, security
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             client_id=client_id,
@@ -37,10 +39,12 @@ class EventProducer:
             linger_ms=5,
             max_batch_size=256 * 1024,
             request_timeout_ms=30000,
+            **security.options(),
         )
 
     async def start(self) -> None:
-        await self._producer.start()
+        with explained_failures(self._bootstrap, self._security):
+            await self._producer.start()
 
     async def stop(self) -> None:
         await self._producer.stop()

@@ -13,14 +13,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 class TopicTail:
     """Remembers where a topic ended when created, then reads only what came after."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, **client_options: Any) -> None:
+        """`client_options`: a secured cluster's (`KafkaSecurity.options()`)."""
         self.bootstrap = bootstrap
         self.topic = topic
+        self.client_options = client_options
         self.records: list[ConsumerRecord] = []
         self._consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> TopicTail:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, **self.client_options
+        )
         await consumer.start()
         metadata = await consumer._client.fetch_all_metadata()
         partitions = [
@@ -79,8 +83,10 @@ class TopicTail:
             await self.poll(0.3)
 
 
-async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def produce(
+    bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], **client_options: Any
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **client_options)
     await producer.start()
     try:
         for key, value in records:

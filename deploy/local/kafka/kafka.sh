@@ -13,6 +13,13 @@
 #   ROSTER_KAFKA_HEAP_OPTS         JVM heap flags     (default -Xms256m -Xmx768m)
 #   JAVA_HOME                      JDK to use (else `java` on PATH; needs 17+)
 #
+# A secured listener besides (what managed clusters offer; the tests of TLS and SASL use it):
+#   ROSTER_KAFKA_SASL_SSL_PORT     SASL_SSL listener  (default: none)
+#   ROSTER_KAFKA_TLS_KEYSTORE      PEM file: the broker's private key and certificate chain
+#   ROSTER_KAFKA_TLS_KEY_PASSWORD  that key's password, if it is encrypted (PBES1: the JDK reads no PBES2)
+#   ROSTER_KAFKA_SCRAM_USERS       user:password[,user:password]: SCRAM-SHA-256 and -512 credentials,
+#                                  written when the storage is formatted
+#
 # Everything binds to 127.0.0.1 only. Data lives in
 # $ROSTER_STATE_DIR/kafka/data and survives stop/start; delete
 # $ROSTER_STATE_DIR/kafka (broker stopped) for a clean cluster.
@@ -47,6 +54,11 @@ PID_FILE="$STATE_DIR/broker.pid"
 LOG_FILE="$STATE_DIR/broker.log"
 CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
 FORMATTED_PORT_FILE="$STATE_DIR/formatted.controller-port"
+
+SASL_SSL_PORT="${ROSTER_KAFKA_SASL_SSL_PORT:-}"
+TLS_KEYSTORE="${ROSTER_KAFKA_TLS_KEYSTORE:-}"
+TLS_KEY_PASSWORD="${ROSTER_KAFKA_TLS_KEY_PASSWORD:-}"
+SCRAM_USERS="${ROSTER_KAFKA_SCRAM_USERS:-}"
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 HEAP_OPTS="${ROSTER_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
@@ -124,10 +136,10 @@ process.roles=broker,controller
 node.id=$NODE_ID
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT$(secured_listener)
+advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT$(secured_listener)
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
 log.dirs=$DATA_DIR
 num.partitions=1
 auto.create.topics.enable=false
@@ -144,6 +156,34 @@ num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.hours=168
 EOF
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    [[ -f "$TLS_KEYSTORE" ]] || die "ROSTER_KAFKA_TLS_KEYSTORE must name the broker's PEM key and chain"
+    cat >>"$CONFIG" <<EOF
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$TLS_KEYSTORE
+EOF
+    [[ -z "$TLS_KEY_PASSWORD" ]] || echo "listener.name.sasl_ssl.ssl.key.password=$TLS_KEY_PASSWORD" >>"$CONFIG"
+  fi
+}
+
+secured_listener() {
+  [[ -n "$SASL_SSL_PORT" ]] && printf ',SASL_SSL://%s:%s' "$HOST" "$SASL_SSL_PORT"
+  return 0
+}
+
+# `--add-scram` arguments, one per line, for each user:password of ROSTER_KAFKA_SCRAM_USERS.
+scram_arguments() {
+  local pair user password pairs
+  IFS=',' read -ra pairs <<<"$SCRAM_USERS"
+  for pair in "${pairs[@]}"; do
+    [[ -n "$pair" ]] || continue
+    user="${pair%%:*}" password="${pair#*:}"
+    printf -- '--add-scram\nSCRAM-SHA-256=[name=%s,password=%s]\n' "$user" "$password"
+    printf -- '--add-scram\nSCRAM-SHA-512=[name=%s,password=%s]\n' "$user" "$password"
+  done
 }
 
 format_storage() {
@@ -163,8 +203,10 @@ format_storage() {
   fi
   say "formatting storage in $DATA_DIR (cluster id $(cat "$CLUSTER_ID_FILE"))"
   # --standalone: this node is the only voter of a dynamic KRaft quorum.
+  local scram=()
+  mapfile -t scram < <(scram_arguments)
   "$JAVA" -cp "$LIB_DIR/*" -Dlog4j2.configurationFile="$LOG_CONFIG" \
-    kafka.tools.StorageTool format --standalone \
+    kafka.tools.StorageTool format --standalone "${scram[@]}" \
       --config "$CONFIG" --cluster-id "$(cat "$CLUSTER_ID_FILE")" >>"$STATE_DIR/format.log" 2>&1 \
     || { tail -n 20 "$STATE_DIR/format.log" >&2; die "storage format failed"; }
   echo "$CONTROLLER_PORT" >"$FORMATTED_PORT_FILE"
@@ -182,7 +224,7 @@ cmd_start() {
   fi
   rm -f "$PID_FILE"
   local p
-  for p in "$PORT" "$CONTROLLER_PORT"; do
+  for p in "$PORT" "$CONTROLLER_PORT" $SASL_SSL_PORT; do
     port_in_use "$p" && die "port $HOST:$p is already in use by another process"
   done
   cmd_install
