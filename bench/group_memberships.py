@@ -231,7 +231,7 @@ async def run(args: argparse.Namespace) -> None:
                 )
 
                 async def left(contact_id: str = contact_id) -> bool:
-                    got = await http.get(f"/v1/contacts/{contact_id}/groups")
+                    got = await http.get(f"/v1/memberships/{contact_id}")
                     return got.json() == {"items": []}
 
                 await until(left, 120, 0.01)

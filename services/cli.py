@@ -39,8 +39,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(args.service, settings.log_level, settings.log_json)
     bootstrap = importlib.import_module(f"services.{args.service}.bootstrap")
     app = bootstrap.build_app(settings)
+    # --port, then the service's own variable, then ROSTER_PORT (what the container image sets:
+    # every service on one port inside its container), then the service's default port.
     port = args.port or int(
-        os.environ.get(f"ROSTER_{args.service.upper()}_PORT", DEFAULT_PORTS[args.service])
+        os.environ.get(f"ROSTER_{args.service.upper()}_PORT")
+        or os.environ.get("ROSTER_PORT")
+        or DEFAULT_PORTS[args.service]
     )
     uvicorn.run(
         app,
@@ -101,6 +105,43 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    """A stack's first organisation: its settings written through the contacts service's API
+    (retried while the service comes up), then its admin's token printed."""
+    import time
+
+    import httpx
+
+    settings = _settings()
+    codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+    token = codec.issue(args.org, Role.ADMIN, f"admin-{args.org}", ttl_seconds=args.ttl)
+    body = {"name": args.name, "timezone": args.timezone}
+    if args.default_country:
+        body["default_country"] = args.default_country
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            response = httpx.patch(
+                f"{args.contacts_url}/v1/organization",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+        except httpx.TransportError as exc:
+            if time.monotonic() > deadline:
+                print(f"the contacts service did not answer: {exc}", file=sys.stderr)
+                return 1
+            time.sleep(1)
+            continue
+        if response.status_code >= 400:
+            print(f"seeding {args.org!r} failed: {response.text}", file=sys.stderr)
+            return 1
+        break
+    print(f"Organisation {args.org!r} ({args.name}) is ready. Admin token:")
+    print(token)
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from services.importer.entrypoints.cli import import_file
 
@@ -152,6 +193,18 @@ def parser() -> argparse.ArgumentParser:
         "--contacts-url", default=os.environ.get("ROSTER_CONTACTS_URL", "http://127.0.0.1:8001")
     )
     reconcile.set_defaults(func=cmd_reconcile)
+
+    seed = sub.add_parser("seed", help="set up an organisation and print its admin's token")
+    seed.add_argument("--org", required=True)
+    seed.add_argument("--name", required=True)
+    seed.add_argument("--timezone", default="UTC")
+    seed.add_argument("--default-country")
+    seed.add_argument("--ttl", type=int, default=12 * 3600, help="the token's lifetime in seconds")
+    seed.add_argument("--wait", type=float, default=120, help="seconds to wait for the service")
+    seed.add_argument(
+        "--contacts-url", default=os.environ.get("ROSTER_CONTACTS_URL", "http://127.0.0.1:8001")
+    )
+    seed.set_defaults(func=cmd_seed)
 
     imports = sub.add_parser("import", help="import a CSV or XLSX file, with progress")
     imports.add_argument("file")

@@ -21,6 +21,11 @@ OUTBOX_BACKLOG = Gauge(
     "Documents with unpublished events, last relay pass",
     ["service"],
 )
+DEPENDENCY_UP = Gauge(
+    "roster_dependency_up",
+    "Whether a dependency answered the last readiness check (1) or not (0)",
+    ["service", "dependency"],
+)
 CONSUMER_RESTARTS = Counter(
     "roster_consumer_restarts_total", "Consuming loops restarted after a crash", ["group"]
 )

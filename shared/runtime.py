@@ -139,6 +139,8 @@ class RunningService(Protocol):
     @property
     def consumer(self) -> ConsumerRunner: ...
     @property
+    def relay(self) -> OutboxRelay: ...
+    @property
     def uow(self) -> Any: ...
     @property
     def views(self) -> Any: ...
@@ -241,6 +243,10 @@ def service_app(
         running = running_of(app)
         return running is None or running.consumer.alive
 
+    def relay_alive() -> bool:
+        running = running_of(app)
+        return running is None or running.relay.alive
+
     async def kafka_ready() -> bool:
         running = running_of(app)
         return (
@@ -255,8 +261,9 @@ def service_app(
         token_codec=TokenCodec(
             settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience
         ),
-        readiness={"mongodb": mongo_ready, "kafka": kafka_ready},
-        liveness={"consumer": consumer_alive},
+        readiness={"mongodb": mongo_ready},
+        reported={"kafka": kafka_ready},
+        liveness={"consumer": consumer_alive, "relay": relay_alive},
         lifespan=lifespan,
     )
     return app

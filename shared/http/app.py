@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shared.auth import TokenCodec
 from shared.http.errors import ERROR_STATUSES, ErrorResponse, install_error_handlers
 from shared.http.request_context import RequestContext
+from shared.metrics import DEPENDENCY_UP
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -33,10 +34,14 @@ def create_app(
     token_codec: TokenCodec,
     readiness: Mapping[str, ReadinessCheck],
     liveness: Mapping[str, LivenessCheck] | None = None,
+    reported: Mapping[str, ReadinessCheck] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """`liveness`: what must hold for the process to be worth keeping (say, its consumer's
-    supervision runs); `readiness`: what must hold for it to serve now."""
+    supervision runs); `readiness`: what must hold for it to serve now (its reads: the store);
+    `reported`: dependencies whose trouble shows in `/readyz`'s checks and in
+    `roster_dependency_up` without taking the service out of rotation (Kafka: reads go on, and
+    writes stay in the outbox until it is back)."""
     app = FastAPI(
         title=f"Roster {service}",
         version="0.1.0",
@@ -62,10 +67,17 @@ def create_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        results = {name: await check() for name, check in readiness.items()}
-        ready = all(results.values())
+        required = {name: await check() for name, check in readiness.items()}
+        informative = {name: await check() for name, check in (reported or {}).items()}
+        for name, up in (required | informative).items():
+            DEPENDENCY_UP.labels(service, name).set(1 if up else 0)
+        ready = all(required.values())
         return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": results},
+            {
+                "status": "ready" if ready else "not_ready",
+                "checks": required | informative,
+                "degraded": sorted(name for name, up in informative.items() if not up),
+            },
             200 if ready else 503,
         )
 

@@ -1,7 +1,8 @@
-"""`GET /v1/admin/memberships`: every contact of the caller's organisation that is in a group,
-with its group ids, a page at a time. Both the groups service (its members) and the contacts
-service (its `contact.groups` projection) answer it in this one shape, which is what
-`roster reconcile groups` compares."""
+"""Every contact of the caller's organisation that is in a group, with its group ids, a page at a
+time: the groups service (its members, `GET /v1/admin/groups/memberships`) and the contacts
+service (its `contact.groups` projection, `GET /v1/admin/contacts/memberships`) answer in this
+one shape, which is what `roster reconcile groups` compares. Each path has one owner, so one
+ingress routes both."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pydantic import BaseModel
 from shared.auth import Principal, Role
 from shared.http.security import authenticate, require_role
 
-PATH = "/v1/admin/memberships"
+CONTACTS_MEMBERSHIPS = "/v1/admin/contacts/memberships"
+GROUPS_MEMBERSHIPS = "/v1/admin/groups/memberships"
 
 
 class ContactMemberships(BaseModel):
@@ -31,10 +33,10 @@ class MembershipPage(BaseModel):
 MembershipReader = Callable[[Request, str, str | None, int], Awaitable[list[tuple[str, list[str]]]]]
 
 
-def memberships_router(read: MembershipReader) -> APIRouter:
+def memberships_router(read: MembershipReader, path: str) -> APIRouter:
     router = APIRouter(tags=["admin"])
 
-    @router.get(PATH, response_model=MembershipPage)
+    @router.get(path, response_model=MembershipPage)
     async def list_memberships(
         request: Request,
         by: Annotated[Principal, Depends(authenticate)],

@@ -105,6 +105,12 @@ class OutboxRelay:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self._service}")
 
+    @property
+    def alive(self) -> bool:
+        """Its loop runs (liveness): a pass that fails is retried inside it, so the loop ends
+        only when asked to, or on a bug; then no event of this process is published again."""
+        return self._task is None or not self._task.done() or self._stopping
+
     async def stop(self) -> None:
         """Publishes what this process wrote (if it holds the lease), then lets the lease go."""
         self._stopping = True

@@ -119,7 +119,7 @@ async def test_blocking_empties_every_group_in_both_services(
 
         # The groups service applies its own events too (a moment after they are published).
         async def groups_side() -> tuple[Any, list[int]]:
-            answer = (await groups.get(f"/v1/contacts/{contact}/groups", headers=headers)).json()
+            answer = (await groups.get(f"/v1/memberships/{contact}", headers=headers)).json()
             counts = [
                 (await groups.get(f"/v1/groups/{g}", headers=headers)).json()["member_count"]
                 for g in group_ids

@@ -1,5 +1,5 @@
 """A contact's conversation, end to end: a broadcast sent by the dispatcher on a `log` channel
-reaches the flows service as message events, and `GET /v1/contacts/{id}/messages` shows each
+reaches the flows service as message events, and `GET /v1/conversations/{id}/messages` shows each
 contact what they were told (their own values filled in) with its status; staff see only the
 contacts of their groups."""
 
@@ -43,7 +43,7 @@ async def test_a_broadcast_shows_in_each_recipients_conversation(
     broadcast_id = started.json()["id"]
 
     async def conversation(contact_id: str, as_: dict[str, str] = headers) -> httpx.Response:
-        return await flows_client.get(f"/v1/contacts/{contact_id}/messages", headers=as_)
+        return await flows_client.get(f"/v1/conversations/{contact_id}/messages", headers=as_)
 
     for i, contact_id in enumerate(ids):
         answer = await eventually(
@@ -117,7 +117,9 @@ async def test_a_new_number_writing_in_becomes_a_contact_with_its_message(
     assert contact["name"] is None and contact["status"] == "active"
 
     async def conversation() -> httpx.Response:
-        return await flows_client.get(f"/v1/contacts/{contact['id']}/messages", headers=headers)
+        return await flows_client.get(
+            f"/v1/conversations/{contact['id']}/messages", headers=headers
+        )
 
     answer = await eventually(
         conversation, lambda r: r.status_code == 200 and len(r.json()["items"]) == 1

@@ -100,8 +100,12 @@ async def test_members_by_id_with_per_id_refusals(
 
     # Both services agree on the contact's groups, and on the member count.
     await eventually(lambda: contact_groups(client, headers, ids[0]), lambda g: g == [group["id"]])
-    from_groups = await groups_client.get(f"/v1/contacts/{ids[0]}/groups", headers=headers)
+    from_groups = await groups_client.get(f"/v1/memberships/{ids[0]}", headers=headers)
     assert from_groups.json() == {"items": [{"id": group["id"], "name": "Clinic"}]}
+    # Its old path, under the contacts service's prefix, redirects there for one version.
+    moved = await client.get(f"/v1/contacts/{ids[0]}/groups?x=1", headers=headers)
+    assert (moved.status_code, moved.headers["location"]) == (308, f"/v1/memberships/{ids[0]}?x=1")
+    assert (await client.get(f"/v1/contacts/{ids[0]}/groups")).status_code == 401
     await eventually(lambda: member_count(groups_client, headers, group["id"]), lambda n: n == 2)
 
     removed = await groups_client.request(
@@ -154,7 +158,7 @@ async def test_blocking_removes_the_contact_from_every_group(
         f"/v1/contacts/{contact}/status", json={"status": "active"}, headers=headers
     )
     assert unblocked.status_code == 200
-    answer = await groups_client.get(f"/v1/contacts/{contact}/groups", headers=headers)
+    answer = await groups_client.get(f"/v1/memberships/{contact}", headers=headers)
     assert answer.json() == {"items": []}
 
 
@@ -311,7 +315,7 @@ async def test_anonymized_and_archived_contacts_leave_their_groups(
     assert archived.status_code == 200, archived.text
     await eventually(members, lambda m: m == set())
     await eventually(lambda: contact_groups(client, headers, second), lambda g: g == [])
-    gone = await groups_client.get(f"/v1/contacts/{first}/groups", headers=headers)
+    gone = await groups_client.get(f"/v1/memberships/{first}", headers=headers)
     assert gone.status_code == 404, "an anonymized contact is no longer known to groups"
     await eventually(lambda: member_count(groups_client, headers, group["id"]), lambda n: n == 0)
 

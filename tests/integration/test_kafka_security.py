@@ -8,6 +8,7 @@ exactly as in production, from settings.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -189,3 +190,33 @@ def test_incomplete_kafka_security_settings_are_refused(settings: ServiceSetting
         _variant(settings, kafka_security_protocol="SASL_SSL")
     with pytest.raises(ValueError, match="does not use TLS"):
         _variant(settings, kafka_ssl_cafile=str(Path("/etc/ssl/ca.pem")))
+
+
+async def test_with_kafka_gone_reads_stay_in_service_and_readyz_says_kafka_is_down(
+    settings: ServiceSettings, broker: SecuredBroker, auth: TokenFactory, org: str
+) -> None:
+    """Last in this module: it stops the secured broker. Readiness means "can serve its
+    reads" (the store); Kafka's outage shows in `/readyz`'s checks and `roster_dependency_up`,
+    and liveness stays green while the consumer's supervision and the relay run."""
+    secured = _secured(settings, broker, PASSWORD)
+    headers = auth(org)
+    try:
+        async with contacts_running(secured) as client:
+            ready = await client.get("/readyz")
+            assert ready.json()["checks"] == {"mongodb": True, "kafka": True}
+            await asyncio.to_thread(broker.stop)
+
+            async def readiness() -> httpx.Response:
+                return await client.get("/readyz")
+
+            down = await eventually(readiness, lambda r: r.json()["degraded"] == ["kafka"])
+            assert down.status_code == 200
+            assert down.json()["checks"] == {"mongodb": True, "kafka": False}
+            metrics = (await client.get("/metrics")).text
+            assert 'roster_dependency_up{dependency="kafka",service="contacts"} 0.0' in metrics
+            health = await client.get("/healthz")
+            assert health.status_code == 200, health.text
+            listed = await client.get("/v1/contacts", headers=headers)
+            assert listed.status_code == 200, listed.text
+    finally:
+        await drop_databases(secured.mongodb_url, secured.mongodb_db_prefix)

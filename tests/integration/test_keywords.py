@@ -103,7 +103,7 @@ async def test_stop_hello_join_through_the_public_apis(
         for group in groups:  # groups left at opt-out are not restored
             assert amy["id"] not in await member_ids(groups_client, headers, group["id"])
 
-        conversation = await flows_client.get(f"/v1/contacts/{amy['id']}/messages",
+        conversation = await flows_client.get(f"/v1/conversations/{amy['id']}/messages",
                                               headers=headers)  # fmt: skip
         said = [(m["direction"], m["text"]) for m in reversed(conversation.json()["items"])]
         assert ("in", "hello") in said and said.index(("in", "Stop.")) < said.index(

@@ -137,16 +137,16 @@ async def test_staff_sees_exactly_the_members_of_its_groups_in_both_services(
     assert all(r[rows[0].index("groups")] == "Assigned" for r in rows[1:]), rows
 
     for cid in (c, d):
-        hidden = await groups_client.get(f"/v1/contacts/{cid}/groups", headers=staff)
+        hidden = await groups_client.get(f"/v1/memberships/{cid}", headers=staff)
         assert hidden.status_code == 404, (cid, hidden.text)
-    of_a = await groups_client.get(f"/v1/contacts/{a}/groups", headers=staff)
+    of_a = await groups_client.get(f"/v1/memberships/{a}", headers=staff)
     assert of_a.status_code == 200, of_a.text
     assert of_a.json() == {"items": [{"id": g1, "name": "Assigned"}]}
 
     # A contact in both groups shows the staff member only the assigned one.
     assert (await add_members(groups_client, admin, g2, [a]))["added"] == 1
     await eventually(lambda: member_ids(groups_client, admin, g2), lambda m: m == {a, c})
-    of_a = await groups_client.get(f"/v1/contacts/{a}/groups", headers=staff)
+    of_a = await groups_client.get(f"/v1/memberships/{a}", headers=staff)
     assert of_a.json() == {"items": [{"id": g1, "name": "Assigned"}]}
     exported = await groups_client.get(f"/v1/groups/{g1}/export", headers=staff)
     rows = csv_rows(exported)
@@ -209,7 +209,7 @@ async def test_staff_sees_exactly_the_members_of_its_groups_in_both_services(
     for url in (f"/v1/groups/{g1}", f"/v1/groups/{g1}/members", f"/v1/groups/{g1}/export"):
         response = await groups_client.get(url, headers=staff)
         assert response.status_code == 404, (url, response.text)
-    hidden = await groups_client.get(f"/v1/contacts/{a}/groups", headers=staff)
+    hidden = await groups_client.get(f"/v1/memberships/{a}", headers=staff)
     assert hidden.status_code == 404, hidden.text
 
     await eventually(lambda: listed_contacts(client, staff, status="any"), lambda s: s == set())
@@ -241,5 +241,5 @@ async def test_staff_with_no_assignment_sees_nothing(
     assert (await client.get(f"/v1/contacts/{a}", headers=nobody)).status_code == 404
     assert await listed_groups(groups_client, nobody) == []
     assert (await groups_client.get(f"/v1/groups/{group}", headers=nobody)).status_code == 404
-    hidden = await groups_client.get(f"/v1/contacts/{a}/groups", headers=nobody)
+    hidden = await groups_client.get(f"/v1/memberships/{a}", headers=nobody)
     assert hidden.status_code == 404, hidden.text

@@ -169,13 +169,22 @@ async def test_probes_and_metrics_answer_without_a_token(client: httpx.AsyncClie
     """Orchestrators and Prometheus have no tenant token; these routes carry no tenant data."""
     health = await client.get("/healthz")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "service": "contacts", "checks": {"consumer": True}}
+    assert health.json() == {
+        "status": "ok",
+        "service": "contacts",
+        "checks": {"consumer": True, "relay": True},
+    }
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"status": "ready", "checks": {"mongodb": True, "kafka": True}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"mongodb": True, "kafka": True},
+        "degraded": [],
+    }
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
     assert "roster_http_requests_total" in metrics.text
+    assert 'roster_dependency_up{dependency="kafka",service="contacts"} 1.0' in metrics.text
 
 
 # --- tenancy ----------------------------------------------------------------------------------

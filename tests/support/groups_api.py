@@ -55,7 +55,7 @@ async def known_to_groups(
 
     async def known() -> list[int]:
         return [
-            (await client.get(f"/v1/contacts/{i}/groups", headers=headers)).status_code
+            (await client.get(f"/v1/memberships/{i}", headers=headers)).status_code
             for i in contact_ids
         ]
 

@@ -73,13 +73,19 @@ class ServiceProcess:
                     raise PortTaken(self.port)
                 raise AssertionError(f"{self.service} exited at start:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                if self._consuming():
                     self.started = True
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"{self.service} not ready in {timeout_s}s:\n{self.log_tail()}")
+
+    def _consuming(self) -> bool:
+        """Ready (it serves its reads) and its Kafka clients work: readiness alone does not
+        wait for Kafka (`/readyz` shows it in `checks`), and tests drive the service's events."""
+        answer = httpx.get(self.url + "/readyz", timeout=2)
+        return answer.status_code == 200 and all(answer.json()["checks"].values())
 
     def wait_exit(self, timeout_s: float = 30) -> int:
         assert self.proc is not None

@@ -9,7 +9,7 @@ import datetime as dt
 import ipaddress
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ class SecuredBroker:
     bootstrap: str  # the SASL_SSL listener
     plaintext_bootstrap: str  # the broker's own listener, for setting up what a test needs
     ca_file: Path
+    stop: Callable[[], None]  # a broker gone away (stopping it twice is harmless)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -111,6 +112,7 @@ def secured_broker(directory: Path) -> Iterator[SecuredBroker]:
             bootstrap=f"127.0.0.1:{secured}",
             plaintext_bootstrap=f"127.0.0.1:{port}",
             ca_file=ca_file,
+            stop=lambda: kafka("stop"),
         )
     finally:
         kafka("stop")

@@ -90,6 +90,10 @@ def test_every_answer_is_typed_and_every_error_has_the_real_body(service: str) -
     for path, method, operation in operations(document):
         responses = operation["responses"]
         success = [s for s in responses if s.startswith("2")]
+        if operation.get("deprecated") and "308" in responses:
+            # A moved path: answered with a redirect only, for one version.
+            assert "Location" in responses["308"]["headers"], f"{method} {path}"
+            continue
         assert success, f"{method} {path}"
         for status in success:
             content = responses[status].get("content", {})

@@ -1,7 +1,8 @@
 """`roster reconcile groups`: do the groups service's members, the contacts service's
 `contact.groups` projection and each group's `member_count` agree?
 
-Both services are read through their APIs (`/v1/admin/memberships`), never their databases.
+Both services are read through their APIs (`/v1/admin/groups/memberships`,
+`/v1/admin/contacts/memberships`), never their databases.
 Events in flight make drift appear for a moment, so only drift seen twice, `settle_s` apart, is
 reported. Repairs go through the groups service, which owns memberships: it announces the
 memberships again (the contacts service's projection follows the events) and recounts.
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from shared.http.memberships import PATH as MEMBERSHIPS
+from shared.http.memberships import CONTACTS_MEMBERSHIPS, GROUPS_MEMBERSHIPS
 
 Members = dict[str, set[str]]  # group id → contact ids
 
@@ -64,12 +65,12 @@ class Drift:
         }
 
 
-async def _members(client: httpx.AsyncClient) -> Members:
+async def _members(client: httpx.AsyncClient, path: str) -> Members:
     members: Members = defaultdict(set)
     cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": 5000, **({"cursor": cursor} if cursor else {})}
-        response = await client.get(MEMBERSHIPS, params=params)
+        response = await client.get(path, params=params)
         response.raise_for_status()
         body = response.json()
         for item in body["items"]:
@@ -84,7 +85,8 @@ async def compare(groups: httpx.AsyncClient, contacts: httpx.AsyncClient) -> Dri
     listing = await groups.get("/v1/groups")
     listing.raise_for_status()
     counts = {g["id"]: g["member_count"] for g in listing.json()["items"]}
-    ours, theirs = await _members(groups), await _members(contacts)
+    ours = await _members(groups, GROUPS_MEMBERSHIPS)
+    theirs = await _members(contacts, CONTACTS_MEMBERSHIPS)
     drift = Drift()
     for group_id, stored in counts.items():
         here, there = ours.get(group_id, set()), theirs.get(group_id, set())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
-from shared.http.memberships import memberships_router
+from shared.http.memberships import CONTACTS_MEMBERSHIPS, memberships_router
 
 
 async def _memberships(
@@ -15,4 +15,4 @@ async def _memberships(
     return await uow.memberships.memberships(org_id, after, limit)
 
 
-memberships = memberships_router(_memberships)
+memberships = memberships_router(_memberships, CONTACTS_MEMBERSHIPS)

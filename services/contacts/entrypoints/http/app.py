@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.contacts.entrypoints.http import admin, contacts, fields, organization
+from services.contacts.entrypoints.http import admin, contacts, fields, moved, organization
 
-ROUTERS = (contacts.router, organization.router, fields.router, admin.memberships)
+ROUTERS = (contacts.router, organization.router, fields.router, admin.memberships, moved.router)

@@ -1,6 +1,6 @@
 """A contact's messages, newest first: what the organisation told them (broadcasts, with each
 message's status) and what they wrote (`direction: in`; `ignored` while they are blocked).
-Served by the flows service (`GET /v1/contacts/{id}/messages` on its port), which keeps every
+Served by the flows service (`GET /v1/conversations/{contact_id}/messages`), which keeps every
 contact's conversation; the contact itself is the contacts service's."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from shared.http.cursor import decode_cursor, encode_cursor
 from shared.http.dependencies import Caller
 from shared.http.errors import ApiError
 
-router = APIRouter(prefix="/v1/contacts", tags=["conversations"])
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 ORDER = "-at"
 
 

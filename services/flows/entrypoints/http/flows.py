@@ -370,7 +370,7 @@ async def flow_results(flow_id: FlowId, by: Caller, uow: Uow) -> StreamingRespon
     )
 
 
-@router.get("/v1/contacts/{contact_id}/runs", response_model=RunPage)
+@router.get("/v1/conversations/{contact_id}/runs", response_model=RunPage)
 async def contact_runs(
     contact_id: Annotated[str, Path(max_length=100)],
     by: Caller,

@@ -14,7 +14,7 @@ from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Role
 from shared.contracts.groups import MAX_MEMBERSHIP_BATCH
 from shared.http.dependencies import Bus, Caller
-from shared.http.memberships import memberships_router
+from shared.http.memberships import GROUPS_MEMBERSHIPS, memberships_router
 from shared.http.security import require_role
 
 router = APIRouter(prefix="/v1/admin/groups", tags=["admin"])
@@ -53,4 +53,4 @@ async def _memberships(
     return await uow.contacts.memberships(org_id, after, limit)
 
 
-memberships = memberships_router(_memberships)
+memberships = memberships_router(_memberships, GROUPS_MEMBERSHIPS)

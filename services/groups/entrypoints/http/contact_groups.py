@@ -1,4 +1,4 @@
-"""`GET /v1/contacts/{id}/groups`: the groups a contact is in, from this service's projection."""
+"""`GET /v1/memberships/{contact_id}`: the groups a contact is in (this service's projection)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from services.groups.entrypoints.http.schemas import ContactGroups, GroupRef
 from shared.auth import Role
 from shared.http.dependencies import Caller
 
-router = APIRouter(prefix="/v1/contacts", tags=["groups"])
+router = APIRouter(prefix="/v1/memberships", tags=["groups"])
 
 
-@router.get("/{contact_id}/groups", response_model=ContactGroups)
+@router.get("/{contact_id}", response_model=ContactGroups)
 async def list_contact_groups(
     contact_id: str,
     by: Caller,
