@@ -5,7 +5,8 @@ where they went. Deprecated: removed in the next version."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse
@@ -13,57 +14,39 @@ from fastapi.responses import RedirectResponse
 from shared.http.dependencies import Caller
 
 router = APIRouter(prefix="/v1/contacts", tags=["moved"])
-MOVED = {
+ContactId = Annotated[str, Path(max_length=100)]
+MOVED: dict[int | str, dict[str, Any]] = {
     308: {
         "description": "Moved: the same request, to `Location`",
         "headers": {"Location": {"schema": {"type": "string"}, "description": "Where it went"}},
     }
 }
-ContactId = Annotated[str, Path(max_length=100)]
+# The old path's last segment -> (where it went, which service answers there).
+DESTINATIONS = {
+    "groups": ("/v1/memberships/{contact_id}", "groups"),
+    "messages": ("/v1/conversations/{contact_id}/messages", "flows"),
+    "runs": ("/v1/conversations/{contact_id}/runs", "flows"),
+}
 
 
-def _redirect(request: Request, target: str) -> RedirectResponse:
-    query = request.url.query
-    return RedirectResponse(f"{target}?{query}" if query else target, status_code=308)
+def _redirect_to(target: str) -> Callable[..., Awaitable[RedirectResponse]]:
+    async def redirect(contact_id: ContactId, request: Request, by: Caller) -> RedirectResponse:
+        url = target.format(contact_id=contact_id)
+        query = request.url.query
+        return RedirectResponse(f"{url}?{query}" if query else url, status_code=308)
+
+    return redirect
 
 
-@router.get(
-    "/{contact_id}/groups",
-    deprecated=True,
-    status_code=308,
-    response_class=RedirectResponse,
-    responses=MOVED,
-)
-async def moved_contact_groups(
-    contact_id: ContactId, request: Request, by: Caller
-) -> RedirectResponse:
-    """Now `GET /v1/memberships/{contact_id}` (groups service)."""
-    return _redirect(request, f"/v1/memberships/{contact_id}")
-
-
-@router.get(
-    "/{contact_id}/messages",
-    deprecated=True,
-    status_code=308,
-    response_class=RedirectResponse,
-    responses=MOVED,
-)
-async def moved_contact_messages(
-    contact_id: ContactId, request: Request, by: Caller
-) -> RedirectResponse:
-    """Now `GET /v1/conversations/{contact_id}/messages` (flows service)."""
-    return _redirect(request, f"/v1/conversations/{contact_id}/messages")
-
-
-@router.get(
-    "/{contact_id}/runs",
-    deprecated=True,
-    status_code=308,
-    response_class=RedirectResponse,
-    responses=MOVED,
-)
-async def moved_contact_runs(
-    contact_id: ContactId, request: Request, by: Caller
-) -> RedirectResponse:
-    """Now `GET /v1/conversations/{contact_id}/runs` (flows service)."""
-    return _redirect(request, f"/v1/conversations/{contact_id}/runs")
+for segment, (target, service) in DESTINATIONS.items():
+    router.add_api_route(
+        f"/{{contact_id}}/{segment}",
+        _redirect_to(target),
+        methods=["GET"],
+        name=f"moved_contact_{segment}",
+        description=f"Now `GET {target}` ({service} service).",
+        deprecated=True,
+        status_code=308,
+        response_class=RedirectResponse,
+        responses=MOVED,
+    )
