@@ -142,6 +142,68 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_topics(args: argparse.Namespace) -> int:
+    """Every topic and its dead-letter twin: created (`create`, what the Helm chart's Job runs
+    where services may not create topics), or checked (`check`: exit code 1 naming the missing)."""
+    import asyncio
+
+    from shared.contracts.topics import ALL_TOPICS
+    from shared.kafka.topics import MissingTopics, check_topics, ensure_topics
+
+    settings = _settings()
+    security = settings.kafka_security()
+    if args.action == "create":
+        created = asyncio.run(
+            ensure_topics(
+                settings.kafka_bootstrap,
+                ALL_TOPICS,
+                partitions=settings.kafka_partitions,
+                replication_factor=settings.kafka_replication_factor,
+                prefix=settings.kafka_topic_prefix,
+                security=security,
+            )
+        )
+        print(f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else ""))
+        return 0
+    try:
+        asyncio.run(
+            check_topics(
+                settings.kafka_bootstrap,
+                ALL_TOPICS,
+                prefix=settings.kafka_topic_prefix,
+                security=security,
+            )
+        )
+    except MissingTopics as missing:
+        print(missing, file=sys.stderr)
+        return 1
+    print("every topic exists")
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    """What a service's consumer dead-lettered from a topic, back onto that topic (`replay`),
+    or only counted by error (`--dry-run`)."""
+    import asyncio
+    import json
+
+    from shared.kafka.replay import replay_dead_letters
+
+    settings = _settings()
+    report = asyncio.run(
+        replay_dead_letters(
+            settings.kafka_bootstrap,
+            settings.kafka_topic_prefix + args.topic,
+            settings.consumer_group(args.service),
+            dry_run=args.dry_run,
+            security=settings.kafka_security(),
+        )
+    )
+    print(json.dumps({"topic": args.topic, "service": args.service, "dry_run": args.dry_run,
+                      **report.__dict__}))  # fmt: skip
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from services.importer.entrypoints.cli import import_file
 
@@ -193,6 +255,17 @@ def parser() -> argparse.ArgumentParser:
         "--contacts-url", default=os.environ.get("ROSTER_CONTACTS_URL", "http://127.0.0.1:8001")
     )
     reconcile.set_defaults(func=cmd_reconcile)
+
+    topics = sub.add_parser("topics", help="create or check every Kafka topic the services use")
+    topics.add_argument("action", choices=["create", "check"])
+    topics.set_defaults(func=cmd_topics)
+
+    dlq = sub.add_parser("dlq", help="replay what a service's consumer dead-lettered")
+    dlq.add_argument("action", choices=["replay"])
+    dlq.add_argument("--topic", required=True, help="the topic, without the prefix: roster.groups")
+    dlq.add_argument("--service", required=True, choices=sorted(DEFAULT_PORTS))
+    dlq.add_argument("--dry-run", action="store_true", help="count by error, replay nothing")
+    dlq.set_defaults(func=cmd_dlq)
 
     seed = sub.add_parser("seed", help="set up an organisation and print its admin's token")
     seed.add_argument("--org", required=True)

@@ -1,7 +1,7 @@
 """Chaos: the importer, and separately the contacts service, are killed (SIGKILL) in the middle
 of a large import; after restarts the job completes with exact counts and no duplicate phone.
 
-Size from ROSTER_IMPORT_CHAOS_ROWS (default 10,000 so the suite stays short; the issue's
+Size from ROSTER_IMPORT_CHAOS_ROWS (default 6,000 so the suite stays short; the issue's
 200,000 is run the same way with the variable set)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.conftest import TokenFactory
 from tests.support.eventually import eventually
 from tests.support.process import ServiceProcess
 
-ROWS = int(os.environ.get("ROSTER_IMPORT_CHAOS_ROWS", "10000"))
+ROWS = int(os.environ.get("ROSTER_IMPORT_CHAOS_ROWS", "6000"))
 # Bounded waits that grow with the file (the local store imports some 200 rows a second).
 PHASE_S = 300 + ROWS / 50
 INVALID_EVERY = 97  # this row's phone is not a number

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.cli import main
 from services.contacts.bootstrap import build_contacts_service
 from shared.contracts.envelope import wrap
 from shared.contracts.topics import ALL_TOPICS, CONTACTS, GROUPS
@@ -195,7 +196,7 @@ def test_incomplete_kafka_security_settings_are_refused(settings: ServiceSetting
 async def test_with_kafka_gone_reads_stay_in_service_and_readyz_says_kafka_is_down(
     settings: ServiceSettings, broker: SecuredBroker, auth: TokenFactory, org: str
 ) -> None:
-    """Last in this module: it stops the secured broker. Readiness means "can serve its
+    """The last test to use the secured broker: it stops it. Readiness means "can serve its
     reads" (the store); Kafka's outage shows in `/readyz`'s checks and `roster_dependency_up`,
     and liveness stays green while the consumer's supervision and the relay run."""
     secured = _secured(settings, broker, PASSWORD)
@@ -220,3 +221,24 @@ async def test_with_kafka_gone_reads_stay_in_service_and_readyz_says_kafka_is_do
             assert listed.status_code == 200, listed.text
     finally:
         await drop_databases(secured.mongodb_url, secured.mongodb_db_prefix)
+
+
+async def test_the_topics_command_provisions_and_checks_every_topic(
+    settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`roster topics create|check`, what the Helm chart's Job runs, from the environment."""
+    prefix = f"cli{uuid.uuid4().hex[:6]}."
+    monkeypatch.setenv("ROSTER_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+    monkeypatch.setenv("ROSTER_KAFKA_TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("ROSTER_KAFKA_PARTITIONS", "1")
+    try:
+        assert await asyncio.to_thread(main, ["topics", "check"]) == 1
+        assert f"{prefix}roster.contacts.dlq" in capsys.readouterr().err
+        assert await asyncio.to_thread(main, ["topics", "create"]) == 0
+        created = capsys.readouterr().out.strip().splitlines()[-1]
+        assert created.startswith(f"{len(topic_names(ALL_TOPICS))} topic(s) created")
+        assert await asyncio.to_thread(main, ["topics", "check"]) == 0
+        assert await asyncio.to_thread(main, ["topics", "create"]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == "0 topic(s) created"
+    finally:
+        await delete_topics(settings.kafka_bootstrap, prefix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -83,13 +83,19 @@ class TopicTail:
             await self.poll(0.3)
 
 
+Record = tuple[bytes, bytes] | tuple[bytes, bytes, list[tuple[str, bytes]]]
+
+
 async def produce(
-    bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], **client_options: Any
+    bootstrap: str, topic: str, records: Sequence[Record], **client_options: Any
 ) -> None:
+    """Each record is (key, value) or (key, value, headers)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **client_options)
     await producer.start()
     try:
-        for key, value in records:
-            await producer.send_and_wait(topic, value=value, key=key)
+        for key, value, *headers in records:
+            await producer.send_and_wait(
+                topic, value=value, key=key, headers=headers[0] if headers else None
+            )
     finally:
         await producer.stop()

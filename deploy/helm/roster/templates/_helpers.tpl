@@ -1,0 +1,137 @@
+{{/* Names, labels and the environment every Roster service shares. */}}
+
+{{- define "roster.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "roster.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "component" "contacts") */}}
+{{- define "roster.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "roster.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{- define "roster.serviceAccount" -}}
+{{- if .Values.serviceAccount.create -}}
+{{ .Values.serviceAccount.name | default (include "roster.fullname" .) }}
+{{- else -}}
+{{ .Values.serviceAccount.name | default "default" }}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding a chart-written secret value, or the existing one named. */}}
+{{- define "roster.secretRef" -}}
+{{- $secret := .secret -}}
+secretKeyRef:
+  name: {{ $secret.existingSecret | default (printf "%s-secrets" (include "roster.fullname" .root)) }}
+  key: {{ $secret.key }}
+{{- end -}}
+
+{{/* The environment of every service (and of the topics Job). */}}
+{{- define "roster.env" -}}
+- name: ROSTER_ENV
+  value: {{ .Values.environment | quote }}
+- name: ROSTER_PORT
+  value: "8000"
+- name: ROSTER_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: ROSTER_LOG_JSON
+  value: "true"
+- name: ROSTER_MONGODB_DB_PREFIX
+  value: {{ .Values.mongodb.databasePrefix | quote }}
+- name: ROSTER_MONGODB_URL
+  valueFrom:
+    {{- include "roster.secretRef" (dict "root" . "secret" .Values.mongodb.uri) | nindent 4 }}
+- name: ROSTER_JWT_SIGNING_KEY
+  valueFrom:
+    {{- include "roster.secretRef" (dict "root" . "secret" .Values.secrets.jwtSigningKey) | nindent 4 }}
+- name: ROSTER_KAFKA_BOOTSTRAP
+  value: {{ .Values.kafka.bootstrap | quote }}
+- name: ROSTER_KAFKA_TOPIC_PREFIX
+  value: {{ .Values.kafka.topicPrefix | quote }}
+- name: ROSTER_KAFKA_PARTITIONS
+  value: {{ .Values.kafka.partitions | quote }}
+- name: ROSTER_KAFKA_REPLICATION_FACTOR
+  value: {{ .Values.kafka.replicationFactor | quote }}
+- name: ROSTER_KAFKA_CREATE_TOPICS
+  value: {{ .Values.kafka.createTopics | quote }}
+- name: ROSTER_KAFKA_SECURITY_PROTOCOL
+  value: {{ .Values.kafka.securityProtocol | quote }}
+{{- if .Values.kafka.tls.existingSecret }}
+- name: ROSTER_KAFKA_SSL_CAFILE
+  value: /etc/roster/kafka-tls/{{ .Values.kafka.tls.caKey }}
+- name: ROSTER_KAFKA_SSL_CHECK_HOSTNAME
+  value: {{ .Values.kafka.tls.checkHostname | quote }}
+{{- if .Values.kafka.tls.certKey }}
+- name: ROSTER_KAFKA_SSL_CERTFILE
+  value: /etc/roster/kafka-tls/{{ .Values.kafka.tls.certKey }}
+- name: ROSTER_KAFKA_SSL_KEYFILE
+  value: /etc/roster/kafka-tls/{{ .Values.kafka.tls.keyKey }}
+{{- end }}
+{{- end }}
+{{- if .Values.kafka.sasl.mechanism }}
+- name: ROSTER_KAFKA_SASL_MECHANISM
+  value: {{ .Values.kafka.sasl.mechanism | quote }}
+- name: ROSTER_KAFKA_SASL_USERNAME
+  value: {{ .Values.kafka.sasl.username | quote }}
+- name: ROSTER_KAFKA_SASL_PASSWORD
+  valueFrom:
+    {{- include "roster.secretRef" (dict "root" . "secret" .Values.kafka.sasl.password) | nindent 4 }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes for /tmp (the root file system is read-only) and Kafka's certificates. */}}
+{{- define "roster.volumes" -}}
+- name: tmp
+  emptyDir: {}
+{{- if .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ .Values.kafka.tls.existingSecret }}
+{{- end }}
+{{- end -}}
+
+{{- define "roster.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  mountPath: /etc/roster/kafka-tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "roster.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "roster.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
