@@ -147,37 +147,18 @@ def cmd_topics(args: argparse.Namespace) -> int:
     where services may not create topics), or checked (`check`: exit code 1 naming the missing)."""
     import asyncio
 
-    from shared.contracts.topics import ALL_TOPICS
-    from shared.kafka.topics import MissingTopics, check_topics, ensure_topics
+    from shared.kafka.topics import MissingTopics
+    from shared.runtime import provide_topics
 
-    settings = _settings()
-    security = settings.kafka_security()
-    if args.action == "create":
-        created = asyncio.run(
-            ensure_topics(
-                settings.kafka_bootstrap,
-                ALL_TOPICS,
-                partitions=settings.kafka_partitions,
-                replication_factor=settings.kafka_replication_factor,
-                prefix=settings.kafka_topic_prefix,
-                security=security,
-            )
-        )
-        print(f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else ""))
-        return 0
     try:
-        asyncio.run(
-            check_topics(
-                settings.kafka_bootstrap,
-                ALL_TOPICS,
-                prefix=settings.kafka_topic_prefix,
-                security=security,
-            )
-        )
+        created = asyncio.run(provide_topics(_settings(), create=args.action == "create"))
     except MissingTopics as missing:
         print(missing, file=sys.stderr)
         return 1
-    print("every topic exists")
+    if args.action == "create":
+        print(f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else ""))
+    else:
+        print("every topic exists")
     return 0
 
 

@@ -51,10 +51,12 @@ class Plumbing:
     catch_up: ProjectionCatchUp
 
 
-async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExitStack) -> Plumbing:
+async def provide_topics(settings: ServiceSettings, *, create: bool) -> list[str]:
+    """Every topic and its dead-letter twin, from the settings: created (those created are
+    returned), or checked (`MissingTopics` names any that is missing)."""
     security = settings.kafka_security()
-    if settings.kafka_create_topics:
-        await ensure_topics(
+    if create:
+        return await ensure_topics(
             settings.kafka_bootstrap,
             ALL_TOPICS,
             partitions=settings.kafka_partitions,
@@ -62,11 +64,15 @@ async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExi
             prefix=settings.kafka_topic_prefix,
             security=security,
         )
-    else:
-        await check_topics(
-            settings.kafka_bootstrap, ALL_TOPICS, prefix=settings.kafka_topic_prefix,
-            security=security,
-        )  # fmt: skip
+    await check_topics(
+        settings.kafka_bootstrap, ALL_TOPICS, prefix=settings.kafka_topic_prefix, security=security
+    )
+    return []
+
+
+async def open_plumbing(settings: ServiceSettings, service: str, stack: AsyncExitStack) -> Plumbing:
+    security = settings.kafka_security()
+    await provide_topics(settings, create=settings.kafka_create_topics)
     wakeup = OutboxWakeup()
     store = await connect_store(settings.mongodb_url, [FailedWriteListener(wakeup)])
     stack.push_async_callback(store.close)
