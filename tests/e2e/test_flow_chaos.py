@@ -8,7 +8,6 @@ Size from ROSTER_FLOW_CHAOS_CONTACTS (default 40 so the suite stays short)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 from collections import defaultdict
@@ -39,16 +38,23 @@ def asked(provider: FakeProvider) -> dict[str, dict[str, set[str]]]:
     return found
 
 
-async def respond(provider: FakeProvider, gateway: Gateway, stop: asyncio.Event) -> None:
-    """Each contact answers each question once, as soon as it has it."""
+async def respond(
+    provider: FakeProvider, gateway: Gateway, stop: asyncio.Event, refused: list[str]
+) -> None:
+    """Each contact answers each question once, as soon as it has it; an answer the
+    dispatcher's webhook did not take is sent again, as a provider retries its webhooks (and
+    kept in `refused`, to show in a failure)."""
     answered: set[tuple[str, str]] = set()
     while not stop.is_set():
         for phone, questions in list(asked(provider).items()):
             for question in questions:
                 if (phone, question) not in answered:
-                    answered.add((phone, question))
-                    with contextlib.suppress(AssertionError, httpx.HTTPError):
+                    try:
                         await gateway.inbound(phone, QUESTIONS[question])
+                    except (AssertionError, httpx.HTTPError) as exc:
+                        refused.append(f"{phone} {question}: {exc!r}"[:300])
+                    else:
+                        answered.add((phone, question))
         await asyncio.sleep(0.2)
 
 
@@ -98,7 +104,8 @@ async def test_a_survey_survives_killed_flows_services_asking_each_question_once
             )  # fmt: skip
             started = await flows.post(f"/v1/flows/{flow.json()['id']}/start", json=body)
             assert started.json()["started"] == CONTACTS, started.text
-            responder = asyncio.create_task(respond(provider, gateway, stop))
+            refused: list[str] = []
+            responder = asyncio.create_task(respond(provider, gateway, stop, refused))
             for kill in range(KILLS):
                 target = (kill + 1) * CONTACTS // (KILLS + 1)  # answers taken so far
                 await eventually(
@@ -111,8 +118,11 @@ async def test_a_survey_survives_killed_flows_services_asking_each_question_once
                 assert flows_process.wait_exit() == -signal.SIGKILL
                 await asyncio.sleep(0.5)  # answers come in while it is down
                 flows_process.start()
-            members = await eventually(lambda: _count(groups, done["id"]),
-                                       lambda n: n == CONTACTS, timeout_s=180)  # fmt: skip
+            try:
+                members = await eventually(lambda: _count(groups, done["id"]),
+                                           lambda n: n == CONTACTS, timeout_s=180)  # fmt: skip
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; answers the webhook refused: {refused}") from exc
             stop.set()
             await responder
         seen = asked(provider)
