@@ -46,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         or os.environ.get("ROSTER_PORT")
         or DEFAULT_PORTS[args.service]
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host or settings.host,
         port=port,
@@ -54,6 +54,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=20,
     )
+    # The port is taken before the app starts, not after: a port in use then ends the process
+    # at once, with nothing started to stop, and the seconds the start takes (store, Kafka) are
+    # not a window in which another process can take the port.
+    listening = config.bind_socket()
+    uvicorn.Server(config).run(sockets=[listening])
     return 0
 
 

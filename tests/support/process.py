@@ -68,9 +68,13 @@ class ServiceProcess:
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            # A port in use ends the service at once (it binds before it starts); the log is read
+            # even while it still runs, so that another process answering on the port is never
+            # taken for it.
+            if "address already in use" in self.log_text()[logged_before:].lower():
+                self.stop()
+                raise PortTaken(self.port)
             if self.proc.poll() is not None:
-                if "address already in use" in self.log_text()[logged_before:]:
-                    raise PortTaken(self.port)
                 raise AssertionError(f"{self.service} exited at start:\n{self.log_tail()}")
             try:
                 if self._consuming():
