@@ -31,14 +31,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.logging import configure_logging
+    from shared.tracing import TracingConfigError, configure_tracing, instrument
 
     if args.service not in BUILT_SERVICES:
         print(f"the {args.service} service is not built yet", file=sys.stderr)
         return 2
     settings = _settings()
     configure_logging(args.service, settings.log_level, settings.log_json)
+    try:
+        tracer_provider = configure_tracing(args.service)
+    except TracingConfigError as exc:
+        print(f"tracing: {exc}", file=sys.stderr)
+        return 2
     bootstrap = importlib.import_module(f"services.{args.service}.bootstrap")
     app = bootstrap.build_app(settings)
+    if tracer_provider is not None:
+        instrument(app, tracer_provider)
     # --port, then the service's own variable, then ROSTER_PORT (what the container image sets:
     # every service on one port inside its container), then the service's default port.
     port = args.port or int(
@@ -58,7 +66,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # at once, with nothing started to stop, and the seconds the start takes (store, Kafka) are
     # not a window in which another process can take the port.
     listening = config.bind_socket()
-    uvicorn.Server(config).run(sockets=[listening])
+    try:
+        uvicorn.Server(config).run(sockets=[listening])
+    finally:
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # exports the spans still batched
     return 0
 
 

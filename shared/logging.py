@@ -1,7 +1,8 @@
 """Structured logging: JSON lines in containers, readable lines on a terminal.
 
 Request ids and event ids are bound through structlog's contextvars, so every line logged while
-handling a request or an event carries them without passing them around.
+handling a request or an event carries them without passing them around; inside a recording
+trace span a line also carries `trace_id` and `span_id`, so logs and traces meet.
 """
 
 from __future__ import annotations
@@ -10,6 +11,20 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
+
+
+def add_trace_ids(
+    logger: object, method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """`trace_id`/`span_id` of the recording span the line is logged in (none when tracing is
+    off: a span merely passed along is not one anybody can look up)."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        context = span.get_span_context()
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
 
 
 def configure_logging(service: str, level: str = "INFO", json: bool | None = None) -> None:
@@ -20,6 +35,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
     )
     shared_processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -21,6 +21,16 @@ OUTBOX_BACKLOG = Gauge(
     "Documents with unpublished events, last relay pass",
     ["service"],
 )
+OUTBOX_OLDEST_AGE = Gauge(
+    "roster_outbox_oldest_event_age_seconds",
+    "Age of the oldest event this process stored and has not published yet (0: none waits)",
+    ["service"],
+)
+CONSUMER_LAG = Gauge(
+    "roster_consumer_lag_records",
+    "Records on a partition past what the consumer group has handled, as of its last fetch",
+    ["group", "topic", "partition"],
+)
 DEPENDENCY_UP = Gauge(
     "roster_dependency_up",
     "Whether a dependency answered the last readiness check (1) or not (0)",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -94,8 +95,11 @@ def wrap(
     org_id: str,
     sequence: int | None = None,
     time: datetime | None = None,
+    extensions: Mapping[str, str] | None = None,
 ) -> EventEnvelope:
+    """`extensions`: further CloudEvents attributes (the trace context)."""
     return EventEnvelope(
+        **(extensions or {}),
         source=source,
         type=TYPE_PREFIX + payload.event_type,
         subject=subject,

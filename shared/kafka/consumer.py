@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -44,7 +46,13 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.security import PLAINTEXT, KafkaSecurity, explained_failures
 from shared.logging import get_logger
 from shared.messagebus import Received, UnprocessableMessage
-from shared.metrics import CONSUMER_COMMIT_FAILURES, CONSUMER_RESTARTS, EVENTS_CONSUMED
+from shared.metrics import (
+    CONSUMER_COMMIT_FAILURES,
+    CONSUMER_LAG,
+    CONSUMER_RESTARTS,
+    EVENTS_CONSUMED,
+)
+from shared.tracing import consuming_span, context_of_headers
 
 log = get_logger(__name__)
 
@@ -57,6 +65,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 MIN_RESTART_PAUSE_S = 1.0
 MAX_RESTART_PAUSE_S = 30.0
+# How often the lag gauges are brought up to date (a position per partition each time).
+LAG_REPORT_EVERY_S = 1.0
 
 
 class MessageSink(Protocol):
@@ -190,6 +200,7 @@ class ConsumerRunner:
         self._rebalancing = False
         self._serving = False
         self._pause = MIN_RESTART_PAUSE_S
+        self._lag_reported = 0.0
 
     @property
     def running(self) -> bool:
@@ -272,6 +283,7 @@ class ConsumerRunner:
                 await asyncio.sleep(1)
                 continue
             self._pause = MIN_RESTART_PAUSE_S  # polling again: a later crash starts afresh
+            await self._report_lag(consumer, batch)
             if not batch:
                 if self._progress is not None:
                     if await self._caught_up(consumer):
@@ -285,6 +297,32 @@ class ConsumerRunner:
                     break  # revoked meanwhile: positions were reset to what was committed
                 await self._handle_partition(records, generation)
             await self._commit(self._partitions.take())
+
+    async def _report_lag(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        """Each partition's lag, at most once a second: the records from the first one not
+        handled yet to the partition's end. The batch just fetched is not handled yet; beyond
+        it, what was fetched before was handled (the loop handles a batch before it fetches)."""
+        now = time.monotonic()
+        if now - self._lag_reported < LAG_REPORT_EVERY_S:
+            return
+        self._lag_reported = now
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            fetched = batch.get(tp)
+            start = fetched[0].offset if fetched else await consumer.position(tp)
+            CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(
+                max(0, end - start)
+            )
+
+    def _forget_lag(self, partitions: Collection[TopicPartition]) -> None:
+        """Partitions gone to another member: their lag is that member's to report."""
+        for tp in partitions:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self._group_id, tp.topic, str(tp.partition))
 
     async def _caught_up(self, consumer: AIOKafkaConsumer) -> bool:
         """An empty poll means nothing new for this service at all only when this consumer
@@ -313,6 +351,7 @@ class ConsumerRunner:
             self._progress.lost()
         await self._idle.wait()
         await self._commit(self._partitions.take(revoked))
+        self._forget_lag(revoked)
         log.info("consumer_partitions_revoked", partitions=len(revoked))
 
     def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -361,7 +400,8 @@ class ConsumerRunner:
         self._idle.clear()
         try:
             if messages:
-                await self._bus.handle_many(messages)
+                with self._span(items):
+                    await self._bus.handle_many(messages)
         except Exception as exc:
             log.warning("consumer_run_failed", error=repr(exc), records=len(messages))
         else:
@@ -382,6 +422,21 @@ class ConsumerRunner:
                 self._idle.set()
             self._partitions.handled(item.record)
         return True
+
+    def _span(self, items: list[_Decoded]) -> AbstractContextManager[None]:
+        """The handling of records as one span, in the trace of the changes they describe."""
+        first = items[0].record
+        attributes: dict[str, Any] = {
+            "messaging.consumer.group.name": self._group_id,
+            "messaging.destination.partition.id": str(first.partition),
+            "messaging.kafka.offset": first.offset,
+        }
+        if len(items) == 1 and items[0].message is not None:
+            attributes["messaging.message.id"] = items[0].message.id
+            attributes["roster.event_type"] = type(items[0].message.payload).__name__
+        return consuming_span(
+            first.topic, [context_of_headers(i.record.headers) for i in items], attributes
+        )
 
     def _count_handled(self, items: list[_Decoded]) -> None:
         written = [i.message.time for i in items if i.message is not None and i.message.time]
@@ -405,7 +460,8 @@ class ConsumerRunner:
             while True:
                 attempt += 1
                 try:
-                    await self._bus.handle(envelope)
+                    with self._span([item]):
+                        await self._bus.handle(envelope)
                     self._count_handled([item])
                     return True
                 except UnprocessableMessage as exc:

@@ -14,9 +14,16 @@ from shared.kafka.security import PLAINTEXT, KafkaSecurity, explained_failures
 from shared.metrics import EVENTS_PUBLISHED
 
 
-def record_headers(event_type: str) -> list[tuple[str, bytes]]:
-    """An event record's headers: structured content mode, and the type for routers."""
-    return [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode()), (TYPE_HEADER, event_type.encode())]
+def record_headers(
+    event_type: str, traced: Sequence[tuple[str, bytes]] = ()
+) -> list[tuple[str, bytes]]:
+    """An event record's headers: structured content mode, the type for routers, and the trace
+    context of the change it describes (`traceparent`, `tracestate`) when there is one."""
+    return [
+        (CONTENT_TYPE_HEADER, CONTENT_TYPE.encode()),
+        (TYPE_HEADER, event_type.encode()),
+        *traced,
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,7 @@ class OutgoingRecord:
     value: bytes
     event_id: str
     event_type: str
+    trace_headers: Sequence[tuple[str, bytes]] = ()
 
 
 class EventProducer:
@@ -56,7 +64,7 @@ class EventProducer:
                 r.topic,
                 value=r.value,
                 key=r.key.encode(),
-                headers=record_headers(r.event_type),
+                headers=record_headers(r.event_type, r.trace_headers),
             )
             for r in records
         ]

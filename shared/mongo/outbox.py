@@ -18,6 +18,7 @@ crashed process, another replica, or a write that failed after perhaps being app
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from pymongo.monitoring import (
 
 from shared.contracts.envelope import EventPayload, wrap
 from shared.mongo.client import Document
+from shared.tracing import current_trace_context
 
 OUTBOX = "outbox"
 PURGE = "outbox_purge"
@@ -51,15 +53,27 @@ def outbox_entry(
     org_id: str,
     sequence: int | None,
 ) -> Document:
-    """The exact bytes to publish, stored so the relay never re-serialises or re-derives them."""
-    envelope = wrap(payload, source=source, subject=subject, org_id=org_id, sequence=sequence)
-    return {
+    """The exact bytes to publish, stored so the relay never re-serialises or re-derives them,
+    with the trace context of the change (the relay publishes it as the record's headers)."""
+    traced = current_trace_context()
+    envelope = wrap(
+        payload,
+        source=source,
+        subject=subject,
+        org_id=org_id,
+        sequence=sequence,
+        extensions=traced,
+    )
+    entry: Document = {
         "id": envelope.id,
         "topic": payload.topic,
         "key": payload.partition_key(subject),
         "type": envelope.type,
         "value": envelope.model_dump_json(),
     }
+    if traced:
+        entry["trace"] = traced
+    return entry
 
 
 def outbox_entries(
@@ -102,6 +116,7 @@ class WrittenEvents:
     doc_id: Any
     entries: list[Document]
     purge: bool
+    since: float  # when the first of them was written (epoch seconds)
 
 
 class OutboxWakeup:
@@ -110,12 +125,17 @@ class OutboxWakeup:
 
     Events a writer cannot name (`notify`), a write that failed after perhaps being applied, and a
     restart make the relay's next pass search every collection instead (see `OutboxRelay`).
+
+    It also knows since when the oldest event it was told of waits (`oldest_pending`): written
+    and not taken yet, taken by a pass that has not ended (`in_hand`), or to be searched for.
     """
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self._written: dict[tuple[str, Any], WrittenEvents] = {}
         self._search = True  # what an earlier process left behind
+        self._unnamed_since: float | None = time.time()
+        self._in_hand_since: float | None = None
 
     def written(
         self,
@@ -134,25 +154,49 @@ class OutboxWakeup:
         key = (collection.name, doc_id)
         known = self._written.get(key)
         if known is None:
-            self._written[key] = WrittenEvents(collection.name, doc_id, list(entries), purge)
+            self._written[key] = WrittenEvents(
+                collection.name, doc_id, list(entries), purge, time.time()
+            )
         else:
             known.entries.extend(entries)
             known.purge = known.purge or purge
         self._event.set()
 
     def notify(self) -> None:
-        """Events were stored that this process cannot name: the next pass searches for them."""
+        """Events were stored that this process cannot name (or a pass failed with events in
+        hand): the next pass searches for them. They wait since now, or since the events in
+        hand were written."""
         self._search = True
+        self._unnamed_since = _earliest(self._unnamed_since, self._in_hand_since, time.time())
         self._event.set()
 
     def take_written(self) -> list[WrittenEvents]:
-        """The named events, in the order they were first written (per key order is kept)."""
+        """The named events, in the order they were first written (per key order is kept);
+        in hand until `pass_ended`."""
         written, self._written = list(self._written.values()), {}
+        self._in_hand_since = _earliest(self._in_hand_since, *(w.since for w in written))
         return written
 
     def take_search(self) -> bool:
         search, self._search = self._search, False
+        if search:  # what is to be searched for is in hand from now on
+            self._in_hand_since = _earliest(self._in_hand_since, self._unnamed_since)
+            self._unnamed_since = None
         return search
+
+    def pass_ended(self) -> None:
+        """The relay's pass published (or handed to another replica) what it had in hand; a
+        pass that fails calls `notify` instead, keeping how long those events have waited."""
+        self._in_hand_since = None
+
+    def oldest_pending(self) -> float | None:
+        """When the oldest event this process knows to be unpublished was written (epoch
+        seconds), or None."""
+        return _earliest(
+            self._unnamed_since,
+            self._in_hand_since,
+            *(w.since for w in self._written.values()),
+        )
 
     def forget(self, event_ids: set[str]) -> None:
         """Published by a search meanwhile: not to be published again."""
@@ -174,6 +218,11 @@ class OutboxWakeup:
         except TimeoutError:
             return False
         return True
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 class FailedWriteListener(CommandListener):

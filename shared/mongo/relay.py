@@ -18,10 +18,11 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from shared.faults import crash_point
 from shared.kafka.producer import EventProducer, OutgoingRecord
 from shared.logging import get_logger
-from shared.metrics import OUTBOX_BACKLOG
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from shared.mongo.client import Document, Store, bulk_write_in_chunks
 from shared.mongo.outbox import HAS_EVENTS, OUTBOX, PURGE, OutboxWakeup
 from shared.mongo.outbox_values import ASIDE, aside_values, drop_values
+from shared.tracing import trace_headers
 
 log = get_logger(__name__)
 
@@ -103,7 +104,14 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        OUTBOX_OLDEST_AGE.labels(self._service).set_function(self.oldest_event_age_s)
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self._service}")
+
+    def oldest_event_age_s(self) -> float:
+        """How long the oldest event this process stored has waited to be published (0 when
+        none waits): it grows while Kafka is away, which is what to alert on."""
+        since = self._wakeup.oldest_pending()
+        return 0.0 if since is None else max(0.0, time.time() - since)
 
     @property
     def alive(self) -> bool:
@@ -135,6 +143,7 @@ class OutboxRelay:
                 self._wakeup.notify()  # what was taken may be unpublished: search next time
                 await self._wakeup.wait(1.0)
                 continue
+            self._wakeup.pass_ended()
             if searched:
                 last_search = time.monotonic()
             search = False
@@ -257,4 +266,5 @@ def _record(topic_prefix: str, entry: Document, aside: dict[str, str]) -> Outgoi
         value.encode(),
         entry["id"],
         entry["type"],
+        trace_headers(entry.get("trace") or {}),
     )

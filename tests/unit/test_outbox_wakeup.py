@@ -68,3 +68,26 @@ def test_named_events_are_bounded_and_a_search_takes_over(monkeypatch: pytest.Mo
 
     assert wakeup.take_search() is True
     assert [w.doc_id for w in wakeup.take_written()] == ["c3"]
+
+
+def test_the_oldest_pending_event_is_known_until_its_pass_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter([100.0, 105.0, 110.0, 120.0, 130.0, 140.0])
+    monkeypatch.setattr(outbox.time, "time", lambda: next(clock))
+    wakeup = OutboxWakeup()  # 100: what an earlier process left waits from its start
+    assert wakeup.take_search() is True
+    assert wakeup.oldest_pending() == 100.0  # in hand while the search runs
+    wakeup.pass_ended()
+    assert wakeup.oldest_pending() is None
+
+    wakeup.written(contacts, "c1", [entry("e1")])  # 105
+    wakeup.written(contacts, "c2", [entry("e2")])  # 110
+    assert wakeup.oldest_pending() == 105.0
+    wakeup.take_written()
+    assert wakeup.oldest_pending() == 105.0  # taken by a pass that has not ended
+    wakeup.notify()  # 120: the pass failed; its events are searched for, still from 105
+    assert wakeup.oldest_pending() == 105.0
+    assert wakeup.take_search() is True
+    wakeup.pass_ended()
+    assert wakeup.oldest_pending() is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from services.importer.service_layer.jobs import settle
+from services.importer.service_layer.metrics import IMPORT_ROWS
 from services.importer.service_layer.pipeline import report_entry
 from services.importer.service_layer.ports import ImportRunner
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
@@ -70,6 +71,8 @@ async def _contact_rows(reply: ContactRowsImported, org_id: str, uow: ImportsUni
         command=command,
         org_id=org_id,
     )
+    for outcome, rows in Counter(row.outcome for row in reply.rows).items():
+        IMPORT_ROWS.labels(outcome).inc(rows)
     await settle(reply.import_id, uow)
 
 

@@ -94,6 +94,18 @@ secretKeyRef:
   valueFrom:
     {{- include "roster.secretRef" (dict "root" . "secret" .Values.kafka.sasl.password) | nindent 4 }}
 {{- end }}
+{{- if .Values.tracing.enabled }}
+- name: OTEL_TRACES_EXPORTER
+  value: otlp
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ required "tracing.endpoint: the collector's OTLP/HTTP address" .Values.tracing.endpoint | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .Values.tracing.sampleRatio | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ printf "deployment.environment=%s,k8s.namespace.name=%s" .Values.environment .Release.Namespace | quote }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
