@@ -71,6 +71,10 @@ class ServiceSettings(BaseSettings):
     import_dir: str = ".state/imports"
     import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     import_max_rows: int = Field(default=1_000_000, ge=1)
+    # How long an ended import's error report (failed and skipped rows, with their cells as
+    # they were in the file: personal data) is kept; the uploaded file itself goes when the job
+    # has read it. 0: deleted as soon as the job ends.
+    import_report_retention_days: float = Field(default=30.0, ge=0)
     # Bounds on what an upload may unpack to or parse into, checked before a file becomes a
     # job, so that no file within `import_max_bytes` can exhaust the importer's memory.
     import_max_columns: int = Field(default=1_000, ge=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,9 +17,29 @@ from services.groups.bootstrap import GroupsService, build_groups_service
 from services.importer.bootstrap import ImporterService, build_importer_service
 from shared.auth import Role, TokenCodec
 from shared.settings import ServiceSettings
+from tests.support.helm_build import HelmBuild
 from tests.support.infra import Endpoints, delete_topics, drop_databases, real_infrastructure
 
 RUN_ID = uuid.uuid4().hex[:8]
+HELM_BUILD = pytest.StashKey[HelmBuild]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Starts building Helm in the background when the chart's tests are to run (see
+    `tests.support.helm_build`)."""
+    if any("tests/chart/" in item.nodeid for item in session.items):
+        build = HelmBuild(Path(tempfile.gettempdir()) / f"roster-helm-build-{RUN_ID}.log")
+        build.start()
+        session.stash[HELM_BUILD] = build
+
+
+@pytest.fixture(scope="session")
+def helm(request: pytest.FixtureRequest) -> Path:
+    """The helm binary (built from the Go module proxy into .cache/bin)."""
+    build = request.session.stash.get(HELM_BUILD, None)
+    if build is None:  # the chart's tests run alone
+        build = HelmBuild(Path(tempfile.gettempdir()) / f"roster-helm-build-{RUN_ID}.log")
+    return build.binary()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -96,7 +97,13 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     imports = MongoImportRepository(db, wakeup)
     await imports.create_indexes()
     uow = unit_of_work(db, wakeup, settings)
-    worker = ImportWorker(uow.imports, db["import_leases"], lambda command: bus.handle(command))
+    worker = ImportWorker(
+        uow.imports,
+        db["import_leases"],
+        lambda command: bus.handle(command),
+        report_retention=timedelta(days=settings.import_report_retention_days),
+        clock=uow.clock,
+    )
     bus = build_bus(uow, worker)
     relay = await start_relay(plumbing, imports.outbox_collections, stack)
     consumer = await start_consumer(plumbing, CONSUMED_TOPICS, bus, stack)

@@ -264,6 +264,22 @@ class FakeImportRepository:
             :limit
         ]
 
+    async def ended_with_report(self, ended_before: datetime) -> list[str]:
+        return [
+            job.id
+            for job in self._jobs.values()
+            if job.finished
+            and job.finished_at is not None
+            and job.finished_at < ended_before
+            and job.report_deleted_at is None
+        ]
+
+    async def delete_report(self, import_id: str, batches: int) -> None:
+        for key in [k for k, row in self._report.items() if row["import_id"] == import_id]:
+            del self._report[key]
+        for n in range(batches + 1):
+            self._cells.pop((import_id, n), None)
+
     # For assertions: what is stored, and what would be published
 
     def job(self, import_id: str) -> ImportJob:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import Workbook
 
+from services.importer.bootstrap import ImporterService
+from services.importer.domain.commands import DeleteExpiredReports
 from tests.conftest import TokenFactory
 from tests.support.contacts_api import create, define_field
 from tests.support.eventually import eventually
@@ -332,3 +335,32 @@ async def test_upsert_updates_adds_to_collections_and_respects_status(
     await eventually(alumni, lambda now: now == {"+254712342001", "+254712342004"}, timeout_s=30)
     names = set((await _group_names(groups_client, headers)).values())
     assert names == {"Alumni"}  # upsert makes no group named after the file
+
+
+async def test_an_error_report_past_its_retention_is_deleted_and_answers_410(
+    importer_client: httpx.AsyncClient,
+    importer_service: ImporterService,
+    auth: TokenFactory,
+    org: str,
+) -> None:
+    headers = auth(org)
+    content = b"name,phone\nGood,+254712341101\nBad,=1+2\n"
+    kept = await run_import(importer_client, headers, content)
+    expired = await run_import(importer_client, headers, content)
+    uow = importer_service.uow
+    # The second one ended long ago: its finish moved back beyond the default 30 days.
+    long_ago = datetime.now(UTC) - timedelta(days=31)
+    await uow.imports.jobs.update_one({"_id": expired["id"]}, {"$set": {"finished_at": long_ago}})
+
+    await importer_service.running.bus.handle(
+        DeleteExpiredReports(ended_before=datetime.now(UTC) - timedelta(days=30))
+    )
+
+    gone = await importer_client.get(f"/v1/imports/{expired['id']}/errors", headers=headers)
+    assert gone.status_code == 410
+    assert gone.json()["error"]["code"] == "import_report_deleted"
+    assert await uow.imports.report.count_documents({"import_id": expired["id"]}) == 0
+    job = (await importer_client.get(f"/v1/imports/{expired['id']}", headers=headers)).json()
+    assert job["report_deleted_at"] is not None
+    assert job["counters"]["failed"] == 1  # the job keeps what it counted
+    assert len(await error_report(importer_client, headers, kept["id"])) == 1

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.importer.domain.job import Detected, ImportJob, ImportOptions
+from services.importer.domain.job import TERMINAL, Detected, ImportJob, ImportOptions
 from shared.contracts.envelope import EventPayload
 from shared.contracts.imports import ImportCounters
 from shared.mongo.client import DUPLICATE_KEY, Document, count_matching, ensure_indexes
@@ -280,6 +281,23 @@ class MongoImportRepository:
         except BulkWriteError as exc:
             if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
+
+    async def ended_with_report(self, ended_before: datetime) -> list[str]:
+        docs = await self.jobs.find(
+            {
+                "status": {"$in": sorted(TERMINAL)},
+                "finished_at": {"$lt": ended_before},
+                "report_deleted_at": None,
+            },
+            {"_id": 1},
+        ).to_list()
+        return [doc["_id"] for doc in docs]
+
+    async def delete_report(self, import_id: str, batches: int) -> None:
+        await self.report.delete_many({"import_id": import_id})
+        ids = [batch_id(import_id, n) for n in range(batches + 1)]
+        for start in range(0, len(ids), 1000):
+            await self.batch_rows.delete_many({"_id": {"$in": ids[start : start + 1000]}})
 
     async def report_page(self, import_id: str, after: str | None, limit: int) -> list[Document]:
         query: Document = {"import_id": import_id}

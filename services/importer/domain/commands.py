@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.importer.domain.job import ImportOptions
 from shared.auth import Principal
@@ -45,6 +46,13 @@ class SettleImport:
     """End the job once read and every batch answered; else report its progress."""
 
     import_id: str
+
+
+@dataclass(frozen=True)
+class DeleteExpiredReports:
+    """Delete the error reports of imports that ended before `ended_before`."""
+
+    ended_before: datetime
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,14 @@ from __future__ import annotations
 from shared.errors import DomainError
 
 
+class ImportReportDeleted(DomainError):
+    """The import's error report was kept for the retention period after the import ended
+    (`ROSTER_IMPORT_REPORT_RETENTION_DAYS`), then deleted."""
+
+    code = "import_report_deleted"
+    status = 410
+
+
 class InvalidMapping(DomainError):
     code = "invalid_mapping"
 

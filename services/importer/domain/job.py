@@ -67,6 +67,7 @@ class ImportJob:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     progress_at: datetime | None = None
+    report_deleted_at: datetime | None = None
     version: int = 0
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
@@ -151,6 +152,12 @@ class ImportJob:
                 completed_at=now,
             )
         )
+
+    def report_deleted(self, now: datetime) -> None:
+        """Its error report (rows as they were in the file) is gone, its retention over."""
+        if self.finished and self.report_deleted_at is None:
+            self.report_deleted_at = now
+            self._touch(now)
 
     def _touch(self, now: datetime) -> None:
         self.version += 1

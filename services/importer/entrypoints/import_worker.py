@@ -1,17 +1,24 @@
 """Runs the import jobs: any job not finished is picked up, by one importer replica at a time
 (a lease per job that a dead holder loses after LEASE_TTL), so a job continues after a crash or
-a restart. Jobs already read are only checked for completion."""
+a restart. Jobs already read are only checked for completion. Every REPORTS_EVERY_S (and at
+start) the error reports of imports ended longer ago than their retention are deleted."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.importer.domain.commands import FailImport, RunImport, SettleImport
+from services.importer.domain.commands import (
+    DeleteExpiredReports,
+    FailImport,
+    RunImport,
+    SettleImport,
+)
 from services.importer.service_layer.ports import ImportRepository
 from shared.kafka.consumer import TRANSIENT_ERRORS
 from shared.logging import get_logger
@@ -24,6 +31,7 @@ SCAN_EVERY_S = 2.0
 # Runs of one job in a row that end in an unexpected error (not the file's fault: that fails
 # the job at once) before the job is failed rather than retried again.
 MAX_CRASHES = 5
+REPORTS_EVERY_S = 600.0
 
 
 class ImportWorker:
@@ -32,9 +40,16 @@ class ImportWorker:
         imports: ImportRepository,
         leases: AsyncCollection[Document],
         handle: Callable[[object], Awaitable[object]],
+        *,
+        report_retention: timedelta | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`handle`: the service's bus, which each job's commands go through."""
+        """`handle`: the service's bus, which each job's commands go through;
+        `report_retention`: how long an ended import's error report is kept (None: for ever)."""
         self._imports = imports
+        self._report_retention = report_retention
+        self._clock = clock
+        self._reports_checked = -REPORTS_EVERY_S
         self._handle = handle
         self._leases = leases
         self._wake = asyncio.Event()
@@ -69,6 +84,7 @@ class ImportWorker:
         while True:
             try:
                 await self._scan()
+                await self._delete_expired_reports()
             except Exception as exc:  # the store may be away for a moment; try again
                 log.warning("import_scan_failed", error=repr(exc))
             self._wake.clear()
@@ -89,6 +105,15 @@ class ImportWorker:
             if await lease.acquire():
                 task = asyncio.create_task(self._run(job_id, lease), name=f"import:{job_id}")
                 self._running[job_id] = task
+
+    async def _delete_expired_reports(self) -> None:
+        now = time.monotonic()
+        if self._report_retention is None or now - self._reports_checked < REPORTS_EVERY_S:
+            return
+        deleted = await self._handle(DeleteExpiredReports(self._clock() - self._report_retention))
+        self._reports_checked = now
+        if deleted:
+            log.info("import_reports_deleted", imports=deleted)
 
     async def _run(self, job_id: str, lease: RelayLease) -> None:
         renew = asyncio.create_task(self._keep(lease))

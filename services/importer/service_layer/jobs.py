@@ -7,7 +7,7 @@ import asyncio
 import random
 from collections.abc import Callable
 
-from services.importer.domain.commands import FailImport, SettleImport
+from services.importer.domain.commands import DeleteExpiredReports, FailImport, SettleImport
 from services.importer.domain.job import PROGRESS_EVERY, ImportJob
 from services.importer.service_layer.unit_of_work import ImportsUnitOfWork
 
@@ -40,6 +40,18 @@ async def fail_import(cmd: FailImport, uow: ImportsUnitOfWork) -> None:
     counters = await uow.imports.counters(cmd.import_id)
     await mutate_job(uow, cmd.import_id, lambda j: j.fail(cmd.reason, counters, uow.clock()))
     uow.files.delete(cmd.import_id)
+
+
+async def delete_expired_reports(cmd: DeleteExpiredReports, uow: ImportsUnitOfWork) -> int:
+    """The retention of error reports: each ended import's report rows (and any batch cells
+    left, of a batch never answered) are deleted, then the job says so; a crash between the
+    two deletes the rest next time. Returns how many reports went."""
+    expired = await uow.imports.ended_with_report(cmd.ended_before)
+    for import_id in expired:
+        last = await uow.imports.last_batch(import_id)
+        await uow.imports.delete_report(import_id, int(last["n"]) if last else 0)
+        await mutate_job(uow, import_id, lambda j: j.report_deleted(uow.clock()))
+    return len(expired)
 
 
 async def settle(import_id: str, uow: ImportsUnitOfWork) -> None:

@@ -8,6 +8,7 @@ sends, are stored with what they describe (the outbox): no port publishes on its
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from services.importer.domain.files import FileFormat
@@ -80,6 +81,14 @@ class ImportRepository(Protocol):
     async def add_report(self, rows: Sequence[Record]) -> None: ...
 
     async def report_page(self, import_id: str, after: str | None, limit: int) -> list[Record]: ...
+
+    async def ended_with_report(self, ended_before: datetime) -> list[str]:
+        """Jobs that ended before then and still have their report."""
+        ...
+
+    async def delete_report(self, import_id: str, batches: int) -> None:
+        """The job's report rows, and the cells of its batches `1..batches` still held."""
+        ...
 
 
 class FileStore(Protocol):

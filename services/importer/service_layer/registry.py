@@ -22,6 +22,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.RunImport: pipeline.run_import,
     commands.SettleImport: jobs.settle_import,
     commands.FailImport: jobs.fail_import,
+    commands.DeleteExpiredReports: jobs.delete_expired_reports,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
 from services.importer.domain.commands import CancelImport, PreviewImport, StartImport
-from services.importer.domain.errors import InvalidImport
+from services.importer.domain.errors import ImportReportDeleted, InvalidImport
 from services.importer.domain.job import ImportJob, ImportOptions
 from services.importer.entrypoints.http.dependencies import Uow
 from services.importer.entrypoints.http.schemas import (
@@ -62,6 +62,7 @@ def _view(job: ImportJob, counters: ImportCounters) -> ImportView:
         started_at=job.started_at,
         finished_at=job.finished_at,
         errors_url=f"/v1/imports/{job.id}/errors?format=csv",
+        report_deleted_at=job.report_deleted_at,
     )
 
 
@@ -213,6 +214,11 @@ async def get_import_errors(
     """Every failed or skipped row, and rows that could not do all they asked (a blocked
     contact not opted in, a group refused): why, and the row as it was in the file."""
     job = await queries.load(uow, by, import_id)
+    if job.report_deleted_at is not None:
+        raise ImportReportDeleted(
+            "the import's error report was deleted when its retention ended",
+            deleted_at=job.report_deleted_at.isoformat(),
+        )
     header = job.detected.header if job.detected else []
 
     async def lines() -> AsyncIterator[list[str]]:

@@ -37,6 +37,10 @@ class ImportView(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     errors_url: str
+    report_deleted_at: datetime | None = Field(
+        description="When the error report was deleted, its retention after the import ended "
+        "over; `errors_url` then answers 410 `import_report_deleted`"
+    )
 
 
 class ImportList(BaseModel):
