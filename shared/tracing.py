@@ -79,7 +79,10 @@ def configure_tracing(service: str, environ: Mapping[str, str] = os.environ) -> 
     attributes: dict[str, str] = {"service.namespace": "roster"}
     if not environ.get("OTEL_SERVICE_NAME"):
         attributes[SERVICE_NAME] = f"roster-{service}"
-    provider = TracerProvider(resource=Resource.create(attributes))
+    configured = TracerProvider().sampler  # the one OTEL_TRACES_SAMPLER names
+    provider = TracerProvider(
+        resource=Resource.create(attributes), sampler=no_orphan_client_spans(configured)
+    )
     for name in exporters:
         if name == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -89,6 +92,37 @@ def configure_tracing(service: str, environ: Mapping[str, str] = os.environ) -> 
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def no_orphan_client_spans(sampler: Any) -> Any:
+    """`sampler`, except that a client span with no parent is dropped: the store commands the
+    relay, the leases, the workers and the readiness checks send outside any request or record
+    would otherwise each be a trace of their own, thousands a minute, hiding the real ones."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class NoOrphanClientSpans(Sampler):
+        def should_sample(
+            self,
+            parent_context: Context | None,
+            trace_id: int,
+            name: str,
+            kind: SpanKind | None = None,
+            attributes: Any = None,
+            links: Any = None,
+            trace_state: Any = None,
+        ) -> SamplingResult:
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if kind == SpanKind.CLIENT and not parent.is_valid:
+                return SamplingResult(Decision.DROP)
+            result: SamplingResult = sampler.should_sample(
+                parent_context, trace_id, name, kind, attributes, links, trace_state
+            )
+            return result
+
+        def get_description(self) -> str:
+            return f"NoOrphanClientSpans({sampler.get_description()})"
+
+    return NoOrphanClientSpans()
 
 
 def instrument(app: Any, provider: Any) -> None:

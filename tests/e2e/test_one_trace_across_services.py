@@ -15,7 +15,7 @@ from tests.support.kafka import TopicTail
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support.process import ServiceProcess
 
-SERVER, CONSUMER = 2, 5  # OTLP span kinds
+SERVER, CLIENT, CONSUMER = 2, 3, 5  # OTLP span kinds
 
 
 def tracing_env(endpoint: str) -> dict[str, str]:
@@ -82,8 +82,10 @@ async def test_a_created_contact_and_the_groups_service_handling_it_share_one_tr
             if s.trace_id == request.trace_id and s.parent_span_id == handling.span_id
         ]
         assert store_spans, "the handler's store commands are not in the trace"
-        # Probes are not traced.
+        # Probes are not traced, nor store commands outside any request or record (the relay,
+        # leases, readiness checks): each would be a trace of its own.
         assert not [s for s in receiver.spans if "readyz" in s.name or "healthz" in s.name]
+        assert not [s for s in receiver.spans if s.kind == CLIENT and not s.parent_span_id]
 
 
 async def _now(value: list[ReceivedSpan]) -> list[ReceivedSpan]:
