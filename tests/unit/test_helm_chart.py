@@ -1,8 +1,7 @@
 """The Helm chart's parts that need no cluster and no Helm: its routing table is the services'
 (`shared.http.routing`, itself checked against every OpenAPI path), and its values name every
 service the image serves, and its example of production values only keys the chart has.
-Rendering (`bash deploy/helm/helm.sh lint|template deploy/helm/roster`) needs Helm, built from
-the Go module proxy; it is not in the suite yet (issue 18)."""
+Rendering and linting with Helm itself is `tests/chart/`."""
 
 from __future__ import annotations
 
