@@ -37,7 +37,15 @@ up: $(STAMP)
 	@if [ -z "$$ROSTER_KAFKA_BOOTSTRAP$$ROSTER_MONGODB_URL" ]; then bash deploy/local/infra.sh up; fi
 	@bash deploy/local/services.sh start
 	@echo
-	@echo "Demo admin token (organisation 'demo'):"
+	@$(VENV)/bin/roster org create --id demo --name "Demo organisation" \
+	  --admin-email admin@demo.example --admin-name "Demo admin" \
+	  --admin-password "$${ROSTER_DEMO_PASSWORD:-demo-admin-password}" >/dev/null 2>&1 || true
+	@echo "Demo organisation 'demo': sign in as admin@demo.example with the password"
+	@echo "$${ROSTER_DEMO_PASSWORD:-demo-admin-password} (ROSTER_DEMO_PASSWORD sets another):"
+	@echo "  curl -X POST http://127.0.0.1:8006/v1/sessions -H 'Content-Type: application/json' \\"
+	@echo "    -d '{\"email\": \"admin@demo.example\", \"password\": \"...\", \"organization\": \"demo\"}'"
+	@echo
+	@echo "Or a development token (organisation 'demo'):"
 	@$(VENV)/bin/roster token --org demo --role admin --user demo-admin
 	@echo
 	@echo "Try: curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:8001/v1/contacts"

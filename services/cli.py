@@ -12,7 +12,7 @@ from pathlib import Path
 from shared.auth import Role, TokenCodec
 from shared.settings import DEFAULT_PORTS, ServiceSettings
 
-BUILT_SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows")
+BUILT_SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows", "accounts")
 
 
 def _settings() -> ServiceSettings:
@@ -20,7 +20,12 @@ def _settings() -> ServiceSettings:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    """A development token (HS256, the shared key): refused in production, where tokens come
+    from signing in to the accounts service."""
     settings = _settings()
+    if settings.env == "prod":
+        print("roster token is for development: sign in (POST /v1/sessions)", file=sys.stderr)
+        return 2
     codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
     subject = args.user or f"{args.role}-{args.org}"
     print(codec.issue(args.org, Role(args.role), subject, ttl_seconds=args.ttl))
@@ -202,6 +207,47 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org(args: argparse.Namespace) -> int:
+    """An organisation and its first admin, in the accounts service; the admin's password is
+    printed once (made here unless given), then only its hash is kept."""
+    import asyncio
+
+    from services.accounts.entrypoints.cli import create_organization
+    from shared.errors import DomainError
+
+    try:
+        email, password = asyncio.run(
+            create_organization(
+                _settings(),
+                args.id,
+                args.name,
+                args.admin_email,
+                args.admin_name,
+                args.admin_password,
+            )
+        )
+    except DomainError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"Organisation {args.id!r} ({args.name}) created. Its admin signs in with:")
+    print(f"  email: {email}")
+    if password and not args.admin_password:
+        print(f"  password: {password}   (shown once; change it after signing in)")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """A new signing key for access tokens; the previous one keeps verifying until the last
+    token it signed has expired."""
+    import asyncio
+
+    from services.accounts.entrypoints.cli import rotate_key
+
+    kid = asyncio.run(rotate_key(_settings()))
+    print(f"access tokens are signed with key {kid} from now on")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from services.importer.entrypoints.cli import import_file
 
@@ -264,6 +310,19 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--service", required=True, choices=sorted(DEFAULT_PORTS))
     dlq.add_argument("--dry-run", action="store_true", help="count by error, replay nothing")
     dlq.set_defaults(func=cmd_dlq)
+
+    org = sub.add_parser("org", help="create an organisation and its first admin")
+    org.add_argument("action", choices=["create"])
+    org.add_argument("--id", required=True, help="the organisation's id, e.g. acme")
+    org.add_argument("--name", required=True)
+    org.add_argument("--admin-email", required=True)
+    org.add_argument("--admin-name", default="")
+    org.add_argument("--admin-password", help="else one is made and printed once")
+    org.set_defaults(func=cmd_org)
+
+    keys = sub.add_parser("keys", help="rotate the key access tokens are signed with")
+    keys.add_argument("action", choices=["rotate"])
+    keys.set_defaults(func=cmd_keys)
 
     seed = sub.add_parser("seed", help="set up an organisation and print its admin's token")
     seed.add_argument("--org", required=True)

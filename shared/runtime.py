@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.auth import TokenCodec
+from shared.auth import TokenVerifier
 from shared.catch_up import CatchUp, ProjectionCatchUp
 from shared.contracts.topics import ALL_TOPICS
 from shared.http.app import create_app
@@ -143,7 +143,10 @@ class RunningService(Protocol):
     @property
     def producer(self) -> EventProducer: ...
     @property
-    def consumer(self) -> ConsumerRunner: ...
+    def consumer(self) -> ConsumerRunner | None:
+        """None for a service that consumes nothing (accounts, so far)."""
+        ...
+
     @property
     def relay(self) -> OutboxRelay: ...
     @property
@@ -214,6 +217,7 @@ def service_app(
     service: str,
     routers: Sequence[APIRouter],
     start: Callable[[ServiceSettings, AsyncExitStack], Awaitable[RunningService]],
+    tokens: TokenVerifier | None = None,
 ) -> FastAPI:
     """The app: `start` runs in its lifespan (connections depend on what the store turns out
     to be), and its result is `app.state.running`; routes send their commands to the service's
@@ -247,7 +251,7 @@ def service_app(
 
     def consumer_alive() -> bool:
         running = running_of(app)
-        return running is None or running.consumer.alive
+        return running is None or running.consumer is None or running.consumer.alive
 
     def relay_alive() -> bool:
         running = running_of(app)
@@ -257,16 +261,14 @@ def service_app(
         running = running_of(app)
         return (
             running is not None
-            and running.consumer.running
+            and (running.consumer is None or running.consumer.running)
             and await running.producer.is_reachable()
         )
 
     app = create_app(
         service=service,
         routers=routers,
-        token_codec=TokenCodec(
-            settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience
-        ),
+        tokens=tokens or settings.accepted_tokens(),
         readiness={"mongodb": mongo_ready},
         reported={"kafka": kafka_ready},
         liveness={"consumer": consumer_alive, "relay": relay_alive},

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.auth import AcceptedTokens, JwksFetcher, JwksVerifier, TokenCodec, http_jwks
 from shared.kafka.security import SASL_PROTOCOLS, TLS_PROTOCOLS, KafkaSecurity
 
 DEV_SIGNING_KEY = "roster-dev-signing-key-do-not-use-in-production"
@@ -48,6 +49,13 @@ class ServiceSettings(BaseSettings):
     # Off where the platform provisions topics (the chart's Job, or by hand): a service then
     # checks at start that every topic exists and names those missing.
     kafka_create_topics: bool = True
+    # Where the accounts service publishes the keys its access tokens are signed with; set, the
+    # services accept those tokens (and, in production, only those).
+    auth_jwks_url: str = ""
+    # The accounts service: how long an access token lives, and a session before signing in
+    # again.
+    access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
+    session_ttl_days: float = Field(default=30.0, gt=0)
     jwt_signing_key: str = DEV_SIGNING_KEY
     jwt_issuer: str = "roster"
     jwt_audience: str = "roster"
@@ -134,6 +142,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:
+        if self.env == "prod" and self.auth_jwks_url:
+            return self  # the shared key is not used: only the accounts service's tokens are
         if self.env == "prod" and self.jwt_signing_key == DEV_SIGNING_KEY:
             raise UnsafeSettingsError(
                 "ROSTER_JWT_SIGNING_KEY must be set to a secret value when ROSTER_ENV=prod"
@@ -141,6 +151,17 @@ class ServiceSettings(BaseSettings):
         if self.env == "prod" and len(self.jwt_signing_key) < 32:
             raise UnsafeSettingsError("ROSTER_JWT_SIGNING_KEY must be at least 32 characters")
         return self
+
+    def accepted_tokens(self, jwks: JwksFetcher | None = None) -> AcceptedTokens:
+        """The token check of every service's routes: the accounts service's key set (fetched
+        from `auth_jwks_url`, or by `jwks`), and the shared development key except in
+        production once the key set is on."""
+        fetch = jwks or (http_jwks(self.auth_jwks_url) if self.auth_jwks_url else None)
+        verifier = JwksVerifier(fetch, self.jwt_issuer, self.jwt_audience) if fetch else None
+        shared = None
+        if not (self.env == "prod" and verifier is not None):
+            shared = TokenCodec(self.jwt_signing_key, self.jwt_issuer, self.jwt_audience)
+        return AcceptedTokens(jwks=verifier, shared_key=shared)
 
     def database_name(self, service: str) -> str:
         return f"{self.mongodb_db_prefix}{service}"
@@ -155,4 +176,5 @@ DEFAULT_PORTS: dict[str, int] = {
     "importer": 8003,
     "dispatcher": 8004,
     "flows": 8005,
+    "accounts": 8006,
 }

@@ -9,8 +9,10 @@ REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 STATE_DIR="${ROSTER_STATE_DIR:-$REPO_ROOT/.state}/services"
 ROSTER="$REPO_ROOT/.venv/bin/roster"
 PYTHON="$REPO_ROOT/.venv/bin/python"
-SERVICES=(contacts groups importer dispatcher flows)
-declare -A PORTS=([contacts]=8001 [groups]=8002 [importer]=8003 [dispatcher]=8004 [flows]=8005)
+# Accounts first: the others verify its access tokens against the keys it publishes.
+SERVICES=(accounts contacts groups importer dispatcher flows)
+declare -A PORTS=([contacts]=8001 [groups]=8002 [importer]=8003 [dispatcher]=8004 [flows]=8005
+  [accounts]=8006)
 
 port_of() {
   local var="ROSTER_${1^^}_PORT"
@@ -47,6 +49,7 @@ cmd_start() {
     local port
     port="$(port_of "$svc")"
     ROSTER_IMPORT_DIR="${ROSTER_IMPORT_DIR:-$STATE_DIR/../imports}" \
+      ROSTER_AUTH_JWKS_URL="${ROSTER_AUTH_JWKS_URL:-http://127.0.0.1:$(port_of accounts)/.well-known/jwks.json}" \
       ROSTER_LOG_JSON="${ROSTER_LOG_JSON:-true}" setsid nohup "$ROSTER" serve "$svc" --port "$port" \
       >>"$STATE_DIR/$svc.log" 2>&1 </dev/null &
     echo $! >"$STATE_DIR/$svc.pid"

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared.auth import TokenCodec
+from shared.auth import TokenVerifier
 from shared.http.errors import ERROR_STATUSES, ErrorResponse, install_error_handlers
 from shared.http.request_context import RequestContext
 from shared.metrics import DEPENDENCY_UP
@@ -31,7 +31,7 @@ def create_app(
     *,
     service: str,
     routers: Sequence[APIRouter],
-    token_codec: TokenCodec,
+    tokens: TokenVerifier,
     readiness: Mapping[str, ReadinessCheck],
     liveness: Mapping[str, LivenessCheck] | None = None,
     reported: Mapping[str, ReadinessCheck] | None = None,
@@ -48,7 +48,7 @@ def create_app(
         lifespan=lifespan,
         generate_unique_id_function=lambda route: operation_id(service, route),
     )
-    app.state.token_codec = token_codec
+    app.state.tokens = tokens
     app.state.service = service
     install_error_handlers(app)
 

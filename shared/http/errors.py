@@ -77,7 +77,12 @@ def error_view(exc: DomainError) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"error": error_view(exc)}, exc.status)
+        headers: dict[str, str] = {}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc.details.get("retry_after_s"), int):
+            headers["Retry-After"] = str(exc.details["retry_after_s"])
+        return JSONResponse({"error": error_view(exc)}, exc.status, headers=headers or None)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -20,6 +20,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/conversations", "flows"),
     ("/v1/keywords", "flows"),
     ("/v1/triggers", "flows"),
+    ("/v1/sessions", "accounts"),
+    ("/.well-known/jwks.json", "accounts"),
 )
 
 

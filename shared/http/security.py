@@ -9,7 +9,7 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth import InvalidToken, Principal, Role, TokenCodec
+from shared.auth import InvalidToken, Principal, Role, TokenVerifier
 from shared.http.errors import ApiError
 
 # Declares the scheme in the OpenAPI document (the Authorize button of /docs); the token itself
@@ -28,12 +28,12 @@ async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
-    codec: TokenCodec = request.app.state.token_codec
+    tokens: TokenVerifier = request.app.state.tokens
     token = credentials.credentials.strip() if credentials is not None else ""
     if not token:
         raise ApiError(401, "unauthorized", "a bearer token is required")
     try:
-        principal = codec.verify(token)
+        principal = await tokens.verify(token)
     except InvalidToken as exc:
         raise ApiError(401, "unauthorized", "the bearer token is not valid") from exc
     structlog.contextvars.bind_contextvars(org_id=principal.org_id, actor=principal.actor)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from shared.messagebus import MessageBus
+from shared.settings import DEFAULT_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows")
+SERVICES = tuple(DEFAULT_PORTS)
 
 
 def modules(service: str, layer: str) -> Iterator[tuple[Path, ast.Module]]:

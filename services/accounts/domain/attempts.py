@@ -1,0 +1,52 @@
+"""Sign-in attempt limits: a run of failed attempts on one account, or from one address, makes
+the next attempt wait, longer after each further failure. While it waits even the right password
+is refused, so guessing gets nowhere fast; once the wait is over the right password works and
+clears the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+MAX_WAIT = timedelta(minutes=15)
+# A run of failures is forgotten after this long without another.
+FORGOTTEN_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class AttemptRule:
+    free_failures: int  # failures in a row before any wait
+
+    def wait_after(self, failures: int) -> timedelta:
+        """1 s after the first failure beyond the free ones, doubling, at most MAX_WAIT."""
+        over = failures - self.free_failures
+        if over <= 0:
+            return timedelta(0)
+        return min(timedelta(seconds=2 ** min(over - 1, 20)), MAX_WAIT)
+
+
+# Per account: a person mistypes a few times. Per address: many people may share one (an office,
+# a mobile carrier's NAT), so more.
+PER_ACCOUNT = AttemptRule(free_failures=5)
+PER_ADDRESS = AttemptRule(free_failures=30)
+
+
+@dataclass
+class Attempts:
+    key: str  # "account:<email>" or "address:<ip>"
+    failures: int = 0
+    blocked_until: datetime | None = None
+    last_failure_at: datetime | None = None
+
+    def waiting(self, now: datetime) -> timedelta | None:
+        if self.blocked_until is not None and now < self.blocked_until:
+            return self.blocked_until - now
+        return None
+
+    def failed(self, rule: AttemptRule, now: datetime) -> None:
+        if self.last_failure_at is not None and now - self.last_failure_at > FORGOTTEN_AFTER:
+            self.failures = 0
+        self.failures += 1
+        self.last_failure_at = now
+        wait = rule.wait_after(self.failures)
+        self.blocked_until = now + wait if wait else None

@@ -1,0 +1,21 @@
+"""The accounts service's registry: which handler each command goes to (see
+`shared.messagebus`). It consumes no events yet."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from services.accounts.domain import commands
+from services.accounts.service_layer import handlers
+from shared.messagebus import Registration
+
+COMMAND_HANDLERS: Mapping[type, Registration] = {
+    commands.CreateOrganization: handlers.create_organization,
+    commands.SignIn: handlers.sign_in,
+    commands.RefreshSession: handlers.refresh_session,
+    commands.SignOut: handlers.sign_out,
+    commands.DeactivateUser: handlers.deactivate_user,
+    commands.RotateSigningKey: handlers.rotate_signing_key,
+}
+
+EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {}

@@ -1,0 +1,193 @@
+"""The accounts service over in-memory fakes of its ports, and its bus built over them: the unit
+tier of its handlers. Keys are real Ed25519 keys (making one is pure computation), so the
+tokens the fakes' service issues are verified by the real verifier; passwords are hashed by a
+fast stand-in (argon2id's cost is the adapter's business, tested against the real one)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.accounts.adapters.keys import Ed25519Keys
+from services.accounts.bootstrap import build_bus
+from services.accounts.domain.attempts import Attempts
+from services.accounts.domain.errors import EmailTaken, OrganizationExists
+from services.accounts.domain.keys import SigningKey
+from services.accounts.domain.model import Organization, User
+from services.accounts.domain.sessions import Session
+from services.accounts.service_layer import queries
+from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork, TokenRules
+from shared.auth import JwksVerifier
+from shared.messagebus import MessageBus
+
+T0 = datetime.now(UTC).replace(microsecond=0)
+ISSUER = AUDIENCE = "roster"
+
+
+@dataclass
+class FakeClock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"id-{self.n}"
+
+
+class FakeUsers:
+    def __init__(self) -> None:
+        self.rows: dict[str, User] = {}
+
+    async def get(self, user_id: str) -> User | None:
+        return copy.deepcopy(self.rows.get(user_id))
+
+    async def by_email(self, email: str) -> User | None:
+        found = [u for u in self.rows.values() if u.email == email]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self.rows.values()):
+            raise EmailTaken("taken", email=user.email)
+        self.rows[user.id] = copy.deepcopy(user)
+
+    async def save(self, user: User) -> None:
+        user.version += 1
+        self.rows[user.id] = copy.deepcopy(user)
+
+
+class FakeOrganizations:
+    def __init__(self) -> None:
+        self.rows: dict[str, Organization] = {}
+
+    async def get(self, org_id: str) -> Organization | None:
+        return self.rows.get(org_id)
+
+    async def add(self, organization: Organization) -> None:
+        if organization.id in self.rows:
+            raise OrganizationExists("exists", org_id=organization.id)
+        self.rows[organization.id] = organization
+
+
+class FakeSessions:
+    def __init__(self) -> None:
+        self.rows: dict[str, Session] = {}
+
+    async def get(self, session_id: str) -> Session | None:
+        return copy.deepcopy(self.rows.get(session_id))
+
+    async def add(self, session: Session) -> None:
+        self.rows[session.id] = copy.deepcopy(session)
+
+    async def save(self, session: Session, expected_version: int) -> bool:
+        stored = self.rows.get(session.id)
+        if stored is None or stored.version != expected_version:
+            return False
+        session.version = expected_version + 1
+        self.rows[session.id] = copy.deepcopy(session)
+        return True
+
+    async def revoke_all_of(self, user_id: str, because: str, now: datetime) -> int:
+        ended = 0
+        for session in self.rows.values():
+            if session.user_id == user_id and not session.revoked:
+                session.revoke(because, now)
+                session.version += 1
+                ended += 1
+        return ended
+
+
+class FakeKeyRing:
+    def __init__(self) -> None:
+        self.rows: list[SigningKey] = []
+
+    async def all(self) -> list[SigningKey]:
+        return copy.deepcopy(self.rows)
+
+    async def add(self, key: SigningKey) -> None:
+        self.rows.append(copy.deepcopy(key))
+
+    async def retire(self, kids: list[str], now: datetime) -> None:
+        for key in self.rows:
+            if key.kid in kids and key.retired_at is None:
+                key.retired_at = now
+
+
+class FakePasswords:
+    """Salted SHA-256 stand-in; counts checks, so a test can see an unknown email checked too."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    async def hash(self, password: str) -> str:
+        return "fake$" + hashlib.sha256(("salt" + password).encode()).hexdigest()
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        self.checks += 1
+        return password_hash is not None and password_hash == await self.hash(password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
+
+
+class FakeAttempts:
+    def __init__(self) -> None:
+        self.rows: dict[str, Attempts] = {}
+
+    async def get(self, key: str) -> Attempts:
+        return copy.deepcopy(self.rows.get(key) or Attempts(key=key))
+
+    async def save(self, attempts: Attempts) -> None:
+        self.rows[attempts.key] = copy.deepcopy(attempts)
+
+    async def clear(self, key: str) -> None:
+        self.rows.pop(key, None)
+
+
+@dataclass
+class FakeAccounts:
+    uow: AccountsUnitOfWork
+    bus: MessageBus
+    clock: FakeClock
+    passwords: FakePasswords
+    sessions: FakeSessions
+    keys: FakeKeyRing
+    fetches: list[int] = field(default_factory=list)
+
+    def verifier(self, min_refresh_s: float = 0.0) -> JwksVerifier:
+        """What another service verifies with: the published keys, fetched through the port."""
+
+        async def fetch() -> dict[str, Any]:
+            self.fetches.append(1)
+            return {"keys": await queries.published_keys(self.uow)}
+
+        return JwksVerifier(fetch, ISSUER, AUDIENCE, min_refresh_s=min_refresh_s)
+
+
+def fake_accounts(access_ttl: timedelta = timedelta(minutes=15)) -> FakeAccounts:
+    clock, passwords, sessions, keys = FakeClock(), FakePasswords(), FakeSessions(), FakeKeyRing()
+    uow = AccountsUnitOfWork(
+        users=FakeUsers(),
+        organizations=FakeOrganizations(),
+        sessions=sessions,
+        keys=keys,
+        key_factory=Ed25519Keys(),
+        passwords=passwords,
+        attempts=FakeAttempts(),
+        tokens=TokenRules(issuer=ISSUER, audience=AUDIENCE, access_ttl=access_ttl),
+        clock=clock,
+        new_id=SequentialIds(),
+    )
+    return FakeAccounts(uow, build_bus(uow), clock, passwords, sessions, keys)
