@@ -63,3 +63,8 @@ def dispatcher_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[Serv
 @pytest.fixture
 def flows_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
     yield from _process("flows", e2e_env, tmp_path)
+
+
+@pytest.fixture
+def accounts_process(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    yield from _process("accounts", e2e_env, tmp_path)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -106,13 +106,10 @@ class MongoSessions:
 
     async def save(self, session: Session, expected_version: int) -> bool:
         session.version = expected_version + 1
-        found = await self._sessions.find_one_and_update(
-            {"_id": session.id, "version": expected_version},
-            {"$set": _session_state(session)},
-            projection={"_id": 1},
-            return_document=ReturnDocument.AFTER,
+        result = await self._sessions.update_one(
+            {"_id": session.id, "version": expected_version}, {"$set": _session_state(session)}
         )
-        return found is not None
+        return result.matched_count == 1
 
     async def revoke_all_of(self, user_id: str, because: str, now: datetime) -> int:
         result = await self._sessions.update_many(

@@ -1,0 +1,126 @@
+"""Signing in to the accounts service and using the token on the other services, as separate
+processes over real HTTP: the services verify it against the keys the accounts service
+publishes (no shared secret), refresh and sign-out work, a reused refresh token ends the
+session, and rotating the signing key under live traffic fails no request."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+
+import httpx
+
+from tests.conftest import TokenFactory
+from tests.support.process import REPO_ROOT, ROSTER, ServiceProcess
+
+EMAIL, PASSWORD = "amina@example.org", "a long enough password"
+
+
+def roster(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(ROSTER), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+async def test_a_signed_in_user_uses_every_service_and_key_rotation_fails_nothing(
+    accounts_process: ServiceProcess,
+    contacts_process: ServiceProcess,
+    groups_process: ServiceProcess,
+    auth: TokenFactory,
+) -> None:
+    accounts_process.start()
+    jwks = {"ROSTER_AUTH_JWKS_URL": f"{accounts_process.url}/.well-known/jwks.json"}
+    # Production: only the accounts service's tokens are taken.
+    contacts_process.start({**jwks, "ROSTER_ENV": "prod"})
+    groups_process.start({**jwks, "ROSTER_ENV": "prod"})
+    env = accounts_process.env
+    out = roster(env, "org", "create", "--id", "acme", "--name", "Acme",
+                 "--admin-email", EMAIL, "--admin-password", PASSWORD)  # fmt: skip
+    assert EMAIL in out and PASSWORD not in out  # a password given is not printed back
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        signed_in = await http.post(
+            f"{accounts_process.url}/v1/sessions",
+            json={"email": EMAIL.upper(), "password": PASSWORD, "organization": "acme"},
+        )
+        assert signed_in.status_code == 201, signed_in.text
+        tokens = signed_in.json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        for url in (f"{contacts_process.url}/v1/contacts", f"{groups_process.url}/v1/groups"):
+            answer = await http.get(url, headers=bearer)
+            assert answer.status_code == 200, (url, answer.text)
+
+        development = await http.get(f"{contacts_process.url}/v1/contacts", headers=auth("acme"))
+        assert development.status_code == 401
+        assert development.headers["www-authenticate"] == "Bearer"
+
+        # Live traffic while the key is rotated twice: tokens signed before, and after.
+        failures: list[str] = []
+        stop = asyncio.Event()
+
+        async def traffic() -> int:
+            sent, current = 0, tokens
+            while not stop.is_set():
+                refreshed = await http.post(
+                    f"{accounts_process.url}/v1/sessions/refresh",
+                    json={"refresh_token": current["refresh_token"]},
+                )
+                if refreshed.status_code != 200:
+                    failures.append(f"refresh {refreshed.status_code} {refreshed.text}")
+                    return sent
+                for token in (current["access_token"], refreshed.json()["access_token"]):
+                    answer = await http.get(
+                        f"{contacts_process.url}/v1/contacts",
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    sent += 1
+                    if answer.status_code != 200:
+                        failures.append(f"{answer.status_code} {answer.text}")
+                current = refreshed.json()
+            tokens.update(current)
+            return sent
+
+        running = asyncio.create_task(traffic())
+        for _ in range(2):
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(roster, env, "keys", "rotate")
+        await asyncio.sleep(0.5)
+        stop.set()
+        sent = await running
+        assert failures == [] and sent >= 4
+
+        # A refresh token used twice ends the session; signing out ends one too.
+        first = tokens["refresh_token"]
+        second = (await http.post(f"{accounts_process.url}/v1/sessions/refresh",
+                                  json={"refresh_token": first})).json()  # fmt: skip
+        reused = await http.post(
+            f"{accounts_process.url}/v1/sessions/refresh", json={"refresh_token": first}
+        )
+        assert reused.status_code == 401
+        assert reused.json()["error"]["code"] == "invalid_refresh_token"
+        gone = await http.post(
+            f"{accounts_process.url}/v1/sessions/refresh",
+            json={"refresh_token": second["refresh_token"]},
+        )
+        assert gone.status_code == 401
+
+        again = (await http.post(
+            f"{accounts_process.url}/v1/sessions",
+            json={"email": EMAIL, "password": PASSWORD, "organization": "acme"},
+        )).json()  # fmt: skip
+        out_ = await http.delete(
+            f"{accounts_process.url}/v1/sessions/current",
+            headers={"Authorization": f"Bearer {again['access_token']}"},
+        )
+        assert out_.status_code == 204
+        after = await http.post(
+            f"{accounts_process.url}/v1/sessions/refresh",
+            json={"refresh_token": again["refresh_token"]},
+        )
+        assert after.status_code == 401
+
+        published = (await http.get(f"{accounts_process.url}/.well-known/jwks.json")).json()
+        assert len(published["keys"]) == 3  # the two retired keys until their tokens expire
+        assert all(set(k) >= {"kty", "crv", "x", "kid"} and "d" not in k for k in published["keys"])
