@@ -28,7 +28,7 @@ from tests.support.eventually import eventually
 from tests.support.fake_provider import running_provider
 from tests.support.process import ServiceProcess
 
-RECIPIENTS = int(os.environ.get("ROSTER_BROADCAST_CHAOS_RECIPIENTS", "1200"))
+RECIPIENTS = int(os.environ.get("ROSTER_BROADCAST_CHAOS_RECIPIENTS", "1500"))
 KILLS = 4
 SIGNING_KEY = "chaos-signing-key-0123456789"
 TPS = 100
