@@ -94,6 +94,10 @@ secretKeyRef:
   valueFrom:
     {{- include "roster.secretRef" (dict "root" . "secret" .Values.kafka.sasl.password) | nindent 4 }}
 {{- end }}
+{{- if .Values.auth.accountsKeys }}
+- name: ROSTER_AUTH_JWKS_URL
+  value: {{ printf "http://%s-accounts/.well-known/jwks.json" (include "roster.fullname" .) | quote }}
+{{- end }}
 {{- if .Values.tracing.enabled }}
 - name: OTEL_TRACES_EXPORTER
   value: otlp
