@@ -18,6 +18,7 @@ from services.accounts.adapters.keys import Ed25519Keys, MongoKeyRing
 from services.accounts.adapters.passwords import Argon2Passwords
 from services.accounts.adapters.repositories import (
     MongoAttempts,
+    MongoInvitations,
     MongoOrganizations,
     MongoSessions,
     MongoUsers,
@@ -34,11 +35,13 @@ from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.producer import EventProducer
 from shared.messagebus import MessageBus
 from shared.mongo.client import Document, Store
+from shared.mongo.outbox import OutboxWakeup
 from shared.mongo.relay import OutboxRelay
 from shared.runtime import ServiceHandle, open_plumbing, service_app, start_relay
 from shared.settings import ServiceSettings
 
 SERVICE = "accounts"
+USERS = "users"  # the collection whose outbox holds the membership events
 
 
 def build_bus(uow: AccountsUnitOfWork) -> MessageBus:
@@ -55,12 +58,16 @@ def token_rules(settings: ServiceSettings) -> TokenRules:
 
 
 def unit_of_work(
-    db: AsyncDatabase[Document], settings: ServiceSettings, passwords: PasswordHasher
+    db: AsyncDatabase[Document],
+    settings: ServiceSettings,
+    passwords: PasswordHasher,
+    wakeup: OutboxWakeup,
 ) -> AccountsUnitOfWork:
     return AccountsUnitOfWork(
-        users=MongoUsers(db),
+        users=MongoUsers(db, wakeup),
         organizations=MongoOrganizations(db),
         sessions=MongoSessions(db),
+        invitations=MongoInvitations(db),
         keys=MongoKeyRing(db),
         key_factory=Ed25519Keys(),
         passwords=passwords,
@@ -71,7 +78,7 @@ def unit_of_work(
 
 async def prepare(db: AsyncDatabase[Document], uow: AccountsUnitOfWork, bus: MessageBus) -> None:
     """Indexes, and a signing key if there is none yet."""
-    for adapter in (MongoUsers(db), MongoSessions(db), MongoKeyRing(db)):
+    for adapter in (MongoUsers(db, OutboxWakeup()), MongoSessions(db), MongoKeyRing(db)):
         await adapter.create_indexes()
     if signing_key(await uow.keys.all()) is None:
         await bus.handle(RotateSigningKey())
@@ -98,14 +105,14 @@ class AccountsService(ServiceHandle[Running]):
 async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
     plumbing = await open_plumbing(settings, SERVICE, stack)
     passwords = Argon2Passwords()
-    uow = unit_of_work(plumbing.db, settings, passwords)
+    uow = unit_of_work(plumbing.db, settings, passwords, plumbing.wakeup)
     bus = build_bus(uow)
     await prepare(plumbing.db, uow, bus)
-    relay = await start_relay(plumbing, [], stack)
+    relay = await start_relay(plumbing, [plumbing.db[USERS]], stack)
     return Running(
         store=plumbing.store,
         uow=uow,
-        views=unit_of_work(plumbing.reading_db, settings, passwords),
+        views=unit_of_work(plumbing.reading_db, settings, passwords, plumbing.wakeup),
         bus=bus,
         catch_up=plumbing.catch_up,
         producer=plumbing.producer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.contracts.accounts import UserJoinedOrganization, UserLeftOrganization, UserRoleChanged
 from shared.contracts.consent import ChangeContactConsent
 from shared.contracts.contact_commands import ChangeContactFields, ChangeContactStatus
 from shared.contracts.contacts import (
@@ -77,6 +78,9 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     ChangeContactFields,
     ChangeContactStatus,
     RemoveContactFromGroups,
+    UserJoinedOrganization,
+    UserRoleChanged,
+    UserLeftOrganization,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {

@@ -95,6 +95,13 @@ INBOUND = TopicSpec(
     description="Messages contacts sent to a channel, each once, one sender's in order.",
 )
 
+ACCOUNTS = TopicSpec(
+    name="roster.accounts",
+    key="user id",
+    producer="accounts",
+    description="Users joining and leaving organisations, and their role in each.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACTS,
     ORGANIZATIONS,
@@ -106,6 +113,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     MESSAGES,
     MESSAGE_COMMANDS,
     INBOUND,
+    ACCOUNTS,
 )
 
 

@@ -21,6 +21,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/keywords", "flows"),
     ("/v1/triggers", "flows"),
     ("/v1/sessions", "accounts"),
+    ("/v1/users", "accounts"),
+    ("/v1/invitations", "accounts"),
     ("/.well-known/jwks.json", "accounts"),
 )
 

@@ -15,12 +15,15 @@ from services.accounts.adapters.keys import Ed25519Keys
 from services.accounts.bootstrap import build_bus
 from services.accounts.domain.attempts import Attempts
 from services.accounts.domain.errors import EmailTaken, OrganizationExists
+from services.accounts.domain.invitations import Invitation
 from services.accounts.domain.keys import SigningKey
 from services.accounts.domain.model import Organization, User
 from services.accounts.domain.sessions import Session
 from services.accounts.service_layer import queries
 from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork, TokenRules
 from shared.auth import JwksVerifier
+from shared.clock import utc_now
+from shared.contracts.envelope import EventPayload
 from shared.messagebus import MessageBus
 
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -29,7 +32,9 @@ ISSUER = AUDIENCE = "roster"
 
 @dataclass
 class FakeClock:
-    now: datetime = T0
+    """Starts at the real time (tokens are checked against it), then moves only when told."""
+
+    now: datetime = field(default_factory=utc_now)
 
     def __call__(self) -> datetime:
         return self.now
@@ -48,8 +53,11 @@ class SequentialIds:
 
 
 class FakeUsers:
+    """Users, and the events their changes would publish (`published`: organisation, payload)."""
+
     def __init__(self) -> None:
         self.rows: dict[str, User] = {}
+        self.published: list[tuple[str, EventPayload]] = []
 
     async def get(self, user_id: str) -> User | None:
         return copy.deepcopy(self.rows.get(user_id))
@@ -58,13 +66,36 @@ class FakeUsers:
         found = [u for u in self.rows.values() if u.email == email]
         return copy.deepcopy(found[0]) if found else None
 
+    async def members(self, org_id: str) -> list[User]:
+        return sorted(
+            (copy.deepcopy(u) for u in self.rows.values() if org_id in u.roles),
+            key=lambda u: u.email,
+        )
+
     async def add(self, user: User) -> None:
         if any(u.email == user.email for u in self.rows.values()):
             raise EmailTaken("taken", email=user.email)
-        self.rows[user.id] = copy.deepcopy(user)
+        self._store(user)
 
-    async def save(self, user: User) -> None:
-        user.version += 1
+    async def save(self, user: User, expected_version: int) -> bool:
+        stored = self.rows.get(user.id)
+        if stored is None or stored.version != expected_version:
+            return False
+        self._store(user)
+        return True
+
+    async def record_sign_in(self, user_id: str, at: datetime, password_hash: str | None) -> bool:
+        user = self.rows.get(user_id)
+        if user is None or not user.active:
+            return False
+        user.last_sign_in_at = at
+        if password_hash is not None:
+            user.password_hash = password_hash
+        return True
+
+    def _store(self, user: User) -> None:
+        self.published.extend(user.events)
+        user.events.clear()
         self.rows[user.id] = copy.deepcopy(user)
 
 
@@ -99,6 +130,12 @@ class FakeSessions:
         self.rows[session.id] = copy.deepcopy(session)
         return True
 
+    async def revoke(self, session_id: str, because: str, now: datetime) -> None:
+        session = self.rows.get(session_id)
+        if session is not None and not session.revoked:
+            session.revoke(because, now)
+            session.version += 1
+
     async def revoke_all_of(self, user_id: str, because: str, now: datetime) -> int:
         ended = 0
         for session in self.rows.values():
@@ -107,6 +144,24 @@ class FakeSessions:
                 session.version += 1
                 ended += 1
         return ended
+
+
+class FakeInvitations:
+    def __init__(self) -> None:
+        self.rows: dict[str, Invitation] = {}
+
+    async def add(self, invitation: Invitation) -> None:
+        self.rows[invitation.id] = copy.deepcopy(invitation)
+
+    async def get(self, invitation_id: str) -> Invitation | None:
+        return copy.deepcopy(self.rows.get(invitation_id))
+
+    async def use(self, invitation_id: str, now: datetime) -> bool:
+        invitation = self.rows.get(invitation_id)
+        if invitation is None or invitation.used_at is not None:
+            return False
+        invitation.used_at = now
+        return True
 
 
 class FakeKeyRing:
@@ -149,8 +204,10 @@ class FakeAttempts:
     async def get(self, key: str) -> Attempts:
         return copy.deepcopy(self.rows.get(key) or Attempts(key=key))
 
-    async def save(self, attempts: Attempts) -> None:
-        self.rows[attempts.key] = copy.deepcopy(attempts)
+    async def count(self, key: str, now: datetime) -> Attempts:
+        before = (self.rows.get(key) or Attempts(key=key)).current(now)
+        self.rows[key] = Attempts(key, before.failures + 1, now)
+        return copy.deepcopy(before)
 
     async def clear(self, key: str) -> None:
         self.rows.pop(key, None)
@@ -164,6 +221,7 @@ class FakeAccounts:
     passwords: FakePasswords
     sessions: FakeSessions
     keys: FakeKeyRing
+    users: FakeUsers
     fetches: list[int] = field(default_factory=list)
 
     def verifier(self, min_refresh_s: float = 0.0) -> JwksVerifier:
@@ -178,10 +236,12 @@ class FakeAccounts:
 
 def fake_accounts(access_ttl: timedelta = timedelta(minutes=15)) -> FakeAccounts:
     clock, passwords, sessions, keys = FakeClock(), FakePasswords(), FakeSessions(), FakeKeyRing()
+    users = FakeUsers()
     uow = AccountsUnitOfWork(
-        users=FakeUsers(),
+        users=users,
         organizations=FakeOrganizations(),
         sessions=sessions,
+        invitations=FakeInvitations(),
         keys=keys,
         key_factory=Ed25519Keys(),
         passwords=passwords,
@@ -190,4 +250,4 @@ def fake_accounts(access_ttl: timedelta = timedelta(minutes=15)) -> FakeAccounts
         clock=clock,
         new_id=SequentialIds(),
     )
-    return FakeAccounts(uow, build_bus(uow), clock, passwords, sessions, keys)
+    return FakeAccounts(uow, build_bus(uow), clock, passwords, sessions, keys, users)

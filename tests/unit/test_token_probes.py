@@ -31,6 +31,7 @@ from tests.fakes.accounts import T0
 PUBLIC = {
     ("accounts", "POST", "/v1/sessions"),
     ("accounts", "POST", "/v1/sessions/refresh"),
+    ("accounts", "POST", "/v1/invitations/accept"),
     ("accounts", "GET", "/.well-known/jwks.json"),
     ("dispatcher", "GET", "/v1/channels/{channel_id}/webhook"),  # WhatsApp's handshake
     ("dispatcher", "POST", "/v1/channels/{channel_id}/webhook"),

@@ -33,20 +33,22 @@ PER_ADDRESS = AttemptRule(free_failures=30)
 
 @dataclass
 class Attempts:
-    key: str  # "account:<email>" or "address:<ip>"
+    """Failed attempts in a row on one key ("account:<email>" or "address:<ip>"). The next
+    attempt waits until `wait_after(failures)` past the last failure."""
+
+    key: str
     failures: int = 0
-    blocked_until: datetime | None = None
     last_failure_at: datetime | None = None
 
-    def waiting(self, now: datetime) -> timedelta | None:
-        if self.blocked_until is not None and now < self.blocked_until:
-            return self.blocked_until - now
-        return None
-
-    def failed(self, rule: AttemptRule, now: datetime) -> None:
+    def current(self, now: datetime) -> Attempts:
+        """As it counts now: a run not added to for FORGOTTEN_AFTER is over."""
         if self.last_failure_at is not None and now - self.last_failure_at > FORGOTTEN_AFTER:
-            self.failures = 0
-        self.failures += 1
-        self.last_failure_at = now
-        wait = rule.wait_after(self.failures)
-        self.blocked_until = now + wait if wait else None
+            return Attempts(self.key)
+        return self
+
+    def waiting(self, rule: AttemptRule, now: datetime) -> timedelta | None:
+        run = self.current(now)
+        if run.last_failure_at is None:
+            return None
+        left = run.last_failure_at + rule.wait_after(run.failures) - now
+        return left if left > timedelta(0) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.auth import Principal
+from shared.auth import Principal, Role
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,38 @@ class CreateOrganization:
     admin_email: str
     admin_name: str
     admin_password: str
+
+
+@dataclass(frozen=True)
+class AddMember:
+    """An admin adds someone to their organisation with a role: an existing user joins at once;
+    someone new gets an account without a password and an invitation to set one."""
+
+    by: Principal
+    email: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class ChangeMemberRole:
+    by: Principal
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    by: Principal
+    user_id: str
+
+
+@dataclass(frozen=True)
+class AcceptInvitation:
+    """The invited person sets their password (the invitation's token is good once)."""
+
+    token: str
+    password: str
 
 
 @dataclass(frozen=True)
@@ -38,10 +70,10 @@ class SignOut:
 
 @dataclass(frozen=True)
 class DeactivateUser:
-    """The user can no longer sign in, and every session of theirs ends."""
+    """The user can no longer sign in anywhere, and every session of theirs ends: a platform
+    operator's act, across organisations."""
 
-    by: Principal
-    user_id: str
+    email: str
 
 
 @dataclass(frozen=True)

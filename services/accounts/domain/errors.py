@@ -49,3 +49,22 @@ class OrganizationExists(DomainError):
 class UnknownUser(DomainError):
     code = "unknown_user"
     status = 404
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class LastAdmin(DomainError):
+    """An organisation keeps at least one admin."""
+
+    code = "last_admin"
+    status = 409
+
+
+class InvalidInvitation(DomainError):
+    """Unknown, used, or expired."""
+
+    code = "invalid_invitation"
+    status = 404

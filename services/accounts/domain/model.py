@@ -13,6 +13,8 @@ from typing import Literal
 
 from services.accounts.domain.errors import InvalidEmail, InvalidOrganizationId, WeakPassword
 from shared.auth import ORG_ID_PATTERN, Role
+from shared.contracts.accounts import UserJoinedOrganization, UserLeftOrganization, UserRoleChanged
+from shared.contracts.envelope import EventPayload
 
 UserStatus = Literal["active", "deactivated"]
 # Enough of an address to deliver to; what a mail server accepts is its business.
@@ -54,6 +56,9 @@ class Organization:
 
 @dataclass
 class User:
+    """A person, with a role in each organisation they belong to. Joining, a role changing and
+    leaving are events (`events`: organisation id and payload), published with the change."""
+
     id: str
     email: str
     name: str
@@ -64,6 +69,7 @@ class User:
     # Organisation id → role.
     roles: dict[str, Role] = field(default_factory=dict)
     version: int = 0
+    events: list[tuple[str, EventPayload]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def active(self) -> bool:
@@ -73,10 +79,37 @@ class User:
         return self.roles.get(org_id) if self.active else None
 
     def join(self, org_id: str, role: Role) -> None:
+        """Joins, or takes the role if a member already; nothing when it is the role held."""
+        held = self.roles.get(org_id)
+        if held == role:
+            return
         self.roles[org_id] = role
+        if held is None:
+            self._event(org_id, UserJoinedOrganization(user_id=self.id, role=role.value,
+                                                       name=self.name))  # fmt: skip
+        else:
+            self._event(org_id, UserRoleChanged(user_id=self.id, role=role.value))
+
+    def leave(self, org_id: str) -> None:
+        if self.roles.pop(org_id, None) is not None:
+            self._event(org_id, UserLeftOrganization(user_id=self.id))
 
     def signed_in(self, now: datetime) -> None:
         self.last_sign_in_at = now
 
+    def set_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+        self.version += 1
+
     def deactivate(self) -> None:
+        """Signs in nowhere any more: for the other services, out of every organisation (the
+        roles are kept, should the account be brought back)."""
+        if self.status == "deactivated":
+            return
         self.status = "deactivated"
+        for org_id in sorted(self.roles):
+            self._event(org_id, UserLeftOrganization(user_id=self.id))
+
+    def _event(self, org_id: str, payload: EventPayload) -> None:
+        self.version += 1
+        self.events.append((org_id, payload))

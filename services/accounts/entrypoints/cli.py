@@ -4,27 +4,70 @@ They run against the accounts service's database, as the service does, through i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
+
 from services.accounts.adapters.passwords import Argon2Passwords
-from services.accounts.bootstrap import build_bus, prepare, unit_of_work
+from services.accounts.bootstrap import SERVICE, USERS, build_bus, prepare, unit_of_work
 from services.accounts.domain.commands import CreateOrganization, RotateSigningKey
 from services.accounts.domain.errors import OrganizationExists
-from shared.mongo.client import connect_store
+from shared.kafka.producer import EventProducer
+from shared.logging import get_logger
+from shared.mongo.client import Document, Store, connect_store
+from shared.mongo.outbox import OutboxWakeup
+from shared.mongo.relay import OutboxRelay, RelayLease
 from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
 
 
 async def on_accounts(settings: ServiceSettings, command: object) -> Any:
+    """Handles `command`, then publishes the events it stored, as the service's relay would
+    (if Kafka cannot be reached now, the service's relay finds them later)."""
     store = await connect_store(settings.mongodb_url)
     try:
         db = store.client[settings.database_name("accounts")]
-        uow = unit_of_work(db, settings, Argon2Passwords())
+        wakeup = OutboxWakeup()
+        uow = unit_of_work(db, settings, Argon2Passwords(), wakeup)
         bus = build_bus(uow)
         await prepare(db, uow, bus)
-        return await bus.handle(command)
+        result = await bus.handle(command)
+        await _publish(settings, store, db[USERS], wakeup)
+        return result
     finally:
         await store.close()
+
+
+async def _publish(
+    settings: ServiceSettings,
+    store: Store,
+    users: AsyncCollection[Document],
+    wakeup: OutboxWakeup,
+) -> None:
+    producer = EventProducer(settings.kafka_bootstrap, "roster-accounts-cli",
+                             settings.kafka_security())  # fmt: skip
+    try:
+        await asyncio.wait_for(producer.start(), timeout=10)
+        relay = OutboxRelay(
+            store=store,
+            collections=[users],
+            producer=producer,
+            lease=RelayLease(users.database["relay_leases"], "cli", ttl=timedelta(seconds=5)),
+            service=SERVICE,
+            wakeup=wakeup,
+            topic_prefix=settings.kafka_topic_prefix,
+        )
+        await relay.relay_once(users)
+    except Exception as exc:
+        log.warning("events_left_for_the_service", error=repr(exc))
+    finally:
+        with contextlib.suppress(Exception):
+            await producer.stop()
 
 
 def new_password() -> str:

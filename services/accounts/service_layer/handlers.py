@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 
 from services.accounts.domain.attempts import PER_ACCOUNT, PER_ADDRESS, Attempts
@@ -60,51 +61,79 @@ async def create_organization(cmd: CreateOrganization, uow: AccountsUnitOfWork) 
         user.join(cmd.org_id, Role.ADMIN)
         await uow.users.add(user)
     else:
-        user.join(cmd.org_id, Role.ADMIN)
-        await uow.users.save(user)
+        user = await mutate_user(uow, user.id, lambda u: u.join(cmd.org_id, Role.ADMIN))
     await uow.organizations.add(Organization(id=cmd.org_id, name=cmd.name.strip(), created_at=now))
     log.info("organization_created", org_id=cmd.org_id, admin=user.id)
     return user
 
 
 async def sign_in(cmd: SignIn, uow: AccountsUnitOfWork) -> IssuedTokens:
+    """Every attempt counts as a failure on the account and on the address before the password
+    is checked, atomically, so that a burst of concurrent guesses is counted whole and all but
+    the first few wait; a right password clears the account's run."""
     now = uow.clock()
     try:
         email = normalize_email(cmd.email)
     except InvalidEmail:
         email = cmd.email.strip().lower()[:320]  # counted against, like any wrong address
-    account = await uow.attempts.get(f"account:{email}")
-    address = await uow.attempts.get(f"address:{cmd.address}")
-    waits = [w for w in (account.waiting(now), address.waiting(now)) if w is not None]
-    if waits:
-        retry_after = math.ceil(max(waits).total_seconds())
-        log.warning("sign_in_refused_waiting", address=cmd.address, retry_after_s=retry_after)
-        raise TooManyAttempts(
-            "too many failed sign-ins: try again later", retry_after_s=retry_after
-        )
+    keys = {PER_ACCOUNT: f"account:{email}", PER_ADDRESS: f"address:{cmd.address}"}
+    await _refuse_while_waiting(uow, [await uow.attempts.get(k) for k in keys.values()], now)
+    before = [await uow.attempts.count(key, now) for key in keys.values()]
+    await _refuse_while_waiting(uow, before, now)
     user = await uow.users.by_email(email)
     stored = user.password_hash if user is not None and user.password_hash else None
     # An unknown address costs the same hashing as a wrong password (see PasswordHasher).
     right = await uow.passwords.verify(stored, cmd.password)
     role = user.role_in(cmd.org_id) if user is not None and stored and right else None
     if user is None or role is None:
-        await _failed(uow, account, address, now)
+        log.warning(
+            "sign_in_failed",
+            address=cmd.address,
+            account_failures=before[0].current(now).failures + 1,
+            address_failures=before[1].current(now).failures + 1,
+        )
         raise InvalidCredentials("the email, the password or the organisation is not right")
-    await uow.attempts.clear(account.key)
+    await uow.attempts.clear(keys[PER_ACCOUNT])
+    rehashed = None
     if uow.passwords.needs_rehash(stored or ""):
-        user.password_hash = await uow.passwords.hash(cmd.password)
-    user.signed_in(now)
-    await uow.users.save(user)
+        rehashed = await uow.passwords.hash(cmd.password)
+    if not await uow.users.record_sign_in(user.id, now, rehashed):  # deactivated meanwhile
+        raise InvalidCredentials("the email, the password or the organisation is not right")
     session, refresh = Session.start(
         uow.new_id(), user.id, cmd.org_id, role, now, uow.tokens.session_ttl
     )
     await uow.sessions.add(session)
+    # Deactivated between the check and the session's write: its sessions were ended before
+    # this one existed, so this one is ended here.
+    again = await uow.users.get(user.id)
+    if again is None or again.role_in(cmd.org_id) is None:
+        await uow.sessions.revoke(session.id, "user_deactivated", now)
+        raise InvalidCredentials("the email, the password or the organisation is not right")
     log.info("signed_in", user_id=user.id, org_id=cmd.org_id, session_id=session.id)
     return await _tokens(uow, session, role, refresh)
 
 
+async def _refuse_while_waiting(
+    uow: AccountsUnitOfWork, runs: list[Attempts], now: datetime
+) -> None:
+    rules = (PER_ACCOUNT, PER_ADDRESS)
+    waits = [w for run, rule in zip(runs, rules, strict=True) if (w := run.waiting(rule, now))]
+    if waits:
+        retry_after = max(1, math.ceil(max(waits).total_seconds()))
+        log.warning(
+            "sign_in_refused_waiting",
+            retry_after_s=retry_after,
+            account_failures=runs[0].failures,
+            address_failures=runs[1].failures,
+        )
+        raise TooManyAttempts(
+            "too many failed sign-ins: try again later", retry_after_s=retry_after
+        )
+
+
 async def refresh_session(cmd: RefreshSession, uow: AccountsUnitOfWork) -> IssuedTokens:
-    """A new access token and the next refresh token, with the user's role as it is now."""
+    """A new access token and the next refresh token, with the user's role as it is now. Two
+    refreshes with one token at once are a reuse too: the one that loses ends the session."""
     now = uow.clock()
     session_id, secret = split_refresh_token(cmd.refresh_token)
     session = await uow.sessions.get(session_id)
@@ -113,43 +142,41 @@ async def refresh_session(cmd: RefreshSession, uow: AccountsUnitOfWork) -> Issue
     version = session.version
     user = await uow.users.get(session.user_id)
     role = user.role_in(session.org_id) if user is not None else None
-    if role is None and not session.revoked:
-        session.revoke("no_longer_a_member", now)
-        await uow.sessions.save(session, version)
+    if role is None:
+        await uow.sessions.revoke(session.id, "no_longer_a_member", now)
         raise InvalidRefreshToken("the session has ended")
     try:
         refresh = session.rotate(secret, now)
     except InvalidRefreshToken:
-        if session.revoked and session.revoked_because == "refresh_token_reused":
-            log.warning("refresh_token_reused", session_id=session.id, user_id=session.user_id)
-            await uow.sessions.save(session, version)
+        if session.revoked_because == "refresh_token_reused" and session.revoked_at == now:
+            await _reused(uow, session, now)
         raise
     if not await uow.sessions.save(session, version):
-        raise InvalidRefreshToken("the refresh token was just used")
-    assert role is not None
+        await _reused(uow, session, now)
+        raise InvalidRefreshToken("the refresh token was used before; the session is revoked")
     session.role = role
     return await _tokens(uow, session, role, refresh)
 
 
+async def _reused(uow: AccountsUnitOfWork, session: Session, now: datetime) -> None:
+    log.warning("refresh_token_reused", session_id=session.id, user_id=session.user_id)
+    await uow.sessions.revoke(session.id, "refresh_token_reused", now)
+
+
 async def sign_out(cmd: SignOut, uow: AccountsUnitOfWork) -> None:
-    session = await uow.sessions.get(cmd.session_id)
-    if session is None or session.revoked:
-        return
-    version = session.version
-    session.revoke("signed_out", uow.clock())
-    await uow.sessions.save(session, version)
+    await uow.sessions.revoke(cmd.session_id, "signed_out", uow.clock())
 
 
 async def deactivate_user(cmd: DeactivateUser, uow: AccountsUnitOfWork) -> User:
-    """By an admin of an organisation the user belongs to. Their access tokens die with their
-    15 minutes; their sessions end now, so none is refreshed."""
-    user = await uow.users.get(cmd.user_id)
-    if user is None or cmd.by.org_id not in user.roles or cmd.by.role != Role.ADMIN:
-        raise UnknownUser("no such user in this organisation", user_id=cmd.user_id)
-    user.deactivate()
-    await uow.users.save(user)
+    """A platform operator's act (`roster users deactivate`), not an organisation admin's: the
+    account signs in nowhere any more. Its access tokens die with their 15 minutes; its
+    sessions end now, so none is refreshed."""
+    user = await uow.users.by_email(normalize_email(cmd.email))
+    if user is None:
+        raise UnknownUser("no such user", email=cmd.email)
+    user = await mutate_user(uow, user.id, lambda u: u.deactivate())
     ended = await uow.sessions.revoke_all_of(user.id, "user_deactivated", uow.clock())
-    log.info("user_deactivated", user_id=user.id, by=cmd.by.actor, sessions_ended=ended)
+    log.info("user_deactivated", user_id=user.id, sessions_ended=ended)
     return user
 
 
@@ -165,6 +192,22 @@ async def rotate_signing_key(cmd: RotateSigningKey, uow: AccountsUnitOfWork) -> 
     await uow.keys.retire(retired, now)
     log.info("signing_key_rotated", kid=fresh.kid, retired=retired)
     return fresh
+
+
+async def mutate_user(
+    uow: AccountsUnitOfWork, user_id: str, change: Callable[[User], None]
+) -> User:
+    """Reads the user, applies `change` and stores it with its events, again from a fresh read
+    if someone else stored the user meanwhile."""
+    for _ in range(10):
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise UnknownUser("no such user", user_id=user_id)
+        version = user.version
+        change(user)
+        if await uow.users.save(user, version):
+            return user
+    raise RuntimeError(f"user {user_id} kept changing under a write")
 
 
 async def _tokens(
@@ -188,23 +231,4 @@ async def _tokens(
         refresh_token=refresh,
         org_id=session.org_id,
         role=role,
-    )
-
-
-async def _failed(
-    uow: AccountsUnitOfWork, account: Attempts, address: Attempts, now: datetime
-) -> None:
-    account.failed(PER_ACCOUNT, now)
-    address.failed(PER_ADDRESS, now)
-    await uow.attempts.save(account)
-    await uow.attempts.save(address)
-    log.warning(
-        "sign_in_failed",
-        account_failures=account.failures,
-        address=address.key.removeprefix("address:"),
-        address_failures=address.failures,
-        waits_s=max(
-            (w.total_seconds() for w in (account.waiting(now), address.waiting(now)) if w),
-            default=0,
-        ),
     )

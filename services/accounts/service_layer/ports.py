@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.accounts.domain.attempts import Attempts
+from services.accounts.domain.invitations import Invitation
 from services.accounts.domain.keys import SigningKey
 from services.accounts.domain.model import Organization, User
 from services.accounts.domain.sessions import Session
@@ -20,10 +21,21 @@ class UserRepository(Protocol):
         ...
 
     async def add(self, user: User) -> None:
-        """Raises EmailTaken when the address is someone's already."""
+        """Stores the user with its events (published later, never lost); raises EmailTaken
+        when the address is someone's already."""
         ...
 
-    async def save(self, user: User) -> None: ...
+    async def save(self, user: User, expected_version: int) -> bool:
+        """The user's state and events, unless it changed since it was read at
+        `expected_version` (then False, and nothing is stored)."""
+        ...
+
+    async def record_sign_in(self, user_id: str, at: datetime, password_hash: str | None) -> bool:
+        """The time of a sign-in (and a rehashed password), without touching the rest: a role
+        changed meanwhile stays changed. False if the user is no longer active."""
+        ...
+
+    async def members(self, org_id: str) -> list[User]: ...
 
 
 class OrganizationRepository(Protocol):
@@ -43,7 +55,22 @@ class SessionRepository(Protocol):
         """False when the session changed since it was read (a concurrent refresh)."""
         ...
 
+    async def revoke(self, session_id: str, because: str, now: datetime) -> None:
+        """Ends the session whatever else is writing it (no version check): a revocation is
+        never lost to a concurrent refresh."""
+        ...
+
     async def revoke_all_of(self, user_id: str, because: str, now: datetime) -> int: ...
+
+
+class InvitationRepository(Protocol):
+    async def add(self, invitation: Invitation) -> None: ...
+
+    async def get(self, invitation_id: str) -> Invitation | None: ...
+
+    async def use(self, invitation_id: str, now: datetime) -> bool:
+        """Marks it used, once: False if it was already (two acceptances at once)."""
+        ...
 
 
 class KeyRing(Protocol):
@@ -74,6 +101,9 @@ class PasswordHasher(Protocol):
 class AttemptLog(Protocol):
     async def get(self, key: str) -> Attempts: ...
 
-    async def save(self, attempts: Attempts) -> None: ...
+    async def count(self, key: str, now: datetime) -> Attempts:
+        """Counts one more failure, atomically (concurrent attempts each count), and returns
+        the run as it was before this one (a run forgotten by now starts again)."""
+        ...
 
     async def clear(self, key: str) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.accounts.domain.keys import signing_key
+from services.accounts.domain.model import User
 from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork
 
 
@@ -17,3 +18,7 @@ async def published_keys(uow: AccountsUnitOfWork) -> list[dict[str, Any]]:
     published = [k for k in keys if k.published(now, uow.tokens.access_ttl)]
     published.sort(key=lambda k: (k is not current, -k.created_at.timestamp()))
     return [dict(k.public_jwk) for k in published]
+
+
+async def members(uow: AccountsUnitOfWork, org_id: str) -> list[User]:
+    return await uow.users.members(org_id)

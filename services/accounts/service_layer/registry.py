@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.accounts.domain import commands
-from services.accounts.service_layer import handlers
+from services.accounts.service_layer import handlers, members
 from shared.messagebus import Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -16,6 +16,10 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.SignOut: handlers.sign_out,
     commands.DeactivateUser: handlers.deactivate_user,
     commands.RotateSigningKey: handlers.rotate_signing_key,
+    commands.AddMember: members.add_member,
+    commands.ChangeMemberRole: members.change_member_role,
+    commands.RemoveMember: members.remove_member,
+    commands.AcceptInvitation: members.accept_invitation,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {}

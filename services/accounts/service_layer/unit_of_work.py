@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from services.accounts.service_layer.ports import (
     AttemptLog,
+    InvitationRepository,
     KeyFactory,
     KeyRing,
     OrganizationRepository,
@@ -31,6 +32,7 @@ class AccountsUnitOfWork:
     users: UserRepository
     organizations: OrganizationRepository
     sessions: SessionRepository
+    invitations: InvitationRepository
     keys: KeyRing
     key_factory: KeyFactory
     passwords: PasswordHasher

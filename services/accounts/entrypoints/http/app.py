@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.accounts.entrypoints.http import keys, sessions
+from services.accounts.entrypoints.http import keys, sessions, users
 
-ROUTERS = (sessions.router, keys.router)
+ROUTERS = (sessions.router, users.router, keys.router)
