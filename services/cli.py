@@ -66,6 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     # The port is taken before the app starts, not after: a port in use then ends the process
     # at once, with nothing started to stop, and the seconds the start takes (store, Kafka) are
@@ -231,8 +233,27 @@ def cmd_org(args: argparse.Namespace) -> int:
         return 1
     print(f"Organisation {args.id!r} ({args.name}) created. Its admin signs in with:")
     print(f"  email: {email}")
-    if password and not args.admin_password:
+    if password is None:
+        print("  the password they already have")
+    elif not args.admin_password:
         print(f"  password: {password}   (shown once; change it after signing in)")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """A platform operator's act: the account signs in nowhere any more, its sessions end, and
+    the other services see it leave every organisation."""
+    import asyncio
+
+    from services.accounts.entrypoints.cli import deactivate_user
+    from shared.errors import DomainError
+
+    try:
+        user_id = asyncio.run(deactivate_user(_settings(), args.email))
+    except DomainError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"user {user_id} ({args.email}) deactivated; their sessions have ended")
     return 0
 
 
@@ -319,6 +340,11 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--admin-name", default="")
     org.add_argument("--admin-password", help="else one is made and printed once")
     org.set_defaults(func=cmd_org)
+
+    users = sub.add_parser("users", help="deactivate a user everywhere")
+    users.add_argument("action", choices=["deactivate"])
+    users.add_argument("--email", required=True)
+    users.set_defaults(func=cmd_users)
 
     keys = sub.add_parser("keys", help="rotate the key access tokens are signed with")
     keys.add_argument("action", choices=["rotate"])

@@ -30,6 +30,8 @@ ORG_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # verifier in JWKS mode accepts.
 ACCESS_TOKEN_ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ["exp", "org", "role", "sub"]
+# Clocks of the accounts service and of a verifier may disagree by this much (`iat`, `exp`).
+CLOCK_LEEWAY_S = 30
 
 
 class Role(StrEnum):
@@ -101,7 +103,7 @@ def principal_of(claims: dict[str, Any]) -> Principal:
     )
     if not isinstance(org, str) or not ORG_ID_PATTERN.match(org):
         raise InvalidToken("invalid org claim")
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise InvalidToken("invalid role claim")
     if not isinstance(sub, str) or not sub:
         raise InvalidToken("invalid sub claim")
@@ -136,9 +138,15 @@ class JwksVerifier:
     one fetch at a time. A fetch that fails keeps the keys known so far."""
 
     def __init__(
-        self, fetch: JwksFetcher, issuer: str, audience: str, min_refresh_s: float = 1.0
+        self,
+        fetch: JwksFetcher,
+        issuer: str,
+        audience: str,
+        min_refresh_s: float = 1.0,
+        max_age_s: float = 300.0,
     ) -> None:
         self._fetch = fetch
+        self._max_age_s = max_age_s
         self._issuer = issuer
         self._audience = audience
         self._min_refresh_s = min_refresh_s
@@ -156,7 +164,9 @@ class JwksVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("the token names no key")
-        key = self._keys.get(kid) or await self._refreshed(kid)
+        stale = self._fetched_at is None or time.monotonic() - self._fetched_at > self._max_age_s
+        key = None if stale else self._keys.get(kid)
+        key = key or await self._refreshed(kid)
         try:
             claims = jwt.decode(
                 token,
@@ -164,6 +174,7 @@ class JwksVerifier:
                 algorithms=[ACCESS_TOKEN_ALGORITHM],
                 issuer=self._issuer,
                 audience=self._audience,
+                leeway=CLOCK_LEEWAY_S,
                 options={"require": [*REQUIRED_CLAIMS, "jti"]},
             )
         except jwt.PyJWTError as exc:
@@ -171,11 +182,14 @@ class JwksVerifier:
         return principal_of(claims)
 
     async def _refreshed(self, kid: str) -> Any:
+        """The key, from a fresh fetch when it is unknown or the set is older than `max_age_s`
+        (a key no longer published stops verifying within that age, rotated or withdrawn)."""
         async with self._lock:
-            if kid in self._keys:  # fetched while this one waited
-                return self._keys[kid]
             now = time.monotonic()
-            if self._fetched_at is None or now - self._fetched_at >= self._min_refresh_s:
+            fresh = self._fetched_at is not None and now - self._fetched_at <= self._max_age_s
+            if fresh and kid in self._keys:  # fetched while this one waited
+                return self._keys[kid]
+            if not fresh or now - (self._fetched_at or 0) >= self._min_refresh_s:
                 self._fetched_at = now
                 try:
                     self._keys = keys_of(await self._fetch())

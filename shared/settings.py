@@ -55,7 +55,10 @@ class ServiceSettings(BaseSettings):
     # The accounts service: how long an access token lives, and a session before signing in
     # again.
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
-    session_ttl_days: float = Field(default=30.0, gt=0)
+    session_ttl_days: float = Field(default=30.0, gt=0, le=365)
+    # Where requests come through proxies (an ingress): the addresses whose X-Forwarded-For is
+    # believed, so that sign-in limits count the client's address, not the proxy's.
+    trusted_proxies: str = "127.0.0.1"
     jwt_signing_key: str = DEV_SIGNING_KEY
     jwt_issuer: str = "roster"
     jwt_audience: str = "roster"

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
+from shared.settings import DEFAULT_PORTS
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "roster"
 PRODUCTION = ROOT / "deploy" / "helm" / "values-production.yaml"
@@ -74,9 +76,10 @@ def env_of(deployment: dict[str, Any]) -> dict[str, Any]:
 def test_the_production_values_turn_on_what_they_say(helm: Path) -> None:
     rendered = kinds(render(helm, VALUES["production"]))
     deployments = rendered["Deployment"]
-    assert len(deployments) == 5
+    assert len(deployments) == len(DEFAULT_PORTS)
     for deployment in deployments:
         env = env_of(deployment)
+        assert env["ROSTER_AUTH_JWKS_URL"] == "http://roster-accounts/.well-known/jwks.json"
         assert env["OTEL_TRACES_EXPORTER"] == "otlp"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http")
         assert env["ROSTER_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"

@@ -11,16 +11,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Argon2Passwords:
-    def __init__(self, hasher: Argon2 | None = None) -> None:
+    """At most `concurrency` hashes at a time: each takes the memory argon2 is set to (64 MiB by
+    default), and a burst of sign-ins must queue, not exhaust the process's memory."""
+
+    def __init__(self, hasher: Argon2 | None = None, concurrency: int = 2) -> None:
         self._argon2 = hasher or Argon2()
+        self._slots = asyncio.Semaphore(concurrency)
         # Checked when there is no hash to check against, so that it costs the same.
         self._decoy = self._argon2.hash("a password nobody has")
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._argon2.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._argon2.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, password_hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, password_hash, password)
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:

@@ -97,14 +97,16 @@ def _user_state(user: User) -> Document:
     state = asdict(user)
     for transient in ("id", "events"):
         state.pop(transient)
-    state["roles"] = {org: role.value for org, role in user.roles.items()}
+    # A list, not a map by organisation: an organisation id may hold a '.', which a document's
+    # field name may not (FerretDB refuses it).
+    state["roles"] = [{"org": org, "role": role.value} for org, role in sorted(user.roles.items())]
     state["orgs"] = sorted(user.roles)  # indexed: an organisation's members
     return state
 
 
 def _user(doc: Document) -> User:
     data = {k: v for k, v in doc.items() if k not in ("_id", "orgs", OUTBOX)}
-    data["roles"] = {org: Role(role) for org, role in (data.get("roles") or {}).items()}
+    data["roles"] = {r["org"]: Role(r["role"]) for r in data.get("roles") or []}
     return User(id=doc["_id"], **data)
 
 

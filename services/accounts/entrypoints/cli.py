@@ -14,7 +14,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.accounts.adapters.passwords import Argon2Passwords
 from services.accounts.bootstrap import SERVICE, USERS, build_bus, prepare, unit_of_work
-from services.accounts.domain.commands import CreateOrganization, RotateSigningKey
+from services.accounts.domain.commands import (
+    CreateOrganization,
+    DeactivateUser,
+    RotateSigningKey,
+)
 from services.accounts.domain.errors import OrganizationExists
 from shared.kafka.producer import EventProducer
 from shared.logging import get_logger
@@ -84,7 +88,8 @@ async def create_organization(
     *,
     exists_ok: bool = False,
 ) -> tuple[str, str | None]:
-    """The admin's email and, when it was made here, the password (shown once, stored hashed).
+    """The admin's email and, when the admin's account was made here with it, the password
+    (shown once, stored hashed); None for someone who had an account (their password stays).
     `exists_ok`: an organisation already there is fine (a stack's seed, run again)."""
     password = admin_password or new_password()
     try:
@@ -95,7 +100,13 @@ async def create_organization(
         if not exists_ok:
             raise
         return admin_email, None
-    return user.email, password
+    made_here = await Argon2Passwords().verify(user.password_hash, password)
+    return user.email, password if made_here else None
+
+
+async def deactivate_user(settings: ServiceSettings, email: str) -> str:
+    user = await on_accounts(settings, DeactivateUser(email))
+    return str(user.id)
 
 
 async def rotate_key(settings: ServiceSettings) -> str:

@@ -76,12 +76,13 @@ async def forgeries(accounts: FakeAccounts) -> dict[str, str]:
     claims = jwt.decode(tokens.access_token, options={"verify_signature": False})
     public = (await accounts.verifier()._fetch())["keys"][0]
     stranger = accounts.uow.key_factory.new_key(accounts.clock())
+    real = accounts.keys.rows[0].private_pem  # the published key's own: only the claim is wrong
     flipped = signature[:-4] + ("AAAA" if not signature.endswith("AAAA") else "BBBB")
     return {
         "forged signature": f"{header}.{payload}.{flipped}",
         "another audience": jwt.encode(
             {**claims, "aud": "elsewhere"},
-            stranger.private_pem,
+            real,
             "EdDSA",
             headers={"kid": kid_of(tokens.access_token)},
         ),
@@ -96,8 +97,8 @@ async def forgeries(accounts: FakeAccounts) -> dict[str, str]:
             headers={"kid": public["kid"]},
         ),
         "expired": jwt.encode(
-            {**claims, "exp": int(time.time()) - 60},
-            stranger.private_pem,
+            {**claims, "exp": int(time.time()) - 120},  # beyond the clock leeway
+            real,
             "EdDSA",
             headers={"kid": kid_of(tokens.access_token)},
         ),

@@ -94,6 +94,8 @@ secretKeyRef:
   valueFrom:
     {{- include "roster.secretRef" (dict "root" . "secret" .Values.kafka.sasl.password) | nindent 4 }}
 {{- end }}
+- name: ROSTER_TRUSTED_PROXIES
+  value: {{ .Values.auth.trustedProxies | quote }}
 {{- if .Values.auth.accountsKeys }}
 - name: ROSTER_AUTH_JWKS_URL
   value: {{ printf "http://%s-accounts/.well-known/jwks.json" (include "roster.fullname" .) | quote }}
