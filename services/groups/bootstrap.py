@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.groups.adapters.contact_projection import MongoContactProjection
 from services.groups.adapters.group_repository import SOURCE, MongoGroupRepository
 from services.groups.adapters.member_change_repository import MongoMemberChangeRepository
+from services.groups.adapters.organization_users import MongoOrganizationUsers
 from services.groups.adapters.pending_join_repository import MongoPendingJoinRepository
 from services.groups.entrypoints.background import GroupsBackground
 from services.groups.entrypoints.consumers import CONSUMED_TOPICS
@@ -69,6 +70,7 @@ def unit_of_work(
         organizations=MongoOrganizationCopies(db),
         member_changes=MongoMemberChangeRepository(db),
         pending_joins=MongoPendingJoinRepository(db),
+        users=MongoOrganizationUsers(db),
         max_groups=settings.max_groups_per_org,
     )
 
@@ -102,6 +104,7 @@ async def _start(settings: ServiceSettings, stack: AsyncExitStack) -> Running:
         MongoContactProjection(db, store),
         MongoMemberChangeRepository(db),
         MongoPendingJoinRepository(db),
+        MongoOrganizationUsers(db),
         replies,
     )
     for adapter in indexed:

@@ -45,6 +45,7 @@ from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.auth import Principal, Role
 from shared.contactql.evaluate import matches
 from shared.contactql.predicates import Predicate
+from shared.contracts.accounts import UserJoinedOrganization
 from shared.contracts.contacts import (
     ContactCreated,
     ContactStatusName,
@@ -475,6 +476,20 @@ class FakePendingJoinRepository:
             self.joins.pop(join_id, None)
 
 
+class FakeOrganizationUsers:
+    """Each organisation's members with their role, as the accounts service's events said."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[str | None, int]] = {}
+
+    async def staff_of(self, org_id: str, user_ids: list[str]) -> set[str]:
+        return {u for u in user_ids if self.rows.get((org_id, u), (None, 0))[0] == "staff"}
+
+    async def apply(self, org_id: str, user_id: str, role: str | None, sequence: int) -> None:
+        if self.rows.get((org_id, user_id), (None, 0))[1] < sequence:
+            self.rows[(org_id, user_id)] = (role, sequence)
+
+
 class FakeImportReplies:
     """Keeps the answers the importer would receive, in order."""
 
@@ -562,6 +577,7 @@ class FakeGroupsService:
     uow: GroupsUnitOfWork
     bus: MessageBus
     catch_up: FakeCatchUp
+    users: FakeOrganizationUsers
     relayed: int = 0
 
     async def receive(
@@ -590,6 +606,13 @@ class FakeGroupsService:
             pass
 
     # Set-ups many tests share.
+
+    async def staff_joined(self, *user_ids: str, org_id: str = ORG) -> None:
+        """Users who joined the organisation as staff, as the accounts service announces it."""
+        for user_id in user_ids:
+            await self.receive(
+                UserJoinedOrganization(user_id=user_id, role="staff", name=user_id), 1, org_id
+            )
 
     async def create_group(self, name: str, *, by: Principal = ADMIN, **attrs: Any) -> Group:
         group = await self.bus.handle(CreateGroup(by=by, name=name, **attrs))
@@ -639,12 +662,14 @@ def build_fake_groups(*, max_groups: int = 250) -> FakeGroupsService:
     organizations, member_changes = FakeOrganizationCopies(), FakeMemberChangeRepository()
     replies, background, clock = FakeImportReplies(), FakeBackgroundWork(), FixedClock()
     catch_up, pending_joins = FakeCatchUp(), FakePendingJoinRepository()
+    users = FakeOrganizationUsers()
     uow = GroupsUnitOfWork(
         groups=groups,
         contacts=contacts,
         organizations=organizations,
         member_changes=member_changes,
         pending_joins=pending_joins,
+        users=users,
         max_groups=max_groups,
         clock=clock,
         new_id=SequentialIds(),
@@ -661,6 +686,7 @@ def build_fake_groups(*, max_groups: int = 250) -> FakeGroupsService:
         uow=uow,
         bus=build_bus(uow, replies, background, catch_up),
         catch_up=catch_up,
+        users=users,
     )
 
 

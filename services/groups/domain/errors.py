@@ -44,3 +44,9 @@ class MembershipRefused(DomainError):
     """One contact of a membership request was refused; the others are applied."""
 
     code = "membership_refused"
+
+
+class UnknownUser(DomainError):
+    """A group's staff must be staff of the organisation (as the accounts service says)."""
+
+    code = "unknown_user"

@@ -25,6 +25,7 @@ from services.groups.domain.model import Group, GroupType
 from services.groups.service_layer import queries
 from services.groups.service_layer.ports import BackgroundWork
 from services.groups.service_layer.results import MembershipOutcome, Recount
+from services.groups.service_layer.staff import check_staff
 from services.groups.service_layer.unit_of_work import GroupsUnitOfWork
 from shared.catch_up import ASK_ONCE, CatchUp
 from shared.contracts.groups import MembershipReason
@@ -52,6 +53,7 @@ async def new_group(cmd: CreateGroup, uow: GroupsUnitOfWork, catch_up: CatchUp =
     query = None
     if cmd.query is not None:
         query = (await queries.smart_query(uow, cmd.by.org_id, cmd.query, catch_up)).text
+    await check_staff(uow, cmd.by.org_id, cmd.staff, catch_up)
     group = Group.create(
         id=uow.new_id(),
         org_id=cmd.by.org_id,
@@ -83,6 +85,8 @@ async def update_group(
     if changes.get("query") is not None:
         query = await queries.smart_query(uow, group.org_id, changes["query"], catch_up)
         changes["query"] = query.text
+    if isinstance(changes.get("staff"), list):
+        await check_staff(uow, group.org_id, changes["staff"], catch_up)
     read_version = group.version
     group.update(changes, uow.clock())
     if group.events:

@@ -128,6 +128,20 @@ class ContactProjection(Protocol):
     ) -> list[tuple[str, list[str]]]: ...
 
 
+class OrganizationUsers(Protocol):
+    """The groups service's copy of who belongs to each organisation with which role (from the
+    accounts service's events)."""
+
+    async def staff_of(self, org_id: str, user_ids: list[str]) -> set[str]:
+        """Those of `user_ids` that are staff of the organisation."""
+        ...
+
+    async def apply(self, org_id: str, user_id: str, role: str | None, sequence: int) -> None:
+        """The user's role in the organisation (None: not a member) as of `sequence`; an
+        older sequence than the one applied changes nothing."""
+        ...
+
+
 class PendingJoinRepository(Protocol):
     """Joins waiting for the contact copy to reach the version they were asked at."""
 

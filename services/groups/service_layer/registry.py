@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.groups.domain import commands
-from services.groups.service_layer import handlers, member_changes, membership_handlers
+from services.groups.service_layer import handlers, member_changes, membership_handlers, staff
 from services.groups.service_layer.import_handlers import import_group_members
 from services.groups.service_layer.join_handlers import (
     add_contact_to_groups,
     remove_contact_from_groups,
 )
 from services.groups.service_layer.smart_groups import evaluate_smart_group
+from shared.contracts.accounts import UserJoinedOrganization, UserLeftOrganization, UserRoleChanged
 from shared.contracts.contacts import (
     ContactAnonymized,
     ContactCreated,
@@ -56,4 +57,7 @@ EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {
     GroupMembershipChanged: [membership_handlers.apply_membership_change],
     GroupDeleted: [membership_handlers.apply_group_deleted],
     **ORGANIZATION_EVENT_HANDLERS,
+    UserJoinedOrganization: [staff.apply_user_membership],
+    UserRoleChanged: [staff.apply_user_membership],
+    UserLeftOrganization: [staff.apply_user_membership],
 }

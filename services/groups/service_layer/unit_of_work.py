@@ -13,6 +13,7 @@ from services.groups.service_layer.ports import (
     ContactProjection,
     GroupRepository,
     MemberChangeRepository,
+    OrganizationUsers,
     PendingJoinRepository,
 )
 from shared.clock import Clock, utc_now
@@ -27,6 +28,7 @@ class GroupsUnitOfWork:
     organizations: OrganizationCopies
     member_changes: MemberChangeRepository
     pending_joins: PendingJoinRepository
+    users: OrganizationUsers
     max_groups: int = 250
     clock: Clock = utc_now
     new_id: IdFactory = field(default=new_uuid)

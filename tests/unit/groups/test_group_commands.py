@@ -21,6 +21,7 @@ from services.groups.domain.errors import (
     InvalidGroup,
     InvalidSmartQuery,
     TooManyGroups,
+    UnknownUser,
     VersionConflict,
 )
 from services.groups.domain.member import MemberContact
@@ -28,6 +29,7 @@ from services.groups.domain.model import MAX_NAME, GroupType, SmartStatus
 from services.groups.service_layer.results import Recount
 from shared.auth import Principal
 from shared.contactql.errors import QueryError
+from shared.contracts.accounts import UserJoinedOrganization, UserLeftOrganization, UserRoleChanged
 from shared.contracts.groups import (
     GroupCreated,
     GroupDeleted,
@@ -49,6 +51,7 @@ from tests.fakes.groups import (
 async def test_a_manual_group_is_stored_with_a_clean_name_and_announced(
     service: FakeGroupsService,
 ) -> None:
+    await service.staff_joined("sam")
     group = await service.create_group("  Nairobi   parents ", staff=["sam", " sam "])
 
     stored = await service.group(group.id)
@@ -280,6 +283,7 @@ async def test_deleting_a_group_takes_its_members_out_and_keeps_the_contacts(
 async def test_a_group_the_caller_may_not_see_is_not_found(
     service: FakeGroupsService, by: Principal
 ) -> None:
+    await service.staff_joined("someone-else")
     group = await service.create_group("Farmers", staff=["someone-else"])
     written = len(service.groups.outbox)
 
@@ -297,6 +301,7 @@ async def test_a_group_the_caller_may_not_see_is_not_found(
 
 async def test_staff_change_the_groups_assigned_to_them(service: FakeGroupsService) -> None:
     """Roles are the HTTP layer's; the handlers let staff see (only) their own groups."""
+    await service.staff_joined(STAFF.subject)
     group = await service.create_group("Farmers", staff=[STAFF.subject])
 
     await service.bus.handle(UpdateGroup(STAFF, group.id, {"description": "ours"}))
@@ -364,3 +369,24 @@ async def test_a_republished_id_listed_twice_is_counted_once(service: FakeGroups
 
     assert await service.members(group.id) == ["c1"]
     assert (await service.group(group.id)).member_count == 1
+
+
+async def test_only_staff_of_the_organisation_are_a_groups_staff(
+    service: FakeGroupsService,
+) -> None:
+    """As the accounts service's events say: joined as staff, still staff, in this one."""
+    await service.staff_joined("sam", "kim")
+    await service.staff_joined("ann", org_id="other-org")
+    await service.receive(UserRoleChanged(user_id="kim", role="manager"), 2)
+    with pytest.raises(UnknownUser) as refused:
+        await service.create_group("Farmers", staff=["sam", "kim", "ann", "typed-by-hand"])
+    assert refused.value.details["user_ids"] == ["ann", "kim", "typed-by-hand"]
+
+    group = await service.create_group("Farmers", staff=["sam"])
+    await service.receive(UserLeftOrganization(user_id="sam"), 2)
+    with pytest.raises(UnknownUser):
+        await service.bus.handle(UpdateGroup(ADMIN, group.id, {"staff": ["sam"]}))
+    # An older event, delivered again late, changes nothing.
+    await service.receive(UserJoinedOrganization(user_id="sam", role="staff", name=""), 1)
+    with pytest.raises(UnknownUser):
+        await service.bus.handle(UpdateGroup(ADMIN, group.id, {"staff": ["sam"]}))

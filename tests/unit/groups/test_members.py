@@ -159,6 +159,7 @@ async def test_members_of_a_group_the_caller_may_not_see_are_not_changed(
 
 async def test_staff_change_the_members_of_their_groups(service: FakeGroupsService) -> None:
     await service.create_contacts("c1")
+    await service.staff_joined(STAFF.subject)
     group = await service.create_group("Farmers", staff=[STAFF.subject])
 
     outcome = await service.add_members(group.id, "c1", by=STAFF)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from services.groups.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
+from shared.contracts.accounts import UserJoinedOrganization, UserLeftOrganization, UserRoleChanged
 from shared.contracts.envelope import EventPayload
 from shared.contracts.groups import GroupCreated
 from shared.messagebus import UnprocessableMessage
@@ -39,6 +40,11 @@ ORDERED: dict[str, Callable[[str], EventPayload]] = {
     "FieldDefined": lambda _: field_defined("age", "number"),
     "FieldChanged": lambda _: field_changed("age", "number", "text"),
     "FieldDeleted": lambda _: field_deleted("age"),
+    "UserJoinedOrganization": lambda _: UserJoinedOrganization(
+        user_id="u1", role="staff", name="U"
+    ),
+    "UserRoleChanged": lambda _: UserRoleChanged(user_id="u1", role="manager"),
+    "UserLeftOrganization": lambda _: UserLeftOrganization(user_id="u1"),
 }
 
 
