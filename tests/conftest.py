@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.accounts.bootstrap import AccountsService, build_accounts_service
 from services.contacts.bootstrap import ContactsService, build_contacts_service
 from services.dispatcher.bootstrap import DispatcherService, build_dispatcher_service
 from services.flows.bootstrap import FlowsService, build_flows_service
@@ -157,6 +158,14 @@ async def dispatcher_client(
     transport = httpx.ASGITransport(app=dispatcher_service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://dispatcher") as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def accounts_service(settings: ServiceSettings) -> AsyncIterator[AccountsService]:
+    """Users and their roles; its membership events reach the groups service over Kafka."""
+    service = build_accounts_service(settings)
+    async with service.app.router.lifespan_context(service.app):
+        yield service
 
 
 @pytest.fixture(scope="session")

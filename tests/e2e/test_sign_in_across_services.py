@@ -1,7 +1,9 @@
 """Signing in to the accounts service and using the token on the other services, as separate
 processes over real HTTP: the services verify it against the keys the accounts service
-publishes (no shared secret), refresh and sign-out work, a reused refresh token ends the
-session, and rotating the signing key under live traffic fails no request."""
+publishes (no shared secret), an invited staff member signs in and is taken as a group's staff
+(anyone else is refused: the groups service knows the organisation's staff from the accounts
+service's events), refresh and sign-out work, a reused refresh token ends the session, and
+rotating the signing key under live traffic fails no request."""
 
 from __future__ import annotations
 
@@ -51,6 +53,43 @@ async def test_a_signed_in_user_uses_every_service_and_key_rotation_fails_nothin
         for url in (f"{contacts_process.url}/v1/contacts", f"{groups_process.url}/v1/groups"):
             answer = await http.get(url, headers=bearer)
             assert answer.status_code == 200, (url, answer.text)
+
+        # The admin adds a staff member, who takes up the invitation and signs in; the groups
+        # service, which learns the organisation's staff from the accounts service's events,
+        # takes them as a group's staff and refuses anyone else.
+        added = await http.post(
+            f"{accounts_process.url}/v1/users",
+            json={"email": "kim@example.org", "name": "Kim", "role": "staff"},
+            headers=bearer,
+        )
+        assert added.status_code == 201, added.text
+        kim = added.json()["user"]["id"]
+        accepted = await http.post(
+            f"{accounts_process.url}/v1/invitations/accept",
+            json={"token": added.json()["invitation"], "password": "kim's own password"},
+        )
+        assert accepted.status_code == 200, accepted.text
+        as_kim = await http.post(
+            f"{accounts_process.url}/v1/sessions",
+            json={"email": "kim@example.org", "password": "kim's own password",
+                  "organization": "acme"},
+        )  # fmt: skip
+        assert as_kim.status_code == 201 and as_kim.json()["role"] == "staff"
+        kims = {"Authorization": f"Bearer {as_kim.json()['access_token']}"}
+        refused = await http.post(
+            f"{groups_process.url}/v1/groups",
+            json={"name": "Typed", "staff": ["typed-by-hand"]},
+            headers=bearer,
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["code"] == "unknown_user"
+        theirs = await http.post(
+            f"{groups_process.url}/v1/groups", json={"name": "Kim's", "staff": [kim]},
+            headers=bearer,
+        )  # fmt: skip
+        assert theirs.status_code == 201, theirs.text
+        listed = await http.get(f"{groups_process.url}/v1/groups", headers=kims)
+        assert [g["id"] for g in listed.json()["items"]] == [theirs.json()["id"]]
 
         development = await http.get(f"{contacts_process.url}/v1/contacts", headers=auth("acme"))
         assert development.status_code == 401

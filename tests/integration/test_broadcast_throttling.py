@@ -19,9 +19,9 @@ from tests.support.dispatcher_audience import seed_audience
 from tests.support.eventually import eventually
 from tests.support.fake_provider import running_provider
 
-RECIPIENTS = 1000
+RECIPIENTS = 800
 TPS = 100
-THROTTLED_S = 10.0
+THROTTLED_S = 10.0  # issue 16, acceptance 3: 20% refused for ten seconds
 SIGNING_KEY = "throttle-signing-key-0123456789"
 
 
@@ -56,7 +56,7 @@ async def test_a_throttled_channel_slows_down_and_still_sends_each_message_once(
         async def current() -> dict[str, Any]:
             return dict((await dispatcher_client.get(url, headers=headers)).json())
 
-        # The throttling starts with the first message and lasts ten seconds.
+        # The throttling starts with the first message and lasts THROTTLED_S seconds.
         await eventually(lambda: _first_request(provider), lambda first: first is not None)
         provider.misbehave(429, share=0.2, seconds=THROTTLED_S)
         start = provider.misbehaviours[-1].start
@@ -65,7 +65,7 @@ async def test_a_throttled_channel_slows_down_and_still_sends_each_message_once(
     refused = [r for r in provider.requests if r.answered == 429]
     in_window = [r for r in provider.requests if start <= r.at < start + THROTTLED_S]
     assert refused and all(start <= r.at < start + THROTTLED_S for r in refused)
-    # Slowed: a fifth refused over ten seconds at full rate would be 1,000 requests in them.
+    # Slowed: at full rate the window would hold TPS * THROTTLED_S requests; it holds under half.
     assert slowdowns() - before >= 1
     assert len(in_window) < TPS * THROTTLED_S / 2
     taken = Counter(r.message_id for r in provider.accepted)

@@ -10,15 +10,18 @@ from typing import Any
 
 import httpx
 
+from services.accounts.bootstrap import AccountsService
 from services.dispatcher.domain.channels import signature
 from tests.conftest import TokenFactory
 from tests.integration.test_broadcast_sending import SIGNING_KEY, make_audience
+from tests.support.accounts import staff_members
 from tests.support.eventually import eventually
 
 
 async def test_a_broadcast_shows_in_each_recipients_conversation(
     client: httpx.AsyncClient,
     groups_client: httpx.AsyncClient,
+    accounts_service: AccountsService,
     dispatcher_client: httpx.AsyncClient,
     flows_client: httpx.AsyncClient,
     auth: TokenFactory,
@@ -59,10 +62,11 @@ async def test_a_broadcast_shows_in_each_recipients_conversation(
         assert message["channel_id"] == channel.json()["id"]
 
     # Staff: only the contacts of the groups assigned to them
-    staff = auth(org, "staff", "sam")
+    sam = (await staff_members(accounts_service, org, "sam"))["sam"]
+    staff = auth(org, "staff", sam)
     assert (await conversation(ids[0], staff)).status_code == 404
     assigned = await groups_client.patch(
-        f"/v1/groups/{group_id}", json={"staff": ["sam"]}, headers=headers
+        f"/v1/groups/{group_id}", json={"staff": [sam]}, headers=headers
     )
     assert assigned.status_code == 200, assigned.text
     seen = await eventually(lambda: conversation(ids[0], staff), lambda r: r.status_code == 200)

@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 
+from services.accounts.bootstrap import AccountsService
 from tests.conftest import TokenFactory
+from tests.support.accounts import staff_members
 from tests.support.contacts_api import create, phones
 from tests.support.eventually import eventually
 from tests.support.groups_api import add_members, create_group, known_to_groups, member_ids
-
-STAFF_USER = "s1"
 
 
 async def contact_groups(client: httpx.AsyncClient, headers: dict[str, str], cid: str) -> list[str]:
@@ -76,11 +76,13 @@ async def status_of(client: httpx.AsyncClient, headers: dict[str, str], url: str
 async def test_staff_sees_exactly_the_members_of_its_groups_in_both_services(
     client: httpx.AsyncClient,
     groups_client: httpx.AsyncClient,
+    accounts_service: AccountsService,
     auth: TokenFactory,
     org: str,
 ) -> None:
+    users = await staff_members(accounts_service, org, "sam", "kim")
     admin = auth(org)
-    staff = auth(org, "staff", STAFF_USER)
+    staff = auth(org, "staff", users["sam"])
     pa, pb, pc, pd = phones(4)
     a = (await create(client, admin, phone=pa, name="Alice"))["id"]
     b = (await create(client, admin, phone=pb, name="Bob"))["id"]
@@ -88,8 +90,8 @@ async def test_staff_sees_exactly_the_members_of_its_groups_in_both_services(
     d = (await create(client, admin, phone=pd, name="Dan"))["id"]
     await known_to_groups(groups_client, admin, [a, b, c, d])
 
-    g1 = (await create_group(groups_client, admin, "Assigned", staff=[STAFF_USER]))["id"]
-    g2 = (await create_group(groups_client, admin, "Other", staff=["someone-else"]))["id"]
+    g1 = (await create_group(groups_client, admin, "Assigned", staff=[users["sam"]]))["id"]
+    g2 = (await create_group(groups_client, admin, "Other", staff=[users["kim"]]))["id"]
     assert (await add_members(groups_client, admin, g1, [a, b]))["added"] == 2
     assert (await add_members(groups_client, admin, g2, [c]))["added"] == 1
 
@@ -224,6 +226,7 @@ async def test_staff_sees_exactly_the_members_of_its_groups_in_both_services(
 async def test_staff_with_no_assignment_sees_nothing(
     client: httpx.AsyncClient,
     groups_client: httpx.AsyncClient,
+    accounts_service: AccountsService,
     auth: TokenFactory,
     org: str,
 ) -> None:
@@ -232,7 +235,8 @@ async def test_staff_with_no_assignment_sees_nothing(
     (pa,) = phones(1)
     a = (await create(client, admin, phone=pa, name="Alice"))["id"]
     await known_to_groups(groups_client, admin, [a])
-    group = (await create_group(groups_client, admin, "Assigned", staff=["s-other"]))["id"]
+    other = (await staff_members(accounts_service, org, "other"))["other"]
+    group = (await create_group(groups_client, admin, "Assigned", staff=[other]))["id"]
     await add_members(groups_client, admin, group, [a])
     await eventually(lambda: contact_groups(client, admin, a), lambda g: g == [group])
 
