@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.accounts.adapters.keys import Ed25519Keys, MongoKeyRing
 from services.accounts.adapters.passwords import Argon2Passwords
 from services.accounts.adapters.repositories import (
+    MongoApiClients,
     MongoAttempts,
     MongoInvitations,
     MongoOrganizations,
@@ -68,6 +69,7 @@ def unit_of_work(
         organizations=MongoOrganizations(db),
         sessions=MongoSessions(db),
         invitations=MongoInvitations(db),
+        clients=MongoApiClients(db),
         keys=MongoKeyRing(db),
         key_factory=Ed25519Keys(),
         passwords=passwords,
@@ -78,7 +80,9 @@ def unit_of_work(
 
 async def prepare(db: AsyncDatabase[Document], uow: AccountsUnitOfWork, bus: MessageBus) -> None:
     """Indexes, and a signing key if there is none yet."""
-    for adapter in (MongoUsers(db, OutboxWakeup()), MongoSessions(db), MongoKeyRing(db)):
+    indexed = (MongoUsers(db, OutboxWakeup()), MongoSessions(db), MongoKeyRing(db),
+               MongoApiClients(db))  # fmt: skip
+    for adapter in indexed:
         await adapter.create_indexes()
     if signing_key(await uow.keys.all()) is None:
         await bus.handle(RotateSigningKey())

@@ -23,6 +23,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/sessions", "accounts"),
     ("/v1/users", "accounts"),
     ("/v1/invitations", "accounts"),
+    ("/v1/clients", "accounts"),
+    ("/v1/oauth", "accounts"),
     ("/.well-known/jwks.json", "accounts"),
 )
 

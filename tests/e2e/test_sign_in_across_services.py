@@ -91,6 +91,30 @@ async def test_a_signed_in_user_uses_every_service_and_key_rotation_fails_nothin
         listed = await http.get(f"{groups_process.url}/v1/groups", headers=kims)
         assert [g["id"] for g in listed.json()["items"]] == [theirs.json()["id"]]
 
+        # Another system: an API client's credentials, traded for a token (OAuth 2.0).
+        made = await http.post(
+            f"{accounts_process.url}/v1/clients",
+            json={"name": "CRM sync", "role": "manager"},
+            headers=bearer,
+        )
+        assert made.status_code == 201, made.text
+        client_id, secret = made.json()["client"]["client_id"], made.json()["client_secret"]
+        granted = await http.post(
+            f"{accounts_process.url}/v1/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, secret),
+        )
+        assert granted.status_code == 200, granted.text
+        machine = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+        answer = await http.get(f"{contacts_process.url}/v1/contacts", headers=machine)
+        assert answer.status_code == 200
+        wrong = await http.post(
+            f"{accounts_process.url}/v1/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": client_id,
+                  "client_secret": secret + "x"},
+        )  # fmt: skip
+        assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
+
         development = await http.get(f"{contacts_process.url}/v1/contacts", headers=auth("acme"))
         assert development.status_code == 401
         assert development.headers["www-authenticate"] == "Bearer"

@@ -14,6 +14,7 @@ from typing import Any
 from services.accounts.adapters.keys import Ed25519Keys
 from services.accounts.bootstrap import build_bus
 from services.accounts.domain.attempts import Attempts
+from services.accounts.domain.clients import ApiClient
 from services.accounts.domain.errors import EmailTaken, OrganizationExists
 from services.accounts.domain.invitations import Invitation
 from services.accounts.domain.keys import SigningKey
@@ -164,6 +165,27 @@ class FakeInvitations:
         return True
 
 
+class FakeApiClients:
+    def __init__(self) -> None:
+        self.rows: dict[str, ApiClient] = {}
+
+    async def add(self, client: ApiClient) -> None:
+        self.rows[client.id] = copy.deepcopy(client)
+
+    async def get(self, client_id: str) -> ApiClient | None:
+        return copy.deepcopy(self.rows.get(client_id))
+
+    async def of_organization(self, org_id: str) -> list[ApiClient]:
+        return [copy.deepcopy(c) for c in self.rows.values() if c.org_id == org_id]
+
+    async def revoke(self, client_id: str, now: datetime) -> None:
+        if self.rows[client_id].revoked_at is None:
+            self.rows[client_id].revoked_at = now
+
+    async def used(self, client_id: str, now: datetime) -> None:
+        self.rows[client_id].last_used_at = now
+
+
 class FakeKeyRing:
     def __init__(self) -> None:
         self.rows: list[SigningKey] = []
@@ -242,6 +264,7 @@ def fake_accounts(access_ttl: timedelta = timedelta(minutes=15)) -> FakeAccounts
         organizations=FakeOrganizations(),
         sessions=sessions,
         invitations=FakeInvitations(),
+        clients=FakeApiClients(),
         keys=keys,
         key_factory=Ed25519Keys(),
         passwords=passwords,

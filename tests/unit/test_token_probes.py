@@ -32,6 +32,7 @@ PUBLIC = {
     ("accounts", "POST", "/v1/sessions"),
     ("accounts", "POST", "/v1/sessions/refresh"),
     ("accounts", "POST", "/v1/invitations/accept"),
+    ("accounts", "POST", "/v1/oauth/token"),  # the client's own credentials instead
     ("accounts", "GET", "/.well-known/jwks.json"),
     ("dispatcher", "GET", "/v1/channels/{channel_id}/webhook"),  # WhatsApp's handshake
     ("dispatcher", "POST", "/v1/channels/{channel_id}/webhook"),

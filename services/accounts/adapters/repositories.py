@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.accounts.domain.attempts import FORGOTTEN_AFTER, Attempts
+from services.accounts.domain.clients import ApiClient
 from services.accounts.domain.errors import EmailTaken, OrganizationExists
 from services.accounts.domain.invitations import Invitation
 from services.accounts.domain.model import Organization, User
@@ -236,3 +237,39 @@ class MongoInvitations:
             {"_id": invitation_id, "used_at": None}, {"$set": {"used_at": now}}
         )
         return result.matched_count == 1
+
+
+class MongoApiClients:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._clients = db["api_clients"]
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self._clients, [IndexModel([("org_id", ASCENDING)], name="org")])
+
+    async def add(self, client: ApiClient) -> None:
+        state = asdict(client)
+        state.pop("id")
+        state["role"] = client.role.value
+        await self._clients.insert_one({"_id": client.id, **state})
+
+    async def get(self, client_id: str) -> ApiClient | None:
+        doc = await self._clients.find_one({"_id": client_id})
+        return _client(doc) if doc else None
+
+    async def of_organization(self, org_id: str) -> list[ApiClient]:
+        docs = await self._clients.find({"org_id": org_id}).to_list()
+        return sorted((_client(d) for d in docs), key=lambda c: c.created_at)
+
+    async def revoke(self, client_id: str, now: datetime) -> None:
+        await self._clients.update_one(
+            {"_id": client_id, "revoked_at": None}, {"$set": {"revoked_at": now}}
+        )
+
+    async def used(self, client_id: str, now: datetime) -> None:
+        await self._clients.update_one({"_id": client_id}, {"$set": {"last_used_at": now}})
+
+
+def _client(doc: Document) -> ApiClient:
+    data = {k: v for k, v in doc.items() if k != "_id"}
+    data["role"] = Role(data["role"])
+    return ApiClient(id=doc["_id"], **data)

@@ -51,6 +51,27 @@ class AcceptInvitation:
 
 
 @dataclass(frozen=True)
+class CreateApiClient:
+    by: Principal
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class RevokeApiClient:
+    by: Principal
+    client_id: str
+
+
+@dataclass(frozen=True)
+class IssueClientToken:
+    """OAuth 2.0 client credentials: an access token for an API client."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
 class SignIn:
     email: str
     password: str

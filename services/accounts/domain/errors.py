@@ -68,3 +68,10 @@ class InvalidInvitation(DomainError):
 
     code = "invalid_invitation"
     status = 404
+
+
+class InvalidClient(DomainError):
+    """OAuth 2.0's `invalid_client`: unknown, revoked, or the wrong secret."""
+
+    code = "invalid_client"
+    status = 401

@@ -194,6 +194,13 @@ async def rotate_signing_key(cmd: RotateSigningKey, uow: AccountsUnitOfWork) -> 
     return fresh
 
 
+async def current_key(uow: AccountsUnitOfWork) -> SigningKey:
+    """The key that signs now; the service makes one at start, so none is rare (its first
+    request, right after a store was emptied)."""
+    key = signing_key(await uow.keys.all())
+    return key or await rotate_signing_key(RotateSigningKey(), uow)
+
+
 async def mutate_user(
     uow: AccountsUnitOfWork, user_id: str, change: Callable[[User], None]
 ) -> User:
@@ -213,9 +220,7 @@ async def mutate_user(
 async def _tokens(
     uow: AccountsUnitOfWork, session: Session, role: Role, refresh: str
 ) -> IssuedTokens:
-    key = signing_key(await uow.keys.all())
-    if key is None:  # a service started with none makes one; this is the first request since
-        key = await rotate_signing_key(RotateSigningKey(), uow)
+    key = await current_key(uow)
     token = access_token(
         key,
         uow.tokens,

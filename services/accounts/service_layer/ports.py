@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.accounts.domain.attempts import Attempts
+from services.accounts.domain.clients import ApiClient
 from services.accounts.domain.invitations import Invitation
 from services.accounts.domain.keys import SigningKey
 from services.accounts.domain.model import Organization, User
@@ -71,6 +72,18 @@ class InvitationRepository(Protocol):
     async def use(self, invitation_id: str, now: datetime) -> bool:
         """Marks it used, once: False if it was already (two acceptances at once)."""
         ...
+
+
+class ApiClientRepository(Protocol):
+    async def add(self, client: ApiClient) -> None: ...
+
+    async def get(self, client_id: str) -> ApiClient | None: ...
+
+    async def of_organization(self, org_id: str) -> list[ApiClient]: ...
+
+    async def revoke(self, client_id: str, now: datetime) -> None: ...
+
+    async def used(self, client_id: str, now: datetime) -> None: ...
 
 
 class KeyRing(Protocol):

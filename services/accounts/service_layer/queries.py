@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.accounts.domain.clients import ApiClient
 from services.accounts.domain.keys import signing_key
 from services.accounts.domain.model import User
 from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork
@@ -22,3 +23,7 @@ async def published_keys(uow: AccountsUnitOfWork) -> list[dict[str, Any]]:
 
 async def members(uow: AccountsUnitOfWork, org_id: str) -> list[User]:
     return await uow.users.members(org_id)
+
+
+async def api_clients(uow: AccountsUnitOfWork, org_id: str) -> list[ApiClient]:
+    return await uow.clients.of_organization(org_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from services.accounts.domain import commands
-from services.accounts.service_layer import handlers, members
+from services.accounts.service_layer import clients, handlers, members
 from shared.messagebus import Registration
 
 COMMAND_HANDLERS: Mapping[type, Registration] = {
@@ -20,6 +20,9 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.ChangeMemberRole: members.change_member_role,
     commands.RemoveMember: members.remove_member,
     commands.AcceptInvitation: members.accept_invitation,
+    commands.CreateApiClient: clients.create_api_client,
+    commands.RevokeApiClient: clients.revoke_api_client,
+    commands.IssueClientToken: clients.issue_client_token,
 }
 
 EVENT_HANDLERS: Mapping[type, Sequence[Registration]] = {}

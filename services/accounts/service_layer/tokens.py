@@ -31,7 +31,7 @@ def access_token(
     user_id: str,
     org_id: str,
     role: Role,
-    session_id: str,
+    session_id: str | None,
     now: datetime,
 ) -> str:
     issued = int(now.timestamp())
@@ -41,11 +41,12 @@ def access_token(
         "sub": user_id,
         "org": org_id,
         "role": role.value,
-        "sid": session_id,
         "jti": uuid.uuid4().hex,
         "iat": issued,
         "exp": issued + int(rules.access_ttl.total_seconds()),
     }
+    if session_id is not None:  # a user's; an API client's token belongs to no session
+        claims["sid"] = session_id
     return jwt.encode(
         claims, key.private_pem, algorithm=ACCESS_TOKEN_ALGORITHM, headers={"kid": key.kid}
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.accounts.service_layer.ports import (
+    ApiClientRepository,
     AttemptLog,
     InvitationRepository,
     KeyFactory,
@@ -33,6 +34,7 @@ class AccountsUnitOfWork:
     organizations: OrganizationRepository
     sessions: SessionRepository
     invitations: InvitationRepository
+    clients: ApiClientRepository
     keys: KeyRing
     key_factory: KeyFactory
     passwords: PasswordHasher

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.accounts.entrypoints.http import keys, sessions, users
+from services.accounts.entrypoints.http import clients, keys, sessions, users
 
-ROUTERS = (sessions.router, users.router, keys.router)
+ROUTERS = (sessions.router, users.router, clients.router, keys.router)

@@ -75,3 +75,32 @@ class TokensView(BaseModel):
 
 class KeySet(BaseModel):
     keys: list[dict[str, str]]
+
+
+class CreateApiClientRequest(BaseModel):
+    name: str = Field(max_length=200, pattern=PRINTABLE)
+    role: RoleName
+
+
+class ApiClientView(BaseModel):
+    client_id: str
+    name: str
+    role: RoleName
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiClientList(BaseModel):
+    items: list[ApiClientView]
+
+
+class MadeApiClientView(BaseModel):
+    client: ApiClientView
+    client_secret: str = Field(description="Shown this once; only its hash is kept")
+
+
+class OAuthToken(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
