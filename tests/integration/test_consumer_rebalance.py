@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from shared.contracts.contacts import ContactCreated
@@ -29,6 +28,7 @@ from shared.messagebus import Received
 from shared.settings import ServiceSettings
 from tests.support.contact_events import contact_created
 from tests.support.eventually import eventually
+from tests.support.kafka import scratch_topic, started_producer
 
 T = TypeVar("T")
 EVENTS = 20_000
@@ -92,22 +92,14 @@ def now(read: Callable[[], T]) -> Callable[[], Awaitable[T]]:
 @pytest.fixture
 async def topic(settings: ServiceSettings) -> AsyncIterator[str]:
     name = f"{settings.kafka_topic_prefix}rebalance.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, 1), NewTopic(f"{name}.dlq", 1, 1)])
-        yield name
-    finally:
-        await admin.delete_topics([name, f"{name}.dlq"])
-        await admin.close()
+    async with scratch_topic(settings.kafka_bootstrap, name, PARTITIONS) as created:
+        yield created
 
 
 @pytest.fixture
 async def producer(settings: ServiceSettings) -> AsyncIterator[EventProducer]:
-    started = EventProducer(settings.kafka_bootstrap, client_id="rebalance-test")
-    await started.start()
-    yield started
-    await started.stop()
+    async with started_producer(settings.kafka_bootstrap, "rebalance-test") as started:
+        yield started
 
 
 async def produce(producer: EventProducer, topic: str, count: int) -> None:

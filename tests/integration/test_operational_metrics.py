@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 
@@ -24,7 +23,7 @@ from shared.mongo.relay import OutboxRelay, RelayLease
 from shared.settings import ServiceSettings
 from tests.support.contact_events import contact_created
 from tests.support.eventually import eventually
-from tests.support.kafka import TopicTail
+from tests.support.kafka import TopicTail, scratch_topic, started_producer
 from tests.support.scratch import scratch_database
 
 RECORDS = 50
@@ -33,22 +32,14 @@ RECORDS = 50
 @pytest.fixture
 async def topic(settings: ServiceSettings) -> AsyncIterator[str]:
     name = f"{settings.kafka_topic_prefix}metrics.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 1, 1), NewTopic(f"{name}.dlq", 1, 1)])
-        yield name
-    finally:
-        await admin.delete_topics([name, f"{name}.dlq"])
-        await admin.close()
+    async with scratch_topic(settings.kafka_bootstrap, name, partitions=1) as created:
+        yield created
 
 
 @pytest.fixture
 async def producer(settings: ServiceSettings) -> AsyncIterator[EventProducer]:
-    started = EventProducer(settings.kafka_bootstrap, client_id="metrics-test")
-    await started.start()
-    yield started
-    await started.stop()
+    async with started_producer(settings.kafka_bootstrap, "metrics-test") as started:
+        yield started
 
 
 class GatedBus:

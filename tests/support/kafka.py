@@ -1,13 +1,18 @@
-"""Reading what services published, with a plain consumer (no consumer group, no commits)."""
+"""Reading what services published, with a plain consumer (no consumer group, no commits); and
+a test's own topics and producer."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.kafka.producer import EventProducer
 
 
 class TopicTail:
@@ -97,5 +102,28 @@ async def produce(
             await producer.send_and_wait(
                 topic, value=value, key=key, headers=headers[0] if headers else None
             )
+    finally:
+        await producer.stop()
+
+
+@asynccontextmanager
+async def scratch_topic(bootstrap: str, name: str, partitions: int) -> AsyncIterator[str]:
+    """A topic of a test's own (and its dead-letter twin), deleted afterwards."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1), NewTopic(f"{name}.dlq", 1, 1)])
+        yield name
+    finally:
+        await admin.delete_topics([name, f"{name}.dlq"])
+        await admin.close()
+
+
+@asynccontextmanager
+async def started_producer(bootstrap: str, client_id: str) -> AsyncIterator[EventProducer]:
+    producer = EventProducer(bootstrap, client_id=client_id)
+    await producer.start()
+    try:
+        yield producer
     finally:
         await producer.stop()

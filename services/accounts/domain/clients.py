@@ -8,8 +8,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.accounts.domain.bearer_secrets import new_secret, token_hash
 from services.accounts.domain.errors import InvalidClient
-from services.accounts.domain.sessions import new_secret, token_hash
 from shared.auth import Role
 
 CLIENT_ID_PREFIX = "rc_"

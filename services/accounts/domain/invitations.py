@@ -9,8 +9,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.accounts.domain.bearer_secrets import bearer_secret, split_bearer, token_hash
 from services.accounts.domain.errors import InvalidInvitation
-from services.accounts.domain.sessions import new_secret, token_hash
 
 INVITATION_TTL = timedelta(days=7)
 NOT_VALID = "the invitation is not valid (used, expired or unknown)"
@@ -30,16 +30,16 @@ class Invitation:
     def issue(
         cls, invitation_id: str, user_id: str, org_id: str, now: datetime
     ) -> tuple[Invitation, str]:
-        secret = new_secret()
+        hashed, token = bearer_secret(invitation_id)
         invitation = cls(
             id=invitation_id,
             user_id=user_id,
             org_id=org_id,
-            token_hash=token_hash(secret),
+            token_hash=hashed,
             created_at=now,
             expires_at=now + INVITATION_TTL,
         )
-        return invitation, f"{invitation_id}.{secret}"
+        return invitation, token
 
     def check(self, secret: str, now: datetime) -> None:
         if (
@@ -51,7 +51,7 @@ class Invitation:
 
 
 def split_invitation_token(token: str) -> tuple[str, str]:
-    invitation_id, _, secret = token.partition(".")
-    if not invitation_id or not secret:
+    parts = split_bearer(token)
+    if parts is None:
         raise InvalidInvitation(NOT_VALID)
-    return invitation_id, secret
+    return parts

@@ -8,12 +8,11 @@ only, so the store leaks no usable token; a presented token names its session (`
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.accounts.domain.bearer_secrets import bearer_secret, split_bearer, token_hash
 from services.accounts.domain.errors import InvalidRefreshToken
 from shared.auth import Role
 
@@ -21,19 +20,11 @@ from shared.auth import Role
 REMEMBERED_RETIRED = 50
 
 
-def token_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
 def split_refresh_token(token: str) -> tuple[str, str]:
-    session_id, _, secret = token.partition(".")
-    if not session_id or not secret:
+    parts = split_bearer(token)
+    if parts is None:
         raise InvalidRefreshToken("the refresh token is not valid")
-    return session_id, secret
+    return parts
 
 
 @dataclass
@@ -56,7 +47,7 @@ class Session:
         cls, session_id: str, user_id: str, org_id: str, role: Role, now: datetime, ttl: timedelta
     ) -> tuple[Session, str]:
         """The session and its first refresh token."""
-        secret = new_secret()
+        current_hash, token = bearer_secret(session_id)
         session = cls(
             id=session_id,
             user_id=user_id,
@@ -64,10 +55,10 @@ class Session:
             role=role,
             created_at=now,
             expires_at=now + ttl,
-            current_hash=token_hash(secret),
+            current_hash=current_hash,
             last_used_at=now,
         )
-        return session, f"{session_id}.{secret}"
+        return session, token
 
     @property
     def revoked(self) -> bool:
@@ -84,11 +75,11 @@ class Session:
             raise InvalidRefreshToken("the refresh token was used before; the session is revoked")
         if not hmac.compare_digest(presented, self.current_hash):
             raise InvalidRefreshToken("the refresh token is not valid")
-        fresh = new_secret()
+        fresh_hash, token = bearer_secret(self.id)
         self.retired_hashes = [self.current_hash, *self.retired_hashes][:REMEMBERED_RETIRED]
-        self.current_hash = token_hash(fresh)
+        self.current_hash = fresh_hash
         self.last_used_at = now
-        return f"{self.id}.{fresh}"
+        return token
 
     def revoke(self, because: str, now: datetime) -> None:
         if self.revoked_at is None:
