@@ -130,15 +130,34 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    """A stack's first organisation: its settings written through the contacts service's API
-    (retried while the service comes up), then its admin's token printed."""
+    """A stack's first organisation: with `--accounts-url`, made in the accounts service with its
+    admin (run again, it is left as it is), who is signed in; else a development token is
+    made. Its settings are then written through the contacts service's API (retried while the
+    service comes up), and how its admin signs in is printed."""
+    import asyncio
     import time
 
     import httpx
 
     settings = _settings()
-    codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
-    token = codec.issue(args.org, Role.ADMIN, f"admin-{args.org}", ttl_seconds=args.ttl)
+    if args.accounts_url:
+        from services.accounts.entrypoints.cli import create_organization
+
+        if not args.admin_email or not args.admin_password:
+            print("--accounts-url needs --admin-email and --admin-password", file=sys.stderr)
+            return 2
+        asyncio.run(
+            create_organization(
+                settings, args.org, args.name, args.admin_email, "Admin", args.admin_password,
+                exists_ok=True,
+            )
+        )  # fmt: skip
+        token = _sign_in(args, deadline=time.monotonic() + args.wait)
+        if token is None:
+            return 1
+    else:
+        codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
+        token = codec.issue(args.org, Role.ADMIN, f"admin-{args.org}", ttl_seconds=args.ttl)
     body = {"name": args.name, "timezone": args.timezone}
     if args.default_country:
         body["default_country"] = args.default_country
@@ -161,9 +180,35 @@ def cmd_seed(args: argparse.Namespace) -> int:
             print(f"seeding {args.org!r} failed: {response.text}", file=sys.stderr)
             return 1
         break
-    print(f"Organisation {args.org!r} ({args.name}) is ready. Admin token:")
+    if args.accounts_url:
+        print(f"Organisation {args.org!r} ({args.name}) is ready. Its admin signs in as")
+        print(f"{args.admin_email} (POST {args.accounts_url}/v1/sessions). An access token:")
+    else:
+        print(f"Organisation {args.org!r} ({args.name}) is ready. Admin token:")
     print(token)
     return 0
+
+
+def _sign_in(args: argparse.Namespace, deadline: float) -> str | None:
+    import time
+
+    import httpx
+
+    body = {"email": args.admin_email, "password": args.admin_password, "organization": args.org}
+    while True:
+        try:
+            answer = httpx.post(f"{args.accounts_url}/v1/sessions", json=body, timeout=10)
+        except httpx.TransportError as exc:
+            if time.monotonic() > deadline:
+                print(f"the accounts service did not answer: {exc}", file=sys.stderr)
+                return None
+            time.sleep(1)
+            continue
+        if answer.status_code != 201:
+            print(f"signing in as {args.admin_email} failed: {answer.text}", file=sys.stderr)
+            return None
+        token: str = answer.json()["access_token"]
+        return token
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -360,6 +405,9 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--contacts-url", default=os.environ.get("ROSTER_CONTACTS_URL", "http://127.0.0.1:8001")
     )
+    seed.add_argument("--accounts-url", help="make the organisation and its admin there")
+    seed.add_argument("--admin-email")
+    seed.add_argument("--admin-password")
     seed.set_defaults(func=cmd_seed)
 
     imports = sub.add_parser("import", help="import a CSV or XLSX file, with progress")

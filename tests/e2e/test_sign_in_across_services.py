@@ -38,9 +38,15 @@ async def test_a_signed_in_user_uses_every_service_and_key_rotation_fails_nothin
     contacts_process.start({**jwks, "ROSTER_ENV": "prod"})
     groups_process.start({**jwks, "ROSTER_ENV": "prod"})
     env = accounts_process.env
-    out = roster(env, "org", "create", "--id", "acme", "--name", "Acme",
+    # The stack's seed, as docker-compose.yml runs it: the organisation and its admin made in
+    # the accounts service, the admin signed in, the organisation's settings written with it.
+    out = roster(env, "seed", "--org", "acme", "--name", "Acme", "--default-country", "KE",
+                 "--accounts-url", accounts_process.url, "--contacts-url", contacts_process.url,
                  "--admin-email", EMAIL, "--admin-password", PASSWORD)  # fmt: skip
     assert EMAIL in out and PASSWORD not in out  # a password given is not printed back
+    assert roster(env, "seed", "--org", "acme", "--name", "Acme",
+                  "--accounts-url", accounts_process.url, "--contacts-url", contacts_process.url,
+                  "--admin-email", EMAIL, "--admin-password", PASSWORD)  # fmt: skip
 
     async with httpx.AsyncClient(timeout=30) as http:
         signed_in = await http.post(
@@ -53,6 +59,8 @@ async def test_a_signed_in_user_uses_every_service_and_key_rotation_fails_nothin
         for url in (f"{contacts_process.url}/v1/contacts", f"{groups_process.url}/v1/groups"):
             answer = await http.get(url, headers=bearer)
             assert answer.status_code == 200, (url, answer.text)
+        settings = await http.get(f"{contacts_process.url}/v1/organization", headers=bearer)
+        assert settings.json()["default_country"] == "KE"  # the seed's, written with its token
 
         # The admin adds a staff member, who takes up the invitation and signs in; the groups
         # service, which learns the organisation's staff from the accounts service's events,
