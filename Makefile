@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Where the local services find the accounts service's keys (deploy/local/services.sh).
+LOCAL_JWKS := http://127.0.0.1:8006/.well-known/jwks.json
 # Every dependency pinned, with its hashes (pip-tools): `make lock` after changing pyproject.toml.
 LOCK := requirements/dev.txt
 RUNTIME_LOCK := requirements/runtime.txt
@@ -45,8 +47,8 @@ up: $(STAMP)
 	@echo "  curl -X POST http://127.0.0.1:8006/v1/sessions -H 'Content-Type: application/json' \\"
 	@echo "    -d '{\"email\": \"admin@demo.example\", \"password\": \"...\", \"organization\": \"demo\"}'"
 	@echo
-	@echo "Or a development token (organisation 'demo'):"
-	@$(VENV)/bin/roster token --org demo --role admin --user demo-admin
+	@echo "Or a development token (organisation 'demo'), signed with the accounts service's key:"
+	@ROSTER_AUTH_JWKS_URL=$(LOCAL_JWKS) $(VENV)/bin/roster token --org demo --role admin --user demo-admin
 	@echo
 	@echo "Try: curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:8001/v1/contacts"
 

@@ -20,14 +20,24 @@ def _settings() -> ServiceSettings:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    """A development token (HS256, the shared key): refused in production, where tokens come
-    from signing in to the accounts service."""
+    """A development token, refused in production (tokens come from signing in there). Where the
+    services check the accounts service's keys (`ROSTER_AUTH_JWKS_URL`), it is signed with the
+    accounts service's current key, read from its database as that service would; elsewhere
+    with the shared development key (HS256)."""
+    import asyncio
+
     settings = _settings()
     if settings.env == "prod":
         print("roster token is for development: sign in (POST /v1/sessions)", file=sys.stderr)
         return 2
-    codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
     subject = args.user or f"{args.role}-{args.org}"
+    if settings.auth_jwks_url:
+        from services.accounts.entrypoints.cli import development_token
+
+        print(asyncio.run(development_token(settings, args.org, Role(args.role), subject,
+                                            args.ttl)))  # fmt: skip
+        return 0
+    codec = TokenCodec(settings.jwt_signing_key, settings.jwt_issuer, settings.jwt_audience)
     print(codec.issue(args.org, Role(args.role), subject, ttl_seconds=args.ttl))
     return 0
 
@@ -255,15 +265,15 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 
 
 def cmd_org(args: argparse.Namespace) -> int:
-    """An organisation and its first admin, in the accounts service; the admin's password is
-    printed once (made here unless given), then only its hash is kept."""
+    """An organisation and its first admin, in the accounts service. A new admin given no
+    password gets a one-time invitation (printed here, valid 7 days) to set one."""
     import asyncio
 
     from services.accounts.entrypoints.cli import create_organization
     from shared.errors import DomainError
 
     try:
-        email, password = asyncio.run(
+        created = asyncio.run(
             create_organization(
                 _settings(),
                 args.id,
@@ -276,12 +286,15 @@ def cmd_org(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 1
-    print(f"Organisation {args.id!r} ({args.name}) created. Its admin signs in with:")
-    print(f"  email: {email}")
-    if password is None:
-        print("  the password they already have")
-    elif not args.admin_password:
-        print(f"  password: {password}   (shown once; change it after signing in)")
+    assert created is not None
+    print(f"Organisation {args.id!r} ({args.name}) created; its admin is {created.admin.email}.")
+    if created.invitation:
+        print("They set their password once, within 7 days, with this invitation (shown once):")
+        print(f'  POST /v1/invitations/accept {{"token": "{created.invitation}", ...}}')
+    elif args.admin_password:
+        print("They sign in with the password given.")
+    else:
+        print("They sign in with the password they already have.")
     return 0
 
 

@@ -4,12 +4,14 @@ Tokens are JWTs with the claims `org`, `role` and `sub` (and `sid`, the session,
 service's); each service verifies them locally, so no service depends on another to
 authenticate a request. Two ways, chosen by settings:
 
-- `JwksVerifier` (`ROSTER_AUTH_JWKS_URL` set: production): EdDSA tokens signed by the accounts
-  service, checked against the public keys it publishes, fetched once and again when a token
-  names a key not seen yet (a rotation). No service but accounts holds a private key; HS256 and
+- `JwksVerifier` (`ROSTER_AUTH_JWKS_URL` set): EdDSA tokens signed by the accounts service,
+  checked against the public keys it publishes, fetched once and again when a token names a key
+  not seen yet (a rotation). No service but accounts holds a private key; HS256 and
   `alg: none` are refused.
-- `TokenCodec` (development and tests): HS256 with a key every service shares, what
-  `roster token` signs with; refused when `ROSTER_ENV=prod`.
+- `TokenCodec` (no key set configured: tests, and setups without the accounts service): HS256
+  with a key every service shares. `roster token` signs development tokens with it there, and
+  with the accounts service's key where the key set is on; it refuses to when
+  `ROSTER_ENV=prod`.
 """
 
 from __future__ import annotations
@@ -217,9 +219,9 @@ def keys_of(jwks: dict[str, Any]) -> dict[str, Any]:
 
 class AcceptedTokens:
     """What a service accepts, by the algorithm a token names: EdDSA tokens of the accounts
-    service where a key set is configured, HS256 development tokens where a shared key is
-    (not in production once the key set is on). Anything else, `none` included, is refused
-    before any key is looked at."""
+    service where a key set is configured, HS256 tokens where a shared key is (one or the other,
+    see `ServiceSettings.accepted_tokens`). Anything else, `none` included, is refused before
+    any key is looked at."""
 
     def __init__(self, *, jwks: JwksVerifier | None, shared_key: TokenCodec | None) -> None:
         self.jwks = jwks

@@ -156,15 +156,15 @@ class ServiceSettings(BaseSettings):
         return self
 
     def accepted_tokens(self, jwks: JwksFetcher | None = None) -> AcceptedTokens:
-        """The token check of every service's routes: the accounts service's key set (fetched
-        from `auth_jwks_url`, or by `jwks`), and the shared development key except in
-        production once the key set is on."""
+        """The token check of every service's routes: the accounts service's tokens, checked
+        against its key set (fetched from `auth_jwks_url`, or by `jwks`), and then those only;
+        without a key set, tokens signed with the shared development key (HS256)."""
         fetch = jwks or (http_jwks(self.auth_jwks_url) if self.auth_jwks_url else None)
-        verifier = JwksVerifier(fetch, self.jwt_issuer, self.jwt_audience) if fetch else None
-        shared = None
-        if not (self.env == "prod" and verifier is not None):
-            shared = TokenCodec(self.jwt_signing_key, self.jwt_issuer, self.jwt_audience)
-        return AcceptedTokens(jwks=verifier, shared_key=shared)
+        if fetch is not None:
+            verifier = JwksVerifier(fetch, self.jwt_issuer, self.jwt_audience)
+            return AcceptedTokens(jwks=verifier, shared_key=None)
+        shared = TokenCodec(self.jwt_signing_key, self.jwt_issuer, self.jwt_audience)
+        return AcceptedTokens(jwks=None, shared_key=shared)
 
     def database_name(self, service: str) -> str:
         return f"{self.mongodb_db_prefix}{service}"

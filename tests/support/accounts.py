@@ -7,7 +7,7 @@ import uuid
 
 from services.accounts.bootstrap import AccountsService
 from services.accounts.domain.commands import AddMember
-from services.accounts.service_layer.members import AddedMember
+from services.accounts.service_layer.results import AddedMember
 from shared.auth import Principal, Role
 
 

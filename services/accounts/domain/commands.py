@@ -15,7 +15,7 @@ class CreateOrganization:
     name: str
     admin_email: str
     admin_name: str
-    admin_password: str
+    admin_password: str | None  # None: a new admin gets an invitation to set one
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,17 @@ class IssueClientToken:
 
     client_id: str
     client_secret: str
+
+
+@dataclass(frozen=True)
+class IssueDevelopmentToken:
+    """A token like a signed-in user's with a lifetime of its own: `roster token`, refused by
+    the command line in production."""
+
+    org_id: str
+    role: Role
+    subject: str
+    ttl_s: int
 
 
 @dataclass(frozen=True)

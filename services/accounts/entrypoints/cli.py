@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +16,12 @@ from services.accounts.bootstrap import SERVICE, USERS, build_bus, prepare, unit
 from services.accounts.domain.commands import (
     CreateOrganization,
     DeactivateUser,
+    IssueDevelopmentToken,
     RotateSigningKey,
 )
 from services.accounts.domain.errors import OrganizationExists
+from services.accounts.service_layer.results import CreatedOrganization
+from shared.auth import Role
 from shared.kafka.producer import EventProducer
 from shared.logging import get_logger
 from shared.mongo.client import Document, Store, connect_store
@@ -30,7 +32,7 @@ from shared.settings import ServiceSettings
 log = get_logger(__name__)
 
 
-async def on_accounts(settings: ServiceSettings, command: object) -> Any:
+async def on_accounts(settings: ServiceSettings, command: object, *, publish: bool = True) -> Any:
     """Handles `command`, then publishes the events it stored, as the service's relay would
     (if Kafka cannot be reached now, the service's relay finds them later)."""
     store = await connect_store(settings.mongodb_url)
@@ -41,7 +43,8 @@ async def on_accounts(settings: ServiceSettings, command: object) -> Any:
         bus = build_bus(uow)
         await prepare(db, uow, bus)
         result = await bus.handle(command)
-        await _publish(settings, store, db[USERS], wakeup)
+        if publish:
+            await _publish(settings, store, db[USERS], wakeup)
         return result
     finally:
         await store.close()
@@ -74,10 +77,6 @@ async def _publish(
             await producer.stop()
 
 
-def new_password() -> str:
-    return secrets.token_urlsafe(18)
-
-
 async def create_organization(
     settings: ServiceSettings,
     org_id: str,
@@ -87,26 +86,33 @@ async def create_organization(
     admin_password: str | None,
     *,
     exists_ok: bool = False,
-) -> tuple[str, str | None]:
-    """The admin's email and, when the admin's account was made here with it, the password
-    (shown once, stored hashed); None for someone who had an account (their password stays).
-    `exists_ok`: an organisation already there is fine (a stack's seed, run again)."""
-    password = admin_password or new_password()
+) -> CreatedOrganization | None:
+    """The organisation and its admin (a new admin without `admin_password` gets an invitation
+    to set one, the one-time sign-in link); None if it existed and `exists_ok` (a stack's seed,
+    run again)."""
     try:
-        user = await on_accounts(
-            settings, CreateOrganization(org_id, name, admin_email, admin_name, password)
+        created: CreatedOrganization = await on_accounts(
+            settings, CreateOrganization(org_id, name, admin_email, admin_name, admin_password)
         )
     except OrganizationExists:
         if not exists_ok:
             raise
-        return admin_email, None
-    made_here = await Argon2Passwords().verify(user.password_hash, password)
-    return user.email, password if made_here else None
+        return None
+    return created
 
 
 async def deactivate_user(settings: ServiceSettings, email: str) -> str:
     user = await on_accounts(settings, DeactivateUser(email))
     return str(user.id)
+
+
+async def development_token(
+    settings: ServiceSettings, org_id: str, role: Role, subject: str, ttl_s: int
+) -> str:
+    token: str = await on_accounts(
+        settings, IssueDevelopmentToken(org_id, role, subject, ttl_s), publish=False
+    )
+    return token
 
 
 async def rotate_key(settings: ServiceSettings) -> str:

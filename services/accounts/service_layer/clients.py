@@ -5,31 +5,17 @@ when it lapses the client asks again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from services.accounts.domain.clients import ApiClient
 from services.accounts.domain.commands import CreateApiClient, IssueClientToken, RevokeApiClient
 from services.accounts.domain.errors import Forbidden, InvalidClient, UnknownUser
 from services.accounts.service_layer.handlers import current_key
+from services.accounts.service_layer.results import ClientToken, MadeClient
 from services.accounts.service_layer.tokens import access_token
 from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork
 from shared.auth import Role
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class MadeClient:
-    client: ApiClient
-    secret: str  # shown this once
-
-
-@dataclass(frozen=True)
-class ClientToken:
-    access_token: str
-    expires_in: int
-    role: Role
 
 
 async def create_api_client(cmd: CreateApiClient, uow: AccountsUnitOfWork) -> MadeClient:

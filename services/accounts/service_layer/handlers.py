@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from services.accounts.domain.attempts import PER_ACCOUNT, PER_ADDRESS, Attempts
 from services.accounts.domain.commands import (
     CreateOrganization,
     DeactivateUser,
+    IssueDevelopmentToken,
     RefreshSession,
     RotateSigningKey,
     SignIn,
@@ -23,6 +25,7 @@ from services.accounts.domain.errors import (
     TooManyAttempts,
     UnknownUser,
 )
+from services.accounts.domain.invitations import Invitation
 from services.accounts.domain.keys import SigningKey, rotate, signing_key
 from services.accounts.domain.model import (
     Organization,
@@ -32,6 +35,7 @@ from services.accounts.domain.model import (
     normalize_email,
 )
 from services.accounts.domain.sessions import Session, split_refresh_token
+from services.accounts.service_layer.results import CreatedOrganization
 from services.accounts.service_layer.tokens import IssuedTokens, access_token
 from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork
 from shared.auth import Role
@@ -40,7 +44,9 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-async def create_organization(cmd: CreateOrganization, uow: AccountsUnitOfWork) -> User:
+async def create_organization(
+    cmd: CreateOrganization, uow: AccountsUnitOfWork
+) -> CreatedOrganization:
     """The user first (joining it, or made), then the organisation: a crash in between leaves
     a role in an organisation not created yet, which the command, run again, completes."""
     check_org_id(cmd.org_id)
@@ -49,22 +55,29 @@ async def create_organization(cmd: CreateOrganization, uow: AccountsUnitOfWork) 
         raise OrganizationExists(f"the organisation {cmd.org_id} exists", org_id=cmd.org_id)
     now = uow.clock()
     user = await uow.users.by_email(email)
+    invitation = None
     if user is None:
-        check_password(cmd.admin_password)
+        password_hash = None
+        if cmd.admin_password is not None:
+            check_password(cmd.admin_password)
+            password_hash = await uow.passwords.hash(cmd.admin_password)
         user = User(
             id=uow.new_id(),
             email=email,
             name=cmd.admin_name.strip() or email,
-            password_hash=await uow.passwords.hash(cmd.admin_password),
+            password_hash=password_hash,
             created_at=now,
         )
         user.join(cmd.org_id, Role.ADMIN)
         await uow.users.add(user)
+        if password_hash is None:
+            invited, invitation = Invitation.issue(uow.new_id(), user.id, cmd.org_id, now)
+            await uow.invitations.add(invited)
     else:
         user = await mutate_user(uow, user.id, lambda u: u.join(cmd.org_id, Role.ADMIN))
     await uow.organizations.add(Organization(id=cmd.org_id, name=cmd.name.strip(), created_at=now))
     log.info("organization_created", org_id=cmd.org_id, admin=user.id)
-    return user
+    return CreatedOrganization(user, invitation)
 
 
 async def sign_in(cmd: SignIn, uow: AccountsUnitOfWork) -> IssuedTokens:
@@ -192,6 +205,12 @@ async def rotate_signing_key(cmd: RotateSigningKey, uow: AccountsUnitOfWork) -> 
     await uow.keys.retire(retired, now)
     log.info("signing_key_rotated", kid=fresh.kid, retired=retired)
     return fresh
+
+
+async def issue_development_token(cmd: IssueDevelopmentToken, uow: AccountsUnitOfWork) -> str:
+    rules = replace(uow.tokens, access_ttl=timedelta(seconds=cmd.ttl_s))
+    return access_token(await current_key(uow), rules, user_id=cmd.subject, org_id=cmd.org_id,
+                        role=cmd.role, session_id=None, now=uow.clock())  # fmt: skip
 
 
 async def current_key(uow: AccountsUnitOfWork) -> SigningKey:

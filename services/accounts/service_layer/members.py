@@ -4,9 +4,6 @@ services keep a copy of (the groups service: who may be a group's staff)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from services.accounts.domain.commands import (
     AcceptInvitation,
     AddMember,
@@ -17,18 +14,12 @@ from services.accounts.domain.errors import Forbidden, InvalidInvitation, LastAd
 from services.accounts.domain.invitations import NOT_VALID, Invitation, split_invitation_token
 from services.accounts.domain.model import User, check_password, normalize_email
 from services.accounts.service_layer.handlers import mutate_user
+from services.accounts.service_layer.results import AddedMember
 from services.accounts.service_layer.unit_of_work import AccountsUnitOfWork
 from shared.auth import Principal, Role
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class AddedMember:
-    user: User
-    invitation: str | None  # the token to pass on, for someone who has no password yet
-    invitation_expires_at: datetime | None = None
 
 
 def _admin(by: Principal, action: str) -> None:

@@ -16,6 +16,7 @@ COMMAND_HANDLERS: Mapping[type, Registration] = {
     commands.SignOut: handlers.sign_out,
     commands.DeactivateUser: handlers.deactivate_user,
     commands.RotateSigningKey: handlers.rotate_signing_key,
+    commands.IssueDevelopmentToken: handlers.issue_development_token,
     commands.AddMember: members.add_member,
     commands.ChangeMemberRole: members.change_member_role,
     commands.RemoveMember: members.remove_member,

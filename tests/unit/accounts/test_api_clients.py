@@ -8,7 +8,7 @@ import pytest
 
 from services.accounts.domain.commands import CreateApiClient, IssueClientToken, RevokeApiClient
 from services.accounts.domain.errors import Forbidden, InvalidClient
-from services.accounts.service_layer.clients import ClientToken, MadeClient
+from services.accounts.service_layer.results import ClientToken, MadeClient
 from shared.auth import Principal, Role
 from tests.fakes.accounts import FakeAccounts
 

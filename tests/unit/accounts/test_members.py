@@ -23,7 +23,7 @@ from services.accounts.domain.errors import (
     InvalidInvitation,
     LastAdmin,
 )
-from services.accounts.service_layer.members import AddedMember
+from services.accounts.service_layer.results import AddedMember
 from shared.auth import Principal, Role
 from shared.contracts.accounts import UserJoinedOrganization, UserLeftOrganization, UserRoleChanged
 from tests.fakes.accounts import FakeAccounts

@@ -22,7 +22,7 @@ from services.accounts.entrypoints.http.schemas import (
     OAuthToken,
 )
 from services.accounts.service_layer import queries
-from services.accounts.service_layer.clients import ClientToken, MadeClient
+from services.accounts.service_layer.results import ClientToken, MadeClient
 from shared.auth import Role
 from shared.http.dependencies import Bus, Caller
 from shared.http.security import require_role

@@ -21,7 +21,7 @@ from services.accounts.entrypoints.http.schemas import (
     MemberView,
 )
 from services.accounts.service_layer import queries
-from services.accounts.service_layer.members import AddedMember
+from services.accounts.service_layer.results import AddedMember
 from shared.auth import Role
 from shared.http.dependencies import Bus, Caller
 from shared.http.security import require_role
