@@ -447,6 +447,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command != "serve":  # what a command prints is its output: its logs go to stderr
+        from shared.logging import configure_logging
+
+        configure_logging("cli", os.environ.get("ROSTER_LOG_LEVEL", "WARNING"), stream=sys.stderr)
     result: int = args.func(args)
     return result
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 from opentelemetry import trace
@@ -27,9 +28,13 @@ def add_trace_ids(
     return event_dict
 
 
-def configure_logging(service: str, level: str = "INFO", json: bool | None = None) -> None:
+def configure_logging(
+    service: str, level: str = "INFO", json: bool | None = None, stream: TextIO = sys.stdout
+) -> None:
+    """`stream`: stdout for services (their logs are their output); a command whose output is
+    read by scripts (`TOKEN=$(roster token ...)`) logs to stderr instead."""
     if json is None:
-        json = not sys.stdout.isatty()
+        json = not stream.isatty()
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -47,12 +52,12 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
     # Route the standard library's logs (uvicorn, aiokafka, pymongo) through the same renderer.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -124,8 +124,14 @@ async def test_a_signed_in_user_uses_every_service_and_key_rotation_fails_nothin
         assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
 
         development = await http.get(f"{contacts_process.url}/v1/contacts", headers=auth("acme"))
-        assert development.status_code == 401
+        assert development.status_code == 401  # HS256: refused once the key set is on
         assert development.headers["www-authenticate"] == "Bearer"
+        # `roster token` then signs with the accounts service's key (development only).
+        token = roster({**env, **jwks}, "token", "--org", "acme").strip()
+        signed = await http.get(
+            f"{contacts_process.url}/v1/contacts", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert signed.status_code == 200, signed.text
 
         # Live traffic while the key is rotated twice: tokens signed before, and after.
         failures: list[str] = []
