@@ -71,13 +71,14 @@ schemas: $(STAMP)
 
 # The tests start (or reuse, or take from ROSTER_* / Docker) the infrastructure themselves. With
 # neither ROSTER_* endpoints nor Docker, the local launcher's downloads and build (Kafka's jars,
-# FerretDB) run while lint and type checks do; the tests then only start it.
-test: $(STAMP)
+# FerretDB) run while the virtualenv is installed and lint and type checks run; the tests then
+# only start it.
+test:
 	@set -e; \
 	if [ -z "$$ROSTER_KAFKA_BOOTSTRAP$$ROSTER_MONGODB_URL" ] && ! docker info >/dev/null 2>&1; then \
 	  mkdir -p .cache; bash deploy/local/infra.sh install >.cache/infra-install.log 2>&1 & installing=$$!; \
 	fi; \
-	$(MAKE) --no-print-directory lint typecheck; \
+	$(MAKE) --no-print-directory $(STAMP) lint typecheck; \
 	if [ -n "$${installing:-}" ] && ! wait "$$installing"; then \
 	  cat .cache/infra-install.log; echo "installing the local infrastructure failed" >&2; exit 1; \
 	fi; \
