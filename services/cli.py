@@ -446,8 +446,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `roster` command. Run as one (no `argv`), a command other than `serve` logs to
+    stderr: what it prints is its output (`TOKEN=$(roster token ...)`). Called from code (the
+    tests), the caller's logging is left as it is."""
     args = parser().parse_args(argv)
-    if args.command != "serve":  # what a command prints is its output: its logs go to stderr
+    if argv is None and args.command != "serve":
         from shared.logging import configure_logging
 
         configure_logging("cli", os.environ.get("ROSTER_LOG_LEVEL", "WARNING"), stream=sys.stderr)
