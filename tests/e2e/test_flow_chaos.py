@@ -23,7 +23,7 @@ from tests.support.flows import survey_flow
 from tests.support.gateway import SIGNING_KEY, Gateway, http_channel
 from tests.support.process import ServiceProcess
 
-CONTACTS = int(os.environ.get("ROSTER_FLOW_CHAOS_CONTACTS", "30"))
+CONTACTS = int(os.environ.get("ROSTER_FLOW_CHAOS_CONTACTS", "24"))
 KILLS = 3
 QUESTIONS = {"How old are you?": "25", "Red or blue?": "red"}
 

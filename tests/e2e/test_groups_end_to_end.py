@@ -17,10 +17,10 @@ from tests.support.eventually import eventually
 from tests.support.kafka import TopicTail
 from tests.support.process import REPO_ROOT, ROSTER, ServiceProcess
 
-# Contacts times groups = membership changes in the chaos test (15,000 by default, to keep the
+# Contacts times groups = membership changes in the chaos test (12,000 by default, to keep the
 # suite within its 15 minutes: each is two contact updates and two membership documents on the
 # store; ROSTER_CHAOS_CONTACTS=10000 gives the 50,000 of earlier runs).
-CHAOS_CONTACTS = int(os.environ.get("ROSTER_CHAOS_CONTACTS", "3000"))
+CHAOS_CONTACTS = int(os.environ.get("ROSTER_CHAOS_CONTACTS", "2400"))
 CHAOS_GROUPS = int(os.environ.get("ROSTER_CHAOS_GROUPS", "5"))
 
 

@@ -18,7 +18,7 @@ from tests.conftest import TokenFactory
 from tests.support.eventually import eventually
 from tests.support.process import ServiceProcess
 
-ROWS = int(os.environ.get("ROSTER_IMPORT_CHAOS_ROWS", "5000"))
+ROWS = int(os.environ.get("ROSTER_IMPORT_CHAOS_ROWS", "4000"))
 # Bounded waits that grow with the file (the local store imports some 200 rows a second).
 PHASE_S = 300 + ROWS / 50
 INVALID_EVERY = 97  # this row's phone is not a number
