@@ -12,7 +12,7 @@ from pathlib import Path
 from shared.auth import Role, TokenCodec
 from shared.settings import DEFAULT_PORTS, ServiceSettings
 
-BUILT_SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows", "accounts")
+BUILT_SERVICES = ("contacts", "groups", "importer", "dispatcher", "flows", "accounts", "console")
 
 
 def _settings() -> ServiceSettings:

@@ -104,6 +104,11 @@ class ServiceSettings(BaseSettings):
     # first: it seals with the first and opens with any, so keys rotate). The dispatcher alone
     # refuses the development key in production (the other services never read it).
     channel_secret_keys: str = DEV_CHANNEL_SECRET_KEY
+    # The console: where each service answers (`{"contacts": "http://contacts:8000", ...}`; a
+    # service not named is looked for on loopback at its default port), and the built web
+    # application it serves (default: services/console/web/dist).
+    console_upstreams: dict[str, str] = Field(default_factory=dict)
+    console_assets_dir: str = ""
     # How long the dispatcher waits for a provider to take a message before retrying it.
     provider_timeout_s: float = Field(default=10.0, gt=0)
 
@@ -174,6 +179,7 @@ class ServiceSettings(BaseSettings):
 
 
 DEFAULT_PORTS: dict[str, int] = {
+    "console": 8000,
     "contacts": 8001,
     "groups": 8002,
     "importer": 8003,

@@ -10,9 +10,9 @@ STATE_DIR="${ROSTER_STATE_DIR:-$REPO_ROOT/.state}/services"
 ROSTER="$REPO_ROOT/.venv/bin/roster"
 PYTHON="$REPO_ROOT/.venv/bin/python"
 # Accounts first: the others verify its access tokens against the keys it publishes.
-SERVICES=(accounts contacts groups importer dispatcher flows)
+SERVICES=(accounts contacts groups importer dispatcher flows console)
 declare -A PORTS=([contacts]=8001 [groups]=8002 [importer]=8003 [dispatcher]=8004 [flows]=8005
-  [accounts]=8006)
+  [accounts]=8006 [console]=8000)
 
 port_of() {
   local var="ROSTER_${1^^}_PORT"

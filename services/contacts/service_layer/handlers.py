@@ -27,9 +27,9 @@ from services.contacts.domain.organization import Organization
 from services.contacts.service_layer import queries
 from services.contacts.service_layer.results import EntryResult
 from services.contacts.service_layer.unit_of_work import ContactsUnitOfWork
-from services.contacts.service_layer.validation import validated_attributes
+from services.contacts.service_layer.validation import phone_of, validated_attributes
 from shared.contactql.values import FieldType
-from shared.phone import InvalidPhone, normalize_phone
+from shared.phone import InvalidPhone
 
 MAX_UPDATE_RETRIES = 3
 
@@ -50,8 +50,8 @@ def _new_contact(
     uow: ContactsUnitOfWork,
 ) -> Contact:
     if not data.phone:
-        raise InvalidPhone("phone is required", reason="missing", value=data.phone)
-    phone = normalize_phone(data.phone, org.default_country)
+        raise InvalidPhone("phone is required", reason="missing", value=data.phone, field="phone")
+    phone = phone_of(data.phone, org.default_country, "phone")
     attributes = validated_attributes(data, org, fields)
     if "fields" in attributes:
         attributes["fields"] = {k: v for k, v in attributes["fields"].items() if v is not None}
@@ -115,8 +115,10 @@ async def update_contact(cmd: UpdateContact, uow: ContactsUnitOfWork) -> Contact
     changes = validated_attributes(cmd.changes, org, fields)
     if "phone" in cmd.changes.present:
         if not cmd.changes.phone:
-            raise InvalidPhone("phone cannot be removed", reason="missing", value=None)
-        changes["phone"] = normalize_phone(cmd.changes.phone, org.default_country)
+            raise InvalidPhone(
+                "phone cannot be removed", reason="missing", value=None, field="phone"
+            )
+        changes["phone"] = phone_of(cmd.changes.phone, org.default_country, "phone")
     for attempt in range(1, MAX_UPDATE_RETRIES + 1):
         contact = await queries.load_visible(uow, cmd.by, cmd.contact_id)
         contact.check_version(cmd.expected_version)

@@ -17,7 +17,17 @@ from services.contacts.domain.values import (
     clean_text,
 )
 from shared.contactql.values import FieldType, FieldValue
-from shared.phone import normalize_phone
+from shared.phone import InvalidPhone, normalize_phone
+
+
+def phone_of(raw: str, country: str | None, field: str) -> str:
+    """The number in E.164; a refusal names the attribute it is about (`phone` or
+    `secondary_phone`), so a form can show it beside the right box."""
+    try:
+        return normalize_phone(raw, country)
+    except InvalidPhone as exc:
+        exc.details.setdefault("field", field)
+        raise
 
 
 def validated_attributes(
@@ -31,7 +41,7 @@ def validated_attributes(
         attrs["name"] = clean_text(data.name, field="name", max_length=MAX_NAME)
     if "secondary_phone" in present:
         attrs["secondary_phone"] = (
-            normalize_phone(data.secondary_phone, org.default_country)
+            phone_of(data.secondary_phone, org.default_country, "secondary_phone")
             if data.secondary_phone
             else None
         )

@@ -1,0 +1,74 @@
+// The console's application: it restores the session from the refresh cookie when it loads,
+// then shows the page the address names (signing in first when there is no session).
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { onSession, refreshSession, type Session, session } from "./api";
+import { Frame, Title } from "./components";
+import { type Location, match, navigate, useLocation } from "./router";
+import { AddContacts } from "./screens/AddContacts";
+import { Collection, CollectionForm, Collections } from "./screens/Collections";
+import { Contact } from "./screens/Contact";
+import { Contacts } from "./screens/Contacts";
+import { SignIn } from "./screens/SignIn";
+
+function Page(props: { location: Location }) {
+  const path = props.location.path;
+  if (path === "/contacts") return <Contacts location={props.location} />;
+  if (path === "/contacts/new") return <AddContacts />;
+  const contact = match("/contacts/:id", path);
+  if (contact?.id) return <Contact id={contact.id} />;
+  if (path === "/collections") return <Collections />;
+  if (path === "/collections/new") return <CollectionForm />;
+  const edit = match("/collections/:id/edit", path);
+  if (edit?.id) return <CollectionForm id={edit.id} />;
+  const collection = match("/collections/:id", path);
+  if (collection?.id) return <Collection id={collection.id} />;
+  return (
+    <section>
+      <Title>Page not found</Title>
+      <p>This page does not exist (yet).</p>
+    </section>
+  );
+}
+
+function App() {
+  const location = useLocation();
+  const [current, setCurrent] = useState<Session | null>(session());
+  const [restoring, setRestoring] = useState(true);
+
+  useEffect(() => {
+    const stop = onSession(setCurrent);
+    void refreshSession().finally(() => setRestoring(false));
+    return stop;
+  }, []);
+
+  useEffect(() => {
+    if (restoring) return;
+    if (!current && location.path !== "/sign-in") {
+      navigate(`/sign-in?next=${encodeURIComponent(location.path + window.location.search)}`, true);
+    } else if (current && (location.path === "/" || location.path === "/sign-in")) {
+      // After signing in: the page that was asked for (only a path of this application).
+      const next = location.params.get("next") ?? "";
+      navigate(
+        next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/sign-in") ? next : "/contacts",
+        true,
+      );
+    }
+  }, [restoring, current, location.path]);
+
+  if (restoring)
+    return (
+      <p class="loading" role="status">
+        Loading…
+      </p>
+    );
+  if (!current || location.path === "/sign-in") return <SignIn />;
+  return (
+    <Frame session={current} path={location.path}>
+      <Page location={location} key={location.path} />
+    </Frame>
+  );
+}
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);

@@ -1,0 +1,195 @@
+// One contact: its attributes (editable), status, collections, consent record, and its messages
+// and flow runs (kept by the flows service). A contact the caller may not see is "not found",
+// exactly as one that does not exist.
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, api, get, session } from "../api";
+import { Link, Notice, Problem, Title, when } from "../components";
+import type { Contact as ContactView, Group, Page } from "../model";
+
+type Editable = "name" | "phone" | "secondary_phone" | "email" | "category" | "language";
+const EDITABLE: { key: Editable; label: string }[] = [
+  { key: "name", label: "Name" },
+  { key: "phone", label: "Phone" },
+  { key: "secondary_phone", label: "Secondary phone" },
+  { key: "email", label: "Email" },
+  { key: "category", label: "Category" },
+  { key: "language", label: "Language" },
+];
+
+interface HistoryItem {
+  id?: string;
+  created_at?: string;
+  started_at?: string;
+  direction?: string;
+  status?: string;
+  text?: string;
+  flow_name?: string;
+  flow_id?: string;
+}
+
+function History(props: { title: string; path: string; describe: (item: HistoryItem) => string }) {
+  const [items, setItems] = useState<HistoryItem[] | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    get<Page<HistoryItem>>(props.path).then(
+      (page) => setItems(page.items),
+      () => setFailed(true),
+    );
+  }, [props.path]);
+  return (
+    <section aria-labelledby={`${props.title}-heading`}>
+      <h2 id={`${props.title}-heading`}>{props.title}</h2>
+      {failed ? <p class="empty">Not available just now.</p> : null}
+      {items && items.length === 0 ? <p class="empty">None yet.</p> : null}
+      <ul class="history">
+        {(items ?? []).map((item, i) => (
+          <li key={item.id ?? i}>
+            <time>{when(item.created_at ?? item.started_at)}</time> {props.describe(item)}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function Contact(props: { id: string }) {
+  const [contact, setContact] = useState<ContactView | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [draft, setDraft] = useState<Record<Editable, string> | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const path = `/v1/contacts/${encodeURIComponent(props.id)}`;
+  const canEdit = session()?.role !== "staff";
+
+  useEffect(() => {
+    setMissing(false);
+    get<ContactView>(path).then(setContact, (error) => {
+      if (error instanceof ApiError && error.status === 404) setMissing(true);
+      else setProblem(error);
+    });
+    get<{ items: Group[] }>("/v1/groups").then(
+      (answer) => setGroups(answer.items),
+      () => undefined,
+    );
+  }, [path]);
+
+  if (missing) {
+    return (
+      <section>
+        <Title>Contact not found</Title>
+        <p>There is no such contact, or it is not in your collections.</p>
+        <p>
+          <Link href="/contacts">Back to contacts</Link>
+        </p>
+      </section>
+    );
+  }
+  if (!contact) return <Problem error={problem} />;
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    if (!draft) return;
+    const changes: Record<string, unknown> = { version: contact.version };
+    for (const { key } of EDITABLE) {
+      const value = draft[key].trim();
+      if (value !== (contact[key] ?? "")) changes[key] = value || null;
+    }
+    try {
+      setContact(await api<ContactView>("PATCH", path, { body: changes }));
+      setDraft(null);
+      setNotice("Saved");
+      setProblem(null);
+    } catch (error) {
+      setProblem(error);
+    }
+  };
+
+  const names = new Map(groups.map((g) => [g.id, g.name]));
+  return (
+    <section class="contact">
+      <p>
+        <Link href="/contacts">Back to contacts</Link>
+      </p>
+      <Title>{contact.name || contact.phone || "Contact"}</Title>
+      {notice ? <Notice>{notice}</Notice> : null}
+      <Problem error={problem} />
+      {draft ? (
+        <form onSubmit={save} class="grid">
+          {EDITABLE.map((f) => (
+            <div class="field" key={f.key}>
+              <label for={`edit-${f.key}`}>{f.label}</label>
+              <input
+                id={`edit-${f.key}`}
+                value={draft[f.key]}
+                onInput={(e) => setDraft({ ...draft, [f.key]: e.currentTarget.value })}
+              />
+            </div>
+          ))}
+          <div class="actions">
+            <button type="button" class="quiet" onClick={() => setDraft(null)}>
+              Cancel
+            </button>
+            <button type="submit">Save</button>
+          </div>
+        </form>
+      ) : (
+        <dl class="attributes">
+          {EDITABLE.map((f) => (
+            <div key={f.key}>
+              <dt>{f.label}</dt>
+              <dd>{contact[f.key] ?? "—"}</dd>
+            </div>
+          ))}
+          <div>
+            <dt>Status</dt>
+            <dd>{contact.status}</dd>
+          </div>
+          <div>
+            <dt>Collections</dt>
+            <dd>{contact.groups.map((id) => names.get(id) ?? id).join(", ") || "—"}</dd>
+          </div>
+          <div>
+            <dt>Consent</dt>
+            <dd>
+              {String(contact.opt_in.status ?? "unknown")}
+              {contact.opt_in.opted_in_at ? `, opted in ${when(String(contact.opt_in.opted_in_at))}` : ""}
+              {contact.opt_in.opt_in_method ? ` (${String(contact.opt_in.opt_in_method)})` : ""}
+              {contact.opt_in.opted_out_at ? `, opted out ${when(String(contact.opt_in.opted_out_at))}` : ""}
+            </dd>
+          </div>
+          {Object.entries(contact.fields).map(([key, value]) => (
+            <div key={key}>
+              <dt>{key}</dt>
+              <dd>{value === null ? "—" : String(value)}</dd>
+            </div>
+          ))}
+          <div>
+            <dt>Created</dt>
+            <dd>{when(contact.created_at)}</dd>
+          </div>
+        </dl>
+      )}
+      {canEdit && !draft ? (
+        <button
+          type="button"
+          onClick={() =>
+            setDraft(Object.fromEntries(EDITABLE.map((f) => [f.key, contact[f.key] ?? ""])) as Record<Editable, string>)
+          }
+        >
+          Edit
+        </button>
+      ) : null}
+      <History
+        title="Messages"
+        path={`/v1/conversations/${encodeURIComponent(contact.id)}/messages`}
+        describe={(m) => `${m.direction ?? ""} ${m.status ?? ""} ${m.text ?? ""}`.trim()}
+      />
+      <History
+        title="Flow runs"
+        path={`/v1/conversations/${encodeURIComponent(contact.id)}/runs`}
+        describe={(r) => `${r.flow_name ?? r.flow_id ?? "flow"} ${r.status ?? ""}`.trim()}
+      />
+    </section>
+  );
+}
