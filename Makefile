@@ -12,13 +12,20 @@ RUNTIME_LOCK := requirements/runtime.txt
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-find-links
 
-.PHONY: help up down clean test lint typecheck schemas infra-up infra-down bench lock
+# The web console (services/console/web): installed from its npm lock file, typed, linted and
+# built (the console service serves web/dist).
+CONSOLE_WEB := services/console/web
+CONSOLE_DEPS := $(CONSOLE_WEB)/node_modules/.package-lock.json
+CONSOLE_BUILD := $(CONSOLE_WEB)/dist/index.html
+
+.PHONY: help up down clean test lint typecheck schemas infra-up infra-down bench lock console
 
 help:
 	@echo "make up      start Kafka, FerretDB and every built service in the background"
 	@echo "make down    stop everything the project started (data stays in .state/)"
 	@echo "make clean   stop and delete .state/ (local data)"
-	@echo "make test    lint, type-check and run the whole test suite"
+	@echo "make test    lint, type-check and run the whole test suite (the console's browser tests too)"
+	@echo "make console build the web console (served by the console service on :8000)"
 	@echo "make lock    pin the dependencies again after pyproject.toml changed"
 
 # The lock file installs everything (hashes checked); the project itself goes in editable,
@@ -29,19 +36,29 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+$(CONSOLE_DEPS): $(CONSOLE_WEB)/package.json $(CONSOLE_WEB)/package-lock.json
+	cd $(CONSOLE_WEB) && npm ci --no-audit --no-fund --loglevel=error
+
+$(CONSOLE_BUILD): $(CONSOLE_DEPS) $(shell find $(CONSOLE_WEB)/src $(CONSOLE_WEB)/public -type f 2>/dev/null) \
+		$(CONSOLE_WEB)/index.html $(CONSOLE_WEB)/vite.config.ts
+	cd $(CONSOLE_WEB) && npm run --silent build -- --logLevel warn
+
+console: $(CONSOLE_BUILD)
+
 # Build dependencies (setuptools) are pinned too: the project is installed without build
 # isolation, from the locks alone.
 lock: $(STAMP)
 	$(PIP_COMPILE) --build-deps-for wheel --output-file $(RUNTIME_LOCK) pyproject.toml
 	$(PIP_COMPILE) --build-deps-for editable --extra dev --output-file $(LOCK) pyproject.toml
 
-up: $(STAMP)
+up: $(STAMP) $(CONSOLE_BUILD)
 	@if [ -z "$$ROSTER_KAFKA_BOOTSTRAP$$ROSTER_MONGODB_URL" ]; then bash deploy/local/infra.sh up; fi
 	@bash deploy/local/services.sh start
 	@echo
 	@$(VENV)/bin/roster org create --id demo --name "Demo organisation" \
 	  --admin-email admin@demo.example --admin-name "Demo admin" \
 	  --admin-password "$${ROSTER_DEMO_PASSWORD:-demo-admin-password}" >/dev/null 2>&1 || true
+	@echo "The console: http://127.0.0.1:8000 (organisation 'demo')."
 	@echo "Demo organisation 'demo': sign in as admin@demo.example with the password"
 	@echo "$${ROSTER_DEMO_PASSWORD:-demo-admin-password} (ROSTER_DEMO_PASSWORD sets another):"
 	@echo "  curl -X POST http://127.0.0.1:8006/v1/sessions -H 'Content-Type: application/json' \\"
@@ -59,12 +76,14 @@ down:
 clean: down
 	rm -rf .state
 
-lint: $(STAMP)
+lint: $(STAMP) $(CONSOLE_DEPS)
 	$(VENV)/bin/ruff check shared services tests bench
 	$(VENV)/bin/ruff format --check shared services tests bench
+	cd $(CONSOLE_WEB) && npm run --silent lint
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(CONSOLE_DEPS)
 	$(VENV)/bin/mypy
+	cd $(CONSOLE_WEB) && npm run --silent typecheck
 
 schemas: $(STAMP)
 	$(VENV)/bin/roster schemas --dir docs/events
@@ -75,12 +94,17 @@ schemas: $(STAMP)
 # only start it.
 test:
 	@set -e; \
+	mkdir -p .cache; \
 	if [ -z "$$ROSTER_KAFKA_BOOTSTRAP$$ROSTER_MONGODB_URL" ] && ! docker info >/dev/null 2>&1; then \
-	  mkdir -p .cache; bash deploy/local/infra.sh install >.cache/infra-install.log 2>&1 & installing=$$!; \
+	  bash deploy/local/infra.sh install >.cache/infra-install.log 2>&1 & installing=$$!; \
 	fi; \
-	$(MAKE) --no-print-directory $(STAMP) lint typecheck; \
+	bash deploy/local/chromium.sh install >.cache/chromium-install.log 2>&1 & browser=$$!; \
+	$(MAKE) --no-print-directory $(STAMP) lint typecheck console; \
 	if [ -n "$${installing:-}" ] && ! wait "$$installing"; then \
 	  cat .cache/infra-install.log; echo "installing the local infrastructure failed" >&2; exit 1; \
+	fi; \
+	if ! wait "$$browser"; then \
+	  cat .cache/chromium-install.log; echo "installing Chromium failed" >&2; exit 1; \
 	fi; \
 	$(VENV)/bin/pytest
 

@@ -93,7 +93,8 @@ def new_organization(env: dict[str, str], accounts_url: str) -> Organization:
     org = f"org{uuid.uuid4().hex[:8]}"
     email, password = f"admin@{org}.example", "the demo admin's password"
     roster(env, "org", "create", "--id", org, "--name", f"Organisation {org}",
-           "--admin-email", email, "--admin-name", "Demo admin", "--admin-password", password)  # fmt: skip
+           "--admin-email", email, "--admin-name", "Demo admin",
+           "--admin-password", password)  # fmt: skip
     return Organization(org, email, password, accounts_url)
 
 

@@ -13,7 +13,7 @@ import pytest
 from shared.messagebus import MessageBus, message_type
 
 UNIT = Path(__file__).resolve().parent
-SERVICES = ("contacts", "groups", "importer", "dispatcher")
+SERVICES = ("contacts", "groups", "importer", "dispatcher", "console")
 SENT: set[type] = set()
 DESELECTED: list[pytest.Item] = []
 

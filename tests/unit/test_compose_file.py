@@ -1,9 +1,11 @@
 """`docker-compose.yml` and the `Dockerfile`, checked against what the code expects (issue 18,
 part 3): no Docker engine runs here, so the files are read and cross-checked with the settings
-classes, the CLI, the launcher's Kafka version and the paths the services write."""
+classes, the CLI, the launcher's Kafka version, the paths the services write and the console's
+routing table."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 import yaml
 
 from services.cli import BUILT_SERVICES, parser
+from shared.http.routing import ROUTES
 from shared.settings import DEFAULT_PORTS, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +24,15 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 ROSTER = {
     name: spec for name, spec in SERVICES.items() if spec.get("command", [None])[0] == "serve"
 }
+# The console keeps no data: no store, no Kafka. Every other service has both.
+CONSOLE = "console"
+DATA_SERVICES = sorted(set(ROSTER) - {CONSOLE})
 SETTINGS = {f"ROSTER_{name.upper()}" for name in ServiceSettings.model_fields}
+DOCKERIGNORE = [
+    line.strip()
+    for line in (ROOT / ".dockerignore").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+]
 
 
 def _image_env(name: str) -> str:
@@ -61,13 +72,26 @@ def test_service_ports_health_and_file_system(name: str) -> None:
     check = " ".join(spec["healthcheck"]["test"])
     assert f"127.0.0.1:{port}/readyz" in check
     assert spec["read_only"] is True and "/tmp" in spec["tmpfs"]
-    for dependency in ("kafka", "mongo"):
-        assert spec["depends_on"][dependency] == {"condition": "service_healthy"}
     assert spec["image"] == SERVICES["seed"]["image"] and spec["build"] == "."
 
 
+@pytest.mark.parametrize("name", DATA_SERVICES)
+def test_data_services_wait_for_kafka_and_mongodb(name: str) -> None:
+    for dependency in ("kafka", "mongo"):
+        assert ROSTER[name]["depends_on"][dependency] == {"condition": "service_healthy"}
+
+
+def test_the_console_needs_no_store_and_waits_for_the_accounts_service() -> None:
+    depends_on = ROSTER[CONSOLE]["depends_on"]
+    assert {"kafka", "mongo"}.isdisjoint(depends_on)
+    assert depends_on["accounts"] == {"condition": "service_healthy"}
+    assert set(depends_on) <= set(ROSTER) - {CONSOLE}
+
+
 @pytest.mark.parametrize("name", sorted({*ROSTER, "seed"}))
-def test_environment_names_are_settings_and_secrets_are_required(name: str) -> None:
+def test_environment_names_are_settings_and_secrets_are_required(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     environment: dict[str, str] = SERVICES[name]["environment"]
     unknown = {key for key in environment if key.startswith("ROSTER_")} - SETTINGS
     assert unknown == set()
@@ -77,11 +101,12 @@ def test_environment_names_are_settings_and_secrets_are_required(name: str) -> N
     assert environment["ROSTER_MONGODB_URL"].startswith("mongodb://mongo:27017/")
     assert "replicaSet=rs0" in environment["ROSTER_MONGODB_URL"]
     assert environment["ROSTER_KAFKA_BOOTSTRAP"] == "kafka:9092"
-    ServiceSettings(**{
-        key.removeprefix("ROSTER_").lower(): value
-        for key, value in environment.items()
-        if not value.startswith("${")
-    } | {"jwt_signing_key": "x" * 40})  # fmt: skip
+    # Read from the environment as the container does (a dict setting is JSON there).
+    for key, value in environment.items():
+        if key.startswith("ROSTER_") and not value.startswith("${"):
+            monkeypatch.setenv(key, value)
+    settings = ServiceSettings(jwt_signing_key="x" * 40)
+    assert settings.env == "prod"
 
 
 def test_the_dispatcher_requires_its_channel_secret_key() -> None:
@@ -119,12 +144,42 @@ def test_mongodb_7_runs_as_a_replica_set_on_its_volume() -> None:
     assert "rs.initiate" in mongo["healthcheck"]["test"][1]
 
 
-def test_the_seed_waits_for_every_service_and_is_a_command_of_the_cli() -> None:
+def test_the_console_passes_each_path_to_its_owners_container(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its upstreams name every service of the routing table, at the container's name and the
+    port the image listens on, as the console reads them from its environment."""
+    raw = ROSTER[CONSOLE]["environment"]["ROSTER_CONSOLE_UPSTREAMS"]
+    port = _image_env("ROSTER_PORT")
+    owners = {service for _, service in ROUTES}
+    expected = {service: f"http://{service}:{port}" for service in owners}
+    assert json.loads(raw) == expected
+    assert owners <= set(DATA_SERVICES)
+    monkeypatch.setenv("ROSTER_CONSOLE_UPSTREAMS", raw)
+    assert ServiceSettings().console_upstreams == expected
+
+
+def test_the_seed_waits_for_every_data_service_and_is_a_command_of_the_cli() -> None:
     seed = SERVICES["seed"]
-    assert set(seed["depends_on"]) == set(ROSTER)
+    assert set(seed["depends_on"]) == set(DATA_SERVICES)  # it signs in without the console
     args = parser().parse_args(seed["command"])
     assert args.func.__name__ == "cmd_seed"
     assert args.contacts_url == f"http://contacts:{_image_env('ROSTER_PORT')}"
+
+
+def test_the_image_builds_the_console_from_its_lock_file_and_serves_it() -> None:
+    stage = re.search(r"^FROM \S+ AS console\n(.*?)(?=^FROM )", DOCKERFILE, re.M | re.S)
+    assert stage, "no console stage before the runtime's"
+    build = stage.group(1)
+    assert "package-lock.json" in build and "npm ci " in build and "npm run build" in build
+    assert build.index("package-lock.json") < build.index("npm ci ") < build.index("npm run build")
+    assert re.search(r"^ARG NODE_IMAGE=node:20\b", DOCKERFILE, re.M)
+    assets = _image_env("ROSTER_CONSOLE_ASSETS_DIR")
+    assert re.search(rf"^COPY --from=console \S+/dist {re.escape(assets)}$", DOCKERFILE, re.M)
+    assert "ROSTER_CONSOLE_ASSETS_DIR" in SETTINGS
+    # What a local build left is not sent to the image: it is built there.
+    for built in ("node_modules", "dist"):
+        assert f"services/console/web/{built}" in DOCKERIGNORE
 
 
 def test_the_image_is_multi_stage_non_root_locked_and_checked() -> None:

@@ -42,6 +42,21 @@ PUBLIC = {
     ("dispatcher", "POST", "/v1/channels/{channel_id}/status"),
 }
 KEY, STRANGER = Ed25519Keys().new_key(T0), Ed25519Keys().new_key(T0)
+# The console serves no operation of its own behind a token: its pages and session routes are
+# how one signs in, and it passes `/v1/...` to the owning service, which checks the token
+# (`test_the_console_checks_no_token_itself_and_serves_only_its_own_routes` below, and the
+# console's browser tests through the gateway).
+SERVICES = sorted(set(DEFAULT_PORTS) - {"console"})
+CONSOLE_ROUTES = {
+    ("POST", "/console/session"),
+    ("POST", "/console/session/refresh"),
+    ("DELETE", "/console/session"),
+    ("GET", "/v1/{path:path}"),
+    ("POST", "/v1/{path:path}"),
+    ("DELETE", "/v1/{path:path}"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/{path:path}"),
+}
 
 
 def _b64(part: dict[str, Any]) -> str:
@@ -101,7 +116,7 @@ def operations(service: str, app: FastAPI) -> list[tuple[str, str]]:
     return sorted((m, p) for m, p, op in found if op.get("security"))
 
 
-@pytest.mark.parametrize("service", sorted(DEFAULT_PORTS))
+@pytest.mark.parametrize("service", SERVICES)
 async def test_every_route_refuses_every_bad_token(service: str) -> None:
     app = production_app(service)
     routes = operations(service, app)
@@ -119,7 +134,7 @@ async def test_every_route_refuses_every_bad_token(service: str) -> None:
     assert accepted == []
 
 
-@pytest.mark.parametrize("service", sorted(DEFAULT_PORTS))
+@pytest.mark.parametrize("service", SERVICES)
 async def test_a_good_token_passes_the_same_check(service: str) -> None:
     """The probe above can fail: each service's check takes a valid token, and then only that
     (the route's own work then needs the started service, not here)."""
@@ -128,3 +143,21 @@ async def test_a_good_token_passes_the_same_check(service: str) -> None:
     credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=signed(KEY))
     principal = await authenticate(request, credentials)
     assert (principal.org_id, principal.role, principal.subject) == ("acme", Role.ADMIN, "u1")
+
+
+def test_the_console_checks_no_token_itself_and_serves_only_its_own_routes() -> None:
+    from fastapi.routing import APIRoute
+
+    from services.console.entrypoints.http.app import ROUTERS
+
+    app = production_app("console")
+    served = {
+        (method, route.path)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if method in ("GET", "POST", "DELETE")
+    }
+    assert served == CONSOLE_ROUTES
+    assert app.openapi()["paths"] == {}  # nothing of its own to document: the services do

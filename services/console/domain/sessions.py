@@ -46,13 +46,14 @@ class RefreshCookie:
         }
 
 
-def same_origin(origin: str | None, host: str | None, scheme: str) -> bool:
+def same_origin(origin: str | None, host: str | None) -> bool:
     """A request to a session route comes from the console's own pages: its `Origin` (sent by
-    every browser on a POST or DELETE from script) names this host. No `Origin` at all is taken
-    as same-origin (non-browser clients); the required header already shuts out forms."""
+    every browser on a POST or DELETE from script) names this host. The scheme is not compared:
+    behind a TLS-terminating ingress the console itself is reached over plain HTTP. No `Origin`
+    at all is taken as same-origin (non-browser clients); the required header already shuts
+    out forms."""
     if origin is None:
         return True
     if not host or origin == "null":
         return False
-    parts = urlsplit(origin)
-    return parts.scheme == scheme and parts.netloc.lower() == host.lower()
+    return urlsplit(origin).netloc.lower() == host.lower()

@@ -43,8 +43,39 @@ secretKeyRef:
   key: {{ $secret.key }}
 {{- end -}}
 
-{{/* The environment of every service (and of the topics Job). */}}
+{{/* The environment of every service that keeps data (and of the topics Job): the store,
+the shared key and Kafka, then what every service has. */}}
 {{- define "roster.env" -}}
+{{ include "roster.env.process" . }}
+{{ include "roster.env.stores" . }}
+{{ include "roster.env.auth" . }}
+{{- end -}}
+
+{{/* The console's: no store, no Kafka, no secret while the services take the accounts
+service's tokens only (its settings want the shared key otherwise). The services' addresses
+are those of their Services, by the routing table the ingress uses. */}}
+{{- define "roster.consoleEnv" -}}
+{{ include "roster.env.process" . }}
+{{- if not .Values.auth.accountsKeys }}
+- name: ROSTER_JWT_SIGNING_KEY
+  valueFrom:
+    {{- include "roster.secretRef" (dict "root" . "secret" .Values.secrets.jwtSigningKey) | nindent 4 }}
+{{- end }}
+- name: ROSTER_CONSOLE_UPSTREAMS
+  value: {{ include "roster.consoleUpstreams" . | quote }}
+{{ include "roster.env.auth" . }}
+{{- end -}}
+
+{{/* {"accounts": "http://<fullname>-accounts", ...}: every service the routing table names. */}}
+{{- define "roster.consoleUpstreams" -}}
+{{- $upstreams := dict -}}
+{{- range (.Files.Get "files/routes.yaml" | fromYaml).routes -}}
+{{- $_ := set $upstreams .service (printf "http://%s-%s" (include "roster.fullname" $) .service) -}}
+{{- end -}}
+{{- toJson $upstreams -}}
+{{- end -}}
+
+{{- define "roster.env.process" -}}
 - name: ROSTER_ENV
   value: {{ .Values.environment | quote }}
 - name: ROSTER_PORT
@@ -53,6 +84,9 @@ secretKeyRef:
   value: {{ .Values.logLevel | quote }}
 - name: ROSTER_LOG_JSON
   value: "true"
+{{- end -}}
+
+{{- define "roster.env.stores" -}}
 - name: ROSTER_MONGODB_DB_PREFIX
   value: {{ .Values.mongodb.databasePrefix | quote }}
 - name: ROSTER_MONGODB_URL
@@ -94,6 +128,10 @@ secretKeyRef:
   valueFrom:
     {{- include "roster.secretRef" (dict "root" . "secret" .Values.kafka.sasl.password) | nindent 4 }}
 {{- end }}
+{{- end -}}
+
+{{/* Tokens, proxies, tracing and the extra environment: every service's. */}}
+{{- define "roster.env.auth" -}}
 - name: ROSTER_TRUSTED_PROXIES
   value: {{ .Values.auth.trustedProxies | quote }}
 {{- if .Values.auth.accountsKeys }}
