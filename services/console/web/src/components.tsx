@@ -27,6 +27,13 @@ const SECTIONS: { href: string; label: string; roles?: Session["role"][] }[] = [
   { href: "/broadcasts", label: "Send", roles: ["admin", "manager"] },
 ];
 
+/** To the sign-in page first, so that the next person to sign in here is not sent back to the
+ * page the last one was on. */
+function signOutHere() {
+  navigate("/sign-in", true);
+  void signOut();
+}
+
 export function Frame(props: { session: Session; path: string; children: ComponentChildren }) {
   const sections = SECTIONS.filter((s) => !s.roles || s.roles.includes(props.session.role));
   return (
@@ -50,7 +57,7 @@ export function Frame(props: { session: Session; path: string; children: Compone
         <span class="who">
           {props.session.organization} · {props.session.role}
         </span>
-        <button type="button" class="quiet" onClick={() => void signOut().then(() => navigate("/sign-in"))}>
+        <button type="button" class="quiet" onClick={signOutHere}>
           Sign out
         </button>
       </header>
