@@ -6,6 +6,7 @@ from the Go module proxy meanwhile (`tests.support.helm_build`)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
+from shared.http.routing import ROUTES
 from shared.settings import DEFAULT_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,10 @@ OLDEST_KUBERNETES = "1.27.0"
 # Custom resources of the Prometheus operator: no Kubernetes schema; checked by hand below.
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule"}
 VALUES = {"default": [], "production": ["-f", str(PRODUCTION)]}
+# The console keeps no data: no store, no Kafka, no consumer (hence no consumer lag).
+CONSOLE = "console"
+# What only services with a store and Kafka get.
+STORE_ENV = ("ROSTER_MONGODB", "ROSTER_KAFKA")
 
 
 def run(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -73,17 +79,34 @@ def env_of(deployment: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
 
+def component(manifest: dict[str, Any]) -> str:
+    name: str = manifest["metadata"]["labels"]["app.kubernetes.io/component"]
+    return name
+
+
+def by_component(manifests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {component(manifest): manifest for manifest in manifests}
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A label selector (matchLabels only, as the chart writes them) matches these labels."""
+    assert set(selector) <= {"matchLabels"}, selector
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
 def test_the_production_values_turn_on_what_they_say(helm: Path) -> None:
     rendered = kinds(render(helm, VALUES["production"]))
     deployments = rendered["Deployment"]
     assert len(deployments) == len(DEFAULT_PORTS)
+    assert sorted(by_component(deployments)) == sorted(DEFAULT_PORTS)
     for deployment in deployments:
         env = env_of(deployment)
         assert env["ROSTER_AUTH_JWKS_URL"] == "http://roster-accounts/.well-known/jwks.json"
         assert env["OTEL_TRACES_EXPORTER"] == "otlp"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http")
-        assert env["ROSTER_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
-        assert "secretKeyRef" in env["ROSTER_MONGODB_URL"]
+        if component(deployment) != CONSOLE:
+            assert env["ROSTER_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+            assert "secretKeyRef" in env["ROSTER_MONGODB_URL"]
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         [container] = pod["containers"]
@@ -98,6 +121,93 @@ def test_the_production_values_turn_on_what_they_say(helm: Path) -> None:
     assert rendered["ServiceMonitor"] and rendered["NetworkPolicy"]
     assert rendered["PodDisruptionBudget"] and rendered["HorizontalPodAutoscaler"]
     assert rendered["Ingress"]
+
+
+def test_autoscaling_on_consumer_lag_leaves_out_the_console(helm: Path) -> None:
+    """Every autoscaled service scales on its consumer group's lag too, but the console: it
+    consumes nothing, so it scales on CPU only."""
+    autoscalers = by_component(kinds(render(helm, VALUES["production"]))["HorizontalPodAutoscaler"])
+    assert CONSOLE in autoscalers
+    for name, autoscaler in autoscalers.items():
+        external = [m for m in autoscaler["spec"]["metrics"] if m["type"] == "External"]
+        if name == CONSOLE:
+            assert external == []
+            continue
+        [lag] = external
+        group = lag["external"]["metric"]["selector"]["matchLabels"]
+        assert list(group.values()) == [f"roster.{name}"]
+
+
+@pytest.mark.parametrize("values", VALUES, ids=str)
+def test_the_console_gets_the_services_addresses_and_nothing_of_the_stores(
+    helm: Path, values: str
+) -> None:
+    rendered = kinds(render(helm, VALUES[values]))
+    console = by_component(rendered["Deployment"])[CONSOLE]
+    [container] = console["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["serve", CONSOLE]
+    env = env_of(console)
+    assert [name for name in env if name.startswith(STORE_ENV)] == []
+    # The services take only the accounts service's tokens: the console needs no secret at all.
+    assert [name for name, value in env.items() if isinstance(value, dict)] == []
+    assert {m["name"] for m in container["volumeMounts"]} == {"tmp"}
+    assert env["ROSTER_AUTH_JWKS_URL"] == "http://roster-accounts/.well-known/jwks.json"
+    # Every service of the routing table, at its Service (port 80, to the pods' http port).
+    upstreams = json.loads(env["ROSTER_CONSOLE_UPSTREAMS"])
+    assert upstreams == {service: f"http://roster-{service}" for _, service in ROUTES}
+    services = {s["metadata"]["name"]: s for s in rendered["Service"]}
+    deployments = by_component(rendered["Deployment"])
+    for name, url in upstreams.items():
+        service = services[url.removeprefix("http://")]
+        assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(80, "http")]
+        pod_labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert selects({"matchLabels": service["spec"]["selector"]}, pod_labels)
+
+
+def test_the_console_takes_the_shared_key_only_while_the_services_do(helm: Path) -> None:
+    rendered = kinds(render(helm, [], "--set", "auth.accountsKeys=false"))
+    env = env_of(by_component(rendered["Deployment"])[CONSOLE])
+    assert "secretKeyRef" in env["ROSTER_JWT_SIGNING_KEY"]
+    assert "ROSTER_AUTH_JWKS_URL" not in env
+    secrets = [name for name, value in env.items() if isinstance(value, dict)]
+    assert secrets == ["ROSTER_JWT_SIGNING_KEY"]
+
+
+@pytest.mark.parametrize("values", VALUES, ids=str)
+def test_the_ingress_routes_v1_by_the_table_and_the_rest_to_the_console(
+    helm: Path, values: str
+) -> None:
+    [ingress] = kinds(render(helm, VALUES[values]))["Ingress"]
+    [rule] = ingress["spec"]["rules"]
+    paths = [
+        (p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]
+    ]
+    table = [(prefix, "Prefix", f"roster-{service}") for prefix, service in ROUTES]
+    assert paths == [*table, ("/", "Prefix", f"roster-{CONSOLE}")]
+    for path in rule["http"]["paths"]:
+        assert path["backend"]["service"]["port"] == {"name": "http"}
+
+
+def test_the_network_policy_lets_the_ingress_and_the_console_reach_the_services(
+    helm: Path,
+) -> None:
+    rendered = kinds(render(helm, VALUES["production"]))
+    [policy] = rendered["NetworkPolicy"]
+    production = yaml.safe_load(PRODUCTION.read_text())
+    controller = production["networkPolicy"]["ingressNamespaceSelector"]
+    pods = by_component(rendered["Deployment"])
+    labels = {name: d["spec"]["template"]["metadata"]["labels"] for name, d in pods.items()}
+    # Every pod of the release is behind the policy, the console's among them ...
+    assert all(selects(policy["spec"]["podSelector"], pod) for pod in labels.values())
+    assert policy["spec"]["policyTypes"] == ["Ingress"]  # egress (to the services) stays open
+    ports = [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]]
+    assert set(ports) == {"http"}  # the port every container names, the Services' target
+    peers = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    # ... reachable from the ingress controller's namespace ...
+    assert {"namespaceSelector": controller} in peers
+    # ... and each service from the console's pods (in the release's namespace).
+    same_namespace = [p["podSelector"] for p in peers if set(p) == {"podSelector"}]
+    assert any(selects(selector, labels[CONSOLE]) for selector in same_namespace)
 
 
 def test_the_default_values_render_no_optional_parts(helm: Path) -> None:
