@@ -25,6 +25,7 @@ BEHIND_THE_CONSOLE = ("accounts", "contacts", "groups", "importer", "dispatcher"
 class ConsoleStack:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env = env
+        self.logs = logs
         self.services = {
             name: ServiceProcess(name, env, logs / f"{name}.log")
             for name in (*BEHIND_THE_CONSOLE, "console")
@@ -36,10 +37,13 @@ class ConsoleStack:
     def start(self) -> None:
         jwks = {"ROSTER_AUTH_JWKS_URL": f"{self.url('accounts')}/.well-known/jwks.json"}
         upstreams = {name: self.url(name) for name in BEHIND_THE_CONSOLE}
-        console = {"ROSTER_CONSOLE_UPSTREAMS": json.dumps(upstreams)}
+        extra = {
+            "console": {"ROSTER_CONSOLE_UPSTREAMS": json.dumps(upstreams)},
+            "importer": {**jwks, "ROSTER_IMPORT_DIR": str(self.logs / "uploads")},
+        }
         with ThreadPoolExecutor(len(self.services)) as pool:
             started = [
-                pool.submit(process.start, console if name == "console" else jwks, 90)
+                pool.submit(process.start, extra.get(name, jwks), 90)
                 for name, process in self.services.items()
             ]
             for future in started:

@@ -100,5 +100,5 @@ async def test_a_staff_user_sees_only_their_collection(
         await expect(page.get_by_role("button", name="Edit")).to_have_count(0)
         assert screen.csp_violations() == []
     finally:
-        await screen.context.close()
+        await screen.close()
     assert kim

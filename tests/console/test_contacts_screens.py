@@ -106,7 +106,7 @@ async def test_create_find_and_archive_contacts(
         await screen.shot("contact")
         assert screen.csp_violations() == []
     finally:
-        await screen.context.close()
+        await screen.close()
 
 
 async def test_the_refresh_token_stays_out_of_the_page(
@@ -133,4 +133,4 @@ async def test_the_refresh_token_stays_out_of_the_page(
         await page.goto("/contacts")
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     finally:
-        await screen.context.close()
+        await screen.close()

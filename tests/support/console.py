@@ -130,6 +130,12 @@ class Screen:
         (self.artifacts / f"axe-{screen}.json").write_text(json.dumps(violations, indent=1))
         assert not refused, f"{screen}: {json.dumps(report, indent=1)}"
 
+    async def close(self) -> None:
+        """Ends the tab; what went wrong in the page is printed (pytest shows it on failure)."""
+        if self.errors:
+            print("browser errors:", *self.errors, sep="\n  ")
+        await self.context.close()
+
     def csp_violations(self) -> list[str]:
         return [e for e in self.errors if "Content Security Policy" in e]
 
@@ -151,4 +157,10 @@ async def open_screen(browser: Browser, base_url: str, test_name: str, **options
             screen.errors.append(message.text)
 
     page.on("console", keep)
+    page.on("pageerror", lambda error: screen.errors.append(f"uncaught: {error}"))
     return screen
+
+
+def read_download(path: str | Path) -> str:
+    """A downloaded file's text (read off the event loop's hot path by being small)."""
+    return Path(path).read_text(encoding="utf-8-sig")

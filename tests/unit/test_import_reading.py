@@ -740,6 +740,14 @@ def test_impossible_mappings_are_refused(
     assert message in refused.value.message
 
 
+def test_a_refused_mapping_shows_the_columns_and_what_each_was_taken_for() -> None:
+    """So that a wizard can let the phone column be picked by hand."""
+    with pytest.raises(InvalidMapping) as refused:
+        detect_mapping(["Full name", "Cell"])
+    assert refused.value.details["columns"] == ["Full name", "Cell"]
+    assert refused.value.details["detected"] == {"Full name": "name", "Cell": "field:cell"}
+
+
 def test_the_refusals_say_what_to_fix() -> None:
     with pytest.raises(InvalidMapping) as unknown:
         detect_mapping(["Phone", "Notes"], {"Notes": "telephone"})

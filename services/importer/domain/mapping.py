@@ -149,12 +149,19 @@ def _field_column(index: int, header: str, label: str) -> Column:
 
 
 def _check(mapping: ColumnMapping, headers: list[str], explicit: Mapping[str, str]) -> None:
+    """Every refusal carries the file's columns and what each was taken for (`columns`,
+    `detected`), so that a client can show them and let the column be mapped by hand."""
+
+    def refused(message: str, **details: object) -> InvalidMapping:
+        columns = [c.header for c in mapping.columns]
+        return InvalidMapping(message, columns=columns, detected=mapping.as_dict(), **details)
+
     unknown = sorted(set(explicit) - set(headers))
     if unknown:
-        raise InvalidMapping(f"the mapping names a column the file lacks: {unknown[0]!r}")
+        raise refused(f"the mapping names a column the file lacks: {unknown[0]!r}")
     if len(mapping.of("phone")) != 1:
         found = [c.header for c in mapping.of("phone")]
-        raise InvalidMapping(
+        raise refused(
             "exactly one column must be the phone (map it explicitly)" if found
             else "no phone column found (name one `phone`, or map it explicitly)",
             phone_columns=found,
@@ -162,7 +169,7 @@ def _check(mapping: ColumnMapping, headers: list[str], explicit: Mapping[str, st
     keys = [c.key for c in mapping.field_columns]
     repeated = sorted({k for k in keys if keys.count(k) > 1 and k})
     if repeated:
-        raise InvalidMapping(f"two columns map to field {repeated[0]!r}", field=repeated[0])
+        raise refused(f"two columns map to field {repeated[0]!r}", field=repeated[0])
     for attribute in (*ATTRIBUTES, "opt_in", "status"):
         if len(mapping.of(attribute)) > 1:
-            raise InvalidMapping(f"two columns map to {attribute!r}", target=attribute)
+            raise refused(f"two columns map to {attribute!r}", target=attribute)

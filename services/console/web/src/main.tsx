@@ -9,6 +9,7 @@ import { AddContacts } from "./screens/AddContacts";
 import { Collection, CollectionForm, Collections } from "./screens/Collections";
 import { Contact } from "./screens/Contact";
 import { Contacts } from "./screens/Contacts";
+import { ImportProgress, Imports } from "./screens/Imports";
 import { SignIn } from "./screens/SignIn";
 
 function Page(props: { location: Location }) {
@@ -23,6 +24,9 @@ function Page(props: { location: Location }) {
   if (edit?.id) return <CollectionForm id={edit.id} />;
   const collection = match("/collections/:id", path);
   if (collection?.id) return <Collection id={collection.id} />;
+  if (path === "/imports") return <Imports />;
+  const job = match("/imports/:id", path);
+  if (job?.id) return <ImportProgress id={job.id} />;
   return (
     <section>
       <Title>Page not found</Title>

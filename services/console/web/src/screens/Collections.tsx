@@ -2,8 +2,9 @@
 // picked from the organisation's staff users, a smart query checked as it is typed), and one
 // collection's page with its members, export and actions.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, api, call, get, session, withQuery } from "../api";
+import { ApiError, api, get, session, withQuery } from "../api";
 import { Confirm, Field, Link, Notice, Problem, Title } from "../components";
+import { download } from "../download";
 import type { Group, Member, Page, User } from "../model";
 import { QueryError, useQueryCheck } from "../query";
 import { navigate } from "../router";
@@ -210,20 +211,6 @@ export function CollectionForm(props: { id?: string }) {
       </form>
     </section>
   );
-}
-
-async function download(path: string, fallback: string): Promise<void> {
-  const response = await call("GET", path, { headers: { Accept: "*/*" } });
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallback;
-  const url = URL.createObjectURL(await response.blob());
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function Collection(props: { id: string }) {
