@@ -6,6 +6,7 @@ import { onSession, refreshSession, type Session, session } from "./api";
 import { Frame, Title } from "./components";
 import { type Location, match, navigate, useLocation } from "./router";
 import { AddContacts } from "./screens/AddContacts";
+import { BroadcastReport, Broadcasts, NewBroadcast } from "./screens/Broadcasts";
 import { Collection, CollectionForm, Collections } from "./screens/Collections";
 import { Contact } from "./screens/Contact";
 import { Contacts } from "./screens/Contacts";
@@ -25,6 +26,10 @@ function Page(props: { location: Location }) {
   const collection = match("/collections/:id", path);
   if (collection?.id) return <Collection id={collection.id} />;
   if (path === "/imports") return <Imports />;
+  if (path === "/broadcasts") return <Broadcasts />;
+  if (path === "/broadcasts/new") return <NewBroadcast location={props.location} />;
+  const broadcast = match("/broadcasts/:id", path);
+  if (broadcast?.id) return <BroadcastReport id={broadcast.id} />;
   const job = match("/imports/:id", path);
   if (job?.id) return <ImportProgress id={job.id} />;
   return (

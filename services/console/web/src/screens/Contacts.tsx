@@ -230,6 +230,14 @@ export function Contacts(props: { location: Location }) {
               {a.label}
             </button>
           ))}
+          {role !== "staff" && status === "active" ? (
+            <Link
+              class="button quiet"
+              href={`/broadcasts/new?contacts=${[...selected].map(encodeURIComponent).join(",")}`}
+            >
+              Send a message
+            </Link>
+          ) : null}
           {role !== "staff" && status === "active" && manualGroups.length > 0 ? (
             <span class="group-actions">
               <label for="bulk-group">Collection</label>

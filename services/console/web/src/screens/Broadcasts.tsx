@@ -1,0 +1,505 @@
+// Sending: the audience (collections, a query, chosen contacts), the channel, the message (a
+// template, its variables shown per language, or text), the pre-send summary the dispatcher
+// computes (who will receive, who is excluded and why, how long it takes) and "OK, send"; then
+// the broadcast's progress and its report, one line per recipient.
+import { useEffect, useState } from "preact/hooks";
+import { api, call, get, withQuery } from "../api";
+import { Link, Problem, Title, when } from "../components";
+import { download } from "../download";
+import type { Group, Page } from "../model";
+import { QueryError, useQueryCheck } from "../query";
+import { type Location, navigate } from "../router";
+
+interface Channel {
+  id: string;
+  name: string;
+  type: string;
+  tps: number | null;
+}
+
+interface Template {
+  id: string;
+  name: string;
+  category: string;
+  variants: Record<string, string>;
+  parameters: Record<string, string | { value?: string; fallback?: string | null }>;
+}
+
+interface Preview {
+  audience: number;
+  will_receive: number;
+  excluded: Record<string, number>;
+  not_found: number;
+  eta_seconds: number;
+}
+
+interface Broadcast {
+  id: string;
+  state: "scheduled" | "resolving" | "sending" | "paused" | "completed" | "cancelled" | "failed";
+  channel_id: string;
+  groups: string[];
+  contact_ids: number;
+  query: string | null;
+  text: string | null;
+  template: { name?: string } | null;
+  created_at: string;
+  finished_at: string | null;
+  failure: string | null;
+  audience: number;
+  will_receive: number;
+  excluded: Record<string, number>;
+  counts: Record<string, number>;
+}
+
+interface Recipient {
+  contact_id: string;
+  phone: string;
+  status: string;
+  reason: string;
+  updated_at: string;
+}
+
+const FINAL = ["completed", "cancelled", "failed"];
+const REPORT_ROWS = 1000;
+// The dispatcher's exclusions (services/dispatcher/domain/audience.py), as people say them.
+const REASONS: Record<string, string> = {
+  blocked: "blocked",
+  stopped: "stopped messages (opted out)",
+  archived: "archived",
+  blacklisted: "in a blacklist collection",
+  excluded_group: "in a collection you left out",
+  not_opted_in: "have not opted in, which this channel requires",
+  no_phone: "no phone number",
+  duplicate: "the same phone as another recipient",
+  missing_variable: "no value for a template variable",
+  no_template_language: "speak no language the template has",
+  outside_window: "outside WhatsApp's 24-hour window (free text needs a recent message)",
+};
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)].map((m) => m[1] as string))];
+}
+
+export function Broadcasts() {
+  const [page, setPage] = useState<Page<Broadcast> | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
+  useEffect(() => {
+    get<Page<Broadcast>>("/v1/broadcasts?limit=50").then(setPage, setProblem);
+  }, []);
+  return (
+    <section>
+      <div class="heading">
+        <Title>Broadcasts</Title>
+        <Link class="button" href="/broadcasts/new">
+          + New broadcast
+        </Link>
+      </div>
+      <Problem error={problem} />
+      <div class="table-wrap">
+        <table>
+          <caption>Broadcasts, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Created</th>
+              <th scope="col">Message</th>
+              <th scope="col">State</th>
+              <th scope="col">Audience</th>
+              <th scope="col">Sent</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(page?.items ?? []).map((b) => (
+              <tr key={b.id}>
+                <td>
+                  <Link href={`/broadcasts/${encodeURIComponent(b.id)}`}>{when(b.created_at)}</Link>
+                </td>
+                <td>{b.template?.name ? `Template ${b.template.name}` : (b.text ?? "").slice(0, 60)}</td>
+                <td>{b.state}</td>
+                <td>{b.audience}</td>
+                <td>{b.counts.sent ?? 0}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {page && page.items.length === 0 ? <p class="empty">Nothing sent yet.</p> : null}
+      </div>
+    </section>
+  );
+}
+
+export function NewBroadcast(props: { location: Location }) {
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [channels, setChannels] = useState<Channel[]>([]);
+  const [templates, setTemplates] = useState<Template[]>([]);
+  const [chosen, setChosen] = useState<Set<string>>(() => new Set(props.location.params.getAll("group")));
+  const [excluded, setExcluded] = useState<Set<string>>(new Set());
+  const [contactIds] = useState<string[]>(() =>
+    (props.location.params.get("contacts") ?? "").split(",").filter(Boolean),
+  );
+  const [query, setQuery] = useState("");
+  const check = useQueryCheck(query);
+  const [channel, setChannel] = useState("");
+  const [kind, setKind] = useState<"template" | "text">("template");
+  const [template, setTemplate] = useState("");
+  const [text, setText] = useState("");
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    get<{ items: Group[] }>("/v1/groups").then((a) => setGroups(a.items), setProblem);
+    get<{ items: Channel[] }>("/v1/channels").then((a) => {
+      setChannels(a.items);
+      if (a.items.length === 1 && a.items[0]) setChannel(a.items[0].id);
+    }, setProblem);
+    get<{ items: Template[] }>("/v1/templates").then((a) => setTemplates(a.items), setProblem);
+  }, []);
+
+  const queryReady = !query.trim() || (check?.checked === query && !check.error);
+  const body = {
+    groups: [...chosen],
+    exclude_groups: [...excluded],
+    contact_ids: contactIds,
+    query: query.trim() || null,
+    channel_id: channel,
+    ...(kind === "template" ? { template_id: template || null } : { text: text.trim() || null }),
+  };
+  const hasAudience = chosen.size > 0 || contactIds.length > 0 || Boolean(query.trim());
+  const hasMessage = kind === "template" ? Boolean(template) : Boolean(text.trim());
+  const key = JSON.stringify(body);
+
+  useEffect(() => {
+    setPreview(null);
+    if (!channel || !hasAudience || !queryReady) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api<Preview>("POST", "/v1/broadcasts/preview", { body }).then(
+        (answer) => live && setPreview(answer),
+        (error) => live && setProblem(error),
+      );
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [key, queryReady]);
+
+  const send = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const started = await api<Broadcast>("POST", "/v1/broadcasts", { body });
+      navigate(`/broadcasts/${encodeURIComponent(started.id)}`);
+    } catch (error) {
+      setProblem(error);
+      setBusy(false);
+    }
+  };
+
+  const toggle = (set: Set<string>, update: (s: Set<string>) => void, id: string) => {
+    const next = new Set(set);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    update(next);
+  };
+  const picked = templates.find((t) => t.id === template);
+  return (
+    <section>
+      <Title>Send a message</Title>
+      <Problem error={problem} />
+      <fieldset>
+        <legend>Who</legend>
+        {contactIds.length ? <p>{contactIds.length} contacts chosen in the contacts list.</p> : null}
+        <div class="columns">
+          <fieldset>
+            <legend>Collections</legend>
+            {groups.map((g) => (
+              <div class="field check" key={g.id}>
+                <input
+                  id={`to-${g.id}`}
+                  type="checkbox"
+                  checked={chosen.has(g.id)}
+                  onChange={() => toggle(chosen, setChosen, g.id)}
+                />
+                <label for={`to-${g.id}`}>
+                  {g.name} ({g.member_count})
+                </label>
+              </div>
+            ))}
+          </fieldset>
+          <fieldset>
+            <legend>Except the members of</legend>
+            {groups.map((g) => (
+              <div class="field check" key={g.id}>
+                <input
+                  id={`except-${g.id}`}
+                  type="checkbox"
+                  checked={excluded.has(g.id)}
+                  onChange={() => toggle(excluded, setExcluded, g.id)}
+                />
+                <label for={`except-${g.id}`}>{g.name}</label>
+              </div>
+            ))}
+          </fieldset>
+        </div>
+        <div class="field">
+          <label for="audience-query">And contacts matching (query language)</label>
+          <input
+            id="audience-query"
+            value={query}
+            aria-invalid={check?.error ? true : undefined}
+            aria-describedby={check?.error ? "audience-query-error" : undefined}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+          />
+          <QueryError id="audience-query-error" text={query} check={check} />
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>How</legend>
+        <div class="field">
+          <label for="channel">Channel</label>
+          <select id="channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
+            <option value="">Choose…</option>
+            {channels.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name} ({c.type})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field check">
+          <input
+            type="radio"
+            id="kind-template"
+            name="kind"
+            checked={kind === "template"}
+            onChange={() => setKind("template")}
+          />
+          <label for="kind-template">A template (goes at any time)</label>
+        </div>
+        <div class="field check">
+          <input type="radio" id="kind-text" name="kind" checked={kind === "text"} onChange={() => setKind("text")} />
+          <label for="kind-text">Text (on WhatsApp only to those who wrote within a day)</label>
+        </div>
+        {kind === "template" ? (
+          <div class="field">
+            <label for="template">Template</label>
+            <select id="template" value={template} onChange={(e) => setTemplate(e.currentTarget.value)}>
+              <option value="">Choose…</option>
+              {templates.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : (
+          <div class="field">
+            <label for="text">Message</label>
+            <textarea id="text" maxLength={4096} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </div>
+        )}
+        {picked ? (
+          <div class="table-wrap">
+            <table>
+              <caption>Template {picked.name}, by language</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Language</th>
+                  <th scope="col">Text</th>
+                  <th scope="col">Variables</th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(picked.variants).map(([language, body]) => (
+                  <tr key={language}>
+                    <td>{language}</td>
+                    <td>{body}</td>
+                    <td>
+                      {placeholders(body)
+                        .map((name) => {
+                          const value = picked.parameters[name];
+                          const shown = typeof value === "string" ? value : (value?.value ?? "?");
+                          return `{{${name}}} = ${shown}`;
+                        })
+                        .join("; ")}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </fieldset>
+      <section aria-labelledby="summary-heading" class="summary">
+        <h2 id="summary-heading">Before sending</h2>
+        {!preview ? (
+          <p class="empty">Choose who and how to see who will receive it.</p>
+        ) : (
+          <div role="status">
+            <p>
+              <strong>{preview.will_receive}</strong> of {preview.audience} contacts will receive it
+              {hasMessage ? "" : " (choose the message to count its own exclusions)"}.
+            </p>
+            <ul>
+              {Object.entries(preview.excluded)
+                .filter(([, n]) => n > 0)
+                .map(([reason, n]) => (
+                  <li key={reason}>
+                    {n} excluded: {REASONS[reason] ?? reason}
+                  </li>
+                ))}
+              {preview.not_found ? <li>{preview.not_found} chosen contacts were not found</li> : null}
+            </ul>
+            <p>Estimated time at the channel's rate: {duration(preview.eta_seconds)}.</p>
+          </div>
+        )}
+        <button
+          type="button"
+          disabled={!preview || !hasMessage || busy || preview.will_receive === 0}
+          onClick={() => void send()}
+        >
+          OK, send
+        </button>
+      </section>
+    </section>
+  );
+}
+
+export function BroadcastReport(props: { id: string }) {
+  const [broadcast, setBroadcast] = useState<Broadcast | null>(null);
+  const [recipients, setRecipients] = useState<Recipient[] | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
+  const path = `/v1/broadcasts/${encodeURIComponent(props.id)}`;
+  const ended = broadcast ? FINAL.includes(broadcast.state) : false;
+
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const answer = await get<Broadcast>(path);
+        if (!live) return;
+        setBroadcast(answer);
+        if (!FINAL.includes(answer.state)) timer = setTimeout(() => void poll(), 1000);
+      } catch (error) {
+        if (live) setProblem(error);
+      }
+    };
+    void poll();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [path]);
+
+  useEffect(() => {
+    if (!broadcast || broadcast.state === "scheduled" || broadcast.state === "resolving") return;
+    let live = true;
+    call("GET", withQuery(`${path}/recipients`, { format: "ndjson" }), { headers: { Accept: "application/x-ndjson" } })
+      .then((response) => response.text())
+      .then((body) => {
+        if (!live) return;
+        const lines = body.split("\n").filter(Boolean).slice(0, REPORT_ROWS);
+        setRecipients(lines.map((line) => JSON.parse(line) as Recipient));
+      }, setProblem);
+    return () => {
+      live = false;
+    };
+  }, [path, broadcast?.state, ended ? "ended" : JSON.stringify(broadcast?.counts ?? {})]);
+
+  if (!broadcast) return <Problem error={problem} />;
+  const act = (verb: "pause" | "resume" | "cancel") =>
+    void api<Broadcast>("POST", `${path}/${verb}`).then(setBroadcast, setProblem);
+  const counts = Object.entries(broadcast.counts).filter(([, n]) => n > 0);
+  return (
+    <section>
+      <p>
+        <Link href="/broadcasts">Back to broadcasts</Link>
+      </p>
+      <Title>{broadcast.template?.name ? `Broadcast of ${broadcast.template.name}` : "Broadcast"}</Title>
+      <p role="status" aria-live="polite" class="broadcast-state">
+        {broadcast.state === "completed" ? "Completed" : broadcast.state[0]?.toUpperCase() + broadcast.state.slice(1)}
+        {broadcast.failure ? `: ${broadcast.failure}` : ""}
+      </p>
+      <p>
+        Audience {broadcast.audience}, of whom {broadcast.will_receive} receive it. Created {when(broadcast.created_at)}
+        {broadcast.finished_at ? `, finished ${when(broadcast.finished_at)}` : ""}.
+      </p>
+      <dl class="attributes">
+        {counts.map(([status, n]) => (
+          <div key={status}>
+            <dt>{status}</dt>
+            <dd>{n}</dd>
+          </div>
+        ))}
+      </dl>
+      <Problem error={problem} />
+      <div class="actions">
+        {broadcast.state === "sending" ? (
+          <button type="button" class="quiet" onClick={() => act("pause")}>
+            Pause
+          </button>
+        ) : null}
+        {broadcast.state === "paused" ? (
+          <button type="button" onClick={() => act("resume")}>
+            Resume
+          </button>
+        ) : null}
+        {!ended ? (
+          <button type="button" class="danger" onClick={() => act("cancel")}>
+            Cancel
+          </button>
+        ) : null}
+        <button
+          type="button"
+          class="quiet"
+          onClick={() =>
+            void download(`${path}/recipients?format=csv`, `broadcast-${broadcast.id}.csv`).catch(setProblem)
+          }
+        >
+          Download the report (CSV)
+        </button>
+      </div>
+      {recipients ? (
+        <div class="table-wrap">
+          <table>
+            <caption>
+              Recipients{recipients.length === REPORT_ROWS ? ` (the first ${REPORT_ROWS}: the CSV has them all)` : ""}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Contact</th>
+                <th scope="col">Phone</th>
+                <th scope="col">Status</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {recipients.map((r) => (
+                <tr key={r.contact_id}>
+                  <td>
+                    <Link href={`/contacts/${encodeURIComponent(r.contact_id)}`}>{r.contact_id}</Link>
+                  </td>
+                  <td>{r.phone}</td>
+                  <td>{r.status}</td>
+                  <td>{r.reason}</td>
+                  <td>{when(r.updated_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p class="empty">The report fills in once the audience is known.</p>
+      )}
+    </section>
+  );
+}
