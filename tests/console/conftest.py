@@ -1,5 +1,5 @@
 """The console's browser tests: one stack for them all (accounts, contacts, groups, importer,
-dispatcher and the console, each its own process, in production token mode: the accounts
+dispatcher, flows and the console, each its own process, in production token mode: the accounts
 service's keys), one Chromium, and a fresh browser context (no cookies) per test. Each test
 makes its own organisation, so the tests share nothing but the processes."""
 
@@ -19,7 +19,7 @@ from tests.support.console import CHROMIUM, CHROMIUM_ARGS, WEB, Organization, ne
 from tests.support.infra import delete_topics, drop_databases
 from tests.support.process import ServiceProcess
 
-BEHIND_THE_CONSOLE = ("accounts", "contacts", "groups", "importer", "dispatcher")
+BEHIND_THE_CONSOLE = ("accounts", "contacts", "groups", "importer", "dispatcher", "flows")
 
 
 class ConsoleStack:

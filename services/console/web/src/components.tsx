@@ -25,6 +25,8 @@ const SECTIONS: { href: string; label: string; roles?: Session["role"][] }[] = [
   { href: "/imports", label: "Imports", roles: ["admin", "manager"] },
   { href: "/fields", label: "Fields", roles: ["admin", "manager"] },
   { href: "/broadcasts", label: "Send", roles: ["admin", "manager"] },
+  { href: "/flows", label: "Flows", roles: ["admin", "manager"] },
+  { href: "/settings", label: "Settings", roles: ["admin", "manager"] },
 ];
 
 /** To the sign-in page first, so that the next person to sign in here is not sent back to the

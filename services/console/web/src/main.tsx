@@ -10,7 +10,10 @@ import { BroadcastReport, Broadcasts, NewBroadcast } from "./screens/Broadcasts"
 import { Collection, CollectionForm, Collections } from "./screens/Collections";
 import { Contact } from "./screens/Contact";
 import { Contacts } from "./screens/Contacts";
+import { Fields } from "./screens/Fields";
+import { FlowPage, Flows, KeywordsScreen } from "./screens/Flows";
 import { ImportProgress, Imports } from "./screens/Imports";
+import { Settings } from "./screens/Settings";
 import { SignIn } from "./screens/SignIn";
 
 function Page(props: { location: Location }) {
@@ -25,7 +28,13 @@ function Page(props: { location: Location }) {
   if (edit?.id) return <CollectionForm id={edit.id} />;
   const collection = match("/collections/:id", path);
   if (collection?.id) return <Collection id={collection.id} />;
+  if (path === "/settings" || path.startsWith("/settings/")) return <Settings location={props.location} />;
   if (path === "/imports") return <Imports />;
+  if (path === "/fields") return <Fields />;
+  if (path === "/flows") return <Flows location={props.location} />;
+  if (path === "/flows/keywords") return <KeywordsScreen />;
+  const flow = match("/flows/:id", path);
+  if (flow?.id) return <FlowPage id={flow.id} location={props.location} />;
   if (path === "/broadcasts") return <Broadcasts />;
   if (path === "/broadcasts/new") return <NewBroadcast location={props.location} />;
   const broadcast = match("/broadcasts/:id", path);

@@ -18,12 +18,12 @@ const EDITABLE: { key: Editable; label: string }[] = [
 
 interface HistoryItem {
   id?: string;
-  created_at?: string;
+  at?: string;
   started_at?: string;
+  kind?: string;
   direction?: string;
   status?: string;
   text?: string;
-  flow_name?: string;
   flow_id?: string;
 }
 
@@ -44,7 +44,7 @@ function History(props: { title: string; path: string; describe: (item: HistoryI
       <ul class="history">
         {(items ?? []).map((item, i) => (
           <li key={item.id ?? i}>
-            <time>{when(item.created_at ?? item.started_at)}</time> {props.describe(item)}
+            <time>{when(item.at ?? item.started_at)}</time> {props.describe(item)}
           </li>
         ))}
       </ul>
@@ -183,12 +183,12 @@ export function Contact(props: { id: string }) {
       <History
         title="Messages"
         path={`/v1/conversations/${encodeURIComponent(contact.id)}/messages`}
-        describe={(m) => `${m.direction ?? ""} ${m.status ?? ""} ${m.text ?? ""}`.trim()}
+        describe={(m) => [m.direction, m.kind, m.status, m.text].filter(Boolean).join(" · ")}
       />
       <History
         title="Flow runs"
         path={`/v1/conversations/${encodeURIComponent(contact.id)}/runs`}
-        describe={(r) => `${r.flow_name ?? r.flow_id ?? "flow"} ${r.status ?? ""}`.trim()}
+        describe={(r) => [r.flow_id ?? "flow", r.status].filter(Boolean).join(" · ")}
       />
     </section>
   );
