@@ -16,6 +16,7 @@ from services.console.adapters.accounts import AccountsHttp
 from services.console.adapters.gateway import Gateway
 from services.console.entrypoints.http.app import ROUTERS
 from services.console.entrypoints.http.headers import SecurityHeaders
+from services.console.entrypoints.http.internal import InternalOnly
 from services.console.service_layer.ports import AccountsSessions
 from services.console.service_layer.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from shared.http.app import create_app
@@ -66,6 +67,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         readiness={"assets": assets_built},
         lifespan=lifespan,
     )
+    app.add_middleware(InternalOnly)
     app.add_middleware(SecurityHeaders)
     app.state.assets_dir = assets_dir
     app.state.session_max_age = int(settings.session_ttl_days * 86400)

@@ -134,3 +134,53 @@ async def test_the_refresh_token_stays_out_of_the_page(
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     finally:
         await screen.close()
+
+
+async def test_edit_a_contact_its_fields_collections_and_status(
+    console_stack: ConsoleStack, organization: Organization, browser: Browser,
+    request: pytest.FixtureRequest,
+) -> None:  # fmt: skip
+    bearer = {"Authorization": f"Bearer {await organization.admin_token()}"}
+    async with httpx.AsyncClient(headers=bearer, timeout=30) as http:
+        contacts, groups = console_stack.url("contacts"), console_stack.url("groups")
+        for label, kind in (("Age", "number"), ("Enrolled", "boolean")):
+            made = await http.post(f"{contacts}/v1/fields", json={"label": label, "type": kind})
+            assert made.status_code == 201, made.text
+        person = {"name": "Amina", "phone": "+254712000051"}
+        amina = (await http.post(f"{contacts}/v1/contacts", json=person)).json()
+        group = (await http.post(f"{groups}/v1/groups", json={"name": "Mothers"})).json()
+
+    screen = await open_screen(browser, console_stack.url("console"), request.node.name)
+    page = screen.page
+    try:
+        await page.goto(f"/contacts/{amina['id']}")
+        await sign_in(page, organization.id, organization.admin_email,
+                      organization.admin_password)  # fmt: skip
+        await page.get_by_role("button", name="Edit").click()
+        await page.get_by_label("Name").fill("Amina Yusuf")
+        await page.get_by_label("Age").fill("31")
+        await page.get_by_label("Enrolled").select_option("true")
+        await screen.accessible("contact-edit")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("heading", name="Amina Yusuf")).to_be_visible()
+        details = page.locator("dl")
+        await expect(details).to_contain_text("age31")
+        await expect(details).to_contain_text("enrolledtrue")
+
+        await page.get_by_label("Add to").select_option(label="Mothers")
+        await page.get_by_role("button", name="Add to collection").click()
+        await expect(page.get_by_role("status")).to_contain_text("Added to Mothers")
+        await expect(page.get_by_role("button", name="Remove from Mothers")).to_be_visible(
+            timeout=20_000
+        )
+        await screen.shot("edited and in a collection")
+        await page.get_by_role("button", name="Archive").click()
+        await expect(page.get_by_role("status")).to_contain_text("Now archived")
+        await expect(details).to_contain_text("Statusarchived")
+        assert screen.csp_violations() == []
+    finally:
+        await screen.close()
+    async with httpx.AsyncClient(headers=bearer, timeout=30) as http:
+        stored = (await http.get(f"{contacts}/v1/contacts/{amina['id']}")).json()
+    assert stored["fields"] == {"age": 31, "enrolled": True} and stored["status"] == "archived"
+    assert group["id"] in stored["groups"]

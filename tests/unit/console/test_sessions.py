@@ -173,3 +173,15 @@ async def test_the_bus_hands_each_session_command_to_the_accounts_service(
         await bus.handle(RefreshSession(signed_in.refresh_token, "198.51.100.1"))
     await bus.handle(SignOut(refreshed.access_token))
     assert accounts.signed_out == [refreshed.access_token]
+
+
+async def test_probes_and_the_scrape_are_not_served_through_a_proxy(
+    console: httpx.AsyncClient,
+) -> None:
+    """The ingress sends every path outside /v1 to the console: these stay the platform's."""
+    for path in ("/metrics", "/healthz", "/readyz", "/openapi.json"):
+        proxied = await console.get(path, headers={"X-Forwarded-For": "198.51.100.7"})
+        assert proxied.status_code == 404, path
+        assert proxied.json()["error"]["code"] == "not_found"
+    assert (await console.get("/metrics")).status_code == 200  # Prometheus, straight to the pod
+    assert (await console.get("/healthz")).status_code == 200

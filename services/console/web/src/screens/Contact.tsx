@@ -16,6 +16,43 @@ const EDITABLE: { key: Editable; label: string }[] = [
   { key: "language", label: "Language" },
 ];
 
+interface FieldDefinition {
+  key: string;
+  label: string;
+  type: string;
+}
+
+const INPUT_TYPES: Record<string, "number" | "datetime-local" | "text"> = {
+  number: "number",
+  datetime: "datetime-local",
+};
+
+const STATUS_ACTIONS: Record<string, { status: string; label: string }[]> = {
+  active: [
+    { status: "archived", label: "Archive" },
+    { status: "blocked", label: "Block" },
+  ],
+  archived: [{ status: "active", label: "Restore" }],
+  blocked: [{ status: "active", label: "Unblock" }],
+  stopped: [{ status: "archived", label: "Archive" }],
+};
+
+/** A field's value as its input shows it (a date in the input's local form). */
+function shownValue(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return value.slice(0, 16);
+  return String(value);
+}
+
+/** What the contacts service takes for a field of this type ("" clears it). */
+function typed(definition: FieldDefinition, value: string): unknown {
+  if (value === "") return null;
+  if (definition.type === "number") return Number(value);
+  if (definition.type === "boolean") return value === "true";
+  if (definition.type === "datetime") return new Date(value).toISOString();
+  return value;
+}
+
 interface HistoryItem {
   id?: string;
   at?: string;
@@ -56,7 +93,10 @@ export function Contact(props: { id: string }) {
   const [contact, setContact] = useState<ContactView | null>(null);
   const [missing, setMissing] = useState(false);
   const [groups, setGroups] = useState<Group[]>([]);
+  const [definitions, setDefinitions] = useState<FieldDefinition[]>([]);
   const [draft, setDraft] = useState<Record<Editable, string> | null>(null);
+  const [fieldDraft, setFieldDraft] = useState<Record<string, string>>({});
+  const [joining, setJoining] = useState("");
   const [problem, setProblem] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const path = `/v1/contacts/${encodeURIComponent(props.id)}`;
@@ -72,6 +112,7 @@ export function Contact(props: { id: string }) {
       (answer) => setGroups(answer.items),
       () => undefined,
     );
+    get<FieldDefinition[]>("/v1/fields").then(setDefinitions, () => undefined);
   }, [path]);
 
   if (missing) {
@@ -95,6 +136,12 @@ export function Contact(props: { id: string }) {
       const value = draft[key].trim();
       if (value !== (contact[key] ?? "")) changes[key] = value || null;
     }
+    const fields: Record<string, unknown> = {};
+    for (const definition of definitions) {
+      const value = (fieldDraft[definition.key] ?? "").trim();
+      if (value !== shownValue(contact.fields[definition.key])) fields[definition.key] = typed(definition, value);
+    }
+    if (Object.keys(fields).length) changes.fields = fields;
     try {
       setContact(await api<ContactView>("PATCH", path, { body: changes }));
       setDraft(null);
@@ -106,6 +153,40 @@ export function Contact(props: { id: string }) {
   };
 
   const names = new Map(groups.map((g) => [g.id, g.name]));
+  const setStatus = async (status: string) => {
+    try {
+      setContact(await api<ContactView>("POST", `${path}/status`, { body: { status } }));
+      setNotice(`Now ${status}`);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error);
+    }
+  };
+  const membership = async (groupId: string, method: "POST" | "DELETE") => {
+    try {
+      const answer = await api<{ results: { status: string; reason: string | null }[] }>(
+        method,
+        `/v1/groups/${encodeURIComponent(groupId)}/members`,
+        { body: { contact_ids: [contact.id] } },
+      );
+      const refused = answer.results.find((r) => r.status === "refused");
+      setNotice(
+        refused
+          ? `Refused: ${refused.reason ?? ""}`
+          : `${method === "POST" ? "Added to" : "Removed from"} ${names.get(groupId) ?? "the collection"}`,
+      );
+      setJoining("");
+      // The contact's own copy follows by events: read it again in a moment.
+      setTimeout(() => void get<ContactView>(path).then(setContact, () => undefined), 800);
+    } catch (error) {
+      setProblem(error);
+    }
+  };
+  const startEditing = () => {
+    setDraft(Object.fromEntries(EDITABLE.map((f) => [f.key, contact[f.key] ?? ""])) as Record<Editable, string>);
+    setFieldDraft(Object.fromEntries(definitions.map((d) => [d.key, shownValue(contact.fields[d.key])])));
+  };
+  const manual = groups.filter((g) => g.type === "manual");
   return (
     <section class="contact">
       <p>
@@ -124,6 +205,29 @@ export function Contact(props: { id: string }) {
                 value={draft[f.key]}
                 onInput={(e) => setDraft({ ...draft, [f.key]: e.currentTarget.value })}
               />
+            </div>
+          ))}
+          {definitions.map((d) => (
+            <div class="field" key={d.key}>
+              <label for={`edit-field-${d.key}`}>{d.label}</label>
+              {d.type === "boolean" ? (
+                <select
+                  id={`edit-field-${d.key}`}
+                  value={fieldDraft[d.key] ?? ""}
+                  onChange={(e) => setFieldDraft({ ...fieldDraft, [d.key]: e.currentTarget.value })}
+                >
+                  <option value="">—</option>
+                  <option value="true">Yes</option>
+                  <option value="false">No</option>
+                </select>
+              ) : (
+                <input
+                  id={`edit-field-${d.key}`}
+                  type={(INPUT_TYPES[d.type] ?? "text") as "text"}
+                  value={fieldDraft[d.key] ?? ""}
+                  onInput={(e) => setFieldDraft({ ...fieldDraft, [d.key]: e.currentTarget.value })}
+                />
+              )}
             </div>
           ))}
           <div class="actions">
@@ -171,14 +275,51 @@ export function Contact(props: { id: string }) {
         </dl>
       )}
       {canEdit && !draft ? (
-        <button
-          type="button"
-          onClick={() =>
-            setDraft(Object.fromEntries(EDITABLE.map((f) => [f.key, contact[f.key] ?? ""])) as Record<Editable, string>)
-          }
-        >
-          Edit
-        </button>
+        <div class="actions">
+          <button type="button" onClick={startEditing}>
+            Edit
+          </button>
+          {(STATUS_ACTIONS[contact.status] ?? []).map((a) => (
+            <button type="button" class="quiet" key={a.status} onClick={() => void setStatus(a.status)}>
+              {a.label}
+            </button>
+          ))}
+        </div>
+      ) : null}
+      {canEdit && contact.status === "active" ? (
+        <section aria-labelledby="collections-heading">
+          <h2 id="collections-heading">Collections</h2>
+          <ul class="memberships">
+            {contact.groups.map((id) => (
+              <li key={id}>
+                {names.get(id) ?? id}{" "}
+                {manual.some((g) => g.id === id) ? (
+                  <button type="button" class="quiet" onClick={() => void membership(id, "DELETE")}>
+                    Remove from {names.get(id) ?? "collection"}
+                  </button>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          <div class="inline-form">
+            <div class="field">
+              <label for="join-collection">Add to</label>
+              <select id="join-collection" value={joining} onChange={(e) => setJoining(e.currentTarget.value)}>
+                <option value="">Choose…</option>
+                {manual
+                  .filter((g) => !contact.groups.includes(g.id))
+                  .map((g) => (
+                    <option key={g.id} value={g.id}>
+                      {g.name}
+                    </option>
+                  ))}
+              </select>
+            </div>
+            <button type="button" disabled={!joining} onClick={() => void membership(joining, "POST")}>
+              Add to collection
+            </button>
+          </div>
+        </section>
       ) : null}
       <History
         title="Messages"
