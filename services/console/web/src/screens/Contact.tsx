@@ -37,11 +37,32 @@ const STATUS_ACTIONS: Record<string, { status: string; label: string }[]> = {
   stopped: [{ status: "archived", label: "Archive" }],
 };
 
+interface FieldRecord {
+  text: string;
+  type: string;
+  value: string | number | boolean;
+}
+
+function recordOf(value: unknown): FieldRecord | null {
+  return value && typeof value === "object" && "text" in value ? (value as FieldRecord) : null;
+}
+
 /** A field's value as its input shows it (a date in the input's local form). */
 function shownValue(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return value.slice(0, 16);
-  return String(value);
+  const record = recordOf(value);
+  if (!record) return value === null || value === undefined ? "" : String(value);
+  if (record.type === "datetime" && typeof record.value === "string") return record.value.slice(0, 16);
+  if (record.type === "boolean") return String(record.value);
+  return record.text;
+}
+
+/** A field's value as people read it. */
+function readable(value: unknown): string {
+  const record = recordOf(value);
+  if (!record) return value === null || value === undefined ? "—" : String(value);
+  if (record.type === "boolean") return record.value ? "Yes" : "No";
+  if (record.type === "datetime" && typeof record.value === "string") return when(record.value);
+  return record.text;
 }
 
 /** What the contacts service takes for a field of this type ("" clears it). */
@@ -265,7 +286,7 @@ export function Contact(props: { id: string }) {
           {Object.entries(contact.fields).map(([key, value]) => (
             <div key={key}>
               <dt>{key}</dt>
-              <dd>{value === null ? "—" : String(value)}</dd>
+              <dd>{readable(value)}</dd>
             </div>
           ))}
           <div>
