@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
 from shared.settings import ServiceSettings
-from tests.support.console import CHROMIUM, CHROMIUM_ARGS, WEB, Organization, new_organization
+from tests.support.console import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WEB,
+    Organization,
+    Screen,
+    new_organization,
+    open_screen,
+)
 from tests.support.infra import delete_topics, drop_databases
 from tests.support.process import ServiceProcess
 
@@ -104,3 +113,34 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 def organization(console_stack: ConsoleStack) -> Iterator[Organization]:
     yield new_organization(console_stack.env, console_stack.url("accounts"))
+
+
+OpenScreen = Callable[..., Awaitable[Screen]]
+
+
+@pytest.fixture
+async def open_screens(
+    console_stack: ConsoleStack, browser: Browser, request: pytest.FixtureRequest
+) -> AsyncIterator[OpenScreen]:
+    """Opens browser tabs on the console (`name`: a second one's suffix; Playwright's context
+    options, such as a phone's viewport), each closed after the test; none may have had
+    anything blocked by the Content-Security-Policy."""
+    opened: list[Screen] = []
+
+    async def open_one(name: str = "", **options: Any) -> Screen:
+        screen = await open_screen(browser, console_stack.url("console"),
+                                   request.node.name + name, **options)  # fmt: skip
+        opened.append(screen)
+        return screen
+
+    yield open_one
+    for screen in opened:
+        await screen.close()
+    for screen in opened:
+        assert screen.csp_violations() == []
+
+
+@pytest.fixture
+async def screen(open_screens: OpenScreen) -> Screen:
+    """A browser tab on the console, at a desktop's size."""
+    return await open_screens()

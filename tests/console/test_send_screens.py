@@ -8,12 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from tests.console.conftest import ConsoleStack
-from tests.console.test_contacts_screens import sign_in
-from tests.support.console import Organization, open_screen
+from tests.support.console import Organization, Screen, sign_in
 from tests.support.eventually import eventually
 from tests.support.fake_provider import running_provider
 
@@ -26,8 +24,7 @@ PEOPLE = [  # name, phone, language, opted in
 
 
 async def test_send_a_template_to_a_collection(
-    console_stack: ConsoleStack, organization: Organization, browser: Browser,
-    request: pytest.FixtureRequest,
+    console_stack: ConsoleStack, organization: Organization, screen: Screen,
 ) -> None:  # fmt: skip
     bearer = {"Authorization": f"Bearer {await organization.admin_token()}"}
     async with (
@@ -71,47 +68,42 @@ async def test_send_a_template_to_a_collection(
         # The contacts and the collection reach the dispatcher over Kafka.
         expected = await eventually(preview, lambda p: p["audience"] == len(PEOPLE), 30)
 
-        screen = await open_screen(browser, console_stack.url("console"), request.node.name)
         page = screen.page
-        try:
-            await page.goto(f"/collections/{parents['id']}")
-            await sign_in(page, organization.id, organization.admin_email,
-                          organization.admin_password)  # fmt: skip
-            await page.get_by_role("link", name="Send a message").click()
-            await expect(page.get_by_label("Parents (4)")).to_be_checked()
-            await expect(page.get_by_label("Channel")).to_have_value(channel.json()["id"])
-            await page.get_by_label("Template", exact=True).select_option(label="term_dates")
-            variables = page.get_by_role("table", name="Template term_dates, by language")
-            await expect(variables).to_contain_text("{{name}} = @contact.first_name")
-            await expect(variables).to_contain_text("swa")
-            summary = page.locator(".summary [role=status]")
-            await expect(summary).to_contain_text(
-                f"{expected['will_receive']} of {expected['audience']} contacts will receive it"
-            )
-            # One line per reason the dispatcher counts, with its count.
-            lines = summary.locator("li")
-            await expect(lines).to_have_count(sum(1 for n in expected["excluded"].values() if n))
-            shown = sorted(int(text.split()[0]) for text in await lines.all_inner_texts())
-            assert shown == sorted(n for n in expected["excluded"].values() if n)
-            await expect(summary).to_contain_text("speak no language the template has")
-            await expect(summary).to_contain_text("have not opted in")
-            assert expected["will_receive"] == 2  # Amina and Baraka
-            await screen.accessible("send")
-            await screen.shot("pre-send summary")
-            await page.get_by_role("button", name="OK, send").click()
+        await page.goto(f"/collections/{parents['id']}")
+        await sign_in(page, organization.id, organization.admin_email,
+                      organization.admin_password)  # fmt: skip
+        await page.get_by_role("link", name="Send a message").click()
+        await expect(page.get_by_label("Parents (4)")).to_be_checked()
+        await expect(page.get_by_label("Channel")).to_have_value(channel.json()["id"])
+        await page.get_by_label("Template", exact=True).select_option(label="term_dates")
+        variables = page.get_by_role("table", name="Template term_dates, by language")
+        await expect(variables).to_contain_text("{{name}} = @contact.first_name")
+        await expect(variables).to_contain_text("swa")
+        summary = page.locator(".summary [role=status]")
+        await expect(summary).to_contain_text(
+            f"{expected['will_receive']} of {expected['audience']} contacts will receive it"
+        )
+        # One line per reason the dispatcher counts, with its count.
+        lines = summary.locator("li")
+        await expect(lines).to_have_count(sum(1 for n in expected["excluded"].values() if n))
+        shown = sorted(int(text.split()[0]) for text in await lines.all_inner_texts())
+        assert shown == sorted(n for n in expected["excluded"].values() if n)
+        await expect(summary).to_contain_text("speak no language the template has")
+        await expect(summary).to_contain_text("have not opted in")
+        assert expected["will_receive"] == 2  # Amina and Baraka
+        await screen.accessible("send")
+        await screen.shot("pre-send summary")
+        await page.get_by_role("button", name="OK, send").click()
 
-            await expect(page.get_by_role("status")).to_have_text("Completed", timeout=60_000)
-            report = page.get_by_role("table", name="Recipients")
-            for contact_id in ids:
-                await expect(report.get_by_role("link", name=contact_id)).to_be_visible()
-            await expect(report.get_by_role("row")).to_have_count(len(PEOPLE) + 1)
-            await expect(report.get_by_role("row", name="sent")).to_have_count(2)
-            await screen.accessible("broadcast-report")
-            await screen.shot("broadcast report")
-            await page.get_by_role("link", name="Back to broadcasts").click()
-            await expect(page.get_by_role("cell", name="Template term_dates")).to_be_visible()
-            await screen.accessible("broadcasts")
-            assert screen.csp_violations() == []
-        finally:
-            await screen.close()
+        await expect(page.get_by_role("status")).to_have_text("Completed", timeout=60_000)
+        report = page.get_by_role("table", name="Recipients")
+        for contact_id in ids:
+            await expect(report.get_by_role("link", name=contact_id)).to_be_visible()
+        await expect(report.get_by_role("row")).to_have_count(len(PEOPLE) + 1)
+        await expect(report.get_by_role("row", name="sent")).to_have_count(2)
+        await screen.accessible("broadcast-report")
+        await screen.shot("broadcast report")
+        await page.get_by_role("link", name="Back to broadcasts").click()
+        await expect(page.get_by_role("cell", name="Template term_dates")).to_be_visible()
+        await screen.accessible("broadcasts")
     assert sorted(r.to for r in provider.accepted) == ["254712000031", "254712000032"]

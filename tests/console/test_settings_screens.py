@@ -14,12 +14,10 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
-from tests.console.conftest import ConsoleStack
-from tests.console.test_contacts_screens import sign_in
-from tests.support.console import Organization, Screen, open_screen
+from tests.console.conftest import ConsoleStack, OpenScreen
+from tests.support.console import Organization, Screen, sign_in
 
 SIGNING_KEY = "the-gateway-signing-key-4d1f"
 MEMBER_PASSWORD = "a long enough password for Tom"
@@ -167,7 +165,7 @@ async def templates_screen(screen: Screen, dispatcher: str, token: str) -> None:
 
 
 async def users_screen(screen: Screen, accounts: str, token: str, email: str) -> str:
-    """Adds Tom as staff, makes him a manager; answers his (second) one-time invitation token."""
+    """Adds Tom as staff, makes him a manager; answers his (second) one-time invitation link."""
     page = screen.page
     await page.get_by_role("link", name="Users").click()
     await expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
@@ -195,6 +193,8 @@ async def users_screen(screen: Screen, accounts: str, token: str, email: str) ->
     await row.get_by_role("button", name="New invitation for Tom Teacher").click()
     await expect(token_box).not_to_have_value(invitation_token)
     invitation_token = await token_box.input_value()
+    link = await invitation.get_by_label("Invitation link").input_value()
+    assert link.endswith(f"/invitation#token={invitation_token}")
     await invitation.get_by_role("button", name="Done, I have copied it").click()
     await expect(invitation).to_have_count(0)
 
@@ -214,7 +214,7 @@ async def users_screen(screen: Screen, accounts: str, token: str, email: str) ->
     await expect(page.get_by_role("row", name="Demo admin")).to_be_visible()
     await screen.accessible("users")
     await screen.shot("last admin kept")
-    return invitation_token
+    return link
 
 
 async def clients_screen(screen: Screen, accounts: str) -> None:
@@ -274,38 +274,30 @@ async def manager_sees_refusals(screen: Screen, organization: Organization, emai
 
 
 async def test_settings_screens(
-    console_stack: ConsoleStack, organization: Organization, browser: Browser,
-    request: pytest.FixtureRequest,
+    console_stack: ConsoleStack, organization: Organization, screen: Screen,
+    open_screens: OpenScreen,
 ) -> None:  # fmt: skip
     contacts, dispatcher, accounts = (console_stack.url(s) for s in
                                       ("contacts", "dispatcher", "accounts"))  # fmt: skip
     token = await organization.admin_token()
     email = f"tom.{uuid.uuid4().hex[:6]}@example.org"
-    screen = await open_screen(browser, console_stack.url("console"), request.node.name)
     page = screen.page
-    try:
-        await page.goto("/settings")
-        await sign_in(page, organization.id, organization.admin_email,
-                      organization.admin_password)  # fmt: skip
-        await organisation_screen(screen, organization, contacts)
-        await channels_screen(screen, dispatcher, token)
-        await templates_screen(screen, dispatcher, token)
-        invitation = await users_screen(screen, accounts, token, email)
-        await clients_screen(screen, accounts)
-        assert screen.csp_violations() == []
-    finally:
-        await screen.close()
+    await page.goto("/settings")
+    await sign_in(page, organization.id, organization.admin_email,
+                  organization.admin_password)  # fmt: skip
+    await organisation_screen(screen, organization, contacts)
+    await channels_screen(screen, dispatcher, token)
+    await templates_screen(screen, dispatcher, token)
+    invitation = await users_screen(screen, accounts, token, email)
+    await clients_screen(screen, accounts)
 
-    # The invitation shown was real: Tom sets his password with it and signs in, a manager.
-    async with httpx.AsyncClient(base_url=accounts, timeout=30) as http:
-        body = {"token": invitation, "password": MEMBER_PASSWORD}
-        accepted = await http.post("/v1/invitations/accept", json=body)
-        assert accepted.status_code == 200, accepted.text
-    manager = await open_screen(browser, console_stack.url("console"),
-                                f"{request.node.name}-manager",
-                                viewport=PHONE, is_mobile=True, has_touch=True)  # fmt: skip
-    try:
-        await manager_sees_refusals(manager, organization, email)
-        assert manager.csp_violations() == []
-    finally:
-        await manager.close()
+    # The invitation shown was real: Tom opens the link, sets his password, signs in, a manager.
+    manager = await open_screens("-manager", viewport=PHONE, is_mobile=True, has_touch=True)
+    await manager.page.goto(invitation)
+    await manager.page.get_by_label("New password").fill(MEMBER_PASSWORD)
+    await manager.page.get_by_label("The same password again").fill(MEMBER_PASSWORD)
+    await manager.accessible("invitation")
+    await manager.page.get_by_role("button", name="Set password").click()
+    await expect(manager.page.get_by_role("status")).to_contain_text("Your password is set")
+    assert "token" not in manager.page.url  # spent, and gone from the address
+    await manager_sees_refusals(manager, organization, email)

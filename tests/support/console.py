@@ -42,6 +42,14 @@ CHROMIUM_ARGS = [
 REFUSED_IMPACTS = ("serious", "critical")
 
 
+async def sign_in(page: Page, org: str, email: str, password: str) -> None:
+    """The sign-in form, filled and sent as a person would."""
+    await page.get_by_label("Organisation").fill(org)
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
 def roster(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [str(ROSTER), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60

@@ -202,3 +202,50 @@ export function Title(props: { children: ComponentChildren }) {
   }, [props.children]);
   return <h1>{props.children}</h1>;
 }
+
+/** Previous / page N / Next over the cursors of `useCursorPages`. */
+export function Pager(props: {
+  label: string;
+  number: number;
+  back: (() => void) | null;
+  forward: (() => void) | null;
+}) {
+  return (
+    <nav class="pager" aria-label={props.label}>
+      <button type="button" disabled={!props.back} onClick={() => props.back?.()}>
+        Previous
+      </button>
+      <span>Page {props.number}</span>
+      <button type="button" disabled={!props.forward} onClick={() => props.forward?.()}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
+/** A checkbox per collection (with its member count when `counts`), in a labelled fieldset. */
+export function GroupChecklist(props: {
+  legend: string;
+  idPrefix: string;
+  groups: { id: string; name: string; member_count: number }[];
+  chosen: Set<string>;
+  toggle: (id: string) => void;
+  counts?: boolean;
+}) {
+  return (
+    <fieldset>
+      <legend>{props.legend}</legend>
+      {props.groups.map((g) => (
+        <div class="field check" key={g.id}>
+          <input
+            id={`${props.idPrefix}-${g.id}`}
+            type="checkbox"
+            checked={props.chosen.has(g.id)}
+            onChange={() => props.toggle(g.id)}
+          />
+          <label for={`${props.idPrefix}-${g.id}`}>{props.counts ? `${g.name} (${g.member_count})` : g.name}</label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}

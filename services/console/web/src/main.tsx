@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { onSession, refreshSession, type Session, session } from "./api";
 import { Frame, Title } from "./components";
 import { type Location, match, navigate, useLocation } from "./router";
+import { AcceptInvitation } from "./screens/AcceptInvitation";
 import { AddContacts } from "./screens/AddContacts";
 import { BroadcastReport, Broadcasts, NewBroadcast } from "./screens/Broadcasts";
 import { Collection, CollectionForm, Collections } from "./screens/Collections";
@@ -61,7 +62,7 @@ function App() {
   }, []);
 
   useEffect(() => {
-    if (restoring) return;
+    if (restoring || location.path === "/invitation") return;
     if (!current && location.path !== "/sign-in") {
       navigate(`/sign-in?next=${encodeURIComponent(location.path + window.location.search)}`, true);
     } else if (current && (location.path === "/" || location.path === "/sign-in")) {
@@ -74,6 +75,7 @@ function App() {
     }
   }, [restoring, current, location.path]);
 
+  if (location.path === "/invitation") return <AcceptInvitation />;
   if (restoring)
     return (
       <p class="loading" role="status">

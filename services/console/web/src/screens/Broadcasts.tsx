@@ -4,8 +4,9 @@
 // the broadcast's progress and its report, one line per recipient.
 import { useEffect, useState } from "preact/hooks";
 import { api, call, get, withQuery } from "../api";
-import { Link, Problem, Title, when } from "../components";
+import { GroupChecklist, Link, Problem, Title, when } from "../components";
 import { download } from "../download";
+import { useChosen, usePolled } from "../hooks";
 import type { Group, Page } from "../model";
 import { QueryError, useQueryCheck } from "../query";
 import { type Location, navigate } from "../router";
@@ -137,8 +138,8 @@ export function NewBroadcast(props: { location: Location }) {
   const [groups, setGroups] = useState<Group[]>([]);
   const [channels, setChannels] = useState<Channel[]>([]);
   const [templates, setTemplates] = useState<Template[]>([]);
-  const [chosen, setChosen] = useState<Set<string>>(() => new Set(props.location.params.getAll("group")));
-  const [excluded, setExcluded] = useState<Set<string>>(new Set());
+  const to = useChosen(props.location.params.getAll("group"));
+  const except = useChosen();
   const [contactIds] = useState<string[]>(() =>
     (props.location.params.get("contacts") ?? "").split(",").filter(Boolean),
   );
@@ -163,14 +164,14 @@ export function NewBroadcast(props: { location: Location }) {
 
   const queryReady = !query.trim() || (check?.checked === query && !check.error);
   const body = {
-    groups: [...chosen],
-    exclude_groups: [...excluded],
+    groups: [...to.chosen],
+    exclude_groups: [...except.chosen],
     contact_ids: contactIds,
     query: query.trim() || null,
     channel_id: channel,
     ...(kind === "template" ? { template_id: template || null } : { text: text.trim() || null }),
   };
-  const hasAudience = chosen.size > 0 || contactIds.length > 0 || Boolean(query.trim());
+  const hasAudience = to.chosen.size > 0 || contactIds.length > 0 || Boolean(query.trim());
   const hasMessage = kind === "template" ? Boolean(template) : Boolean(text.trim());
   const key = JSON.stringify(body);
 
@@ -202,12 +203,6 @@ export function NewBroadcast(props: { location: Location }) {
     }
   };
 
-  const toggle = (set: Set<string>, update: (s: Set<string>) => void, id: string) => {
-    const next = new Set(set);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    update(next);
-  };
   const picked = templates.find((t) => t.id === template);
   return (
     <section>
@@ -217,36 +212,21 @@ export function NewBroadcast(props: { location: Location }) {
         <legend>Who</legend>
         {contactIds.length ? <p>{contactIds.length} contacts chosen in the contacts list.</p> : null}
         <div class="columns">
-          <fieldset>
-            <legend>Collections</legend>
-            {groups.map((g) => (
-              <div class="field check" key={g.id}>
-                <input
-                  id={`to-${g.id}`}
-                  type="checkbox"
-                  checked={chosen.has(g.id)}
-                  onChange={() => toggle(chosen, setChosen, g.id)}
-                />
-                <label for={`to-${g.id}`}>
-                  {g.name} ({g.member_count})
-                </label>
-              </div>
-            ))}
-          </fieldset>
-          <fieldset>
-            <legend>Except the members of</legend>
-            {groups.map((g) => (
-              <div class="field check" key={g.id}>
-                <input
-                  id={`except-${g.id}`}
-                  type="checkbox"
-                  checked={excluded.has(g.id)}
-                  onChange={() => toggle(excluded, setExcluded, g.id)}
-                />
-                <label for={`except-${g.id}`}>{g.name}</label>
-              </div>
-            ))}
-          </fieldset>
+          <GroupChecklist
+            legend="Collections"
+            idPrefix="to"
+            groups={groups}
+            chosen={to.chosen}
+            toggle={to.toggle}
+            counts
+          />
+          <GroupChecklist
+            legend="Except the members of"
+            idPrefix="except"
+            groups={groups}
+            chosen={except.chosen}
+            toggle={except.toggle}
+          />
         </div>
         <div class="field">
           <label for="audience-query">And contacts matching (query language)</label>
@@ -373,31 +353,11 @@ export function NewBroadcast(props: { location: Location }) {
 }
 
 export function BroadcastReport(props: { id: string }) {
-  const [broadcast, setBroadcast] = useState<Broadcast | null>(null);
-  const [recipients, setRecipients] = useState<Recipient[] | null>(null);
-  const [problem, setProblem] = useState<unknown>(null);
   const path = `/v1/broadcasts/${encodeURIComponent(props.id)}`;
+  const polled = usePolled<Broadcast>(path, (answer) => FINAL.includes(answer.state));
+  const { value: broadcast, setValue: setBroadcast, problem, setProblem } = polled;
+  const [recipients, setRecipients] = useState<Recipient[] | null>(null);
   const ended = broadcast ? FINAL.includes(broadcast.state) : false;
-
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const answer = await get<Broadcast>(path);
-        if (!live) return;
-        setBroadcast(answer);
-        if (!FINAL.includes(answer.state)) timer = setTimeout(() => void poll(), 1000);
-      } catch (error) {
-        if (live) setProblem(error);
-      }
-    };
-    void poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [path]);
 
   useEffect(() => {
     if (!broadcast || broadcast.state === "scheduled" || broadcast.state === "resolving") return;

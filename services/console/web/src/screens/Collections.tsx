@@ -3,8 +3,9 @@
 // collection's page with its members, export and actions.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, get, session, withQuery } from "../api";
-import { Confirm, Field, Link, Notice, Problem, Title } from "../components";
+import { Confirm, Field, Link, Notice, Pager, Problem, Title } from "../components";
 import { download } from "../download";
+import { useCursorPages } from "../hooks";
 import type { Group, Member, Page, User } from "../model";
 import { QueryError, useQueryCheck } from "../query";
 import { navigate } from "../router";
@@ -216,7 +217,7 @@ export function CollectionForm(props: { id?: string }) {
 export function Collection(props: { id: string }) {
   const [group, setGroup] = useState<Group | null>(null);
   const [missing, setMissing] = useState(false);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const [page, setPage] = useState<Page<Member> | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [problem, setProblem] = useState<unknown>(null);
@@ -225,7 +226,7 @@ export function Collection(props: { id: string }) {
   const [reload, setReload] = useState(0);
   const path = `/v1/groups/${encodeURIComponent(props.id)}`;
   const role = session()?.role;
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const cursor = pages.cursor;
 
   useEffect(() => {
     get<Group>(path).then(setGroup, (error) => {
@@ -367,19 +368,7 @@ export function Collection(props: { id: string }) {
         </table>
         {page && members.length === 0 ? <p class="empty">No members.</p> : null}
       </div>
-      <nav class="pager" aria-label="Member pages">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.next_cursor}
-          onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}
-        >
-          Next
-        </button>
-      </nav>
+      <Pager label="Member pages" number={pages.number} back={pages.back} forward={pages.forward(page?.next_cursor)} />
       <Confirm
         open={deleting}
         title={`Delete ${group.name}?`}

@@ -3,7 +3,8 @@
 // in the address (status, query, filters, page size), so a view can be bookmarked or shared.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api, get, session, withQuery } from "../api";
-import { Confirm, Link, Notice, Problem, Tabs, Title, when } from "../components";
+import { Confirm, Link, Notice, Pager, Problem, Tabs, Title, when } from "../components";
+import { useCursorPages } from "../hooks";
 import type { Contact, ContactStatus, Group, Page } from "../model";
 import { QueryError, useQueryCheck } from "../query";
 import { type Location, navigate } from "../router";
@@ -45,7 +46,7 @@ export function Contacts(props: { location: Location }) {
 
   const [text, setText] = useState(query);
   const check = useQueryCheck(text);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const [page, setPage] = useState<Page<Contact> | null>(null);
   const [counts, setCounts] = useState<Partial<Record<ContactStatus, number>>>({});
   const [groups, setGroups] = useState<Group[]>([]);
@@ -55,7 +56,7 @@ export function Contacts(props: { location: Location }) {
   const [confirming, setConfirming] = useState(false);
   const [target, setTarget] = useState("");
   const [reload, setReload] = useState(0);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const cursor = pages.cursor;
   const role = session()?.role;
 
   const show = (changes: Record<string, string | number | null>) => {
@@ -64,7 +65,7 @@ export function Contacts(props: { location: Location }) {
       if (value === null || value === "") next.delete(key);
       else next.set(key, String(value));
     }
-    setCursors([null]);
+    pages.reset();
     setSelected(new Set());
     navigate(`/contacts${next.toString() ? `?${next}` : ""}`, true);
   };
@@ -310,19 +311,7 @@ export function Contacts(props: { location: Location }) {
         </table>
         {page && items.length === 0 ? <p class="empty">No contacts here.</p> : null}
       </div>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.next_cursor}
-          onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}
-        >
-          Next
-        </button>
-      </nav>
+      <Pager label="Pages" number={pages.number} back={pages.back} forward={pages.forward(page?.next_cursor)} />
       <Confirm
         open={confirming}
         title="Delete contacts?"

@@ -3,8 +3,9 @@
 // results), and the opt-out and opt-in keywords with their replies.
 import { useEffect, useState } from "preact/hooks";
 import { api, get, withQuery } from "../api";
-import { Field, Link, Notice, Problem, Title, when } from "../components";
+import { Field, GroupChecklist, Link, Notice, Problem, Title, when } from "../components";
 import { download } from "../download";
+import { useChosen } from "../hooks";
 import type { Group, Page } from "../model";
 import type { Location } from "../router";
 
@@ -147,7 +148,7 @@ export function FlowPage(props: { id: string; location: Location }) {
   const [flow, setFlow] = useState<Flow | null>(null);
   const [groups, setGroups] = useState<Group[]>([]);
   const [channels, setChannels] = useState<Channel[]>([]);
-  const [chosen, setChosen] = useState<Set<string>>(() => new Set(props.location.params.getAll("group")));
+  const { chosen, toggle } = useChosen(props.location.params.getAll("group"));
   const [channel, setChannel] = useState("");
   const [skipBusy, setSkipBusy] = useState(true);
   const [preview, setPreview] = useState<StartView | null>(null);
@@ -208,27 +209,14 @@ export function FlowPage(props: { id: string; location: Location }) {
       </p>
       <Problem error={problem} />
       <h2>Start it</h2>
-      <fieldset>
-        <legend>For the members of</legend>
-        {groups.map((g) => (
-          <div class="field check" key={g.id}>
-            <input
-              id={`start-${g.id}`}
-              type="checkbox"
-              checked={chosen.has(g.id)}
-              onChange={() => {
-                const next = new Set(chosen);
-                if (next.has(g.id)) next.delete(g.id);
-                else next.add(g.id);
-                setChosen(next);
-              }}
-            />
-            <label for={`start-${g.id}`}>
-              {g.name} ({g.member_count})
-            </label>
-          </div>
-        ))}
-      </fieldset>
+      <GroupChecklist
+        legend="For the members of"
+        idPrefix="start"
+        groups={groups}
+        chosen={chosen}
+        toggle={toggle}
+        counts
+      />
       <div class="field">
         <label for="flow-channel">Channel</label>
         <select id="flow-channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>

@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api, get } from "../api";
 import { Field, Link, Notice, Problem, Title, when } from "../components";
 import { download } from "../download";
+import { usePolled } from "../hooks";
 import type { Group } from "../model";
 import { navigate } from "../router";
 
@@ -441,30 +442,10 @@ export function Imports() {
 }
 
 export function ImportProgress(props: { id: string }) {
-  const [job, setJob] = useState<ImportJob | null>(null);
-  const [problem, setProblem] = useState<unknown>(null);
   const path = `/v1/imports/${encodeURIComponent(props.id)}`;
+  const polled = usePolled<ImportJob>(path, (answer) => ENDED.includes(answer.status));
+  const { value: job, setValue: setJob, problem, setProblem } = polled;
   const ended = job ? ENDED.includes(job.status) : false;
-
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const answer = await get<ImportJob>(path);
-        if (!live) return;
-        setJob(answer);
-        if (!ENDED.includes(answer.status)) timer = setTimeout(() => void poll(), 1000);
-      } catch (error) {
-        if (live) setProblem(error);
-      }
-    };
-    void poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [path]);
 
   const done = useMemo(() => {
     if (!job) return 0;

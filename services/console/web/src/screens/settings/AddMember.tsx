@@ -13,12 +13,15 @@ const FIELDS = ["email", "name", "role"];
 export function Invitation(props: { added: AddedMember; onDone: () => void }) {
   const { user, invitation, invitation_expires_at: expires } = props.added;
   if (!invitation) return null;
-  const accept = `${window.location.origin}/v1/invitations/accept`;
+  const link = `${window.location.origin}/invitation#token=${encodeURIComponent(invitation)}`;
   return (
     <OneTime
       id="invitation"
       title={`Invitation for ${user.name || user.email}`}
-      values={[{ id: "invitation-token", label: "Invitation token", value: invitation }]}
+      values={[
+        { id: "invitation-link", label: "Invitation link", value: link },
+        { id: "invitation-token", label: "Invitation token", value: invitation },
+      ]}
       onDone={props.onDone}
     >
       <p>
@@ -26,8 +29,8 @@ export function Invitation(props: { added: AddedMember; onDone: () => void }) {
         trust; they set their password with it, then sign in to this organisation.
       </p>
       <p>
-        To set the password: <code>POST {accept}</code> with the JSON body{" "}
-        <code>{'{"token": "<the token>", "password": "<their new password>"}'}</code>.
+        The link opens a page where they set their password. Systems that do it themselves send the token to{" "}
+        <code>POST /v1/invitations/accept</code> with the new password.
       </p>
     </OneTime>
   );

@@ -1,41 +1,27 @@
 // The organisation's channels (dispatcher): what each is, how fast it may send, whether its
 // contacts must have opted in, which secrets it holds (never their values); deleting one asks
 // first.
-import { useEffect, useState } from "preact/hooks";
-import { api, get } from "../../api";
 import { Confirm, Link, Notice, Problem, Title } from "../../components";
+import { useDeletableList } from "../../hooks";
 import type { Location } from "../../router";
 import { kindOf, rate } from "./channelTypes";
 import type { Channel } from "./types";
 
 export function Channels(props: { location: Location }) {
-  const [channels, setChannels] = useState<Channel[] | null>(null);
-  const [problem, setProblem] = useState<unknown>(null);
-  const [deleting, setDeleting] = useState<Channel | null>(null);
-  const [notice, setNotice] = useState<string | null>(() => {
-    const saved = props.location.params.get("saved");
-    return saved ? `Channel “${saved}” saved.` : null;
+  const {
+    items: channels,
+    problem,
+    deleting,
+    setDeleting,
+    notice,
+    remove,
+  } = useDeletableList<Channel>({
+    path: "/v1/channels",
+    noun: "Channel",
+    idOf: (entry) => entry.id,
+    nameOf: (entry) => entry.name,
+    saved: props.location.params.get("saved"),
   });
-  const [reload, setReload] = useState(0);
-
-  useEffect(() => {
-    get<{ items: Channel[] }>("/v1/channels").then((answer) => setChannels(answer.items), setProblem);
-  }, [reload]);
-
-  const remove = async () => {
-    const channel = deleting;
-    setDeleting(null);
-    if (!channel) return;
-    setProblem(null);
-    try {
-      await api("DELETE", `/v1/channels/${encodeURIComponent(channel.id)}`);
-      setNotice(`Channel “${channel.name}” deleted.`);
-      setReload((n) => n + 1);
-    } catch (error) {
-      setNotice(null);
-      setProblem(error);
-    }
-  };
 
   return (
     <section>

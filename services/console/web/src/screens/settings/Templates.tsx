@@ -1,40 +1,26 @@
 // The organisation's message templates (dispatcher): each one's languages and parameters;
 // deleting one asks first (broadcasts already made keep their copy).
-import { useEffect, useState } from "preact/hooks";
-import { api, get } from "../../api";
 import { Confirm, Link, Notice, Problem, Title, when } from "../../components";
+import { useDeletableList } from "../../hooks";
 import type { Location } from "../../router";
 import { languageName } from "./places";
 import type { Template } from "./types";
 
 export function Templates(props: { location: Location }) {
-  const [templates, setTemplates] = useState<Template[] | null>(null);
-  const [problem, setProblem] = useState<unknown>(null);
-  const [deleting, setDeleting] = useState<Template | null>(null);
-  const [notice, setNotice] = useState<string | null>(() => {
-    const saved = props.location.params.get("saved");
-    return saved ? `Template “${saved}” saved.` : null;
+  const {
+    items: templates,
+    problem,
+    deleting,
+    setDeleting,
+    notice,
+    remove,
+  } = useDeletableList<Template>({
+    path: "/v1/templates",
+    noun: "Template",
+    idOf: (entry) => entry.id,
+    nameOf: (entry) => entry.name,
+    saved: props.location.params.get("saved"),
   });
-  const [reload, setReload] = useState(0);
-
-  useEffect(() => {
-    get<{ items: Template[] }>("/v1/templates").then((answer) => setTemplates(answer.items), setProblem);
-  }, [reload]);
-
-  const remove = async () => {
-    const template = deleting;
-    setDeleting(null);
-    if (!template) return;
-    setProblem(null);
-    try {
-      await api("DELETE", `/v1/templates/${encodeURIComponent(template.id)}`);
-      setNotice(`Template “${template.name}” deleted.`);
-      setReload((n) => n + 1);
-    } catch (error) {
-      setNotice(null);
-      setProblem(error);
-    }
-  };
 
   return (
     <section>
