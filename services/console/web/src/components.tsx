@@ -249,3 +249,18 @@ export function GroupChecklist(props: {
     </fieldset>
   );
 }
+
+/** A table's head row: one column header per name. */
+export function TableHead(props: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((name) => (
+          <th scope="col" key={name}>
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -4,7 +4,7 @@
 // the broadcast's progress and its report, one line per recipient.
 import { useEffect, useState } from "preact/hooks";
 import { api, call, get, withQuery } from "../api";
-import { GroupChecklist, Link, Problem, Title, when } from "../components";
+import { GroupChecklist, Link, Problem, TableHead, Title, when } from "../components";
 import { download } from "../download";
 import { useChosen, usePolled } from "../hooks";
 import type { Group, Page } from "../model";
@@ -105,15 +105,7 @@ export function Broadcasts() {
       <div class="table-wrap">
         <table>
           <caption>Broadcasts, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">Message</th>
-              <th scope="col">State</th>
-              <th scope="col">Audience</th>
-              <th scope="col">Sent</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Created", "Message", "State", "Audience", "Sent"]} />
           <tbody>
             {(page?.items ?? []).map((b) => (
               <tr key={b.id}>
@@ -289,13 +281,7 @@ export function NewBroadcast(props: { location: Location }) {
           <div class="table-wrap">
             <table>
               <caption>Template {picked.name}, by language</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Language</th>
-                  <th scope="col">Text</th>
-                  <th scope="col">Variables</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Language", "Text", "Variables"]} />
               <tbody>
                 {Object.entries(picked.variants).map(([language, body]) => (
                   <tr key={language}>
@@ -433,15 +419,7 @@ export function BroadcastReport(props: { id: string }) {
             <caption>
               Recipients{recipients.length === REPORT_ROWS ? ` (the first ${REPORT_ROWS}: the CSV has them all)` : ""}
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Contact</th>
-                <th scope="col">Phone</th>
-                <th scope="col">Status</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Contact", "Phone", "Status", "Reason", "Updated"]} />
             <tbody>
               {recipients.map((r) => (
                 <tr key={r.contact_id}>

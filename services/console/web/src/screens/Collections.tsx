@@ -3,7 +3,7 @@
 // collection's page with its members, export and actions.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, get, session, withQuery } from "../api";
-import { Confirm, Field, Link, Notice, Pager, Problem, Title } from "../components";
+import { Confirm, Field, Link, Notice, Pager, Problem, TableHead, Title } from "../components";
 import { download } from "../download";
 import { useCursorPages } from "../hooks";
 import type { Group, Member, Page, User } from "../model";
@@ -31,14 +31,7 @@ export function Collections() {
       <div class="table-wrap">
         <table>
           <caption>Collections of your organisation</caption>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Type</th>
-              <th scope="col">Members</th>
-              <th scope="col">Description</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Title", "Type", "Members", "Description"]} />
           <tbody>
             {(groups ?? []).map((g) => (
               <tr key={g.id}>

@@ -3,7 +3,7 @@
 // results), and the opt-out and opt-in keywords with their replies.
 import { useEffect, useState } from "preact/hooks";
 import { api, get, withQuery } from "../api";
-import { Field, GroupChecklist, Link, Notice, Problem, Title, when } from "../components";
+import { Field, GroupChecklist, Link, Notice, Problem, TableHead, Title, when } from "../components";
 import { download } from "../download";
 import { useChosen } from "../hooks";
 import type { Group, Page } from "../model";
@@ -117,14 +117,7 @@ export function Flows(props: { location: Location }) {
       <div class="table-wrap">
         <table>
           <caption>Flows of your organisation</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Steps</th>
-              <th scope="col">Runs expire after</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Steps", "Runs expire after", "Updated"]} />
           <tbody>
             {(flows?.items ?? []).map((f) => (
               <tr key={f.id}>
@@ -271,14 +264,7 @@ export function FlowPage(props: { id: string; location: Location }) {
       <div class="table-wrap">
         <table>
           <caption>Latest runs</caption>
-          <thead>
-            <tr>
-              <th scope="col">Contact</th>
-              <th scope="col">Status</th>
-              <th scope="col">Results</th>
-              <th scope="col">Started</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Contact", "Status", "Results", "Started"]} />
           <tbody>
             {(runs?.items ?? []).map((r) => (
               <tr key={r.id}>

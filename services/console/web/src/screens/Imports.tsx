@@ -4,7 +4,7 @@
 // report. Recent imports are listed as notifications, newest first.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api, get } from "../api";
-import { Field, Link, Notice, Problem, Title, when } from "../components";
+import { Field, Link, Notice, Problem, TableHead, Title, when } from "../components";
 import { download } from "../download";
 import { usePolled } from "../hooks";
 import type { Group } from "../model";
@@ -224,12 +224,7 @@ function Wizard() {
           <div class="table-wrap">
             <table>
               <caption>Columns of the file</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Column</th>
-                  <th scope="col">Means</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Column", "Means"]} />
               <tbody>
                 {columns.map((column, i) => (
                   <tr key={column}>
@@ -263,14 +258,7 @@ function Wizard() {
           <div class="table-wrap">
             <table>
               <caption>Rows ready to import</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Row</th>
-                  <th scope="col">Phone</th>
-                  <th scope="col">Attributes</th>
-                  <th scope="col">Fields</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Row", "Phone", "Attributes", "Fields"]} />
               <tbody>
                 {preview.rows.map((row) => (
                   <tr key={row.row}>

@@ -6,7 +6,8 @@ import { ApiError, api } from "../../api";
 import { Field, Problem, when } from "../../components";
 import { type FieldErrors, fieldErrors, placed, useFocusInvalid } from "./errors";
 import { OneTime } from "./OneTime";
-import { type AddedMember, ROLES, type Role } from "./types";
+import { RoleSelect } from "./RoleSelect";
+import type { AddedMember, Role } from "./types";
 
 const FIELDS = ["email", "name", "role"];
 
@@ -110,20 +111,7 @@ export function AddMember(props: { onAdded: (added: AddedMember) => void }) {
           )}
         </Field>
         <Field id="member-role" label="Role" error={errors.role}>
-          {(d) => (
-            <select
-              id="member-role"
-              value={role}
-              aria-describedby={d}
-              onChange={(e) => setRole(e.currentTarget.value as Role)}
-            >
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
-          )}
+          {(d) => <RoleSelect id="member-role" value={role} describedBy={d} onChange={setRole} />}
         </Field>
         <div class="field">
           <button type="submit" disabled={busy}>

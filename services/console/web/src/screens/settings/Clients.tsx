@@ -6,7 +6,8 @@ import { ApiError, api, get } from "../../api";
 import { Confirm, Field, Notice, Problem, Title, when } from "../../components";
 import { type FieldErrors, fieldErrors, placed, useFocusInvalid } from "./errors";
 import { OneTime } from "./OneTime";
-import { type ApiClient, type MadeApiClient, ROLES, type Role } from "./types";
+import { RoleSelect } from "./RoleSelect";
+import type { ApiClient, MadeApiClient, Role } from "./types";
 
 function Made(props: { made: MadeApiClient; onDone: () => void }) {
   const token = `${window.location.origin}/v1/oauth/token`;
@@ -82,20 +83,7 @@ function NewClient(props: { onMade: (made: MadeApiClient) => void }) {
           )}
         </Field>
         <Field id="client-role" label="Role" error={errors.role} hint="What it may do, as a person with this role">
-          {(d) => (
-            <select
-              id="client-role"
-              value={role}
-              aria-describedby={d}
-              onChange={(e) => setRole(e.currentTarget.value as Role)}
-            >
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
-          )}
+          {(d) => <RoleSelect id="client-role" value={role} describedBy={d} onChange={setRole} />}
         </Field>
         <div class="field">
           <button type="submit" disabled={busy}>
