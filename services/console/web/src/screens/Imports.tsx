@@ -2,11 +2,10 @@
 // format, what each column means, editable, the first rows as they will be stored and the
 // problems found); the options; then the import's live progress, its summary and its error
 // report. Recent imports are listed as notifications, newest first.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, get } from "../api";
-import { Field, Link, Notice, Problem, TableHead, Title, when } from "../components";
+import { Field, Link, Problem, TableHead, Title, when } from "../components";
 import { download } from "../download";
-import { usePolled } from "../hooks";
 import type { Group } from "../model";
 import { navigate } from "../router";
 
@@ -55,7 +54,7 @@ const MEANINGS: { value: string; label: string }[] = [
   { value: "status", label: "Status" },
   { value: "ignore", label: "Leave out" },
 ];
-const ENDED = ["completed", "failed", "cancelled"];
+export const ENDED = ["completed", "failed", "cancelled"];
 
 function meaningOptions(current: string, fields: FieldDefinition[], preview: Preview | null) {
   const options = [...MEANINGS];
@@ -425,86 +424,6 @@ export function Imports() {
       <Title>Import contacts</Title>
       <Wizard />
       <Recent />
-    </section>
-  );
-}
-
-export function ImportProgress(props: { id: string }) {
-  const path = `/v1/imports/${encodeURIComponent(props.id)}`;
-  const polled = usePolled<ImportJob>(path, (answer) => ENDED.includes(answer.status));
-  const { value: job, setValue: setJob, problem, setProblem } = polled;
-  const ended = job ? ENDED.includes(job.status) : false;
-
-  const done = useMemo(() => {
-    if (!job) return 0;
-    const total = job.total_rows || 0;
-    return total ? Math.min(100, Math.round((job.counters.rows_read / total) * 100)) : ended ? 100 : 0;
-  }, [job, ended]);
-
-  if (!job) return <Problem error={problem} />;
-  const c = job.counters;
-  const unreported = c.failed + c.skipped;
-  return (
-    <section>
-      <p>
-        <Link href="/imports">Back to imports</Link>
-      </p>
-      <Title>{`Import of ${job.file_name}`}</Title>
-      <p role="status" aria-live="polite" class={`import-status import-${job.status}`}>
-        {job.status === "completed"
-          ? "Completed"
-          : job.status === "failed"
-            ? "Failed"
-            : job.status === "cancelled"
-              ? "Cancelled"
-              : `In progress (${job.status})`}
-        {job.error ? `: ${job.error}` : ""}
-      </p>
-      <label for="import-progress">Rows read</label>
-      <progress id="import-progress" max={100} value={done}>
-        {done}%
-      </progress>
-      <span>
-        {" "}
-        {c.rows_read} of {job.total_rows || "?"} rows
-      </span>
-      <dl class="attributes">
-        {(
-          [
-            ["Created", c.created],
-            ["Updated", c.updated],
-            ["Unchanged", c.unchanged],
-            ["Skipped", c.skipped],
-            ["Failed", c.failed],
-          ] as const
-        ).map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-      <Problem error={problem} />
-      <div class="actions">
-        {!ended ? (
-          <button
-            type="button"
-            class="danger"
-            onClick={() => void api<ImportJob>("POST", `${path}/cancel`).then(setJob, setProblem)}
-          >
-            Cancel import
-          </button>
-        ) : null}
-        {ended && unreported > 0 && !job.report_deleted_at ? (
-          <button
-            type="button"
-            onClick={() => void download(`${path}/errors`, `${job.file_name}.errors.csv`).catch(setProblem)}
-          >
-            Download the error report ({unreported} rows)
-          </button>
-        ) : null}
-        {job.report_deleted_at ? <Notice>The error report was deleted on {when(job.report_deleted_at)}.</Notice> : null}
-      </div>
     </section>
   );
 }
