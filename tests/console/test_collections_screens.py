@@ -22,7 +22,9 @@ async def test_a_staff_user_sees_only_their_collection(
     bearer = {"Authorization": f"Bearer {await organization.admin_token()}"}
     async with httpx.AsyncClient(timeout=30) as http:
         made = {}
-        for name, phone in (("Amina Yusuf", "+254712000001"), ("Baraka Otieno", "+254712000002")):
+        people = (("Amina Yusuf", "+254712000001"), ("Baraka Otieno", "+254712000002"),
+                  ("Chidi Okafor", "+254712000003"))  # fmt: skip
+        for name, phone in people:
             answer = await http.post(
                 f"{console_stack.url('contacts')}/v1/contacts",
                 json={"name": name, "phone": phone},
@@ -66,7 +68,18 @@ async def test_a_staff_user_sees_only_their_collection(
     await page.get_by_role("link", name="Nairobi clinic").click()
     await expect(page.get_by_role("link", name="Amina Yusuf")).to_be_visible(timeout=SLOW)
     await screen.accessible("collection")
-    await screen.shot("collection with its member")
+    # Chidi joins from the collection's own page, by a query.
+    await page.get_by_label("Add the contacts matching").fill("name ~ chidi")
+    await (
+        page.get_by_role("form", name="Add contacts")
+        .get_by_role("button", name="Add to collection")
+        .click()
+    )
+    await expect(page.get_by_role("status")).to_contain_text(
+        "1 of the 1 contacts matching were added", timeout=SLOW
+    )
+    await expect(page.get_by_role("link", name="Chidi Okafor")).to_be_visible(timeout=SLOW)
+    await screen.shot("collection with its members")
     await page.get_by_role("button", name="Sign out").click()
 
     # Kim sees her collection and its member only.
@@ -74,6 +87,7 @@ async def test_a_staff_user_sees_only_their_collection(
     await expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
     await expect(page.locator(".who")).to_contain_text("staff")
     await expect(page.get_by_role("link", name="Amina Yusuf")).to_be_visible(timeout=SLOW)
+    await expect(page.get_by_role("link", name="Chidi Okafor")).to_be_visible(timeout=SLOW)
     await expect(page.get_by_role("link", name="Baraka Otieno")).to_have_count(0)
     await expect(page.get_by_role("link", name="+ Add contacts")).to_have_count(0)
     await screen.accessible("contacts-as-staff")

@@ -9,6 +9,7 @@ import { useCursorPages } from "../hooks";
 import type { Group, Member, Page, User } from "../model";
 import { QueryError, useQueryCheck } from "../query";
 import { navigate } from "../router";
+import { AddByQuery } from "./CollectionAdd";
 
 export function Collections() {
   const [groups, setGroups] = useState<Group[] | null>(null);
@@ -321,6 +322,15 @@ export function Collection(props: { id: string }) {
           </button>
         ) : null}
       </div>
+      {manager && group.type === "manual" ? (
+        <AddByQuery
+          groupId={group.id}
+          onChanged={(message) => {
+            setNotice(message);
+            setReload((n) => n + 1);
+          }}
+        />
+      ) : null}
       <div class="table-wrap">
         <table>
           <caption>Members</caption>
