@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from services.console.adapters.accounts import AccountsHttp
 from services.console.adapters.gateway import Gateway
+from services.console.domain.errors import UpstreamUnavailable
 from services.console.entrypoints.http.app import ROUTERS
 from services.console.entrypoints.http.headers import SecurityHeaders
 from services.console.entrypoints.http.internal import InternalOnly
@@ -44,6 +46,13 @@ def upstreams(settings: ServiceSettings) -> dict[str, str]:
     }
 
 
+async def _accounts_unavailable(_: Request, __: Exception) -> JSONResponse:
+    """The accounts service did not answer: a sign-in or refresh may be tried again."""
+    body = {"error": {"code": "upstream_unavailable", "message": "Sign-in is unavailable just "
+                      "now: try again in a moment", "details": {}}}  # fmt: skip
+    return JSONResponse(body, 503, headers={"Retry-After": "5"})
+
+
 def build_app(settings: ServiceSettings) -> FastAPI:
     addresses = upstreams(settings)
     assets_dir = Path(settings.console_assets_dir or BUILT_ASSETS).resolve()
@@ -67,6 +76,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         readiness={"assets": assets_built},
         lifespan=lifespan,
     )
+    app.add_exception_handler(UpstreamUnavailable, _accounts_unavailable)
     app.add_middleware(InternalOnly)
     app.add_middleware(SecurityHeaders)
     app.state.assets_dir = assets_dir

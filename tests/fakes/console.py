@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from services.console.domain.errors import UpstreamRefused
+from services.console.domain.errors import UpstreamRefused, UpstreamUnavailable
 from services.console.domain.sessions import SessionTokens
 
 PASSWORD = "the right password"
@@ -23,6 +23,11 @@ class FakeAccounts:
         self.live_refresh: set[str] = set()
         self.signed_out: list[str] = []
         self.addresses: list[str] = []
+        self.down = False  # set: every call fails as an unreachable service does
+
+    def _answer(self) -> None:
+        if self.down:
+            raise UpstreamUnavailable("connection refused")
 
     def _issue(self, organization: str) -> SessionTokens:
         n = next(self._serial)
@@ -33,12 +38,14 @@ class FakeAccounts:
     async def sign_in(
         self, email: str, password: str, organization: str, address: str
     ) -> SessionTokens:
+        self._answer()
         self.addresses.append(address)
         if password != PASSWORD:
             raise _refusal(401, "invalid_credentials")
         return self._issue(organization)
 
     async def refresh(self, refresh_token: str, address: str) -> SessionTokens:
+        self._answer()
         self.addresses.append(address)
         if refresh_token not in self.live_refresh:
             raise _refusal(401, "invalid_refresh_token")
@@ -46,6 +53,7 @@ class FakeAccounts:
         return self._issue("acme")
 
     async def sign_out(self, access_token: str) -> None:
+        self._answer()
         if not access_token.startswith("access-"):
             raise _refusal(401, "unauthorized")
         self.signed_out.append(access_token)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
-from starlette.background import BackgroundTask
+import yarl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -31,6 +31,8 @@ NOT_FORWARDED = frozenset(
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-forwarded-host",
+        "forwarded",
+        "x-real-ip",
     }
 )
 NOT_RETURNED = frozenset(
@@ -49,17 +51,25 @@ class Gateway:
         return self._upstreams.get(service) if service else None
 
     async def forward(self, request: Request) -> Response:
-        base = self.owner_url(request.url.path)
-        if base is None:
+        path = request.url.path
+        base = self.owner_url(path)
+        # A `.` or `..` segment (however it was encoded) would be resolved on the way and could
+        # reach a path outside the owner's `/v1` (its probes, its documents): refused.
+        if base is None or any(part in (".", "..") for part in path.split("/")):
             return _error(404, "not_found", "No service serves this path")
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        raw_path = request.scope.get("raw_path") or path.encode()
         target = base + raw_path.decode("latin-1")
         if request.url.query:
             target += "?" + request.url.query
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
-        client = request.client.host if request.client else ""
-        prior = request.headers.get("x-forwarded-for")
-        headers["X-Forwarded-For"] = f"{prior}, {client}" if prior else client
+        named = {h.strip().lower() for h in request.headers.get("connection", "").split(",")}
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in NOT_FORWARDED and k.lower() not in named
+        }
+        # The address uvicorn read (through the trusted proxies only), never what the client
+        # claims: the accounts service counts sign-in attempts by it.
+        headers["X-Forwarded-For"] = request.client.host if request.client else ""
         headers["X-Forwarded-Proto"] = request.url.scheme
         headers["X-Forwarded-Host"] = request.headers.get("host", "")
         has_body = request.method not in ("GET", "HEAD", "DELETE", "OPTIONS") or (
@@ -68,7 +78,7 @@ class Gateway:
         try:
             upstream = await self._session.request(
                 request.method,
-                target,
+                yarl.URL(target, encoded=True),  # sent as it came: nothing re-encoded or resolved
                 headers=headers,
                 data=_body(request) if has_body else None,
                 allow_redirects=False,
@@ -76,12 +86,17 @@ class Gateway:
         except aiohttp.ClientError:
             return _error(502, "upstream_unavailable", "The service that owns this path is down")
         returned = {k: v for k, v in upstream.headers.items() if k.lower() not in NOT_RETURNED}
-        return StreamingResponse(
-            upstream.content.iter_chunked(CHUNK),
-            status_code=upstream.status,
-            headers=returned,
-            background=BackgroundTask(upstream.release),
-        )
+        return StreamingResponse(_relayed(upstream), status_code=upstream.status, headers=returned)
+
+
+async def _relayed(upstream: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    """The answer's body, chunk by chunk; the connection goes back to the pool however the
+    stream ends (finished, the service hanging up, the browser leaving)."""
+    try:
+        async for chunk in upstream.content.iter_chunked(CHUNK):
+            yield chunk
+    finally:
+        upstream.release()
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

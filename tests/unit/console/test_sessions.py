@@ -29,6 +29,11 @@ def accounts() -> FakeAccounts:
 
 @pytest.fixture
 def assets(tmp_path: Path) -> Path:
+    """The built application in a folder of its own, with a file beside it that no request may
+    reach."""
+    (tmp_path / "secret.txt").write_text("not to be served")
+    tmp_path = tmp_path / "dist"
+    tmp_path.mkdir()
     (tmp_path / "assets").mkdir()
     (tmp_path / "index.html").write_text("<!doctype html><title>Roster</title>")
     (tmp_path / "assets" / "app-1234.js").write_text("console.log('app')")
@@ -119,17 +124,33 @@ async def test_signing_out_ends_the_session_and_forgets_the_cookie(
     console: httpx.AsyncClient, accounts: FakeAccounts
 ) -> None:
     await console.post("/console/session", json=CREDENTIALS, headers=OURS)
+    # The page's access token lapsed while it slept: the session is ended through the cookie.
     answer = await console.delete(
-        "/console/session", headers={**OURS, "Authorization": "Bearer access-1"}
-    )
-    assert answer.status_code == 204
-    assert accounts.signed_out == ["access-1"]
-    assert "Max-Age=0" in refresh_cookie(answer)
-    # Signing out with a lapsed access token still forgets the cookie.
-    lapsed = await console.delete(
         "/console/session", headers={**OURS, "Authorization": "Bearer lapsed"}
     )
-    assert lapsed.status_code == 204 and "Max-Age=0" in refresh_cookie(lapsed)
+    assert answer.status_code == 204
+    assert accounts.signed_out == ["access-2"]  # a live token for the cookie's own session
+    assert "refresh-1" not in accounts.live_refresh
+    assert "Max-Age=0" in refresh_cookie(answer)
+    # No cookie left: the page's access token ends its session.
+    console.cookies.clear()
+    answer = await console.delete(
+        "/console/session", headers={**OURS, "Authorization": "Bearer access-9"}
+    )
+    assert answer.status_code == 204 and accounts.signed_out[-1] == "access-9"
+
+
+async def test_the_accounts_service_down_is_a_503_and_signing_out_still_forgets_the_cookie(
+    console: httpx.AsyncClient, accounts: FakeAccounts
+) -> None:
+    await console.post("/console/session", json=CREDENTIALS, headers=OURS)
+    accounts.down = True
+    refused = await console.post("/console/session", json=CREDENTIALS, headers=OURS)
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "upstream_unavailable"
+    assert refused.headers["retry-after"] == "5"
+    answer = await console.delete("/console/session", headers=OURS)
+    assert answer.status_code == 503 and "Max-Age=0" in refresh_cookie(answer)
 
 
 async def test_pages_and_assets_under_a_strict_content_security_policy(
@@ -145,7 +166,12 @@ async def test_pages_and_assets_under_a_strict_content_security_policy(
     asset = await console.get("/assets/app-1234.js")
     assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
     assert (await console.get("/favicon.svg")).status_code == 200
-    for missing in ("/assets/gone-1.js", "/robots.txt", "/../bootstrap.py", "/%2e%2e/secret.txt"):
+    for missing in (
+        "/assets/gone-1.js",
+        "/robots.txt",
+        "/%2e%2e/secret.txt",
+        "/assets/%2e%2e/%2e%2e/secret.txt",
+    ):
         answer = await console.get(missing)
         assert answer.status_code == 404, missing
         assert answer.json()["error"]["code"] == "not_found"

@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.console.domain.commands import RefreshSession, SignIn, SignOut
-from services.console.domain.errors import CrossSiteRequest, NotSignedIn, UpstreamRefused
+from services.console.domain.errors import (
+    CrossSiteRequest,
+    NotSignedIn,
+    UpstreamRefused,
+    UpstreamUnavailable,
+)
 from services.console.domain.sessions import (
     COOKIE_NAME,
     COOKIE_PATH,
@@ -100,15 +105,26 @@ async def refresh(request: Request, bus: Bus) -> Response:
 
 @router.delete("", status_code=204)
 async def sign_out(request: Request, bus: Bus) -> Response:
-    """Ends the session at the accounts service (when the page still has an access token) and
-    forgets the cookie either way."""
+    """Ends the session at the accounts service and forgets the cookie, whatever happens. The
+    session is ended through the cookie's own refresh token (a live access token for it, then
+    sign-out), so a page whose access token lapsed while it slept still ends it; without the
+    cookie, the page's access token does."""
     _from_the_console(request)
     authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        # An expired access token is refused: the session then lapses on its own.
-        with suppress(UpstreamRefused):
-            await bus.handle(SignOut(authorization[7:]))
-    response = Response(status_code=204)
+    access = authorization[7:] if authorization.lower().startswith("bearer ") else None
+    cookie = request.cookies.get(COOKIE_NAME)
+    status = 204
+    try:
+        if cookie:
+            with suppress(UpstreamRefused):  # already ended, or reused: nothing left to end
+                tokens: SessionTokens = await bus.handle(RefreshSession(cookie, _address(request)))
+                access = tokens.access_token
+        if access:
+            with suppress(UpstreamRefused):  # a lapsed token: its session is ended above
+                await bus.handle(SignOut(access))
+    except UpstreamUnavailable:
+        status = 503  # the cookie still goes; the session lapses at the accounts service
+    response = Response(status_code=status)
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, secure=True, httponly=True,
                            samesite="strict")  # fmt: skip
     return response

@@ -106,18 +106,43 @@ export async function signIn(email: string, password: string, organization: stri
   return keep((await response.json()) as SessionAnswer) as Session;
 }
 
-/** A new access token from the refresh cookie; null when there is no session to continue. */
+/** What the console's refresh route answered: a session, none (401/403: sign in again), or
+ * nothing to go by (the console or the accounts service unreachable: try again later). */
+async function askForSession(): Promise<SessionAnswer | null | "unreachable"> {
+  try {
+    const response = await fetch("/console/session/refresh", {
+      method: "POST",
+      headers: SESSION_HEADERS,
+      credentials: "same-origin",
+    });
+    if (response.ok) return (await response.json()) as SessionAnswer;
+    return response.status === 401 || response.status === 403 ? null : "unreachable";
+  } catch {
+    return "unreachable";
+  }
+}
+
+const RETRY_MS = 15_000;
+let generation = 0; // signing out moves it on: an answer asked for before is then ignored
+
+/** A new access token from the refresh cookie; null when there is no session to continue.
+ * Tabs share the cookie and each refresh retires it, so tabs take turns (a Web Lock): two tabs
+ * refreshing with one token would look like a stolen token and end the session. */
 export function refreshSession(): Promise<Session | null> {
   refreshing ??= (async () => {
+    const asked = generation;
     try {
-      const response = await fetch("/console/session/refresh", {
-        method: "POST",
-        headers: SESSION_HEADERS,
-        credentials: "same-origin",
-      });
-      return keep(response.ok ? ((await response.json()) as SessionAnswer) : null);
-    } catch {
-      return keep(null);
+      const answer = navigator.locks
+        ? await navigator.locks.request("roster-session-refresh", askForSession)
+        : await askForSession();
+      if (asked !== generation) return current;
+      if (answer === "unreachable") {
+        // Keep the session the page has (it may still be good) and try again shortly.
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(() => void refreshSession(), RETRY_MS);
+        return current;
+      }
+      return keep(answer);
     } finally {
       refreshing = null;
     }
@@ -126,14 +151,16 @@ export function refreshSession(): Promise<Session | null> {
 }
 
 export async function signOut(): Promise<void> {
+  generation += 1;
+  await refreshing?.catch(() => null);
   const headers: Record<string, string> = { ...SESSION_HEADERS };
   if (current) headers.Authorization = `Bearer ${current.accessToken}`;
-  await fetch("/console/session", {
-    method: "DELETE",
-    headers,
-    credentials: "same-origin",
-  });
   keep(null);
+  try {
+    await fetch("/console/session", { method: "DELETE", headers, credentials: "same-origin" });
+  } catch {
+    // The cookie stays until the next sign-out or sign-in; the page holds nothing any more.
+  }
 }
 
 export interface CallOptions {

@@ -1,23 +1,31 @@
 // State every list and progress page needs: a record polled until it ends, pages walked by
 // cursor, a set of chosen ids, and a list whose entries can be deleted (with its notice).
 import { useEffect, useState } from "preact/hooks";
-import { api, get } from "./api";
+import { ApiError, api, get } from "./api";
 
-/** `path` read every `every` ms until `ended` says so (an import, a broadcast). */
+/** `path` read every `every` ms until `ended` says so (an import, a broadcast). A failure the
+ * service may get over (5xx, no answer) is shown and retried, less often each time. */
 export function usePolled<T>(path: string, ended: (value: T) => boolean, every = 1000) {
   const [value, setValue] = useState<T | null>(null);
   const [problem, setProblem] = useState<unknown>(null);
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let wait = every;
     const poll = async () => {
       try {
         const answer = await get<T>(path);
         if (!live) return;
         setValue(answer);
+        setProblem(null);
+        wait = every;
         if (!ended(answer)) timer = setTimeout(() => void poll(), every);
       } catch (error) {
-        if (live) setProblem(error);
+        if (!live) return;
+        setProblem(error);
+        if (error instanceof ApiError && error.status < 500) return; // it will not get better
+        wait = Math.min(wait * 2, 30_000);
+        timer = setTimeout(() => void poll(), wait);
       }
     };
     void poll();

@@ -53,6 +53,14 @@ function Page(props: { location: Location }) {
   );
 }
 
+/** The page asked for before signing in, when it is a page of this application. */
+function afterSignIn(next: string | null): string {
+  if (!next) return "/contacts";
+  const url = new URL(next, window.location.origin);
+  if (url.origin !== window.location.origin || url.pathname === "/sign-in") return "/contacts";
+  return url.pathname + url.search + url.hash;
+}
+
 function App() {
   const location = useLocation();
   const [current, setCurrent] = useState<Session | null>(session());
@@ -70,11 +78,7 @@ function App() {
       navigate(`/sign-in?next=${encodeURIComponent(location.path + window.location.search)}`, true);
     } else if (current && (location.path === "/" || location.path === "/sign-in")) {
       // After signing in: the page that was asked for (only a path of this application).
-      const next = location.params.get("next") ?? "";
-      navigate(
-        next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/sign-in") ? next : "/contacts",
-        true,
-      );
+      navigate(afterSignIn(location.params.get("next")), true);
     }
   }, [restoring, current, location.path]);
 
