@@ -4,18 +4,12 @@
 // the broadcast's progress and its report, one line per recipient.
 import { useEffect, useState } from "preact/hooks";
 import { api, get } from "../api";
+import { ChannelSelect, useChannelChoice } from "../channels";
 import { GroupChecklist, Link, Problem, TableHead, Title, when } from "../components";
 import { useChosen } from "../hooks";
 import type { Group, Page } from "../model";
 import { QueryError, useQueryCheck } from "../query";
 import { type Location, navigate } from "../router";
-
-interface Channel {
-  id: string;
-  name: string;
-  type: string;
-  tps: number | null;
-}
 
 interface Template {
   id: string;
@@ -125,7 +119,7 @@ export function Broadcasts() {
 
 export function NewBroadcast(props: { location: Location }) {
   const [groups, setGroups] = useState<Group[]>([]);
-  const [channels, setChannels] = useState<Channel[]>([]);
+  const { channel, setChannel, channels } = useChannelChoice();
   const [templates, setTemplates] = useState<Template[]>([]);
   const to = useChosen(props.location.params.getAll("group"));
   const except = useChosen();
@@ -134,7 +128,6 @@ export function NewBroadcast(props: { location: Location }) {
   );
   const [query, setQuery] = useState("");
   const check = useQueryCheck(query);
-  const [channel, setChannel] = useState("");
   const [kind, setKind] = useState<"template" | "text">("template");
   const [template, setTemplate] = useState("");
   const [text, setText] = useState("");
@@ -144,10 +137,6 @@ export function NewBroadcast(props: { location: Location }) {
 
   useEffect(() => {
     get<{ items: Group[] }>("/v1/groups").then((a) => setGroups(a.items), setProblem);
-    get<{ items: Channel[] }>("/v1/channels").then((a) => {
-      setChannels(a.items);
-      if (a.items.length === 1 && a.items[0]) setChannel(a.items[0].id);
-    }, setProblem);
     get<{ items: Template[] }>("/v1/templates").then((a) => setTemplates(a.items), setProblem);
   }, []);
 
@@ -231,17 +220,7 @@ export function NewBroadcast(props: { location: Location }) {
       </fieldset>
       <fieldset>
         <legend>How</legend>
-        <div class="field">
-          <label for="channel">Channel</label>
-          <select id="channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
-            <option value="">Choose…</option>
-            {channels.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name} ({c.type})
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChannelSelect id="channel" channels={channels} value={channel} onChange={setChannel} />
         <div class="field check">
           <input
             type="radio"

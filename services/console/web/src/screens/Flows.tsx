@@ -3,6 +3,7 @@
 // results), and the opt-out and opt-in keywords with their replies.
 import { useEffect, useState } from "preact/hooks";
 import { api, get, withQuery } from "../api";
+import { ChannelSelect, useChannelChoice } from "../channels";
 import { Field, GroupChecklist, Link, Notice, Problem, TableHead, Title, when } from "../components";
 import { download } from "../download";
 import { useChosen } from "../hooks";
@@ -39,12 +40,6 @@ interface StartView {
   started: number;
   interrupted: number;
   skipped: Record<string, number>;
-}
-
-interface Channel {
-  id: string;
-  name: string;
-  type: string;
 }
 
 export function Flows(props: { location: Location }) {
@@ -140,9 +135,8 @@ export function Flows(props: { location: Location }) {
 export function FlowPage(props: { id: string; location: Location }) {
   const [flow, setFlow] = useState<Flow | null>(null);
   const [groups, setGroups] = useState<Group[]>([]);
-  const [channels, setChannels] = useState<Channel[]>([]);
+  const { channel, setChannel, channels } = useChannelChoice();
   const { chosen, toggle } = useChosen(props.location.params.getAll("group"));
-  const [channel, setChannel] = useState("");
   const [skipBusy, setSkipBusy] = useState(true);
   const [preview, setPreview] = useState<StartView | null>(null);
   const [started, setStarted] = useState<StartView | null>(null);
@@ -154,13 +148,6 @@ export function FlowPage(props: { id: string; location: Location }) {
     get<Flow>(path).then(setFlow, setProblem);
     get<{ items: Group[] }>("/v1/groups").then(
       (a) => setGroups(a.items),
-      () => undefined,
-    );
-    get<{ items: Channel[] }>("/v1/channels").then(
-      (a) => {
-        setChannels(a.items);
-        if (a.items.length === 1 && a.items[0]) setChannel(a.items[0].id);
-      },
       () => undefined,
     );
   }, [path]);
@@ -210,17 +197,7 @@ export function FlowPage(props: { id: string; location: Location }) {
         toggle={toggle}
         counts
       />
-      <div class="field">
-        <label for="flow-channel">Channel</label>
-        <select id="flow-channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
-          <option value="">Choose…</option>
-          {channels.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name} ({c.type})
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChannelSelect id="flow-channel" channels={channels} value={channel} onChange={setChannel} />
       <div class="field check">
         <input
           id="skip-busy"
