@@ -4,6 +4,7 @@ the groups, import a file. It knows every service, so it lives beside them, not 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -42,6 +43,18 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def collect_garbage_rarely() -> None:
+    """Python's cycle collector, tuned for services that handle thousands of objects per
+    batch. With the defaults (a collection every 700 net allocations, a full one every 100 of
+    those) an import spent a fifth of each service's CPU collecting, mostly walking the
+    modules, schemas and models loaded at start, which never become garbage. Those are frozen
+    (never walked again) and collections come 70 times less often; almost everything a batch
+    allocates is freed by reference counting, so memory does not grow between them (the
+    importer's peak RSS in `bench/import_rows.py` is unchanged)."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -60,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     bootstrap = importlib.import_module(f"services.{args.service}.bootstrap")
     app = bootstrap.build_app(settings)
+    collect_garbage_rarely()
     if tracer_provider is not None:
         instrument(app, tracer_provider)
     # --port, then the service's own variable, then ROSTER_PORT (what the container image sets:
@@ -75,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         log_config=None,
         access_log=False,
+        loop="uvloop",  # libuv's loop: the services' consumers and store calls cost less CPU
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,

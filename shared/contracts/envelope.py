@@ -66,15 +66,19 @@ class EventEnvelope(BaseModel):
     @model_validator(mode="after")
     def _extension_names(self) -> EventEnvelope:
         for name, value in (self.model_extra or {}).items():
-            if not ATTRIBUTE_NAME.match(name):
-                raise ValueError(f"{name!r} is not a CloudEvents attribute name")
-            if not isinstance(value, str | int | bool):
-                raise ValueError(f"extension attribute {name!r} must be a string, integer or bool")
+            _check_extension(name, value)
         return self
 
     @property
     def event_type(self) -> str:
         return self.type.removeprefix(TYPE_PREFIX)
+
+
+def _check_extension(name: str, value: object) -> None:
+    if not ATTRIBUTE_NAME.match(name):
+        raise ValueError(f"{name!r} is not a CloudEvents attribute name")
+    if not isinstance(value, str | int | bool):
+        raise ValueError(f"extension attribute {name!r} must be a string, integer or bool")
 
 
 def schema_path(event_type: str, version: int) -> str:
@@ -97,16 +101,29 @@ def wrap(
     time: datetime | None = None,
     extensions: Mapping[str, str] | None = None,
 ) -> EventEnvelope:
-    """`extensions`: further CloudEvents attributes (the trace context)."""
-    return EventEnvelope(
-        **(extensions or {}),
-        source=source,
-        type=TYPE_PREFIX + payload.event_type,
-        subject=subject,
-        time=time or datetime.now(UTC),
-        dataschema=schema_uri(payload.event_type, payload.schema_version),
-        orgid=org_id,
-        schemaversion=payload.schema_version,
-        sequence=sequence,
-        data=payload.model_dump(mode="json", exclude_unset=True),
-    )
+    """`extensions`: further CloudEvents attributes (the trace context).
+
+    Built without validating the whole envelope again: the payload is validated already, and
+    the checks below are all the model would add (validating it cost a sixth of an event's
+    CPU, and an import announces a thousand contacts per batch)."""
+    if not (source and subject and org_id):
+        raise ValueError("an event needs its source, subject and organisation")
+    extra = dict(extensions or {})
+    for name, value in extra.items():
+        _check_extension(name, value)
+    attributes: dict[str, Any] = {
+        **extra,
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": source,
+        "type": TYPE_PREFIX + payload.event_type,
+        "subject": subject,
+        "time": time or datetime.now(UTC),
+        "datacontenttype": "application/json",
+        "dataschema": schema_uri(payload.event_type, payload.schema_version),
+        "orgid": org_id,
+        "schemaversion": payload.schema_version,
+        "sequence": sequence,
+        "data": payload.model_dump(mode="json", exclude_unset=True),
+    }
+    return EventEnvelope.model_construct(**attributes)

@@ -4,10 +4,12 @@ in CloudEvents' structured content mode (see `shared.contracts.envelope`)."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from shared.contracts.envelope import CONTENT_TYPE, CONTENT_TYPE_HEADER, TYPE_HEADER
 from shared.kafka.security import PLAINTEXT, KafkaSecurity, explained_failures
@@ -49,6 +51,7 @@ class EventProducer:
             request_timeout_ms=30000,
             **security.options(),
         )
+        self._partitioner = DefaultPartitioner()
 
     async def start(self) -> None:
         with explained_failures(self._bootstrap, self._security):
@@ -58,19 +61,38 @@ class EventProducer:
         await self._producer.stop()
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
-        """Sends every record and returns once the broker acknowledged all of them."""
-        futures = [
-            await self._producer.send(
-                r.topic,
-                value=r.value,
-                key=r.key.encode(),
-                headers=record_headers(r.event_type, r.trace_headers),
-            )
-            for r in records
-        ]
-        await asyncio.gather(*futures)
+        """Sends every record and returns once the broker acknowledged all of them.
+
+        Records go in batches built here, one partition at a time, rather than through
+        `send()` one by one, which costs about twice the CPU per record. Each record's
+        partition is the one `send()` chooses (Kafka's default partitioner, murmur2 of the key,
+        over the same partition list), and records of one partition keep their order: each
+        batch is queued behind the one before it."""
+        by_partition: dict[tuple[str, int], list[OutgoingRecord]] = {}
+        partitions: dict[str, list[int]] = {}
         for r in records:
-            EVENTS_PUBLISHED.labels(topic=r.topic, type=r.event_type).inc()
+            if r.topic not in partitions:
+                partitions[r.topic] = list(await self._producer.partitions_for(r.topic))
+            known = partitions[r.topic]
+            partition = self._partitioner(r.key.encode(), known, known)
+            by_partition.setdefault((r.topic, partition), []).append(r)
+        delivered = []
+        for (topic, partition), queued in by_partition.items():
+            batch = self._producer.create_batch()
+            for r in queued:
+                headers = record_headers(r.event_type, r.trace_headers)
+                key = r.key.encode()
+                if batch.append(key=key, value=r.value, timestamp=None, headers=headers) is None:
+                    delivered.append(
+                        await self._producer.send_batch(batch, topic, partition=partition)
+                    )
+                    batch = self._producer.create_batch()  # a first record always fits
+                    batch.append(key=key, value=r.value, timestamp=None, headers=headers)
+            delivered.append(await self._producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*delivered)
+        published = Counter((r.topic, r.event_type) for r in records)
+        for (topic, event_type), count in published.items():
+            EVENTS_PUBLISHED.labels(topic=topic, type=event_type).inc(count)
 
     async def is_reachable(self, timeout_s: float = 2.0) -> bool:
         """Readiness: the broker answers a metadata request now."""

@@ -17,7 +17,13 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka
 from cloudevents.core.formats.json import JSONFormat
 from pydantic import BaseModel
 
-from shared.contracts.envelope import SCHEMA_BASE_URI, EventPayload, schema_path, wrap
+from shared.contracts.envelope import (
+    SCHEMA_BASE_URI,
+    EventEnvelope,
+    EventPayload,
+    schema_path,
+    wrap,
+)
 from shared.contracts.registry import EVENT_TYPES
 from shared.kafka.consumer import decode_record
 from shared.kafka.producer import record_headers
@@ -113,3 +119,28 @@ def test_structured_records_carry_no_binary_mode_headers() -> None:
     headers = dict(record_headers("org.roster.ContactCreated"))
     assert headers["content-type"].startswith(b"application/cloudevents+json")
     assert not [name for name in headers if name.startswith("ce_")]
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.event_type)
+def test_a_wrapped_event_is_what_validation_would_have_built(cls: type[EventPayload]) -> None:
+    """`wrap` builds the envelope without validating it: the result must be exactly the
+    envelope a validated build gives, attribute for attribute and byte for byte."""
+    payload = cls.model_validate(example(cls))
+    traced = {"traceparent": TRACEPARENT}
+    envelope = wrap(payload, source="roster/test", subject="s-1", org_id="o", extensions=traced)
+
+    validated = EventEnvelope.model_validate(envelope.model_dump())
+
+    assert validated.model_dump() == envelope.model_dump()
+    assert validated.model_dump_json() == envelope.model_dump_json()
+    assert envelope.model_extra == traced
+
+
+def test_wrap_refuses_what_the_envelope_refuses() -> None:
+    payload = EVENT_TYPES[0].model_validate(example(EVENT_TYPES[0]))
+    with pytest.raises(ValueError, match="attribute name"):
+        wrap(payload, source="s", subject="s-1", org_id="o", extensions={"Trace-Parent": "x"})
+    for missing in ("source", "subject", "org_id"):
+        attributes = {"source": "s", "subject": "s-1", "org_id": "o", missing: ""}
+        with pytest.raises(ValueError, match="source, subject and organisation"):
+            wrap(payload, **attributes)
