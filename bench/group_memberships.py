@@ -165,7 +165,7 @@ async def run(args: argparse.Namespace) -> None:
         query_work, ids_work = WorkMeter(services), WorkMeter(services)
         store = await connect_store(bench.endpoints.mongodb_url)
         # The contacts service's side of each membership, read on the store.
-        contacts_side = MembershipIndex(store.client[bench.prefix + "contacts"]["memberships"], 1)
+        contacts_side = MembershipIndex(store.client[bench.prefix + "contacts"]["memberships"])
         async with httpx.AsyncClient(
             base_url=groups_service.url, headers=bench.headers, timeout=120
         ) as http:

@@ -19,7 +19,9 @@ Prints, from one run:
 - the store's cost of one read and one update by `_id` of a contact document: on FerretDB each
   membership is read and written by `_id` in both services (run with `--collections 0` to see
   the import without them);
-- the CPU time each process spent per row, from the upload until `completed`;
+- the CPU time each process spent per row, from the upload until `completed`, and our three
+  services' together, also in units of a fixed piece of Python work timed once a second during
+  the import (`MachineSpeed`), so that runs on a machine of changing speed compare;
 - Kafka records published per row, and the store commands each service sent per row (with the
   documents they wrote and their time), the costliest by command and collection listed;
 - with `--profile`, where each service's CPU went (py-spy, see `bench/profiles.py`).
@@ -38,7 +40,7 @@ from pymongo import UpdateOne
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import figure, parse_args
-from bench.meters import WorkMeter, cpu_labels, metered_processes, work_labels
+from bench.meters import MachineSpeed, WorkMeter, cpu_labels, metered_processes, work_labels
 from bench.profiles import Profiler, add_profile_option
 from bench.support import (
     bench_run,
@@ -70,6 +72,8 @@ FIGURES = (
     "store read by _id",
     "store update by _id",
     *cpu_labels("row", metered_processes(*SERVICES)),
+    "cpu reference",
+    "cpu/row our services",
     *work_labels("row", SERVICES),
 )
 
@@ -111,9 +115,9 @@ async def raw_floor(url: str, database: str, docs: list[Document], collections: 
         contacts, projection = db["contacts"], db["projection"]
         await ensure_indexes(contacts, CONTACT_INDEXES)
         await ensure_indexes(projection, PROJECTION_INDEXES)
-        ordered = MembershipIndex(db["contact_memberships"], 1000, order_key=MEMBERS_ORDER_KEY)
+        ordered = MembershipIndex(db["contact_memberships"], order_key=MEMBERS_ORDER_KEY)
         await ordered.create_indexes()
-        plain = MembershipIndex(db["group_memberships"], 1000)
+        plain = MembershipIndex(db["group_memberships"])
         groups = [f"group-{k}" for k in range(collections)]
         started = time.perf_counter()
         for start in range(0, len(docs), 1000):
@@ -158,9 +162,9 @@ async def run(args: argparse.Namespace) -> None:
         del docs
         services = await bench.start(*SERVICES)
         importer = services[2]
-        meter, work = bench.meter(services), WorkMeter(services)
+        meter, work, speed = bench.meter(services), WorkMeter(services), MachineSpeed()
         profiler = Profiler(services, bench.work)
-        async with work.measure(), meter.measure():
+        async with work.measure(), meter.measure(), speed.measure():
             if args.profile:
                 async with profiler.measure():
                     imported = await import_file(importer.url, bench.headers, file)
@@ -183,6 +187,7 @@ async def run(args: argparse.Namespace) -> None:
     figure("store read by _id", f"{read_s * 1000:10.2f} ms")
     figure("store update by _id", f"{update_s * 1000:10.2f} ms")
     meter.report("row", args.rows)
+    speed.report("row", args.rows, meter, SERVICES)
     work.report("row", args.rows)
     profiler.report()
 

@@ -4,7 +4,12 @@ their own /metrics), so that our own code's cost shows apart from the store's an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
+import statistics
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -128,6 +133,11 @@ class CpuMeter:
             else:
                 self.spent[name] = known + end - start
 
+    def total(self, names: Iterable[str]) -> float | None:
+        """CPU seconds the named processes spent together; None if one of them is unknown."""
+        spent = [self.spent.get(name) for name in names]
+        return None if None in spent else sum(s for s in spent if s is not None)
+
     def report(self, per: str, count: int) -> None:
         """One line per process: `cpu/<per> <process>`, microseconds per unit."""
         for name in self.pids:
@@ -215,3 +225,65 @@ def cpu_labels(per: str, processes: Iterable[str]) -> tuple[str, ...]:
 def metered_processes(*services: str) -> tuple[str, ...]:
     """The process names `BenchRun.meter` reports for these services."""
     return (*services, "store", "kafka", "bench")
+
+
+def reference_cpu_s() -> float:
+    """CPU seconds this machine spends on a fixed piece of pure-Python work (JSON, dicts,
+    strings, sorting; the standard library only, so no change of ours alters it): about 10 ms
+    on a fast machine."""
+    documents = [
+        {"_id": f"c-{i:06d}", "name": f"Contact {i}", "phone": f"+2547{i:08d}", "n": i % 97}
+        for i in range(2_000)
+    ]
+    start = time.process_time()
+    for _ in range(5):
+        decoded = json.loads(json.dumps(documents))
+        by_phone = {doc["phone"]: doc for doc in decoded}
+        sorted(by_phone.values(), key=lambda doc: (doc["n"], doc["name"].lower()))
+    return time.process_time() - start
+
+
+@dataclass
+class MachineSpeed:
+    """The reference work (`reference_cpu_s`) timed once a second while a phase runs, in the
+    bench's own process (which mostly waits then): the machines benches run on change speed
+    from one minute to the next, so a cost per row divided by the median of these compares
+    across runs where the microseconds alone do not. Timed before or after the phase only,
+    it disagreed with the phase by up to a half. Its own CPU shows in `cpu/<unit> bench`."""
+
+    every_s: float = 1.0
+    samples: list[float] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def measure(self) -> AsyncIterator[None]:
+        async def sample() -> None:
+            while True:
+                self.samples.append(reference_cpu_s())
+                await asyncio.sleep(self.every_s)
+
+        task = asyncio.create_task(sample())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def reference_s(self) -> float:
+        return statistics.median(self.samples) if self.samples else float("nan")
+
+    def report(self, per: str, count: int, cpu: CpuMeter, processes: Sequence[str]) -> None:
+        """The reference, and the named processes' CPU per unit, also in reference units."""
+        reference = self.reference_s
+        figure(
+            "cpu reference",
+            f"{reference * 1000:10.1f} ms (fixed Python work, median of {len(self.samples)})",
+        )
+        spent = cpu.total(processes)
+        label = f"cpu/{per} our services"
+        if spent is None:
+            figure(label, "       n/a")
+            return
+        each = spent / count
+        figure(label, f"{each * 1e6:10,.0f} us ({each / reference * 1e6:,.0f} per million refs)")

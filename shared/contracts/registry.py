@@ -88,6 +88,15 @@ _BY_KEY: dict[tuple[str, int], type[EventPayload]] = {
 }
 
 
+# The one class registered for a type, where only one version of it is: a consumer told the
+# type by the record's header can then parse envelope and payload in a single pass.
+_ONLY_VERSION: dict[str, type[EventPayload]] = {
+    cls.event_type: cls
+    for cls in EVENT_TYPES
+    if sum(other.event_type == cls.event_type for other in EVENT_TYPES) == 1
+}
+
+
 class UnknownEventType(LookupError):
     pass
 
@@ -97,6 +106,11 @@ def payload_class(event_type: str, version: int) -> type[EventPayload]:
         return _BY_KEY[(event_type, version)]
     except KeyError:
         raise UnknownEventType(f"{event_type} v{version}") from None
+
+
+def only_version_of(event_type: str) -> type[EventPayload] | None:
+    """The payload class of a type registered in one version only; None otherwise."""
+    return _ONLY_VERSION.get(event_type)
 
 
 def parse_payload(envelope: EventEnvelope) -> EventPayload:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -36,11 +37,11 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaConnectionError, KafkaError
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout
 
-from shared.contracts.envelope import TYPE_HEADER, TYPE_PREFIX, EventEnvelope
-from shared.contracts.registry import UnknownEventType, payload_class
+from shared.contracts.envelope import TYPE_HEADER, TYPE_PREFIX, EventEnvelope, EventPayload
+from shared.contracts.registry import UnknownEventType, only_version_of, payload_class
 from shared.contracts.topics import dead_letter_topic
 from shared.kafka.producer import EventProducer
 from shared.kafka.security import PLAINTEXT, KafkaSecurity, explained_failures
@@ -93,16 +94,42 @@ class ConsumerProgress(Protocol):
     def lost(self) -> None: ...
 
 
-def decode_record(value: bytes | None) -> Received[object]:
-    """The record's envelope, parsed once, and its payload validated against the contract."""
+def decode_record(value: bytes | None, event_type: str | None = None) -> Received[object]:
+    """The record's envelope, parsed once, and its payload validated against the contract.
+
+    `event_type` (the record's type header), when it names a type of one version, lets the
+    envelope and its payload be parsed from the JSON in one pass, which costs about half of
+    parsing the envelope and validating its data again. The result is the same: a record whose
+    attributes contradict the header, or that the single pass refuses, is decoded the general
+    way, which gives the answer (or the error) the header played no part in."""
     if value is None:
         raise UnprocessableMessage("record has no value")
+    cls = only_version_of(event_type) if event_type is not None else None
+    if cls is not None:
+        try:
+            typed = _typed_envelope(cls).model_validate_json(value)
+        except ValidationError:
+            pass
+        else:
+            if typed.event_type == cls.event_type and typed.schemaversion == cls.schema_version:
+                return _received(typed, typed.data)
     try:
         envelope = EventEnvelope.model_validate_json(value)
-        cls = payload_class(envelope.event_type, envelope.schemaversion)
-        payload = cls.model_validate(envelope.data)
+        payload = payload_class(envelope.event_type, envelope.schemaversion).model_validate(
+            envelope.data
+        )
     except (ValueError, ValidationError, UnknownEventType) as exc:
         raise UnprocessableMessage(str(exc)[:500]) from exc
+    return _received(envelope, payload)
+
+
+@functools.cache
+def _typed_envelope(cls: type[EventPayload]) -> type[EventEnvelope]:
+    """The envelope whose `data` is `cls` itself, parsed with it."""
+    return create_model(f"{cls.__name__}Envelope", __base__=EventEnvelope, data=(cls, ...))
+
+
+def _received(envelope: EventEnvelope, payload: object) -> Received[object]:
     return Received(
         payload=payload,
         org_id=envelope.orgid,
@@ -386,7 +413,7 @@ class ConsumerRunner:
         if event_type is not None and event_type not in self._handled_names:
             return _Decoded(record)  # not for this service: skipped unread
         try:
-            message = decode_record(record.value)
+            message = decode_record(record.value, event_type)
         except UnprocessableMessage as exc:
             return _Decoded(record, error=str(exc))
         if type(message.payload) not in self._handled_types:

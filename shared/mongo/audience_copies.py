@@ -53,7 +53,7 @@ class MongoAudienceProjection:
         self.phones = db["contact_phones"] if by_phone else None
         self.groups = db["groups"]
         self._store = store
-        self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
+        self.membership_index = MembershipIndex(db["memberships"])
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.contacts, CONTACT_INDEXES)

@@ -25,6 +25,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.mongo.client import (
     IDS_PER_QUERY,
+    INSERT_BATCH,
     Document,
     count_matching,
     ensure_indexes,
@@ -54,12 +55,12 @@ class MembershipIndex:
     def __init__(
         self,
         collection: AsyncCollection[Document],
-        write_batch: int,
         order_key: str | None = None,
+        insert_batch: int = INSERT_BATCH,
     ) -> None:
         self.collection = collection
         self.order_key = order_key
-        self._write_batch = write_batch
+        self._insert_batch = insert_batch
 
     async def create_indexes(self) -> None:
         """The index of `order_key` pages, if the documents carry one."""
@@ -76,10 +77,10 @@ class MembershipIndex:
         """`order_values`: each contact's `order_key` value, when the index carries one.
         Returns how many were not listed yet."""
         added = 0
-        for start in range(0, len(contact_ids), self._write_batch):
+        for start in range(0, len(contact_ids), self._insert_batch):
             docs = [
                 self._document(group_id, c, order_values)
-                for c in contact_ids[start : start + self._write_batch]
+                for c in contact_ids[start : start + self._insert_batch]
             ]
             added += len(docs) - len(await insert_unless_present(self.collection, docs))
         return added

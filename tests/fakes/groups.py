@@ -321,21 +321,15 @@ class FakeContactProjection:
                 self._contacts[contact.id] = _copy_contact(contact)
         return known
 
-    async def add_placeholders(self, org_id: str, groups: Mapping[str, Sequence[str]]) -> None:
-        for contact_id, in_groups in groups.items():
-            if contact_id not in self._contacts:
-                self._contacts[contact_id] = MemberContact(
-                    id=contact_id,
-                    org_id=org_id,
-                    status=MEMBER_STATUS,
-                    version=0,
-                    groups=list(in_groups),
-                )
-
     async def add_to_group(
-        self, org_id: str, group_id: str, ids: Sequence[str]
+        self, org_id: str, group_id: str, ids: Sequence[str], *, enter_unseen: bool = False
     ) -> tuple[int, list[str]]:
         """As the adapter: members are added once each, and counted as they are listed."""
+        for contact_id in ids if enter_unseen else ():
+            if contact_id not in self._contacts:
+                self._contacts[contact_id] = MemberContact(
+                    id=contact_id, org_id=org_id, status=MEMBER_STATUS, version=0
+                )
         found = {i: c for i in ids if (c := self._contacts.get(i)) and c.org_id == org_id}
         refused = [i for i in ids if i not in found or not found[i].can_be_member]
         joined = 0

@@ -109,16 +109,13 @@ async def test_the_groups_side_counts_a_member_as_its_group_lists_it(
     assert await projection.add_many([MemberContact(id=created, org_id=org, groups=["g1"])]) == (
         set()
     )
-    await projection.add_placeholders(org, {placeholder: ["g1"]})
-    assert [
-        c.groups for c in (await projection.get_many(org, [created, placeholder])).values()
-    ] == [
-        ["g1"],
-        ["g1"],
-    ]
+    assert (await projection.get_many(org, [created]))[created].groups == ["g1"]
     assert await projection.count_members(org, "g1") == 0
 
-    assert await projection.add_to_group(org, "g1", [created, placeholder]) == (2, [])
+    joined = await projection.add_to_group(org, "g1", [created, placeholder], enter_unseen=True)
+    assert joined == (2, [])
+    entered = await projection.get(org, placeholder)
+    assert entered is not None and (entered.version, entered.groups) == (0, ["g1"])
     assert await projection.add_to_group(org, "g1", [created]) == (0, [])  # redelivered
     assert await projection.count_members(org, "g1") == 2
     assert [c.id for c in await projection.members(org, "g1", after=None, limit=10)] == sorted(
@@ -131,3 +128,32 @@ async def test_the_groups_side_counts_a_member_as_its_group_lists_it(
     kept_out = await projection.get(org, unseen)
     assert kept_out is not None and (kept_out.gone, kept_out.groups) == (True, [])
     assert await projection.count_members(org, "g1") == 1
+
+
+async def test_an_import_enters_unseen_contacts_and_no_others(
+    projection: MongoContactProjection, org: str
+) -> None:
+    """An import's membership enters the contacts never seen as active placeholders; one
+    projected by its ContactCreated in the meantime (the placeholder's insert refused) is
+    decided as it is now, and one of another organisation is refused."""
+    unseen, blocked, elsewhere = (str(uuid.uuid4()) for _ in range(3))
+    await projection.add_many(
+        [
+            MemberContact(id=blocked, org_id=org, status="blocked", version=1),
+            MemberContact(id=elsewhere, org_id=org + "-other", version=1),
+        ]
+    )
+
+    entered = await projection.enter_placeholders(org, [unseen, blocked, elsewhere, unseen])
+
+    assert {i: c.status for i, c in entered.items()} == {unseen: "active", blocked: "blocked"}
+    placeholder = await projection.get(org, unseen)
+    assert placeholder is not None and (placeholder.version, placeholder.groups) == (0, [])
+    joined = await projection.add_to_group(
+        org, "g1", [unseen, blocked, elsewhere], enter_unseen=True
+    )
+    assert joined == (1, [blocked, elsewhere])
+    assert [c.id for c in await projection.members(org, "g1", after=None, limit=10)] == [unseen]
+    stranger = str(uuid.uuid4())
+    assert await projection.add_to_group(org, "g2", [stranger]) == (0, [stranger])
+    assert await projection.get(org, stranger) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from services.groups.bootstrap import GroupsService
+from services.groups.domain.member import MemberContact
 from shared.contracts.contacts import ContactCreated
 from tests.support.contact_events import contact_created
 from tests.support.messages import received
@@ -22,13 +23,12 @@ async def test_created_events_fill_placeholders_in_and_keep_their_groups(
     uow, bus = groups_service.uow, groups_service.running.bus
     placeholder, renamed, fresh = (str(uuid.uuid4()) for _ in range(3))
     group_id = str(uuid.uuid4())
-    await uow.contacts.add_placeholders(org, {placeholder: [], renamed: []})
-    joined, refused = await uow.contacts.add_to_group(org, group_id, [placeholder])
+    joined, refused = await uow.contacts.add_to_group(
+        org, group_id, [placeholder], enter_unseen=True
+    )
     assert (joined, refused) == (1, [])
     # `renamed` is already projected at version 3 (a later change came first).
-    newer = (await uow.contacts.get_many(org, [renamed]))[renamed]
-    newer.name, newer.version = "Renamed Later", 3
-    await uow.contacts.save(newer)
+    await uow.contacts.save(MemberContact(id=renamed, org_id=org, name="Renamed Later", version=3))
 
     await bus.handle_many(
         [

@@ -32,7 +32,7 @@ async def all_pages(index: MembershipIndex, group: str, size: int) -> list[str]:
 async def test_pages_counts_and_removals_stay_within_their_group(
     database: AsyncDatabase[Document],
 ) -> None:
-    index = MembershipIndex(database["memberships"], write_batch=7)
+    index = MembershipIndex(database["memberships"], insert_batch=7)
     contacts = [f"c{i:03d}" for i in range(40)]
     # "g1" is a prefix of "g10": their ranges must not overlap.
     await index.add("g1", contacts[::2])
@@ -63,7 +63,7 @@ async def test_backfill_writes_the_arrays_once(database: AsyncDatabase[Document]
             {"_id": "d"},
         ]
     )
-    index = MembershipIndex(database["memberships"], write_batch=50)
+    index = MembershipIndex(database["memberships"])
 
     assert await index.backfill(arrays) == 2
     assert await all_pages(index, "g1", 10) == ["a"]
@@ -78,7 +78,7 @@ async def test_backfill_writes_the_arrays_once(database: AsyncDatabase[Document]
 async def test_no_backfill_when_nobody_is_in_a_group(database: AsyncDatabase[Document]) -> None:
     arrays = database["contacts"]
     await arrays.insert_many([{"_id": "a", "groups": []}, {"_id": "b"}])
-    index = MembershipIndex(database["memberships"], write_batch=50)
+    index = MembershipIndex(database["memberships"])
 
     assert await index.backfill(arrays) == 0
     assert await database["memberships"].count_documents({}) == 0

@@ -27,6 +27,7 @@ from shared.contracts.envelope import (
 from shared.contracts.registry import EVENT_TYPES
 from shared.kafka.consumer import decode_record
 from shared.kafka.producer import record_headers
+from shared.messagebus import UnprocessableMessage
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -57,6 +58,19 @@ def example(cls: type[BaseModel]) -> dict[str, Any]:
         for name, field in cls.model_fields.items()
         if field.is_required()
     }
+
+
+def every_field(cls: type[BaseModel]) -> dict[str, Any]:
+    """A valid value for every field, optional ones included (none left to its default)."""
+    return {
+        name: example_value(_not_none(field.annotation)) for name, field in cls.model_fields.items()
+    }
+
+
+def _not_none(annotation: Any) -> Any:
+    if get_origin(annotation) in (types.UnionType, typing.Union):
+        return next(arg for arg in get_args(annotation) if arg is not type(None))
+    return annotation
 
 
 def record_of(payload: EventPayload) -> KafkaMessage:
@@ -144,3 +158,47 @@ def test_wrap_refuses_what_the_envelope_refuses() -> None:
         attributes = {"source": "s", "subject": "s-1", "org_id": "o", missing: ""}
         with pytest.raises(ValueError, match="source, subject and organisation"):
             wrap(payload, **attributes)
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.event_type)
+def test_decoding_told_the_type_by_the_header_gives_what_decoding_the_value_alone_gives(
+    cls: type[EventPayload],
+) -> None:
+    """The consumer parses envelope and payload in one pass when the type header names the
+    type: whatever the payload holds, the message must be the one the general path builds."""
+    for fields in (example(cls), every_field(cls)):
+        value = record_of(cls.model_validate(fields)).value
+
+        told = decode_record(value, cls.event_type)
+
+        assert told == decode_record(value)
+        assert type(told.payload) is cls
+
+
+def test_a_header_that_contradicts_the_value_changes_nothing() -> None:
+    created, other = EVENT_TYPES[0], EVENT_TYPES[1]
+    document = json.loads(record_of(created.model_validate(example(created))).value)
+    value = json.dumps(document).encode()
+    assert decode_record(value, other.event_type) == decode_record(value)
+    assert type(decode_record(value, other.event_type).payload) is created
+
+    unknown_version = json.dumps({**document, "schemaversion": 99}).encode()
+    with pytest.raises(UnprocessableMessage, match="v99"):
+        decode_record(unknown_version, created.event_type)
+
+
+def test_a_record_the_header_names_but_the_contract_refuses_is_refused_the_same_way() -> None:
+    cls = EVENT_TYPES[0]
+    document = json.loads(record_of(cls.model_validate(example(cls))).value)
+    for broken in (
+        {**document, "data": {**document["data"], "unexpected": 1}},
+        {**document, "data": {}},
+        {**document, "Trace-Parent": TRACEPARENT},
+        {k: v for k, v in document.items() if k != "orgid"},
+    ):
+        value = json.dumps(broken).encode()
+        with pytest.raises(UnprocessableMessage) as general:
+            decode_record(value)
+        with pytest.raises(UnprocessableMessage) as told:
+            decode_record(value, cls.event_type)
+        assert str(told.value) == str(general.value)

@@ -117,9 +117,7 @@ class ContactCollection:
         self.phones = PhoneDirectory(db["contact_phones"], store) if phone_hints else None
         # Each group's members, by `_id` and in the default listing order (see
         # `shared.mongo.memberships`).
-        self.membership_index = MembershipIndex(
-            db["memberships"], store.write_batch, order_key=MEMBERS_ORDER_KEY
-        )
+        self.membership_index = MembershipIndex(db["memberships"], order_key=MEMBERS_ORDER_KEY)
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, CONTACT_INDEXES, RETIRED_INDEXES)

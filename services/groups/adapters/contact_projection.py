@@ -10,7 +10,7 @@ the index says who was counted (see `add_to_group`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -30,6 +30,8 @@ from shared.mongo.contact_copies import copy_from_document, copy_state
 from shared.mongo.memberships import MembershipIndex
 
 PAGE = 1000
+# What deciding a membership reads of a contact.
+_MEMBERSHIP_FIELDS = {"org_id": 1, "status": 1, "gone": 1, "groups": 1}
 
 PROJECTION_INDEXES = [
     IndexModel([("org_id", ASCENDING), ("groups", ASCENDING), ("_id", ASCENDING)], name="members"),
@@ -50,7 +52,7 @@ class MongoContactProjection:
         self.collection = db["contacts"]
         self._store = store
         # Each group's members, by `_id` (see `shared.mongo.memberships`).
-        self.membership_index = MembershipIndex(db["memberships"], store.write_batch)
+        self.membership_index = MembershipIndex(db["memberships"])
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, PROJECTION_INDEXES)
@@ -91,30 +93,24 @@ class MongoContactProjection:
         refused = await insert_unless_present(self.collection, docs)
         return {docs[i]["_id"] for i in refused}
 
-    async def add_placeholders(self, org_id: str, groups: Mapping[str, Sequence[str]]) -> None:
-        """Contacts the contacts service reported active that this projection has not seen yet
-        (version 0: their ContactCreated fills them in), in the groups given for each."""
-        if not groups:
-            return
-        docs = [
-            {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0, "gone": False,
-             "fields": {}, "groups": list(in_groups)}
-            for i, in_groups in groups.items()
-        ]  # fmt: skip
-        await insert_unless_present(self.collection, docs)
-
     async def add_to_group(
-        self, org_id: str, group_id: str, ids: Sequence[str]
+        self, org_id: str, group_id: str, ids: Sequence[str], *, enter_unseen: bool = False
     ) -> tuple[int, list[str]]:
         """Adds the contacts that may be members right now; returns how many joined (were not
         listed in the membership index yet) and the ids refused (unknown, gone, or not active).
         Read first, then written by `_id` (see `Store.update_by_ids`): this consumer is the
         only writer of `groups` once a contact is projected, so nothing changes them in
-        between. A contact created in the group already holds it in `groups`."""
-        docs = await self._store.find_by_ids(
-            self.collection, ids, {"org_id": 1, "status": 1, "gone": 1, "groups": 1}
-        )
+        between. A contact created in the group already holds it in `groups`.
+
+        With `enter_unseen`, the contacts not projected yet are entered as placeholders here,
+        where they are read anyway, rather than when the import's batch came: by now most
+        `ContactCreated` have arrived, and a placeholder costs an insert that fails and a
+        read and an update when its contact's event comes."""
+        docs = await self._store.find_by_ids(self.collection, ids, _MEMBERSHIP_FIELDS)
         found = {d["_id"]: _contact(d) for d in docs if d["org_id"] == org_id}
+        if enter_unseen:
+            seen = {d["_id"] for d in docs}
+            found |= await self.enter_placeholders(org_id, [i for i in ids if i not in seen])
         refused = [i for i in ids if i not in found or not found[i].can_be_member]
         members = [i for i in ids if i in found and found[i].can_be_member]
         joining = [i for i in members if group_id not in found[i].groups]
@@ -125,6 +121,27 @@ class MongoContactProjection:
         # redelivered change finds them in `groups` already.
         joined = await self.membership_index.add(group_id, members)
         return joined, refused
+
+    async def enter_placeholders(
+        self, org_id: str, ids: Sequence[str]
+    ) -> dict[str, MemberContact]:
+        """Active placeholders in no group yet (the caller adds the group); a contact whose
+        `ContactCreated` was projected meanwhile is read as it is now instead."""
+        unseen = list(dict.fromkeys(ids))
+        docs: list[Document] = [
+            {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0, "gone": False,
+             "fields": {}, "groups": []}
+            for i in unseen
+        ]  # fmt: skip
+        if not docs:
+            return {}
+        refused = await insert_unless_present(self.collection, docs)
+        entered = {unseen[n]: _contact(d) for n, d in enumerate(docs) if n not in refused}
+        if refused:
+            taken = [unseen[n] for n in refused]
+            current = await self._store.find_by_ids(self.collection, taken, _MEMBERSHIP_FIELDS)
+            entered |= {d["_id"]: _contact(d) for d in current if d["org_id"] == org_id}
+        return entered
 
     async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
         """By `_id`; the ids come from the group's own events. Returns how many were listed.

@@ -2,11 +2,11 @@
 
 Groups are found by name (ignoring case) and created as manual groups when missing. The
 contacts may be younger than this service's projection of them (their ContactCreated can
-arrive after this command): they are entered as placeholders, active as the contacts service
-reported them and in the groups this batch adds them to, and their events fill them in; a later
-status change takes them out again. Contacts the contacts service created in their groups
-already (`ImportedMember.entered`) are recorded as members all the same: counts and
-`GroupMembershipChanged` follow every membership.
+arrive after this command, even after the membership events it records): where those events
+are applied, a contact not seen yet is entered as a placeholder, active as the contacts service
+reported it, and its own events fill it in; a later status change takes it out again.
+Contacts the contacts service created in their groups already (`ImportedMember.entered`) are
+recorded as members all the same: counts and `GroupMembershipChanged` follow every membership.
 """
 
 from __future__ import annotations
@@ -68,11 +68,6 @@ async def add_members(
         used[name] = group.id
         joining[group.id].extend(c for _, c in members)
     await _add_entered(cmd, org_id, uow, joining)
-    in_groups: dict[str, list[str]] = {m.contact_id: [] for m in cmd.members}
-    for group_id, ids in joining.items():
-        for contact_id in dict.fromkeys(ids):
-            in_groups[contact_id].append(group_id)
-    await uow.contacts.add_placeholders(org_id, in_groups)
     for group_id, ids in joining.items():
         if not await record_membership(uow, org_id, group_id, True, ids, "import", ACTOR):
             await uow.contacts.remove_group(org_id, group_id)  # deleted meanwhile

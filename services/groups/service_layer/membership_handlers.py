@@ -126,7 +126,10 @@ async def apply_membership_change(
     if group is None or sequence <= await uow.groups.applied_seq(group_id):
         return  # deleted (GroupDeleted takes the members out), or already applied
     interrupted = await uow.groups.begin_apply(group_id, sequence)
-    joined, refused = await uow.contacts.add_to_group(org_id, group_id, added)
+    from_import = event.payload.reason == "import"  # its contacts were reported active
+    joined, refused = await uow.contacts.add_to_group(
+        org_id, group_id, added, enter_unseen=from_import
+    )
     left = await uow.contacts.remove_from_group(org_id, group_id, removed)
     await record_membership(uow, org_id, group_id, False, refused, "contact_status", SYSTEM_ACTOR)
     if group.is_smart:  # before recording: a failure here gets the event redelivered

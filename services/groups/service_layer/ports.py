@@ -7,7 +7,7 @@ implement them for the unit tests. A group's change is stored with its events (t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from services.groups.domain.member import MemberContact
@@ -85,16 +85,15 @@ class ContactProjection(Protocol):
         """New contacts, in the groups they were created in (`contact.groups`); returns the
         ids that were already there (left as they were)."""
 
-    async def add_placeholders(self, org_id: str, groups: Mapping[str, Sequence[str]]) -> None:
-        """Contacts reported active that were not seen yet (version 0), unless known, each in
-        the groups given for it."""
-
     async def add_to_group(
-        self, org_id: str, group_id: str, ids: Sequence[str]
+        self, org_id: str, group_id: str, ids: Sequence[str], *, enter_unseen: bool = False
     ) -> tuple[int, list[str]]:
         """Adds those that may be members now; returns how many were not members yet (a
         contact created in the group holds it already, but is counted as it is applied) and
-        the ids refused."""
+        the ids refused. `enter_unseen`: the contacts service reported these contacts active
+        (an import's batch), so those not seen yet are entered as active placeholders
+        (version 0, their `ContactCreated` fills them in) and join; otherwise they are
+        refused."""
 
     async def remove_from_group(self, org_id: str, group_id: str, ids: Sequence[str]) -> int:
         """Returns how many were members. A contact not seen yet is entered as gone, so that

@@ -15,6 +15,7 @@ from tests.fakes.groups import (
     ADMIN,
     ORG,
     OTHER_ADMIN,
+    OTHER_ORG,
     FakeGroupsService,
     build_fake_groups,
     contact_created,
@@ -86,14 +87,37 @@ async def test_the_next_batch_finds_the_group_the_first_created(
 async def test_members_not_projected_yet_enter_as_active_placeholders(
     service: FakeGroupsService,
 ) -> None:
+    """Where the import's membership event is applied: a contact in no group is left to its
+    own ContactCreated."""
     await import_batch(service, (2, "new", ["Farmers"]), (3, "no-group", []))
 
-    for contact_id in ("new", "no-group"):
-        placeholder = service.contacts.stored(contact_id)
-        assert placeholder is not None
-        assert (placeholder.org_id, placeholder.status, placeholder.version) == (ORG, "active", 0)
+    placeholder = service.contacts.stored("new")
+    assert placeholder is not None
+    assert (placeholder.org_id, placeholder.status, placeholder.version) == (ORG, "active", 0)
+    assert service.contacts.stored("no-group") is None
     [group] = await service.groups.find(ORG)
+    assert placeholder.groups == [group.id]
     assert await service.members(group.id) == ["new"]
+
+
+async def test_an_import_enters_no_contact_of_another_organisation(
+    service: FakeGroupsService,
+) -> None:
+    """Only contacts never seen become placeholders: one known elsewhere is refused."""
+    group = await service.create_group("Farmers")
+    await service.create_contacts("o1", org_id=OTHER_ORG)
+    imported = membership_changed(group.id, added=["o1", "ghost"]).model_copy(
+        update={"reason": "import"}
+    )
+    later = service.groups.sequences(group.id)[-1] + 1
+
+    await service.receive(imported, later)
+    await service.relay()
+
+    assert await service.members(group.id) == ["ghost"]
+    assert await service.contacts.groups_of(OTHER_ORG, "o1") == []
+    last = service.groups.published(GroupMembershipChanged, group.id)[-1]
+    assert (last.removed, last.reason) == (["o1"], "contact_status")
 
 
 async def test_a_known_contact_is_no_placeholder_and_is_refused_if_blocked_since(
