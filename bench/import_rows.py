@@ -20,8 +20,8 @@ Prints, from one run:
   membership is read and written by `_id` in both services (run with `--collections 0` to see
   the import without them);
 - the CPU time each process spent per row, from the upload until `completed`, and our three
-  services' together, also in units of a fixed piece of Python work timed once a second during
-  the import (`MachineSpeed`), so that runs on a machine of changing speed compare;
+  services' together, and a fixed piece of Python work timed before and after the import
+  (`MachineSpeed`): runs compare only where those agree;
 - Kafka records published per row, and the store commands each service sent per row (with the
   documents they wrote and their time), the costliest by command and collection listed;
 - with `--profile`, where each service's CPU went (py-spy, see `bench/profiles.py`).
@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> None:
         importer = services[2]
         meter, work, speed = bench.meter(services), WorkMeter(services), MachineSpeed()
         profiler = Profiler(services, bench.work)
-        async with work.measure(), meter.measure(), speed.measure():
+        async with speed.measure(), work.measure(), meter.measure():
             if args.profile:
                 async with profiler.measure():
                     imported = await import_file(importer.url, bench.headers, file)
