@@ -4,6 +4,7 @@ their own /metrics), so that our own code's cost shows apart from the store's an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -224,6 +225,10 @@ def metered_processes(*services: str) -> tuple[str, ...]:
     return (*services, "store", "kafka", "bench")
 
 
+# How long after a phase the reference waits for the machine to be idle again.
+SETTLE_S = 2.0
+
+
 def reference_cpu_s(rounds: int = 5) -> float:
     """CPU seconds this machine spends on a fixed piece of pure-Python work (JSON, dicts,
     strings, sorting; the standard library only, so no change of ours alters it), the best of
@@ -259,6 +264,7 @@ class MachineSpeed:
     async def measure(self) -> AsyncIterator[None]:
         self.before_s = reference_cpu_s()
         yield
+        await asyncio.sleep(SETTLE_S)  # the store and the broker finish their own writes
         self.after_s = reference_cpu_s()
 
     def report(self, per: str, count: int, cpu: CpuMeter, processes: Sequence[str]) -> None:
