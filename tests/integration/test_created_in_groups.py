@@ -144,11 +144,11 @@ async def test_an_import_enters_unseen_contacts_and_no_others(
         ]
     )
 
-    entered = await projection.enter_placeholders(org, [unseen, blocked, elsewhere, unseen])
+    entered = await projection.enter_placeholders(org, "g1", [unseen, blocked, elsewhere, unseen])
 
     assert {i: c.status for i, c in entered.items()} == {unseen: "active", blocked: "blocked"}
     placeholder = await projection.get(org, unseen)
-    assert placeholder is not None and (placeholder.version, placeholder.groups) == (0, [])
+    assert placeholder is not None and (placeholder.version, placeholder.groups) == (0, ["g1"])
     joined = await projection.add_to_group(
         org, "g1", [unseen, blocked, elsewhere], enter_unseen=True
     )
