@@ -4,8 +4,8 @@ Documents have the queryable shape of `shared.contactql.documents`, so one conta
 selects members here as in the contacts service; `groups` holds the ids of the groups the contact
 is in, written by the consumer that applies `GroupMembershipChanged`, in event order, and at
 first by the import that created the contact in its groups (`ContactCreated.groups`, or the
-placeholder of an import's batch). Only that consumer lists members in the membership index, so
-the index says who was counted (see `add_to_group`).
+placeholder an import's membership event entered). Only that consumer lists members in the
+membership index, so the index says who was counted (see `add_to_group`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ PROJECTION_INDEXES = [
 
 def _state(contact: MemberContact) -> Document:
     return copy_state(contact)
+
+
+def _placeholder(contact_id: str, org_id: str, *, gone: bool, groups: list[str]) -> Document:
+    """A contact this copy has not seen yet (version 0: its events fill it in)."""
+    return {"_id": contact_id, "org_id": org_id, "status": MEMBER_STATUS, "version": 0,
+            "gone": gone, "fields": {}, "groups": groups}  # fmt: skip
 
 
 def _contact(doc: Document) -> MemberContact:
@@ -130,11 +136,7 @@ class MongoContactProjection:
         local store one costs about as much as thirty inserted documents); a contact whose
         `ContactCreated` was projected meanwhile is read as it is now instead."""
         unseen = list(dict.fromkeys(ids))
-        docs: list[Document] = [
-            {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0, "gone": False,
-             "fields": {}, "groups": [group_id]}
-            for i in unseen
-        ]  # fmt: skip
+        docs = [_placeholder(i, org_id, gone=False, groups=[group_id]) for i in unseen]
         if not docs:
             return {}
         refused = await insert_unless_present(self.collection, docs)
@@ -156,12 +158,8 @@ class MongoContactProjection:
         if unseen:
             await insert_unless_present(
                 self.collection,
-                [
-                    {"_id": i, "org_id": org_id, "status": MEMBER_STATUS, "version": 0,
-                     "gone": True, "fields": {}, "groups": []}
-                    for i in sorted(unseen)
-                ],
-            )  # fmt: skip
+                [_placeholder(i, org_id, gone=True, groups=[]) for i in sorted(unseen)],
+            )
         await self._store.update_by_ids(self.collection, ids, {"$pull": {"groups": group_id}})
         return await self.membership_index.remove(group_id, ids)
 
